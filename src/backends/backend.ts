@@ -1,0 +1,93 @@
+import type { DType, FloatArray } from '../core/dtype.js'
+import type { Shape } from '../core/shape.js'
+
+/** Shape and dtype of a kernel argument or result. */
+export interface Meta {
+  readonly shape: Shape
+  readonly dtype: DType
+}
+
+/** Elementwise unary kernels, each applying one scalar function. */
+export type UnaryKernelName =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'tanh'
+  | 'sigmoid'
+  | 'softplus'
+  | 'logSigmoid'
+  | 'sqrt'
+  | 'square'
+  | 'abs'
+  | 'relu'
+  | 'sign'
+
+/** Elementwise binary kernels with numpy broadcasting. */
+export type BinaryKernelName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'maximum'
+  | 'minimum'
+  | 'greater'
+  | 'greaterEqual'
+  | 'less'
+  | 'lessEqual'
+  | 'equal'
+
+/** Unary ops whose derivative has a fused kernel `ct · f′(x)` (see `derivMul`). */
+export type DerivKernelName = Exclude<UnaryKernelName, 'sign'> | 'pow'
+
+type Unary<H> = (x: H, m: Meta) => H
+type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
+
+/**
+ * The kernels of a backend: one per primitive. Kernels receive handles and the metas the
+ * op's shape rule has already validated, so they never check shapes themselves.
+ */
+export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
+  readonly [K in BinaryKernelName]: Binary<H>
+} & {
+  /** x^p elementwise, p a number. */
+  readonly pow: (x: H, m: Meta, p: number) => H
+  /** ct · f′(x) with f′ written from x and y = f(x); `ct` may carry leading batch axes. */
+  readonly derivMul: (op: DerivKernelName, x: H, y: H, ct: H, m: Meta, ctMeta: Meta, p: number) => H
+  /** cond ? a : b elementwise, broadcasting all three. */
+  readonly where: (c: H, a: H, b: H, mc: Meta, ma: Meta, mb: Meta, out: Meta) => H
+  /** Batched matrix product over the last two axes, batch axes broadcast. Ranks ≥ 2. */
+  readonly matmul: (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
+  readonly transpose: (x: H, m: Meta, perm: readonly number[], out: Meta) => H
+  readonly reshape: (x: H, m: Meta, out: Meta) => H
+  readonly broadcastTo: (x: H, m: Meta, out: Meta) => H
+  /** Reductions over sorted distinct `axes`; `out` may keep the reduced axes as size 1. */
+  readonly sum: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly max: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly logsumexp: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly concat: (xs: readonly H[], ms: readonly Meta[], axis: number, out: Meta) => H
+  /** The box starting at `begin` with the shape of `out`. */
+  readonly slice: (x: H, m: Meta, begin: readonly number[], out: Meta) => H
+  /** Zero padding with `before` elements before each axis (the adjoint of slice). */
+  readonly pad: (x: H, m: Meta, before: readonly number[], out: Meta) => H
+  readonly cast: (x: H, m: Meta, out: Meta) => H
+}
+
+/**
+ * Where tensor data lives and how kernels run on it. The AD layer only ever sees opaque
+ * handles; a backend that must free memory does it in `dispose`.
+ */
+export interface Backend<H = unknown> {
+  /** 'cpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', ... */
+  readonly name: string
+  readonly dtypes: readonly DType[]
+  /** Whether `readSync` works (the cpu backend); otherwise read with `await read`. */
+  readonly syncRead: boolean
+  fromArray(data: FloatArray, m: Meta): H
+  readSync(h: H, m: Meta): FloatArray
+  read(h: H, m: Meta): Promise<FloatArray>
+  dispose(h: H): void
+  readonly kernels: Kernels<H>
+}

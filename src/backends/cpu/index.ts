@@ -1,0 +1,236 @@
+import { allocArray, type FloatArray } from '../../core/dtype.js'
+import { BackendError } from '../../core/errors.js'
+import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
+import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../backend.js'
+import { binaryFns, derivFns, unaryFns } from './scalar.js'
+import {
+  broadcastCopy,
+  broadcastStrides,
+  concatCopy,
+  forEachRun,
+  padCopy,
+  sliceCopy,
+  transposeCopy,
+} from './layout.js'
+import { gemm } from './matmul.js'
+
+// ---------------------------------------------------------------------------------------------
+// elementwise
+// ---------------------------------------------------------------------------------------------
+
+function unaryKernel(name: UnaryKernelName) {
+  const f = unaryFns[name]
+  return (x: FloatArray, m: Meta): FloatArray => {
+    const n = x.length
+    const y = allocArray(m.dtype, n)
+    for (let i = 0; i < n; i++) y[i] = f(x[i]!)
+    return y
+  }
+}
+
+function binaryKernel(name: BinaryKernelName) {
+  const f = binaryFns[name]
+  return (a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta): FloatArray => {
+    const n = sizeOf(out.shape)
+    const y = allocArray(out.dtype, n)
+    if (a.length === n && b.length === n && shapesEqual(ma.shape, mb.shape)) {
+      for (let i = 0; i < n; i++) y[i] = f(a[i]!, b[i]!)
+    } else if (b.length === 1 && a.length === n) {
+      const s = b[0]!
+      for (let i = 0; i < n; i++) y[i] = f(a[i]!, s)
+    } else if (a.length === 1 && b.length === n) {
+      const s = a[0]!
+      for (let i = 0; i < n; i++) y[i] = f(s, b[i]!)
+    } else {
+      const sa = broadcastStrides(ma.shape, out.shape)
+      const sb = broadcastStrides(mb.shape, out.shape)
+      forEachRun(out.shape, [sa, sb], (o, offs, len, steps) => {
+        let pa = offs[0]!
+        let pb = offs[1]!
+        const da = steps[0]!
+        const db = steps[1]!
+        for (let i = 0; i < len; i++, pa += da, pb += db) y[o + i] = f(a[pa]!, b[pb]!)
+      })
+    }
+    return y
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// reductions: move the reduced axes last, then reduce contiguous blocks
+// ---------------------------------------------------------------------------------------------
+
+type BlockReducer = (x: FloatArray, off: number, len: number) => number
+
+function reduceKernel(block: BlockReducer, leading: ((x: FloatArray, outer: number, inner: number, y: FloatArray) => void) | null) {
+  return (x: FloatArray, m: Meta, axes: readonly number[], out: Meta): FloatArray => {
+    const rank = m.shape.length
+    const nOut = sizeOf(out.shape)
+    const y = allocArray(out.dtype, nOut)
+    const nRed = axes.reduce((acc, a) => acc * m.shape[a]!, 1)
+    // reduced axes form a prefix: out[j] = reduce_i x[i*inner + j]
+    const isPrefix = axes.every((a, i) => a === i)
+    if (leading !== null && isPrefix && axes.length > 0 && axes.length < rank) {
+      leading(x, nRed, nOut, y)
+      return y
+    }
+    const isSuffix = axes.every((a, i) => a === rank - axes.length + i)
+    let src = x
+    if (!isSuffix) {
+      const kept = Array.from({ length: rank }, (_, i) => i).filter((i) => !axes.includes(i))
+      const perm = [...kept, ...axes]
+      src = transposeCopy(x, m, perm, { shape: perm.map((p) => m.shape[p]!), dtype: m.dtype })
+    }
+    for (let j = 0; j < nOut; j++) y[j] = block(src, j * nRed, nRed)
+    return y
+  }
+}
+
+const sumBlock: BlockReducer = (x, off, len) => {
+  let s = 0
+  for (let i = 0; i < len; i++) s += x[off + i]!
+  return s
+}
+
+const maxBlock: BlockReducer = (x, off, len) => {
+  let mx = -Infinity
+  for (let i = 0; i < len; i++) {
+    const v = x[off + i]!
+    if (v > mx || Number.isNaN(v)) mx = v
+    if (Number.isNaN(mx)) return NaN
+  }
+  return mx
+}
+
+// log Σ e^x = m + log Σ e^(x - m), m = max x
+const logsumexpBlock: BlockReducer = (x, off, len) => {
+  const mx = maxBlock(x, off, len)
+  if (!Number.isFinite(mx)) return mx
+  let s = 0
+  for (let i = 0; i < len; i++) s += Math.exp(x[off + i]! - mx)
+  return mx + Math.log(s)
+}
+
+function sumLeading(x: FloatArray, outer: number, inner: number, y: FloatArray): void {
+  for (let i = 0; i < outer; i++) {
+    const o = i * inner
+    for (let j = 0; j < inner; j++) y[j]! += x[o + j]!
+  }
+}
+
+function maxLeading(x: FloatArray, outer: number, inner: number, y: FloatArray): void {
+  y.fill(-Infinity)
+  for (let i = 0; i < outer; i++) {
+    const o = i * inner
+    for (let j = 0; j < inner; j++) {
+      const v = x[o + j]!
+      if (v > y[j]! || Number.isNaN(v)) y[j] = v
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// matmul: batch axes broadcast, each pair multiplied by the packed gemm
+// ---------------------------------------------------------------------------------------------
+
+function matmulKernel(a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta): FloatArray {
+  const ra = ma.shape.length
+  const rb = mb.shape.length
+  const m = ma.shape[ra - 2]!
+  const k = ma.shape[ra - 1]!
+  const n = mb.shape[rb - 1]!
+  const y = allocArray(out.dtype, sizeOf(out.shape))
+  const batch: Shape = out.shape.slice(0, -2)
+  const nb = sizeOf(batch)
+  if (nb === 0 || m === 0 || n === 0) return y
+  const sa = broadcastStrides(ma.shape.slice(0, -2), batch).map((s) => s * m * k)
+  const sb = broadcastStrides(mb.shape.slice(0, -2), batch).map((s) => s * k * n)
+  if (batch.length === 0) {
+    gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, y, 0)
+    return y
+  }
+  let bi = 0
+  forEachRun(batch, [sa, sb], (_o, offs, len, steps) => {
+    for (let i = 0; i < len; i++, bi++) {
+      gemm(m, n, k, a, offs[0]! + i * steps[0]!, k, 1, b, offs[1]! + i * steps[1]!, n, 1, y, bi * m * n)
+    }
+  })
+  return y
+}
+
+// ---------------------------------------------------------------------------------------------
+// the backend
+// ---------------------------------------------------------------------------------------------
+
+const unaryNames: readonly UnaryKernelName[] = Object.keys(unaryFns) as UnaryKernelName[]
+const binaryNames: readonly BinaryKernelName[] = Object.keys(binaryFns) as BinaryKernelName[]
+
+const kernels: Kernels<FloatArray> = {
+  ...(Object.fromEntries(unaryNames.map((k) => [k, unaryKernel(k)])) as {
+    [K in UnaryKernelName]: (x: FloatArray, m: Meta) => FloatArray
+  }),
+  ...(Object.fromEntries(binaryNames.map((k) => [k, binaryKernel(k)])) as {
+    [K in BinaryKernelName]: (a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta) => FloatArray
+  }),
+  pow: (x, m, p) => {
+    const y = allocArray(m.dtype, x.length)
+    if (p === 2) for (let i = 0; i < x.length; i++) y[i] = x[i]! * x[i]!
+    else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i]!, p)
+    return y
+  },
+  derivMul: (op, x, yv, ct, _m, ctMeta, p) => {
+    const d = derivFns[op]
+    const n = x.length
+    const out = allocArray(ctMeta.dtype, ct.length)
+    if (ct.length === n) for (let i = 0; i < n; i++) out[i] = ct[i]! * d(x[i]!, yv[i]!, p)
+    else
+      for (let off = 0; off < ct.length; off += n)
+        for (let i = 0; i < n; i++) out[off + i] = ct[off + i]! * d(x[i]!, yv[i]!, p)
+    return out
+  },
+  where: (c, a, b, mc, ma, mb, out) => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const s = [mc, ma, mb].map((mm) => broadcastStrides(mm.shape, out.shape))
+    forEachRun(out.shape, s, (o, offs, len, steps) => {
+      let pc = offs[0]!
+      let pa = offs[1]!
+      let pb = offs[2]!
+      for (let i = 0; i < len; i++, pc += steps[0]!, pa += steps[1]!, pb += steps[2]!) {
+        y[o + i] = c[pc]! !== 0 ? a[pa]! : b[pb]!
+      }
+    })
+    return y
+  },
+  matmul: matmulKernel,
+  transpose: transposeCopy,
+  // row-major data does not change under reshape
+  reshape: (x) => x,
+  broadcastTo: broadcastCopy,
+  sum: reduceKernel(sumBlock, sumLeading),
+  max: reduceKernel(maxBlock, maxLeading),
+  logsumexp: reduceKernel(logsumexpBlock, null),
+  concat: concatCopy,
+  slice: sliceCopy,
+  pad: padCopy,
+  cast: (x, _m, out) => (out.dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x)),
+}
+
+/**
+ * The default backend: pure TypeScript kernels on Float64Array (float64) and Float32Array
+ * (float32). Data is read synchronously.
+ */
+export const cpuBackend: Backend<FloatArray> = {
+  name: 'cpu',
+  dtypes: ['float64', 'float32'],
+  syncRead: true,
+  fromArray: (data, m) => {
+    const want = m.dtype === 'float64' ? Float64Array : Float32Array
+    if (!(data instanceof want)) throw new BackendError(`cpu: data of dtype ${m.dtype} must be a ${want.name}`)
+    return data
+  },
+  readSync: (h) => h,
+  read: async (h) => h,
+  dispose: () => {},
+  kernels,
+}
+

@@ -1,0 +1,242 @@
+import type { Backend } from '../backends/backend.js'
+import { currentBackend, getBackend } from '../backends/registry.js'
+import { type DType, type FloatArray, allocArray, checkDType, defaultDType, dtypeOfArray } from './dtype.js'
+import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js'
+import { Rng } from './random.js'
+import { type Shape, checkShape, sizeOf } from './shape.js'
+import { type NestedArray, Tensor, isTensor } from './tensor.js'
+
+/** Options for creating a tensor. */
+export interface CreateOptions {
+  readonly dtype?: DType
+  /** A registered backend name; the current backend by default. */
+  readonly backend?: string
+}
+
+/** Options for `tensor`, which may also give the shape of flat data. */
+export interface TensorOptions extends CreateOptions {
+  readonly shape?: Shape
+}
+
+/** Creates a tensor on a backend from a typed array that is not used again (internal). */
+export function fromData(data: FloatArray, shape: Shape, backend: Backend = currentBackend()): Tensor {
+  const dtype = dtypeOfArray(data)
+  if (!backend.dtypes.includes(dtype)) {
+    throw new DTypeError(
+      `the ${backend.name} backend has no ${dtype}; it supports ${backend.dtypes.join(', ')}` +
+        (dtype === 'float64' ? " (create with { dtype: 'float32' })" : ''),
+    )
+  }
+  const meta = { shape, dtype }
+  return new Tensor(shape, dtype, { kind: 'concrete', backend, handle: backend.fromArray(data, meta) })
+}
+
+function resolve(opts: CreateOptions | undefined, fallback: DType = defaultDType): { dtype: DType; backend: Backend } {
+  const dtype = opts?.dtype === undefined ? fallback : checkDType('tensor', opts.dtype)
+  const backend = opts?.backend === undefined ? currentBackend() : getBackend(opts.backend)
+  return { dtype, backend }
+}
+
+/**
+ * A tensor from nested arrays of numbers, a number, or a typed array with its shape.
+ * The data is copied: later changes to the arrays do not reach the tensor.
+ *
+ * @example
+ * import { tensor } from 'dualtape'
+ * tensor([[1, 2, 3], [4, 5, 6]]).shape                 // [2, 3]
+ * tensor(new Float64Array([1, 2, 3, 4]), [2, 2]).shape // [2, 2]
+ * tensor(3.5, { dtype: 'float32' }).dtype              // 'float32'
+ */
+export function tensor(
+  data: NestedArray | readonly NestedArray[] | FloatArray | Tensor,
+  shapeOrOptions?: Shape | TensorOptions,
+): Tensor {
+  const opts: TensorOptions | undefined = Array.isArray(shapeOrOptions)
+    ? { shape: shapeOrOptions as Shape }
+    : (shapeOrOptions as TensorOptions | undefined)
+  if (isTensor(data)) return data
+  if (data instanceof Float64Array || data instanceof Float32Array) {
+    const { dtype, backend } = resolve(opts, dtypeOfArray(data))
+    const shape = opts?.shape === undefined ? [data.length] : checkShape('tensor', opts.shape)
+    if (sizeOf(shape) !== data.length) {
+      throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`)
+    }
+    const copy = allocArray(dtype, data.length)
+    copy.set(data)
+    return fromData(copy, shape, backend)
+  }
+  const { dtype, backend } = resolve(opts)
+  const shape = inferShape(data)
+  if (opts?.shape !== undefined && sizeOf(checkShape('tensor', opts.shape)) !== sizeOf(shape)) {
+    throw new ShapeError(`tensor: data of shape ${fmtShape(shape)} does not fill shape ${fmtShape(opts.shape)}`)
+  }
+  const flat = allocArray(dtype, sizeOf(shape))
+  let k = 0
+  const fill = (v: unknown): void => {
+    if (typeof v === 'number') flat[k++] = v
+    else for (const e of v as unknown[]) fill(e)
+  }
+  fill(data)
+  return fromData(flat, opts?.shape ?? shape, backend)
+}
+
+function inferShape(data: unknown): number[] {
+  if (typeof data === 'number') return []
+  if (!Array.isArray(data)) {
+    throw new ValueError(`tensor: expected numbers or nested arrays of numbers, got ${typeof data}`)
+  }
+  const shape = [data.length]
+  if (data.length === 0) return shape
+  const inner = inferShape(data[0])
+  for (let i = 1; i < data.length; i++) {
+    const s = inferShape(data[i])
+    if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
+      throw new ShapeError(`tensor: ragged nested array: element 0 has shape ${fmtShape(inner)}, element ${i} has ${fmtShape(s)}`)
+    }
+  }
+  return [...shape, ...inner]
+}
+
+/**
+ * A tensor filled with one value.
+ *
+ * @example
+ * import { full } from 'dualtape'
+ * full([2], 7).toArray() // [7, 7]
+ */
+export function full(shape: Shape, value: number, opts?: CreateOptions): Tensor {
+  const { dtype, backend } = resolve(opts)
+  const a = allocArray(dtype, sizeOf(checkShape('full', shape)))
+  if (value !== 0) a.fill(value)
+  return fromData(a, [...shape], backend)
+}
+
+/**
+ * A tensor of zeros.
+ *
+ * @example
+ * import { zeros } from 'dualtape'
+ * zeros([2, 3]).toArray() // [[0, 0, 0], [0, 0, 0]]
+ */
+export const zeros = (shape: Shape, opts?: CreateOptions): Tensor => full(shape, 0, opts)
+
+/**
+ * A tensor of ones.
+ *
+ * @example
+ * import { ones } from 'dualtape'
+ * ones([2]).toArray() // [1, 1]
+ */
+export const ones = (shape: Shape, opts?: CreateOptions): Tensor => full(shape, 1, opts)
+
+/**
+ * The n×m identity matrix (m = n by default).
+ *
+ * @example
+ * import { eye } from 'dualtape'
+ * eye(2).toArray() // [[1, 0], [0, 1]]
+ */
+export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
+  const { dtype, backend } = resolve(opts)
+  checkShape('eye', [n, m])
+  const a = allocArray(dtype, n * m)
+  for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1
+  return fromData(a, [n, m], backend)
+}
+
+/**
+ * Evenly spaced values in [start, stop): `arange(n)` is 0, 1, …, n − 1.
+ *
+ * @example
+ * import { arange } from 'dualtape'
+ * arange(4).toArray()       // [0, 1, 2, 3]
+ * arange(1, 2, 0.5).toArray() // [1, 1.5]
+ */
+export function arange(start: number, stop?: number, step = 1, opts?: CreateOptions): Tensor {
+  const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !Number.isFinite(step) || step === 0) {
+    throw new ValueError(`arange: start, stop and a nonzero step must be finite numbers (got ${lo}, ${hi}, ${step})`)
+  }
+  const n = Math.max(0, Math.ceil((hi - lo) / step))
+  const { dtype, backend } = resolve(opts)
+  const a = allocArray(dtype, n)
+  for (let i = 0; i < n; i++) a[i] = lo + i * step
+  return fromData(a, [n], backend)
+}
+
+/** Options for random tensors. */
+export interface RandomOptions extends CreateOptions {
+  /** The seed: the same seed gives the same tensor on every machine. */
+  readonly seed?: number
+}
+
+let autoSeed = 0x5eed
+
+function rngOf(where: string, opts?: RandomOptions): Rng {
+  const seed = opts?.seed ?? autoSeed++
+  if (!Number.isInteger(seed)) throw new ValueError(`${where}: seed must be an integer, got ${seed}`)
+  return new Rng(seed)
+}
+
+/**
+ * Standard normal samples.
+ *
+ * @example
+ * import { randn } from 'dualtape'
+ * randn([2, 3], { seed: 0 }).shape // [2, 3]
+ */
+export function randn(shape: Shape, opts?: RandomOptions): Tensor {
+  const rng = rngOf('randn', opts)
+  const { dtype, backend } = resolve(opts)
+  const a = allocArray(dtype, sizeOf(checkShape('randn', shape)))
+  for (let i = 0; i < a.length; i++) a[i] = rng.normal()
+  return fromData(a, [...shape], backend)
+}
+
+/**
+ * Uniform samples in [low, high).
+ *
+ * @example
+ * import { uniform } from 'dualtape'
+ * uniform([3], { seed: 1, low: -1, high: 1 }).shape // [3]
+ */
+export function uniform(shape: Shape, opts?: RandomOptions & { low?: number; high?: number }): Tensor {
+  const rng = rngOf('uniform', opts)
+  const { dtype, backend } = resolve(opts)
+  const lo = opts?.low ?? 0
+  const hi = opts?.high ?? 1
+  const a = allocArray(dtype, sizeOf(checkShape('uniform', shape)))
+  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rng.uniform()
+  return fromData(a, [...shape], backend)
+}
+
+/** A scalar of the dtype and backend of `like` (a constant at every level). */
+export function scalarLike(like: Tensor, value: number): Tensor {
+  const a = allocArray(like.dtype, 1)
+  a[0] = value
+  return fromData(a, [], like.backend)
+}
+
+/**
+ * Zeros of the shape, dtype and backend of `like` (a constant at every level).
+ *
+ * @example
+ * import { zerosLike, tensor } from 'dualtape'
+ * zerosLike(tensor([1, 2])).toArray() // [0, 0]
+ */
+export function zerosLike(like: Tensor, shape: Shape = like.shape): Tensor {
+  return fromData(allocArray(like.dtype, sizeOf(shape)), [...shape], like.backend)
+}
+
+/**
+ * Ones of the shape, dtype and backend of `like`.
+ *
+ * @example
+ * import { onesLike, tensor } from 'dualtape'
+ * onesLike(tensor([1, 2])).toArray() // [1, 1]
+ */
+export function onesLike(like: Tensor, shape: Shape = like.shape): Tensor {
+  const a = allocArray(like.dtype, sizeOf(shape))
+  a.fill(1)
+  return fromData(a, [...shape], like.backend)
+}

@@ -1,0 +1,114 @@
+import type { Backend, Meta } from '../backends/backend.js'
+import { BackendError, ValueError } from './errors.js'
+import { escapedTracer, isActive, type Level } from './levels.js'
+import { checkNonFinite } from './debug.js'
+import { Tensor, isTensor } from './tensor.js'
+
+/** What a JVP rule receives. */
+export interface JvpArgs<P> {
+  /** The primal inputs (at the levels below this one). */
+  readonly x: readonly Tensor[]
+  /**
+   * The input tangents, null for inputs that are constants at this level. Each has shape
+   * `[...batch, ...x.shape]`; for broadcasting ops it is already broadcast to `[...batch, ...y.shape]`.
+   */
+  readonly dx: readonly (Tensor | null)[]
+  /** The primal output. */
+  readonly y: Tensor
+  readonly params: P
+  /** The number of leading batch axes of the tangents: 0, or 1 in vector mode. */
+  readonly b: number
+}
+
+/** What a VJP rule receives. */
+export interface VjpArgs<P> {
+  /** The output cotangent, of the output's shape. */
+  readonly ct: Tensor
+  readonly x: readonly Tensor[]
+  readonly y: Tensor
+  readonly params: P
+  /** Which inputs need a cotangent (the others are constants: return null for them). */
+  readonly wants: readonly boolean[]
+}
+
+/**
+ * The contract of a primitive: its shape rule, its kernel call, its JVP rule and its VJP rule,
+ * declared together. Rules call differentiable ops only, never kernels, so that every nesting
+ * of transformations works. A cotangent a VJP rule returns may have a broadcast shape; it is
+ * summed back to the input's shape in one place (`apply`).
+ */
+export interface OpDef<P> {
+  readonly name: string
+  /** Validates the inputs and gives the output shape and dtype; throws ShapeError/DTypeError. */
+  shape(inputs: readonly Meta[], params: P): Meta
+  /** Runs the op on concrete data. */
+  kernel(backend: Backend, handles: readonly unknown[], inputs: readonly Meta[], params: P, out: Meta): unknown
+  /** The output tangent. */
+  jvp(a: JvpArgs<P>): Tensor
+  /** One cotangent per input (null where not wanted or identically zero). */
+  vjp(a: VjpArgs<P>): readonly (Tensor | null)[]
+  /** Elementwise with numpy broadcasting: tangents are broadcast to the output first. */
+  readonly broadcasting?: boolean
+  /** Piecewise constant (comparisons, sign, stopGradient): the output is a constant at every level. */
+  readonly zeroGrad?: boolean
+}
+
+/** The highest transformation level among the inputs, or null when all are plain data. */
+export function topLevel(inputs: readonly Tensor[]): Level | null {
+  let top: Level | null = null
+  for (const x of inputs) {
+    const impl = x.impl
+    if (impl.kind !== 'concrete' && (top === null || impl.level.id > top.id)) top = impl.level
+  }
+  return top
+}
+
+/** The value of `x` one level below `level` (its primal if it is a tracer at `level`). */
+export function primalAt(x: Tensor, level: Level): Tensor {
+  const impl = x.impl
+  return impl.kind !== 'concrete' && impl.level === level ? impl.primal : x
+}
+
+/**
+ * Applies an op: validates the inputs, then either runs the kernel (all inputs plain data)
+ * or hands the application to the interpreter of the highest level among the inputs.
+ */
+export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): Tensor {
+  for (let i = 0; i < inputs.length; i++) {
+    if (!isTensor(inputs[i])) {
+      throw new ValueError(`${def.name}: argument ${i} is not a Tensor (got ${describe(inputs[i])})`)
+    }
+  }
+  const out = def.shape(inputs, params)
+  const level = topLevel(inputs)
+  if (level !== null) {
+    if (!isActive(level)) throw escapedTracer(def.name, level)
+    return level.process(def, inputs, params)
+  }
+  let backend: Backend | null = null
+  const handles = new Array<unknown>(inputs.length)
+  for (let i = 0; i < inputs.length; i++) {
+    const c = inputs[i]!.impl
+    if (c.kind !== 'concrete') throw new Error('unreachable')
+    if (backend === null) backend = c.backend
+    else if (backend !== c.backend) {
+      throw new BackendError(
+        `${def.name}: inputs live on different backends (${backend.name} and ${c.backend.name}); move one with toBackend()`,
+      )
+    }
+    handles[i] = c.handle
+  }
+  if (backend === null) throw new ValueError(`${def.name}: needs at least one tensor argument`)
+  const handle = def.kernel(backend, handles, inputs, params, out)
+  const y = new Tensor(out.shape, out.dtype, { kind: 'concrete', backend, handle })
+  checkNonFinite(def.name, inputs, y)
+  return y
+}
+
+/** A short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
+  return `${typeof v} ${String(v)}`
+}

@@ -1,0 +1,88 @@
+import { ShapeError, ValueError, fmtShape } from './errors.js'
+
+/** A tensor shape: sizes of the axes, outermost first. `[]` is a scalar. */
+export type Shape = readonly number[]
+
+/** The number of elements of a shape. */
+export function sizeOf(shape: Shape): number {
+  let n = 1
+  for (const d of shape) n *= d
+  return n
+}
+
+/** Row-major strides of a shape, in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const s = new Array<number>(shape.length)
+  let acc = 1
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc
+    acc *= shape[i]!
+  }
+  return s
+}
+
+/** Whether two shapes are equal. */
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Checks that a value is a valid shape (non-negative integers). */
+export function checkShape(where: string, shape: unknown): Shape {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ValueError(`${where}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
+  }
+  return shape as Shape
+}
+
+/**
+ * The numpy broadcast of two shapes: axes aligned from the right, a size 1 stretches.
+ * Throws a `ShapeError` naming the op when the shapes do not broadcast.
+ */
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  if (shapesEqual(a, b)) return a
+  const n = Math.max(a.length, b.length)
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1
+    const db = b[b.length - n + i] ?? 1
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(`${op}: shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (axis ${i - n})`)
+    }
+    out[i] = da === 1 ? db : da
+  }
+  return out
+}
+
+/** Normalises an axis (negative counts from the end) for a tensor of rank `rank`. */
+export function normAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 0) || (rank === 0 && axis !== 0)) {
+    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`)
+  }
+  return axis < 0 ? axis + rank : axis
+}
+
+/** Normalises an optional axis or list of axes into a sorted list of distinct axes (all when undefined). */
+export function normAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
+  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i)
+  const list = typeof axis === 'number' ? [axis] : [...axis]
+  const out = list.map((a) => {
+    if (rank === 0) throw new ShapeError(`${op}: axis ${a} is out of range for a scalar`)
+    return normAxis(op, a, rank)
+  })
+  const sorted = [...new Set(out)].sort((x, y) => x - y)
+  if (sorted.length !== out.length) throw new ShapeError(`${op}: repeated axis in ${JSON.stringify(list)}`)
+  return sorted
+}
+
+/** The shape after reducing `axes` (kept as size 1 when `keepdims`). */
+export function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): Shape {
+  const out: number[] = []
+  for (let i = 0; i < shape.length; i++) {
+    if (axes.includes(i)) {
+      if (keepdims) out.push(1)
+    } else out.push(shape[i]!)
+  }
+  return out
+}

@@ -1,0 +1,104 @@
+import { ShapeError, ValueError, fmtShape } from './errors.js'
+import { describe } from './op.js'
+import { type Tensor, isTensor } from './tensor.js'
+
+/** A tree of tensors: a tensor, or nested arrays and plain objects of trees (null/undefined are empty). */
+export type Tree = Tensor | null | undefined | readonly Tree[] | { readonly [key: string]: Tree }
+
+/** The structure of a tree, without its tensors. */
+export type TreeDef =
+  | { readonly kind: 'leaf' }
+  | { readonly kind: 'none'; readonly value: null | undefined }
+  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
+  | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
+
+/** The tensors of a tree in a fixed order (arrays by index, objects by sorted key), and its structure. */
+export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[], TreeDef] {
+  const leaves: Tensor[] = []
+  const go = (t: unknown, p: string): TreeDef => {
+    if (isTensor(t)) {
+      leaves.push(t)
+      return { kind: 'leaf' }
+    }
+    if (t === null || t === undefined) return { kind: 'none', value: t }
+    if (Array.isArray(t)) return { kind: 'array', children: t.map((c, i) => go(c, `${p}[${i}]`)) }
+    if (typeof t === 'object' && Object.getPrototypeOf(t) === Object.prototype) {
+      const keys = Object.keys(t).sort()
+      return { kind: 'object', keys, children: keys.map((k) => go((t as Record<string, unknown>)[k], `${p}.${k}`)) }
+    }
+    throw new ValueError(`${where}: ${p} is ${describe(t)}, not a Tensor (or an array or object of tensors)`)
+  }
+  const def = go(tree, path)
+  return [leaves, def]
+}
+
+/** Rebuilds a tree of the structure `def` from its leaves (in flatten's order). */
+export function unflatten<T = Tree>(def: TreeDef, leaves: readonly unknown[]): T {
+  let k = 0
+  const go = (d: TreeDef): unknown => {
+    switch (d.kind) {
+      case 'leaf':
+        return leaves[k++]
+      case 'none':
+        return d.value
+      case 'array':
+        return d.children.map(go)
+      case 'object': {
+        const o: Record<string, unknown> = {}
+        d.keys.forEach((key, i) => (o[key] = go(d.children[i]!)))
+        return o
+      }
+    }
+  }
+  return go(def) as T
+}
+
+/** Whether two tree structures are the same. */
+export function sameDef(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind !== b.kind) return false
+  if (a.kind === 'array' && b.kind === 'array') {
+    return a.children.length === b.children.length && a.children.every((c, i) => sameDef(c, b.children[i]!))
+  }
+  if (a.kind === 'object' && b.kind === 'object') {
+    return a.keys.length === b.keys.length && a.keys.every((k, i) => k === b.keys[i] && sameDef(a.children[i]!, b.children[i]!))
+  }
+  return true
+}
+
+/** A readable form of a tree structure, for error messages. */
+export function showDef(d: TreeDef): string {
+  switch (d.kind) {
+    case 'leaf':
+      return 'T'
+    case 'none':
+      return String(d.value)
+    case 'array':
+      return `[${d.children.map(showDef).join(', ')}]`
+    case 'object':
+      return `{${d.keys.map((k, i) => `${k}: ${showDef(d.children[i]!)}`).join(', ')}}`
+  }
+}
+
+/** Maps the tensors of a tree, keeping its structure. */
+export function treeMap<T = Tree>(where: string, tree: unknown, f: (t: Tensor, i: number) => unknown): T {
+  const [leaves, def] = flatten(where, tree)
+  return unflatten<T>(def, leaves.map(f))
+}
+
+/** Checks that two trees have the same structure and leaf shapes (`b` with `batch` leading axes). */
+export function checkMatchingTrees(
+  where: string,
+  what: [string, string],
+  a: [Tensor[], TreeDef],
+  b: [Tensor[], TreeDef],
+): void {
+  if (!sameDef(a[1], b[1])) {
+    throw new ShapeError(`${where}: ${what[1]} have structure ${showDef(b[1])} but ${what[0]} have ${showDef(a[1])}`)
+  }
+  a[0].forEach((x, i) => {
+    const y = b[0][i]!
+    if (x.shape.length !== y.shape.length || x.shape.some((d, j) => d !== y.shape[j])) {
+      throw new ShapeError(`${where}: ${what[1]} leaf ${i} has shape ${fmtShape(y.shape)} but the ${what[0]} leaf has ${fmtShape(x.shape)}`)
+    }
+  })
+}

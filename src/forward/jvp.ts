@@ -1,0 +1,154 @@
+import { onesLike, zerosLike } from '../core/create.js'
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { type Level, nextLevelId, withLevel } from '../core/levels.js'
+import { apply, primalAt, type OpDef } from '../core/op.js'
+import { type Shape, shapesEqual } from '../core/shape.js'
+import { Tensor } from '../core/tensor.js'
+import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
+import { broadcastTo, reshape } from '../ops/shape.js'
+
+/** Options of `jvp`. */
+export interface JvpOptions {
+  /** `f` returns `[output, aux]`; aux is returned as it is, with its tracers replaced by their values. */
+  readonly hasAux?: boolean
+  /**
+   * Vector mode: every tangent carries a leading batch axis of one common size k, and the
+   * output tangents get that axis too; one primal evaluation serves all k directions.
+   */
+  readonly batched?: boolean
+}
+
+/** The output of a tangent's broadcast: `[...batch, ...xShape]` lifted to `[...batch, ...outShape]`. */
+function broadcastTangent(dx: Tensor, b: number, xShape: Shape, outShape: Shape): Tensor {
+  if (b === 0) return broadcastTo(dx, outShape)
+  const pad = new Array<number>(outShape.length - xShape.length).fill(1)
+  const lifted = pad.length > 0 ? reshape(dx, [...dx.shape.slice(0, b), ...pad, ...xShape]) : dx
+  return broadcastTo(lifted, [...dx.shape.slice(0, b), ...outShape])
+}
+
+/** The value of `t` at `level`: its tangent if it is a dual at that level, else null (a constant). */
+const tangentAt = (t: Tensor, level: Level): Tensor | null =>
+  t.impl.kind === 'dual' && t.impl.level === level ? t.impl.tangent : null
+
+function makeLevel(batch: number | null): Level {
+  const b = batch === null ? 0 : 1
+  const level: Level = {
+    id: nextLevelId(),
+    kind: 'jvp',
+    batch,
+    tape: null,
+    process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
+      const x = inputs.map((t) => primalAt(t, level))
+      const y = apply(def, x, params)
+      if (def.zeroGrad) return y
+      let dx = inputs.map((t) => tangentAt(t, level))
+      if (def.broadcasting) {
+        dx = dx.map((d, i) => (d !== null && !shapesEqual(x[i]!.shape, y.shape) ? broadcastTangent(d, b, x[i]!.shape, y.shape) : d))
+      }
+      const dy = def.jvp({ x, dx, y, params, b })
+      const want = b === 0 ? y.shape : [batch!, ...y.shape]
+      if (!shapesEqual(dy.shape, want)) {
+        throw new ShapeError(`${def.name}: its JVP rule returned a tangent of shape ${fmtShape(dy.shape)}, expected ${fmtShape(want)}`)
+      }
+      return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy })
+    },
+  }
+  return level
+}
+
+/**
+ * Forward mode: evaluates `f(...primals)` and its directional derivative along `tangents`,
+ * with dual tensors. `primals` and `tangents` are arrays of trees of the same structure and
+ * shapes. Returns `[output, outputTangent]` (and `aux` with `hasAux`).
+ *
+ * With `{ batched: true }` each tangent has a leading axis of size k (the same k for all), and
+ * the output tangent has it too: k directions in one pass (vector mode).
+ *
+ * @example
+ * import { jvp, tensor, sin, mul, sum } from 'dualtape'
+ * const f = (x) => sum(mul(sin(x), x))
+ * const [y, dy] = jvp(f, [tensor([1, 2, 3])], [tensor([1, 0, 0])])
+ * dy.item() // sin(1) + cos(1)
+ */
+export function jvp<O>(
+  f: (...args: any[]) => O,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+  options: JvpOptions = {},
+): [O, O] | [O, O, unknown] {
+  if (typeof f !== 'function') throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+    throw new ValueError('jvp: primals and tangents must be arrays (one entry per argument of f)')
+  }
+  if (primals.length !== tangents.length) {
+    throw new ShapeError(`jvp: ${primals.length} primals but ${tangents.length} tangents`)
+  }
+  const [px, pdef] = flatten('jvp', primals, 'primals')
+  const [tx, tdef] = flatten('jvp', tangents, 'tangents')
+  if (!sameDef(pdef, tdef)) {
+    throw new ShapeError(`jvp: tangents have structure ${showDef(tdef)} but primals have ${showDef(pdef)}`)
+  }
+  const batched = options.batched === true
+  let k: number | null = null
+  tx.forEach((t, i) => {
+    const p = px[i]!
+    if (t.dtype !== p.dtype) throw new DTypeError(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
+    const inner = batched ? t.shape.slice(1) : t.shape
+    if (batched) {
+      if (t.rank === 0) throw new ShapeError(`jvp: batched tangent ${i} needs a leading batch axis, got shape []`)
+      if (k === null) k = t.shape[0]!
+      else if (t.shape[0] !== k) {
+        throw new ShapeError(`jvp: batched tangents disagree on the batch size: tangent 0 has ${k}, tangent ${i} has ${t.shape[0]}`)
+      }
+    }
+    if (!shapesEqual(inner, p.shape)) {
+      throw new ShapeError(
+        `jvp: tangent ${i} has shape ${fmtShape(t.shape)} but its primal has shape ${fmtShape(p.shape)}` +
+          (batched ? ' (batched: expected [k, ...primal shape])' : ''),
+      )
+    }
+  })
+  const level = makeLevel(batched ? k ?? 0 : null)
+  const duals = px.map((p, i) => new Tensor(p.shape, p.dtype, { kind: 'dual', level, primal: p, tangent: tx[i]! }))
+  const args = unflatten<unknown[]>(pdef, duals)
+  const raw = withLevel(level, () => f(...args))
+  let out: unknown = raw
+  let aux: unknown
+  if (options.hasAux === true) {
+    if (!Array.isArray(raw) || raw.length !== 2) throw new ValueError('jvp: with hasAux, f must return [output, aux]')
+    out = raw[0]
+    aux = raw[1]
+  }
+  const [ox, odef] = flatten('jvp', out, 'output')
+  const y = ox.map((o) => primalAt(o, level))
+  const dy = ox.map((o) => tangentAt(o, level) ?? zerosLike(o, batched ? [k!, ...o.shape] : o.shape))
+  const result: [O, O] = [unflatten<O>(odef, y), unflatten<O>(odef, dy)]
+  if (options.hasAux === true) return [...result, stripLevel(aux, level)]
+  return result
+}
+
+/** Replaces the tracers of `level` in a tree by their primals (non-tensor leaves pass through). */
+export function stripLevel(tree: unknown, level: Level): unknown {
+  if (tree instanceof Tensor) return primalAt(tree, level)
+  if (Array.isArray(tree)) return tree.map((t) => stripLevel(t, level))
+  if (tree !== null && typeof tree === 'object' && Object.getPrototypeOf(tree) === Object.prototype) {
+    return Object.fromEntries(Object.entries(tree).map(([key, v]) => [key, stripLevel(v, level)]))
+  }
+  return tree
+}
+
+/**
+ * The derivative of a function of one tensor along the all-ones direction; for a scalar input
+ * it is the ordinary derivative f′(x).
+ *
+ * @example
+ * import { derivative, sin, tensor } from 'dualtape'
+ * derivative(sin)(tensor(0)).item() // 1
+ */
+export function derivative(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+  return (x: Tensor) => {
+    if (!(x instanceof Tensor)) throw new ValueError('derivative: the argument must be a Tensor')
+    const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
+    return dy
+  }
+}

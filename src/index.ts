@@ -1,0 +1,83 @@
+// The public surface of dualtape.
+
+// core
+export { Tensor, type NestedArray } from './core/tensor.js'
+export type { DType, FloatArray } from './core/dtype.js'
+export type { Shape } from './core/shape.js'
+export {
+  DualtapeError,
+  ShapeError,
+  DTypeError,
+  BackendError,
+  ValueError,
+  TransformError,
+  NanError,
+} from './core/errors.js'
+export {
+  tensor,
+  full,
+  zeros,
+  ones,
+  eye,
+  arange,
+  randn,
+  uniform,
+  zerosLike,
+  onesLike,
+  type CreateOptions,
+  type TensorOptions,
+  type RandomOptions,
+} from './core/create.js'
+export type { Tree } from './core/tree.js'
+export type { OpDef, JvpArgs, VjpArgs } from './core/op.js'
+
+// backends
+export type { Backend, Kernels, Meta } from './backends/backend.js'
+export { cpuBackend } from './backends/cpu/index.js'
+export { registerBackend, useBackend, getBackend, backendNames } from './backends/registry.js'
+
+// ops
+export {
+  neg,
+  exp,
+  log,
+  sin,
+  cos,
+  tan,
+  tanh,
+  sigmoid,
+  softplus,
+  logSigmoid,
+  sqrt,
+  square,
+  abs,
+  relu,
+  sign,
+  pow,
+} from './ops/unary.js'
+export {
+  add,
+  sub,
+  mul,
+  div,
+  maximum,
+  minimum,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  equal,
+  where,
+} from './ops/binary.js'
+export { matmul } from './ops/matmul.js'
+export { reshape, transpose, broadcastTo, concat, slice, pad, cast, stopGradient } from './ops/shape.js'
+export { sum, max, mean, logsumexp } from './ops/reduce.js'
+export { registry, type OpName, type OpParams } from './ops/registry.js'
+export { defineOp, type CustomOp, type CustomOpSpec } from './ops/define.js'
+export type { TensorLike } from './ops/util.js'
+
+// forward mode
+export { jvp, derivative, type JvpOptions } from './forward/jvp.js'
+
+// reverse mode
+export { vjp, vjpWithAux, grad, valueAndGrad, type Pullback, type GradOptions } from './reverse/vjp.js'

@@ -1,0 +1,112 @@
+import type { Meta } from '../backends/backend.js'
+import { fromData } from '../core/create.js'
+import type { FloatArray } from '../core/dtype.js'
+import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { apply, type JvpArgs, type OpDef, type VjpArgs } from '../core/op.js'
+import { sizeOf } from '../core/shape.js'
+import { Tensor, concreteOf } from '../core/tensor.js'
+import { asTensor } from './util.js'
+
+/** A user-defined op: its kernel (a composition of ops, or a raw function on arrays) and its two rules. */
+export interface CustomOpSpec<P> {
+  readonly name: string
+  /** The kernel as a composition of existing ops, run on plain tensors. */
+  readonly impl?: (inputs: readonly Tensor[], params: P) => Tensor
+  /** Or the kernel as a raw function on the inputs' data (cpu); it must not change its inputs. */
+  readonly raw?: (data: readonly FloatArray[], inputs: readonly Meta[], params: P) => FloatArray
+  /** The shape rule: validates inputs, returns the output's shape and dtype (required with `raw`). */
+  readonly shape?: (inputs: readonly Meta[], params: P) => Meta
+  /** The output tangent from the input tangents (null: a constant input); see JvpArgs. */
+  readonly jvp: (a: JvpArgs<P>) => Tensor
+  /** One cotangent per input (null where `wants` is false); see VjpArgs. */
+  readonly vjp: (a: VjpArgs<P>) => readonly (Tensor | null)[]
+}
+
+/** A callable custom op. */
+export interface CustomOp<P> {
+  (...inputs: Tensor[]): Tensor
+  /** Applies the op with parameters. */
+  readonly withParams: (params: P) => (...inputs: Tensor[]) => Tensor
+  /** The op's definition, for checking its rules (opContract, checkGrads). */
+  readonly def: OpDef<P>
+}
+
+/**
+ * Defines an op of your own with its JVP and VJP rules. It works in both modes, under every
+ * nesting, and its rules can be property-tested with `opContract` / `testOp`. Rules must call
+ * differentiable ops (so higher derivatives work); `b` in the JVP arguments is the number of
+ * leading batch axes of the tangents in vector mode (0 otherwise).
+ *
+ * @example
+ * import { defineOp, add, exp, log, sigmoid, sum, mul, tensor, grad } from 'dualtape'
+ * // softplus with its own rules: d log(1 + eˣ) = eˣ / (1 + eˣ) dx
+ * const mySoftplus = defineOp({
+ *   name: 'mySoftplus',
+ *   impl: ([x]) => log(add(1, exp(x))),
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx, sigmoid(x)),
+ *   vjp: ({ ct, x: [x] }) => [mul(ct, sigmoid(x))],
+ * })
+ * grad((x) => sum(mySoftplus(x)))(tensor([0])).toArray() // [0.5]
+ */
+export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
+  if (typeof spec?.name !== 'string' || typeof spec.jvp !== 'function' || typeof spec.vjp !== 'function') {
+    throw new ValueError('defineOp: a spec needs a name, a jvp rule and a vjp rule')
+  }
+  if ((spec.impl === undefined) === (spec.raw === undefined)) {
+    throw new ValueError(`defineOp(${spec.name}): give exactly one kernel, impl (a composition of ops) or raw`)
+  }
+  if (spec.raw !== undefined && spec.shape === undefined) {
+    throw new ValueError(`defineOp(${spec.name}): a raw kernel needs a shape rule`)
+  }
+  const { name } = spec
+  // The output of the composition on the last concrete inputs seen (shape rule, then kernel).
+  let cache: { handles: unknown[]; out: Tensor; key: P } | null = null
+  const plain = (inputs: readonly Meta[]): Tensor[] =>
+    inputs.map((m) => {
+      const c = concreteOf(m as Tensor)
+      return new Tensor(m.shape, m.dtype, c)
+    })
+  const runImpl = (inputs: readonly Tensor[], params: P): Tensor => {
+    const handles = inputs.map((t) => concreteOf(t).handle)
+    if (cache !== null && cache.key === params && cache.handles.length === handles.length && cache.handles.every((h, i) => h === handles[i])) {
+      return cache.out
+    }
+    const out = spec.impl!(inputs, params)
+    if (!(out instanceof Tensor)) throw new ValueError(`${name}: its impl must return a Tensor`)
+    cache = { handles, out, key: params }
+    return out
+  }
+  const def: OpDef<P> = {
+    name,
+    shape: (inputs, params) => {
+      if (spec.shape !== undefined) return spec.shape(inputs, params)
+      const out = runImpl(plain(inputs), params)
+      return { shape: out.shape, dtype: out.dtype }
+    },
+    kernel: (backend, handles, inputs, params, out) => {
+      if (spec.raw !== undefined) {
+        const data = handles.map((h, i) => backend.readSync(h, inputs[i]!))
+        const y = spec.raw(data, inputs, params)
+        if (y.length !== sizeOf(out.shape)) {
+          throw new ShapeError(`${name}: its raw kernel returned ${y.length} values for an output of shape ${fmtShape(out.shape)}`)
+        }
+        return concreteOf(fromData(y, out.shape, backend)).handle
+      }
+      const ts = handles.map((h, i) => new Tensor(inputs[i]!.shape, inputs[i]!.dtype, { kind: 'concrete', backend, handle: h }))
+      const y = runImpl(ts, params)
+      cache = null
+      return concreteOf(y).handle
+    },
+    jvp: spec.jvp,
+    vjp: spec.vjp,
+  }
+  const withParams =
+    (params: P) =>
+    (...inputs: Tensor[]): Tensor =>
+      apply(def, inputs.map((x, i) => asTensor(name, x, `argument ${i}`)), params)
+  const op = withParams(null as P) as CustomOp<P>
+  Object.defineProperty(op, 'withParams', { value: withParams })
+  Object.defineProperty(op, 'def', { value: def })
+  Object.defineProperty(op, 'name', { value: name })
+  return op
+}

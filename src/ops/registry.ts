@@ -1,0 +1,103 @@
+import type { OpDef } from '../core/op.js'
+import type { DType } from '../core/dtype.js'
+import type { Shape } from '../core/shape.js'
+import * as B from './binary.js'
+import * as M from './matmul.js'
+import * as R from './reduce.js'
+import * as S from './shape.js'
+import * as U from './unary.js'
+
+/**
+ * The parameters of every primitive, by name. The registry below is a mapped type over these
+ * names, so a primitive declared here without a definition (or a definition without one of its
+ * rules) fails the type check; props/ generates its checks from the registry.
+ */
+export interface OpParams {
+  neg: null
+  exp: null
+  log: null
+  sin: null
+  cos: null
+  tan: null
+  tanh: null
+  sigmoid: null
+  softplus: null
+  logSigmoid: null
+  sqrt: null
+  square: null
+  abs: null
+  relu: null
+  sign: null
+  pow: { readonly p: number }
+  add: null
+  sub: null
+  mul: null
+  div: null
+  maximum: null
+  minimum: null
+  greater: null
+  greaterEqual: null
+  less: null
+  lessEqual: null
+  equal: null
+  where: null
+  matmul: null
+  reshape: { readonly shape: Shape }
+  transpose: { readonly perm: readonly number[] }
+  broadcastTo: { readonly shape: Shape }
+  concat: { readonly axis: number }
+  slice: { readonly begin: readonly number[]; readonly size: readonly number[] }
+  pad: { readonly before: readonly number[]; readonly after: readonly number[] }
+  cast: { readonly dtype: DType }
+  stopGradient: null
+  sum: R.ReduceParams
+  max: R.ReduceParams
+  logsumexp: R.ReduceParams
+}
+
+/** The name of a primitive. */
+export type OpName = keyof OpParams
+
+/** Every primitive's definition, by name. */
+export const registry: { readonly [K in OpName]: OpDef<OpParams[K]> } = {
+  neg: U.negOp,
+  exp: U.expOp,
+  log: U.logOp,
+  sin: U.sinOp,
+  cos: U.cosOp,
+  tan: U.tanOp,
+  tanh: U.tanhOp,
+  sigmoid: U.sigmoidOp,
+  softplus: U.softplusOp,
+  logSigmoid: U.logSigmoidOp,
+  sqrt: U.sqrtOp,
+  square: U.squareOp,
+  abs: U.absOp,
+  relu: U.reluOp,
+  sign: U.signOp,
+  pow: U.powOp,
+  add: B.addOp,
+  sub: B.subOp,
+  mul: B.mulOp,
+  div: B.divOp,
+  maximum: B.maximumOp,
+  minimum: B.minimumOp,
+  greater: B.greaterOp,
+  greaterEqual: B.greaterEqualOp,
+  less: B.lessOp,
+  lessEqual: B.lessEqualOp,
+  equal: B.equalOp,
+  where: B.whereOp,
+  matmul: M.matmulOp,
+  reshape: S.reshapeOp,
+  transpose: S.transposeOp,
+  broadcastTo: S.broadcastToOp,
+  concat: S.concatOp,
+  slice: S.sliceOp,
+  pad: S.padOp,
+  cast: S.castOp,
+  stopGradient: S.stopGradientOp,
+  sum: R.sumOp,
+  max: R.maxOp,
+  logsumexp: R.logsumexpOp,
+}

@@ -1,0 +1,244 @@
+import { onesLike, zerosLike } from '../core/create.js'
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { type Level, nextLevelId, withLevel } from '../core/levels.js'
+import { apply, primalAt, type OpDef } from '../core/op.js'
+import { shapesEqual } from '../core/shape.js'
+import { Tensor, type TapeNode } from '../core/tensor.js'
+import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
+import { stripLevel } from '../forward/jvp.js'
+import { add } from '../ops/binary.js'
+import { sumToShape } from '../ops/util.js'
+
+/** Maps output cotangents (a tree shaped like the output) to one input cotangent per primal. */
+export type Pullback = (ct: unknown) => unknown[]
+
+function makeLevel(): Level {
+  const tape: TapeNode[] = []
+  const level: Level = {
+    id: nextLevelId(),
+    kind: 'vjp',
+    batch: null,
+    tape,
+    process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
+      const x = inputs.map((t) => primalAt(t, level))
+      const y = apply(def, x, params)
+      if (def.zeroGrad) return y
+      const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl.node : null))
+      const wants = parents.map((p) => p !== null)
+      const node: TapeNode = {
+        index: tape.length,
+        parents,
+        shape: y.shape,
+        dtype: y.dtype,
+        op: def.name,
+        pullback: (ct: Tensor) =>
+          def.vjp({ ct, x, y, params, wants }).map((g, i) => {
+            if (g === null || !wants[i]) return null
+            const s = sumToShape(g, x[i]!.shape)
+            if (!shapesEqual(s.shape, x[i]!.shape)) {
+              throw new ShapeError(
+                `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(x[i]!.shape)}`,
+              )
+            }
+            return s
+          }),
+      }
+      tape.push(node)
+      return new Tensor(y.shape, y.dtype, { kind: 'tape', level, primal: y, node })
+    },
+  }
+  return level
+}
+
+/**
+ * The reverse sweep: walks the tape from the last recorded op back to the first, running each
+ * op's pullback closure and summing cotangents where a value fans out. Iterative, so a tape of
+ * millions of ops needs no deep stack.
+ */
+function sweep(tape: readonly TapeNode[], seeds: readonly [TapeNode, Tensor][], leaves: readonly TapeNode[]): (Tensor | null)[] {
+  const acc = new Array<Tensor | undefined>(tape.length)
+  let start = -1
+  for (const [node, ct] of seeds) {
+    const prev = acc[node.index]
+    acc[node.index] = prev === undefined ? ct : add(prev, ct)
+    start = Math.max(start, node.index)
+  }
+  for (let i = start; i >= 0; i--) {
+    const g = acc[i]
+    if (g === undefined) continue
+    const node = tape[i]!
+    if (node.pullback === null) continue
+    acc[i] = undefined
+    const gs = node.pullback(g)
+    for (let j = 0; j < gs.length; j++) {
+      const p = node.parents[j]
+      const gj = gs[j]
+      if (p === null || p === undefined || gj === null || gj === undefined) continue
+      const prev = acc[p.index]
+      acc[p.index] = prev === undefined ? gj : add(prev, gj)
+    }
+  }
+  return leaves.map((l) => acc[l.index] ?? null)
+}
+
+/** The result of tracing `f` on a tape. */
+export interface Traced {
+  readonly out: unknown
+  readonly aux: unknown
+  readonly pullback: Pullback
+  readonly level: Level
+}
+
+/**
+ * Runs `f(...primals)` on a fresh tape, differentiating the arguments listed in `argnums`
+ * (the others are constants). The pullback returns one cotangent tree per differentiated argument.
+ */
+export function traceVjp(
+  where: string,
+  f: (...args: any[]) => unknown,
+  primals: readonly unknown[],
+  argnums: readonly number[],
+  hasAux: boolean,
+): Traced {
+  if (typeof f !== 'function') throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
+  const level = makeLevel()
+  const tape = level.tape!
+  const leafDefs = argnums.map((i) => flatten(where, primals[i], `args[${i}]`))
+  const leafNodes: TapeNode[][] = []
+  const args = [...primals]
+  argnums.forEach((argi, j) => {
+    const [xs, def] = leafDefs[j]!
+    const nodes = xs.map((x) => {
+      const node: TapeNode = { index: tape.length, parents: [], pullback: null, shape: x.shape, dtype: x.dtype, op: 'input' }
+      tape.push(node)
+      return node
+    })
+    leafNodes.push(nodes)
+    args[argi] = unflatten(def, xs.map((x, i) => new Tensor(x.shape, x.dtype, { kind: 'tape', level, primal: x, node: nodes[i]! })))
+  })
+  const raw = withLevel(level, () => f(...args))
+  let outTree: unknown = raw
+  let aux: unknown
+  if (hasAux) {
+    if (!Array.isArray(raw) || raw.length !== 2) throw new ValueError(`${where}: with hasAux, f must return [output, aux]`)
+    outTree = raw[0]
+    aux = stripLevel(raw[1], level)
+  }
+  const [outs, outDef] = flatten(where, outTree, 'output')
+  const outNodes = outs.map((o) => (o.impl.kind === 'tape' && o.impl.level === level ? o.impl.node : null))
+  const out = unflatten(outDef, outs.map((o) => primalAt(o, level)))
+  const allLeaves = leafNodes.flat()
+  const pullback: Pullback = (ctTree: unknown) => {
+    const [cts, ctDef] = flatten(`${where} pullback`, ctTree, 'cotangent')
+    if (!sameDef(ctDef, outDef)) {
+      throw new ShapeError(`${where} pullback: the cotangent has structure ${showDef(ctDef)} but the output has ${showDef(outDef)}`)
+    }
+    const seeds: [TapeNode, Tensor][] = []
+    cts.forEach((ct, i) => {
+      const o = outs[i]!
+      if (!shapesEqual(ct.shape, o.shape)) {
+        throw new ShapeError(`${where} pullback: cotangent ${i} has shape ${fmtShape(ct.shape)} but the output has ${fmtShape(o.shape)}`)
+      }
+      if (ct.dtype !== o.dtype) throw new DTypeError(`${where} pullback: cotangent ${i} is ${ct.dtype} but the output is ${o.dtype}`)
+      const n = outNodes[i]
+      if (n !== null && n !== undefined) seeds.push([n, ct])
+    })
+    const grads = sweep(tape, seeds, allLeaves)
+    let k = 0
+    return argnums.map((_, j) => {
+      const [xs, def] = leafDefs[j]!
+      return unflatten(def, xs.map((x) => grads[k++] ?? zerosLike(x)))
+    })
+  }
+  return { out, aux, pullback, level }
+}
+
+/**
+ * Reverse mode: runs `f(...primals)` once, recording for every op a closure from its output
+ * cotangent to its input cotangents. Returns `[output, pullback]`; `pullback(ct)` (ct shaped
+ * like the output) returns one cotangent per primal, and may be called many times.
+ *
+ * @example
+ * import { vjp, tensor, sin, mul, sum } from 'dualtape'
+ * const [y, pullback] = vjp((x) => sum(mul(sin(x), x)), tensor([1, 2, 3]))
+ * const [gx] = pullback(tensor(1))
+ */
+export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pullback] {
+  const t = traceVjp('vjp', f, primals, primals.map((_, i) => i), false)
+  return [t.out as O, t.pullback]
+}
+
+/**
+ * `vjp` for a function that returns `[output, aux]`: returns `[output, pullback, aux]`.
+ *
+ * @example
+ * import { vjpWithAux, tensor, sum, square } from 'dualtape'
+ * const [y, pullback, aux] = vjpWithAux((x) => [sum(square(x)), 'note'], tensor([1, 2]))
+ */
+export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unknown[]): [O, Pullback, A] {
+  const t = traceVjp('vjpWithAux', f, primals, primals.map((_, i) => i), true)
+  return [t.out as O, t.pullback, t.aux as A]
+}
+
+/** Options of `grad` and `valueAndGrad`. */
+export interface GradOptions {
+  /** Which arguments to differentiate: an index (default 0) or a list of indices. */
+  readonly argnums?: number | readonly number[]
+  /** `f` returns `[output, aux]`. */
+  readonly hasAux?: boolean
+}
+
+function normArgnums(where: string, argnums: number | readonly number[] | undefined, n: number): number[] {
+  const list = argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums]
+  if (list.length === 0) throw new ValueError(`${where}: argnums is empty`)
+  return list.map((a) => {
+    if (!Number.isInteger(a) || a < -n || a >= n) {
+      throw new ValueError(`${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`)
+    }
+    return a < 0 ? a + n : a
+  })
+}
+
+function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
+  const argnums = normArgnums(where, options.argnums, args.length)
+  const t = traceVjp(where, f, args, argnums, options.hasAux === true)
+  const out = t.out
+  if (!(out instanceof Tensor) || out.rank !== 0) {
+    const shape = out instanceof Tensor ? fmtShape(out.shape) : typeof out
+    throw new ShapeError(`${where}: the function must return a scalar tensor (shape []), got ${shape}; use vjp or jacrev for other outputs`)
+  }
+  const gs = t.pullback(onesLike(out))
+  const g = typeof options.argnums === 'number' || options.argnums === undefined ? gs[0] : gs
+  return { value: out, g, aux: t.aux }
+}
+
+/**
+ * The gradient of a scalar-valued function, as a function of the same arguments (JAX's grad).
+ * Differentiates argument 0 unless `argnums` says otherwise; a list of argnums gives a list of
+ * gradients. With `hasAux`, f returns `[value, aux]` and the result is `[gradient, aux]`.
+ *
+ * @example
+ * import { grad, tensor, sum, square } from 'dualtape'
+ * grad((x) => sum(square(x)))(tensor([1, 2])).toArray() // [2, 4]
+ */
+export function grad(f: (...args: any[]) => unknown, options: GradOptions = {}): (...args: any[]) => any {
+  return (...args: unknown[]) => {
+    const { g, aux } = gradCore('grad', f, options, args)
+    return options.hasAux === true ? [g, aux] : g
+  }
+}
+
+/**
+ * Like `grad`, but returns `[value, gradient]` (with `hasAux`: `[[value, aux], gradient]`, as JAX).
+ *
+ * @example
+ * import { valueAndGrad, tensor, sum, square } from 'dualtape'
+ * const [v, g] = valueAndGrad((x) => sum(square(x)))(tensor([1, 2]))
+ * v.item() // 5
+ */
+export function valueAndGrad(f: (...args: any[]) => unknown, options: GradOptions = {}): (...args: any[]) => any {
+  return (...args: unknown[]) => {
+    const { value, g, aux } = gradCore('valueAndGrad', f, options, args)
+    return options.hasAux === true ? [[value, aux], g] : [value, g]
+  }
+}
