@@ -81,3 +81,15 @@ export { jvp, derivative, type JvpOptions } from './forward/jvp.js'
 
 // reverse mode
 export { vjp, vjpWithAux, grad, valueAndGrad, type Pullback, type GradOptions } from './reverse/vjp.js'
+
+// Jacobians
+export {
+  jacfwd,
+  jacrev,
+  jacobian,
+  hessian,
+  hvp,
+  chooseMode,
+  type JacobianOptions,
+  type JacfwdOptions,
+} from './jacobian/builders.js'
