@@ -69,7 +69,7 @@ export {
   equal,
   where,
 } from './ops/binary.js'
-export { matmul } from './ops/matmul.js'
+export { matmul, dot } from './ops/matmul.js'
 export { reshape, transpose, broadcastTo, concat, slice, pad, cast, stopGradient } from './ops/shape.js'
 export { sum, max, mean, logsumexp } from './ops/reduce.js'
 export { registry, type OpName, type OpParams } from './ops/registry.js'

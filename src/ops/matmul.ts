@@ -72,3 +72,18 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const out = ta.rank === 1 && tb.rank === 1 ? [] : ta.rank === 1 ? [...s.slice(0, -2), s[s.length - 1]!] : s.slice(0, -1)
   return reshape(y, out)
 }
+
+/**
+ * The inner product of two vectors (and the matrix–vector or matrix–matrix product for rank 2).
+ * @example
+ * import { dot, tensor } from 'dualtape'
+ * dot(tensor([1, 2]), tensor([3, 4])).item() // 11
+ */
+export function dot(a: Tensor, b: Tensor): Tensor {
+  const ta = asTensor('dot', a, 'argument 0')
+  const tb = asTensor('dot', b, 'argument 1')
+  if (ta.rank < 1 || ta.rank > 2 || tb.rank < 1 || tb.rank > 2) {
+    throw new ShapeError(`dot: operands must be vectors or matrices, got ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}; use matmul for stacks`)
+  }
+  return matmul(ta, tb)
+}
