@@ -131,7 +131,10 @@ describe('ops', () => {
   test('subgradients at kinks: relu′(0) = 0, |x|′(0) = 0, maximum ties split evenly, max ties split evenly', () => {
     expect(num(grad((x: Tensor) => sum(relu(x)))(tensor(0)))).toBe(0)
     expect(num(grad((x: Tensor) => sum(abs(x)))(tensor(0)))).toBe(0)
-    const [ga, gb] = grad((a: Tensor, b: Tensor) => maximum(a, b), { argnums: [0, 1] })(tensor(2), tensor(2)) as Tensor[]
+    const [ga, gb] = grad((a: Tensor, b: Tensor) => maximum(a, b), { argnums: [0, 1] })(
+      tensor(2),
+      tensor(2),
+    ) as Tensor[]
     expect([ga!.item(), gb!.item()]).toEqual([0.5, 0.5])
     expect((grad((x: Tensor) => max(x))(tensor([3, 1, 3])) as Tensor).toArray()).toEqual([0.5, 0, 0.5])
   })
@@ -145,8 +148,12 @@ describe('ops', () => {
 
 describe('bad input gets typed errors naming the op and the shapes', () => {
   test('shape mismatch', () => {
-    expect(() => add(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/add: shapes \[2\] and \[3\] do not broadcast/)
-    expect(() => matmul(ones([2, 3]), ones([2, 3]))).toThrow(/matmul: inner dimensions differ: \[2, 3\] @ \[2, 3\]/)
+    expect(() => add(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(
+      /add: shapes \[2\] and \[3\] do not broadcast/,
+    )
+    expect(() => matmul(ones([2, 3]), ones([2, 3]))).toThrow(
+      /matmul: inner dimensions differ: \[2, 3\] @ \[2, 3\]/,
+    )
     expect(() => reshape(ones([2, 3]), [4])).toThrow(ShapeError)
     expect(() => sum(ones([2]), 3)).toThrow(/sum: axis 3 is out of range/)
   })
@@ -163,15 +170,21 @@ describe('bad input gets typed errors naming the op and the shapes', () => {
 
   test('wrong number or shapes of tangents in jvp', () => {
     expect(() => jvp(sin, [tensor([1, 2])], [])).toThrow(/1 primals but 0 tangents/)
-    expect(() => jvp(sin, [tensor([1, 2])], [tensor([1, 2, 3])])).toThrow(/tangent 0 has shape \[3\] but its primal has shape \[2\]/)
+    expect(() => jvp(sin, [tensor([1, 2])], [tensor([1, 2, 3])])).toThrow(
+      /tangent 0 has shape \[3\] but its primal has shape \[2\]/,
+    )
     expect(() => jvp(sin, [tensor([1, 2])], [tensor([1, 2], { dtype: 'float32' })])).toThrow(DTypeError)
     expect(() =>
-      jvp((a: Tensor, b: Tensor) => add(a, b), [tensor([1]), tensor([1])], [ones([2, 1]), ones([3, 1])], { batched: true }),
+      jvp((a: Tensor, b: Tensor) => add(a, b), [tensor([1]), tensor([1])], [ones([2, 1]), ones([3, 1])], {
+        batched: true,
+      }),
     ).toThrow(/disagree on the batch size/)
   })
 
   test('a non-scalar output for grad', () => {
-    expect(() => grad(sin)(tensor([1, 2]))).toThrow(/grad: the function must return a scalar tensor \(shape \[\]\), got \[2\]/)
+    expect(() => grad(sin)(tensor([1, 2]))).toThrow(
+      /grad: the function must return a scalar tensor \(shape \[\]\), got \[2\]/,
+    )
   })
 
   test('argnum out of range', () => expect(() => grad(sin, { argnums: 2 })(tensor(1))).toThrow(ValueError))
@@ -223,7 +236,10 @@ describe('reverse mode', () => {
       return y
     }
     expect(num(grad(f)(tensor(1.5)))).toBe(8)
-    expect(num(grad(f)(tensor(-1)))).toBeCloseTo(Math.cos(Math.sin(Math.sin(-1))) * Math.cos(Math.sin(-1)) * Math.cos(-1), 14)
+    expect(num(grad(f)(tensor(-1)))).toBeCloseTo(
+      Math.cos(Math.sin(Math.sin(-1))) * Math.cos(Math.sin(-1)) * Math.cos(-1),
+      14,
+    )
   })
 
   test('a chain of 1,000,000 ops does not overflow the stack', () => {

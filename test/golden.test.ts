@@ -21,7 +21,8 @@ import {
 
 // Golden values of the lecture, in both modes.
 
-const close = (a: number, b: number, tol = 1e-14) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)))
+const close = (a: number, b: number, tol = 1e-14) =>
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)))
 const arr = (t: Tensor) => (t.toArray() as number[]).map((v) => v + 0)
 
 describe('f(x1, x2) = x1·x2 + sin(x2) at (2, 3)', () => {
@@ -132,4 +133,5 @@ describe('gradient patterns', () => {
 
 test('dot is exported for vectors', () => expect(dot(tensor([1, 2]), tensor([3, 4])).item()).toBe(11))
 
-test('sum of an empty reduction list is the identity', () => expect(sum(tensor([1, 2]), []).toArray()).toEqual([1, 2]))
+test('sum of an empty reduction list is the identity', () =>
+  expect(sum(tensor([1, 2]), []).toArray()).toEqual([1, 2]))

@@ -58,8 +58,11 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   readonly derivMul: (op: DerivKernelName, x: H, y: H, ct: H, m: Meta, ctMeta: Meta, p: number) => H
   /** cond ? a : b elementwise, broadcasting all three. */
   readonly where: (c: H, a: H, b: H, mc: Meta, ma: Meta, mb: Meta, out: Meta) => H
-  /** Batched matrix product over the last two axes, batch axes broadcast. Ranks ≥ 2. */
-  readonly matmul: (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
+  /**
+   * Batched matrix product op(A)·op(B) over the last two axes, batch axes broadcast, ranks ≥ 2;
+   * op transposes the operand's last two axes when its flag is set.
+   */
+  readonly matmul: (a: H, b: H, ma: Meta, mb: Meta, out: Meta, transA: boolean, transB: boolean) => H
   readonly transpose: (x: H, m: Meta, perm: readonly number[], out: Meta) => H
   readonly reshape: (x: H, m: Meta, out: Meta) => H
   readonly broadcastTo: (x: H, m: Meta, out: Meta) => H

@@ -31,7 +31,10 @@ export function fromData(data: FloatArray, shape: Shape, backend: Backend = curr
   return new Tensor(shape, dtype, { kind: 'concrete', backend, handle: backend.fromArray(data, meta) })
 }
 
-function resolve(opts: CreateOptions | undefined, fallback: DType = defaultDType): { dtype: DType; backend: Backend } {
+function resolve(
+  opts: CreateOptions | undefined,
+  fallback: DType = defaultDType,
+): { dtype: DType; backend: Backend } {
   const dtype = opts?.dtype === undefined ? fallback : checkDType('tensor', opts.dtype)
   const backend = opts?.backend === undefined ? currentBackend() : getBackend(opts.backend)
   return { dtype, backend }
@@ -68,7 +71,9 @@ export function tensor(
   const { dtype, backend } = resolve(opts)
   const shape = inferShape(data)
   if (opts?.shape !== undefined && sizeOf(checkShape('tensor', opts.shape)) !== sizeOf(shape)) {
-    throw new ShapeError(`tensor: data of shape ${fmtShape(shape)} does not fill shape ${fmtShape(opts.shape)}`)
+    throw new ShapeError(
+      `tensor: data of shape ${fmtShape(shape)} does not fill shape ${fmtShape(opts.shape)}`,
+    )
   }
   const flat = allocArray(dtype, sizeOf(shape))
   let k = 0
@@ -91,7 +96,9 @@ function inferShape(data: unknown): number[] {
   for (let i = 1; i < data.length; i++) {
     const s = inferShape(data[i])
     if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
-      throw new ShapeError(`tensor: ragged nested array: element 0 has shape ${fmtShape(inner)}, element ${i} has ${fmtShape(s)}`)
+      throw new ShapeError(
+        `tensor: ragged nested array: element 0 has shape ${fmtShape(inner)}, element ${i} has ${fmtShape(s)}`,
+      )
     }
   }
   return [...shape, ...inner]
@@ -155,7 +162,9 @@ export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
 export function arange(start: number, stop?: number, step = 1, opts?: CreateOptions): Tensor {
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !Number.isFinite(step) || step === 0) {
-    throw new ValueError(`arange: start, stop and a nonzero step must be finite numbers (got ${lo}, ${hi}, ${step})`)
+    throw new ValueError(
+      `arange: start, stop and a nonzero step must be finite numbers (got ${lo}, ${hi}, ${step})`,
+    )
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step))
   const { dtype, backend } = resolve(opts)

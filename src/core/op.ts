@@ -42,7 +42,13 @@ export interface OpDef<P> {
   /** Validates the inputs and gives the output shape and dtype; throws ShapeError/DTypeError. */
   shape(inputs: readonly Meta[], params: P): Meta
   /** Runs the op on concrete data. */
-  kernel(backend: Backend, handles: readonly unknown[], inputs: readonly Meta[], params: P, out: Meta): unknown
+  kernel(
+    backend: Backend,
+    handles: readonly unknown[],
+    inputs: readonly Meta[],
+    params: P,
+    out: Meta,
+  ): unknown
   /** The output tangent. */
   jvp(a: JvpArgs<P>): Tensor
   /** One cotangent per input (null where not wanted or identically zero). */

@@ -31,7 +31,9 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
 /** Checks that a value is a valid shape (non-negative integers). */
 export function checkShape(where: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ValueError(`${where}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
+    throw new ValueError(
+      `${where}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    )
   }
   return shape as Shape
 }

@@ -93,7 +93,10 @@ export class Tensor {
 
   /** The value of a tensor with one element. */
   item(): number {
-    if (this.size !== 1) throw new ValueError(`item: tensor of shape [${this.shape.join(', ')}] has ${this.size} elements, not 1`)
+    if (this.size !== 1)
+      throw new ValueError(
+        `item: tensor of shape [${this.shape.join(', ')}] has ${this.size} elements, not 1`,
+      )
     return readConcrete(this)[0]!
   }
 

@@ -24,7 +24,11 @@ export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[],
     if (Array.isArray(t)) return { kind: 'array', children: t.map((c, i) => go(c, `${p}[${i}]`)) }
     if (typeof t === 'object' && Object.getPrototypeOf(t) === Object.prototype) {
       const keys = Object.keys(t).sort()
-      return { kind: 'object', keys, children: keys.map((k) => go((t as Record<string, unknown>)[k], `${p}.${k}`)) }
+      return {
+        kind: 'object',
+        keys,
+        children: keys.map((k) => go((t as Record<string, unknown>)[k], `${p}.${k}`)),
+      }
     }
     throw new ValueError(`${where}: ${p} is ${describe(t)}, not a Tensor (or an array or object of tensors)`)
   }
@@ -60,7 +64,10 @@ export function sameDef(a: TreeDef, b: TreeDef): boolean {
     return a.children.length === b.children.length && a.children.every((c, i) => sameDef(c, b.children[i]!))
   }
   if (a.kind === 'object' && b.kind === 'object') {
-    return a.keys.length === b.keys.length && a.keys.every((k, i) => k === b.keys[i] && sameDef(a.children[i]!, b.children[i]!))
+    return (
+      a.keys.length === b.keys.length &&
+      a.keys.every((k, i) => k === b.keys[i] && sameDef(a.children[i]!, b.children[i]!))
+    )
   }
   return true
 }
@@ -93,12 +100,16 @@ export function checkMatchingTrees(
   b: [Tensor[], TreeDef],
 ): void {
   if (!sameDef(a[1], b[1])) {
-    throw new ShapeError(`${where}: ${what[1]} have structure ${showDef(b[1])} but ${what[0]} have ${showDef(a[1])}`)
+    throw new ShapeError(
+      `${where}: ${what[1]} have structure ${showDef(b[1])} but ${what[0]} have ${showDef(a[1])}`,
+    )
   }
   a[0].forEach((x, i) => {
     const y = b[0][i]!
     if (x.shape.length !== y.shape.length || x.shape.some((d, j) => d !== y.shape[j])) {
-      throw new ShapeError(`${where}: ${what[1]} leaf ${i} has shape ${fmtShape(y.shape)} but the ${what[0]} leaf has ${fmtShape(x.shape)}`)
+      throw new ShapeError(
+        `${where}: ${what[1]} leaf ${i} has shape ${fmtShape(y.shape)} but the ${what[0]} leaf has ${fmtShape(x.shape)}`,
+      )
     }
   })
 }

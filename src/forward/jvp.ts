@@ -43,12 +43,16 @@ function makeLevel(batch: number | null): Level {
       if (def.zeroGrad) return y
       let dx = inputs.map((t) => tangentAt(t, level))
       if (def.broadcasting) {
-        dx = dx.map((d, i) => (d !== null && !shapesEqual(x[i]!.shape, y.shape) ? broadcastTangent(d, b, x[i]!.shape, y.shape) : d))
+        dx = dx.map((d, i) =>
+          d !== null && !shapesEqual(x[i]!.shape, y.shape) ? broadcastTangent(d, b, x[i]!.shape, y.shape) : d,
+        )
       }
       const dy = def.jvp({ x, dx, y, params, b })
       const want = b === 0 ? y.shape : [batch!, ...y.shape]
       if (!shapesEqual(dy.shape, want)) {
-        throw new ShapeError(`${def.name}: its JVP rule returned a tangent of shape ${fmtShape(dy.shape)}, expected ${fmtShape(want)}`)
+        throw new ShapeError(
+          `${def.name}: its JVP rule returned a tangent of shape ${fmtShape(dy.shape)}, expected ${fmtShape(want)}`,
+        )
       }
       return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy })
     },
@@ -76,7 +80,8 @@ export function jvp<O>(
   tangents: readonly unknown[],
   options: JvpOptions = {},
 ): [O, O] | [O, O, unknown] {
-  if (typeof f !== 'function') throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
+  if (typeof f !== 'function')
+    throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError('jvp: primals and tangents must be arrays (one entry per argument of f)')
   }
@@ -92,13 +97,17 @@ export function jvp<O>(
   let k: number | null = null
   tx.forEach((t, i) => {
     const p = px[i]!
-    if (t.dtype !== p.dtype) throw new DTypeError(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
+    if (t.dtype !== p.dtype)
+      throw new DTypeError(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
     const inner = batched ? t.shape.slice(1) : t.shape
     if (batched) {
-      if (t.rank === 0) throw new ShapeError(`jvp: batched tangent ${i} needs a leading batch axis, got shape []`)
+      if (t.rank === 0)
+        throw new ShapeError(`jvp: batched tangent ${i} needs a leading batch axis, got shape []`)
       if (k === null) k = t.shape[0]!
       else if (t.shape[0] !== k) {
-        throw new ShapeError(`jvp: batched tangents disagree on the batch size: tangent 0 has ${k}, tangent ${i} has ${t.shape[0]}`)
+        throw new ShapeError(
+          `jvp: batched tangents disagree on the batch size: tangent 0 has ${k}, tangent ${i} has ${t.shape[0]}`,
+        )
       }
     }
     if (!shapesEqual(inner, p.shape)) {
@@ -108,14 +117,17 @@ export function jvp<O>(
       )
     }
   })
-  const level = makeLevel(batched ? k ?? 0 : null)
-  const duals = px.map((p, i) => new Tensor(p.shape, p.dtype, { kind: 'dual', level, primal: p, tangent: tx[i]! }))
+  const level = makeLevel(batched ? (k ?? 0) : null)
+  const duals = px.map(
+    (p, i) => new Tensor(p.shape, p.dtype, { kind: 'dual', level, primal: p, tangent: tx[i]! }),
+  )
   const args = unflatten<unknown[]>(pdef, duals)
   const raw = withLevel(level, () => f(...args))
   let out: unknown = raw
   let aux: unknown
   if (options.hasAux === true) {
-    if (!Array.isArray(raw) || raw.length !== 2) throw new ValueError('jvp: with hasAux, f must return [output, aux]')
+    if (!Array.isArray(raw) || raw.length !== 2)
+      throw new ValueError('jvp: with hasAux, f must return [output, aux]')
     out = raw[0]
     aux = raw[1]
   }

@@ -28,7 +28,9 @@ function argnumList(where: string, argnums: number | readonly number[] | undefin
   const list = argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums]
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -n || a >= n) {
-      throw new ValueError(`${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`)
+      throw new ValueError(
+        `${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`,
+      )
     }
     return a < 0 ? a + n : a
   })
@@ -36,7 +38,8 @@ function argnumList(where: string, argnums: number | readonly number[] | undefin
 
 function checkArgs(where: string, args: readonly unknown[], argnums: readonly number[]): void {
   for (const i of argnums) {
-    if (!isTensor(args[i])) throw new ValueError(`${where}: argument ${i} must be a Tensor to be differentiated`)
+    if (!isTensor(args[i]))
+      throw new ValueError(`${where}: argument ${i} must be a Tensor to be differentiated`)
   }
 }
 
@@ -172,7 +175,8 @@ export const chooseMode = (n: number, m: number): 'fwd' | 'rev' => (n <= m ? 'fw
 export function hessian(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
   const scalar = (...args: any[]): Tensor => {
     const y = checkOut('hessian', f(...args))
-    if (y.rank !== 0) throw new ShapeError(`hessian: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
+    if (y.rank !== 0)
+      throw new ShapeError(`hessian: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
     return y
   }
   const argnums = options.argnums
@@ -190,7 +194,8 @@ export function hvp(f: (x: Tensor) => Tensor): (x: Tensor, v: Tensor) => Tensor 
   return (x: Tensor, v: Tensor) => {
     const g = grad((t: Tensor) => {
       const y = checkOut('hvp', f(t))
-      if (y.rank !== 0) throw new ShapeError(`hvp: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
+      if (y.rank !== 0)
+        throw new ShapeError(`hvp: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
       return y
     })
     const [, hv] = jvp(g, [x], [v]) as [Tensor, Tensor]

@@ -10,7 +10,10 @@ import { type TensorLike, asTensors, sameDType } from './util.js'
 
 const broadcastRule =
   (name: string) =>
-  ([a, b]: readonly Meta[]): Meta => ({ shape: broadcastShapes(name, a!.shape, b!.shape), dtype: sameDType(name, [a!, b!]) })
+  ([a, b]: readonly Meta[]): Meta => ({
+    shape: broadcastShapes(name, a!.shape, b!.shape),
+    dtype: sameDType(name, [a!, b!]),
+  })
 
 function binaryDef(
   name: BinaryKernelName,

@@ -53,7 +53,9 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
     throw new ValueError('defineOp: a spec needs a name, a jvp rule and a vjp rule')
   }
   if ((spec.impl === undefined) === (spec.raw === undefined)) {
-    throw new ValueError(`defineOp(${spec.name}): give exactly one kernel, impl (a composition of ops) or raw`)
+    throw new ValueError(
+      `defineOp(${spec.name}): give exactly one kernel, impl (a composition of ops) or raw`,
+    )
   }
   if (spec.raw !== undefined && spec.shape === undefined) {
     throw new ValueError(`defineOp(${spec.name}): a raw kernel needs a shape rule`)
@@ -68,7 +70,12 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
     })
   const runImpl = (inputs: readonly Tensor[], params: P): Tensor => {
     const handles = inputs.map((t) => concreteOf(t).handle)
-    if (cache !== null && cache.key === params && cache.handles.length === handles.length && cache.handles.every((h, i) => h === handles[i])) {
+    if (
+      cache !== null &&
+      cache.key === params &&
+      cache.handles.length === handles.length &&
+      cache.handles.every((h, i) => h === handles[i])
+    ) {
       return cache.out
     }
     const out = spec.impl!(inputs, params)
@@ -88,11 +95,15 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
         const data = handles.map((h, i) => backend.readSync(h, inputs[i]!))
         const y = spec.raw(data, inputs, params)
         if (y.length !== sizeOf(out.shape)) {
-          throw new ShapeError(`${name}: its raw kernel returned ${y.length} values for an output of shape ${fmtShape(out.shape)}`)
+          throw new ShapeError(
+            `${name}: its raw kernel returned ${y.length} values for an output of shape ${fmtShape(out.shape)}`,
+          )
         }
         return concreteOf(fromData(y, out.shape, backend)).handle
       }
-      const ts = handles.map((h, i) => new Tensor(inputs[i]!.shape, inputs[i]!.dtype, { kind: 'concrete', backend, handle: h }))
+      const ts = handles.map(
+        (h, i) => new Tensor(inputs[i]!.shape, inputs[i]!.dtype, { kind: 'concrete', backend, handle: h }),
+      )
       const y = runImpl(ts, params)
       cache = null
       return concreteOf(y).handle
@@ -103,7 +114,11 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
   const withParams =
     (params: P) =>
     (...inputs: Tensor[]): Tensor =>
-      apply(def, inputs.map((x, i) => asTensor(name, x, `argument ${i}`)), params)
+      apply(
+        def,
+        inputs.map((x, i) => asTensor(name, x, `argument ${i}`)),
+        params,
+      )
   const op = withParams(null as P) as CustomOp<P>
   Object.defineProperty(op, 'withParams', { value: withParams })
   Object.defineProperty(op, 'def', { value: def })

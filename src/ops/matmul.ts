@@ -3,14 +3,8 @@ import { apply, type OpDef } from '../core/op.js'
 import { broadcastShapes } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { add } from './binary.js'
-import { reshape, transpose } from './shape.js'
+import { reshape } from './shape.js'
 import { asTensor, sameDType } from './util.js'
-
-/** Swaps the last two axes. */
-const mT = (t: Tensor): Tensor => {
-  const r = t.rank
-  return transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2])
-}
 
 /**
  * A tangent with `b` batch axes, given the leading axes that align it with the output's batch
@@ -18,32 +12,75 @@ const mT = (t: Tensor): Tensor => {
  */
 function lift(dx: Tensor, b: number, xRank: number, outRank: number): Tensor {
   if (b === 0 || xRank === outRank) return dx
-  return reshape(dx, [...dx.shape.slice(0, b), ...new Array<number>(outRank - xRank).fill(1), ...dx.shape.slice(b)])
+  return reshape(dx, [
+    ...dx.shape.slice(0, b),
+    ...new Array<number>(outRank - xRank).fill(1),
+    ...dx.shape.slice(b),
+  ])
 }
 
-export const matmulOp: OpDef<null> = {
+/** Whether each operand enters transposed (its last two axes swapped), as in BLAS. */
+export interface MatmulParams {
+  readonly transA: boolean
+  readonly transB: boolean
+}
+
+/** The last two axes of an operand as it enters the product. */
+const rowsCols = (shape: readonly number[], t: boolean): [number, number] => {
+  const r = shape[shape.length - 2]!
+  const c = shape[shape.length - 1]!
+  return t ? [c, r] : [r, c]
+}
+
+const mm = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor =>
+  apply(matmulOp, [a, b], { transA, transB })
+
+export const matmulOp: OpDef<MatmulParams> = {
   name: 'matmul',
-  shape: ([a, b]) => {
+  shape: ([a, b], { transA, transB }) => {
     const sa = a!.shape
     const sb = b!.shape
-    if (sa.length < 2 || sb.length < 2) throw new ShapeError(`matmul: operands must have rank ≥ 2, got ${fmtShape(sa)} and ${fmtShape(sb)}`)
-    if (sa[sa.length - 1] !== sb[sb.length - 2]) {
+    if (sa.length < 2 || sb.length < 2)
+      throw new ShapeError(`matmul: operands must have rank ≥ 2, got ${fmtShape(sa)} and ${fmtShape(sb)}`)
+    const [m, ka] = rowsCols(sa, transA)
+    const [kb, n] = rowsCols(sb, transB)
+    if (ka !== kb) {
+      const ta = transA ? 'ᵀ' : ''
+      const tb = transB ? 'ᵀ' : ''
       throw new ShapeError(
-        `matmul: inner dimensions differ: ${fmtShape(sa)} @ ${fmtShape(sb)} (${sa[sa.length - 1]} ≠ ${sb[sb.length - 2]})`,
+        `matmul: inner dimensions differ: ${fmtShape(sa)}${ta} @ ${fmtShape(sb)}${tb} (${ka} ≠ ${kb})`,
       )
     }
     const batch = broadcastShapes('matmul', sa.slice(0, -2), sb.slice(0, -2))
-    return { shape: [...batch, sa[sa.length - 2]!, sb[sb.length - 1]!], dtype: sameDType('matmul', [a!, b!]) }
+    return { shape: [...batch, m, n], dtype: sameDType('matmul', [a!, b!]) }
   },
-  kernel: (be, [ha, hb], [ma, mb], _p, out) => be.kernels.matmul(ha, hb, ma!, mb!, out),
+  kernel: (be, [ha, hb], [ma, mb], { transA, transB }, out) =>
+    be.kernels.matmul(ha, hb, ma!, mb!, out, transA, transB),
   // d(A B) = dA B + A dB
-  jvp: ({ x: [a, bm], dx: [da, db], y, b }) => {
-    const left = da == null ? null : matmul(lift(da, b, a!.rank, y.rank), bm!)
-    const right = db == null ? null : matmul(a!, lift(db, b, bm!.rank, y.rank))
+  jvp: ({ x: [a, bm], dx: [da, db], y, b, params: { transA, transB } }) => {
+    const left = da == null ? null : mm(lift(da, b, a!.rank, y.rank), bm!, transA, transB)
+    const right = db == null ? null : mm(a!, lift(db, b, bm!.rank, y.rank), transA, transB)
     return left === null ? right! : right === null ? left : add(left, right)
   },
-  // Ā = Ȳ Bᵀ, B̄ = Aᵀ Ȳ (summed over broadcast batch axes by apply)
-  vjp: ({ ct, x: [a, bm], wants }) => [wants[0] ? matmul(ct, mT(bm!)) : null, wants[1] ? matmul(mT(a!), ct) : null],
+  // C = A B: Ā = C̄ Bᵀ, B̄ = Aᵀ C̄ (with the transposes folded into the flags; summed over
+  // broadcast batch axes by apply)
+  vjp: ({ ct, x: [a, b], wants, params: { transA, transB } }) => {
+    const ga = !wants[0]
+      ? null
+      : transA
+        ? transB
+          ? mm(b!, ct, true, true)
+          : mm(b!, ct, false, true)
+        : mm(ct, b!, false, !transB)
+    const gb = !wants[1]
+      ? null
+      : transB
+        ? transA
+          ? mm(ct, a!, true, true)
+          : mm(ct, a!, true, false)
+        : mm(a!, ct, !transA, false)
+    return [ga, gb]
+  },
 }
 
 /**
@@ -59,17 +96,24 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ta = asTensor('matmul', a, 'argument 0')
   const tb = asTensor('matmul', b, 'argument 1')
   if (ta.rank === 0 || tb.rank === 0) {
-    throw new ShapeError(`matmul: operands must have rank ≥ 1, got ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}`)
+    throw new ShapeError(
+      `matmul: operands must have rank ≥ 1, got ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}`,
+    )
   }
   const a2 = ta.rank === 1 ? reshape(ta, [1, ta.shape[0]!]) : ta
   const b2 = tb.rank === 1 ? reshape(tb, [tb.shape[0]!, 1]) : tb
   if (ta.rank === 1 && tb.rank >= 2 && ta.shape[0] !== tb.shape[tb.rank - 2]) {
     throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(ta.shape)} @ ${fmtShape(tb.shape)}`)
   }
-  const y = apply(matmulOp, [a2, b2], null)
+  const y = mm(a2, b2, false, false)
   if (ta.rank > 1 && tb.rank > 1) return y
   const s = y.shape
-  const out = ta.rank === 1 && tb.rank === 1 ? [] : ta.rank === 1 ? [...s.slice(0, -2), s[s.length - 1]!] : s.slice(0, -1)
+  const out =
+    ta.rank === 1 && tb.rank === 1
+      ? []
+      : ta.rank === 1
+        ? [...s.slice(0, -2), s[s.length - 1]!]
+        : s.slice(0, -1)
   return reshape(y, out)
 }
 
@@ -83,7 +127,9 @@ export function dot(a: Tensor, b: Tensor): Tensor {
   const ta = asTensor('dot', a, 'argument 0')
   const tb = asTensor('dot', b, 'argument 1')
   if (ta.rank < 1 || ta.rank > 2 || tb.rank < 1 || tb.rank > 2) {
-    throw new ShapeError(`dot: operands must be vectors or matrices, got ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}; use matmul for stacks`)
+    throw new ShapeError(
+      `dot: operands must be vectors or matrices, got ${fmtShape(ta.shape)} and ${fmtShape(tb.shape)}; use matmul for stacks`,
+    )
   }
   return matmul(ta, tb)
 }

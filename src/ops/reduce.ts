@@ -48,12 +48,14 @@ export const maxOp: OpDef<ReduceParams> = {
   name: 'max',
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.max(h, m!, axes, out),
-  jvp: ({ x: [x], dx: [dx], y, params: p, b }) => sum(mul(dx!, maxShares(x!, y, p)), shiftAxes(p.axes, b), p.keepdims),
+  jvp: ({ x: [x], dx: [dx], y, params: p, b }) =>
+    sum(mul(dx!, maxShares(x!, y, p)), shiftAxes(p.axes, b), p.keepdims),
   vjp: ({ ct, x: [x], y, params }) => [mul(expandBack(ct, x!.shape, params), maxShares(x!, y, params))],
 }
 
 /** softmax(x) along the axes, from x and y = logsumexp(x). */
-const softmaxFrom = (x: Tensor, y: Tensor, params: ReduceParams): Tensor => exp(sub(x, expandBack(y, x.shape, params)))
+const softmaxFrom = (x: Tensor, y: Tensor, params: ReduceParams): Tensor =>
+  exp(sub(x, expandBack(y, x.shape, params)))
 
 export const logsumexpOp: OpDef<ReduceParams> = {
   name: 'logsumexp',
@@ -65,7 +67,12 @@ export const logsumexpOp: OpDef<ReduceParams> = {
   vjp: ({ ct, x: [x], y, params }) => [mul(expandBack(ct, x!.shape, params), softmaxFrom(x!, y, params))],
 }
 
-function reduce(def: OpDef<ReduceParams>, x: Tensor, axis: number | readonly number[] | undefined, keepdims: boolean) {
+function reduce(
+  def: OpDef<ReduceParams>,
+  x: Tensor,
+  axis: number | readonly number[] | undefined,
+  keepdims: boolean,
+) {
   const t = asTensor(def.name, x)
   return apply(def, [t], { axes: normAxes(def.name, axis, t.rank), keepdims: keepdims === true })
 }
@@ -111,4 +118,3 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepdims = fa
   const n = sizeOf(axes.map((a) => t.shape[a]!))
   return div(sum(t, axes, keepdims), scalarLike(t, n))
 }
-

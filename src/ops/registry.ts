@@ -41,7 +41,7 @@ export interface OpParams {
   lessEqual: null
   equal: null
   where: null
-  matmul: null
+  matmul: M.MatmulParams
   reshape: { readonly shape: Shape }
   transpose: { readonly perm: readonly number[] }
   broadcastTo: { readonly shape: Shape }

@@ -16,7 +16,9 @@ export const reshapeOp: OpDef<{ readonly shape: Shape }> = {
   name: 'reshape',
   shape: ([m], { shape }) => {
     if (sizeOf(shape) !== sizeOf(m!.shape)) {
-      throw new ShapeError(`reshape: cannot reshape ${fmtShape(m!.shape)} (${sizeOf(m!.shape)} elements) to ${fmtShape(shape)}`)
+      throw new ShapeError(
+        `reshape: cannot reshape ${fmtShape(m!.shape)} (${sizeOf(m!.shape)} elements) to ${fmtShape(shape)}`,
+      )
     }
     return { shape, dtype: m!.dtype }
   },
@@ -59,7 +61,10 @@ export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = {
   shape: ([m], { perm }) => {
     const r = m!.shape.length
     const ok = perm.length === r && [...perm].sort((a, b) => a - b).every((p, i) => p === i)
-    if (!ok) throw new ShapeError(`transpose: ${JSON.stringify(perm)} is not a permutation of the axes of ${fmtShape(m!.shape)}`)
+    if (!ok)
+      throw new ShapeError(
+        `transpose: ${JSON.stringify(perm)} is not a permutation of the axes of ${fmtShape(m!.shape)}`,
+      )
     return { shape: perm.map((p) => m!.shape[p]!), dtype: m!.dtype }
   },
   kernel: (be, [h], [m], { perm }, out) => be.kernels.transpose(h, m!, perm, out),
@@ -80,7 +85,10 @@ export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = {
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = asTensor('transpose', x)
-  const p = perm === undefined ? Array.from({ length: t.rank }, (_, i) => t.rank - 1 - i) : perm.map((a) => normAxis('transpose', a, t.rank))
+  const p =
+    perm === undefined
+      ? Array.from({ length: t.rank }, (_, i) => t.rank - 1 - i)
+      : perm.map((a) => normAxis('transpose', a, t.rank))
   if (p.every((a, i) => a === i) && p.length === t.rank) return t
   return apply(transposeOp, [t], { perm: p })
 }
@@ -100,7 +108,13 @@ export const broadcastToOp: OpDef<{ readonly shape: Shape }> = {
   },
   kernel: (be, [h], [m], _p, out) => be.kernels.broadcastTo(h, m!, out),
   jvp: ({ dx: [dx], x: [x], params: { shape }, b }) => {
-    const lifted = b === 0 ? dx! : reshape(dx!, batchShape(dx!, b, [...new Array<number>(shape.length - x!.rank).fill(1), ...x!.shape]))
+    const lifted =
+      b === 0
+        ? dx!
+        : reshape(
+            dx!,
+            batchShape(dx!, b, [...new Array<number>(shape.length - x!.rank).fill(1), ...x!.shape]),
+          )
     return broadcastTo(lifted, batchShape(dx!, b, shape))
   },
   vjp: ({ ct }) => [ct],
@@ -130,9 +144,12 @@ export const concatOp: OpDef<{ readonly axis: number }> = {
     const dtype = sameDType('concat', ms)
     let total = 0
     for (const m of ms) {
-      const ok = m.shape.length === first.shape.length && m.shape.every((d, i) => i === axis || d === first.shape[i])
+      const ok =
+        m.shape.length === first.shape.length && m.shape.every((d, i) => i === axis || d === first.shape[i])
       if (!ok) {
-        throw new ShapeError(`concat: shapes ${ms.map((q) => fmtShape(q.shape)).join(', ')} differ outside axis ${axis}`)
+        throw new ShapeError(
+          `concat: shapes ${ms.map((q) => fmtShape(q.shape)).join(', ')} differ outside axis ${axis}`,
+        )
       }
       total += m.shape[axis]!
     }
@@ -163,7 +180,8 @@ export const concatOp: OpDef<{ readonly axis: number }> = {
  * concat([tensor([1]), tensor([2, 3])]).toArray() // [1, 2, 3]
  */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new ValueError('concat: expected a non-empty array of tensors')
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new ValueError('concat: expected a non-empty array of tensors')
   const ts = xs.map((x, i) => asTensor('concat', x, `element ${i}`))
   if (ts[0]!.rank === 0) throw new ShapeError('concat: cannot concatenate scalars; reshape them to [1] first')
   const ax = normAxis('concat', axis, ts[0]!.rank)
@@ -183,9 +201,18 @@ export const sliceOp: OpDef<BoxParams> = {
     const ok =
       begin.length === s.length &&
       size.length === s.length &&
-      begin.every((bg, i) => Number.isInteger(bg) && bg >= 0 && Number.isInteger(size[i]) && size[i]! >= 0 && bg + size[i]! <= s[i]!)
+      begin.every(
+        (bg, i) =>
+          Number.isInteger(bg) &&
+          bg >= 0 &&
+          Number.isInteger(size[i]) &&
+          size[i]! >= 0 &&
+          bg + size[i]! <= s[i]!,
+      )
     if (!ok) {
-      throw new ShapeError(`slice: begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} do not fit in ${fmtShape(s)}`)
+      throw new ShapeError(
+        `slice: begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} do not fit in ${fmtShape(s)}`,
+      )
     }
     return { shape: [...size], dtype: m!.dtype }
   },
@@ -193,7 +220,11 @@ export const sliceOp: OpDef<BoxParams> = {
   jvp: ({ dx: [dx], params: { begin, size }, b }) =>
     slice(dx!, [...zerosPrefix(b), ...begin], batchShape(dx!, b, size)),
   vjp: ({ ct, x: [x], params: { begin, size } }) => [
-    pad(ct, begin, x!.shape.map((d, i) => d - begin[i]! - size[i]!)),
+    pad(
+      ct,
+      begin,
+      x!.shape.map((d, i) => d - begin[i]! - size[i]!),
+    ),
   ],
 }
 
@@ -206,7 +237,9 @@ export const sliceOp: OpDef<BoxParams> = {
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   const t = asTensor('slice', x)
   if (!Array.isArray(begin) || begin.length !== t.rank) {
-    throw new ShapeError(`slice: begin ${JSON.stringify(begin)} must have one entry per axis of ${fmtShape(t.shape)}`)
+    throw new ShapeError(
+      `slice: begin ${JSON.stringify(begin)} must have one entry per axis of ${fmtShape(t.shape)}`,
+    )
   }
   const sz = (size ?? t.shape.map(() => -1)).map((s, i) => (s === -1 ? t.shape[i]! - begin[i]! : s))
   if (begin.every((bg) => bg === 0) && shapesEqual(sz, t.shape)) return t
@@ -218,8 +251,13 @@ export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: 
   shape: ([m], { before, after }) => {
     const s = m!.shape
     const ok =
-      before.length === s.length && after.length === s.length && [...before, ...after].every((v) => Number.isInteger(v) && v >= 0)
-    if (!ok) throw new ShapeError(`pad: widths ${JSON.stringify(before)}, ${JSON.stringify(after)} do not fit rank of ${fmtShape(s)}`)
+      before.length === s.length &&
+      after.length === s.length &&
+      [...before, ...after].every((v) => Number.isInteger(v) && v >= 0)
+    if (!ok)
+      throw new ShapeError(
+        `pad: widths ${JSON.stringify(before)}, ${JSON.stringify(after)} do not fit rank of ${fmtShape(s)}`,
+      )
     return { shape: s.map((d, i) => d + before[i]! + after[i]!), dtype: m!.dtype }
   },
   kernel: (be, [h], [m], { before }, out) => be.kernels.pad(h, m!, before, out),

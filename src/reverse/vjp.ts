@@ -23,7 +23,9 @@ function makeLevel(): Level {
       const x = inputs.map((t) => primalAt(t, level))
       const y = apply(def, x, params)
       if (def.zeroGrad) return y
-      const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl.node : null))
+      const parents = inputs.map((t) =>
+        t.impl.kind === 'tape' && t.impl.level === level ? t.impl.node : null,
+      )
       const wants = parents.map((p) => p !== null)
       const node: TapeNode = {
         index: tape.length,
@@ -55,7 +57,11 @@ function makeLevel(): Level {
  * op's pullback closure and summing cotangents where a value fans out. Iterative, so a tape of
  * millions of ops needs no deep stack.
  */
-function sweep(tape: readonly TapeNode[], seeds: readonly [TapeNode, Tensor][], leaves: readonly TapeNode[]): (Tensor | null)[] {
+function sweep(
+  tape: readonly TapeNode[],
+  seeds: readonly [TapeNode, Tensor][],
+  leaves: readonly TapeNode[],
+): (Tensor | null)[] {
   const acc = new Array<Tensor | undefined>(tape.length)
   let start = -1
   for (const [node, ct] of seeds) {
@@ -100,7 +106,8 @@ export function traceVjp(
   argnums: readonly number[],
   hasAux: boolean,
 ): Traced {
-  if (typeof f !== 'function') throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
+  if (typeof f !== 'function')
+    throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
   const level = makeLevel()
   const tape = level.tape!
   const leafDefs = argnums.map((i) => flatten(where, primals[i], `args[${i}]`))
@@ -109,37 +116,56 @@ export function traceVjp(
   argnums.forEach((argi, j) => {
     const [xs, def] = leafDefs[j]!
     const nodes = xs.map((x) => {
-      const node: TapeNode = { index: tape.length, parents: [], pullback: null, shape: x.shape, dtype: x.dtype, op: 'input' }
+      const node: TapeNode = {
+        index: tape.length,
+        parents: [],
+        pullback: null,
+        shape: x.shape,
+        dtype: x.dtype,
+        op: 'input',
+      }
       tape.push(node)
       return node
     })
     leafNodes.push(nodes)
-    args[argi] = unflatten(def, xs.map((x, i) => new Tensor(x.shape, x.dtype, { kind: 'tape', level, primal: x, node: nodes[i]! })))
+    args[argi] = unflatten(
+      def,
+      xs.map((x, i) => new Tensor(x.shape, x.dtype, { kind: 'tape', level, primal: x, node: nodes[i]! })),
+    )
   })
   const raw = withLevel(level, () => f(...args))
   let outTree: unknown = raw
   let aux: unknown
   if (hasAux) {
-    if (!Array.isArray(raw) || raw.length !== 2) throw new ValueError(`${where}: with hasAux, f must return [output, aux]`)
+    if (!Array.isArray(raw) || raw.length !== 2)
+      throw new ValueError(`${where}: with hasAux, f must return [output, aux]`)
     outTree = raw[0]
     aux = stripLevel(raw[1], level)
   }
   const [outs, outDef] = flatten(where, outTree, 'output')
   const outNodes = outs.map((o) => (o.impl.kind === 'tape' && o.impl.level === level ? o.impl.node : null))
-  const out = unflatten(outDef, outs.map((o) => primalAt(o, level)))
+  const out = unflatten(
+    outDef,
+    outs.map((o) => primalAt(o, level)),
+  )
   const allLeaves = leafNodes.flat()
   const pullback: Pullback = (ctTree: unknown) => {
     const [cts, ctDef] = flatten(`${where} pullback`, ctTree, 'cotangent')
     if (!sameDef(ctDef, outDef)) {
-      throw new ShapeError(`${where} pullback: the cotangent has structure ${showDef(ctDef)} but the output has ${showDef(outDef)}`)
+      throw new ShapeError(
+        `${where} pullback: the cotangent has structure ${showDef(ctDef)} but the output has ${showDef(outDef)}`,
+      )
     }
     const seeds: [TapeNode, Tensor][] = []
     cts.forEach((ct, i) => {
       const o = outs[i]!
       if (!shapesEqual(ct.shape, o.shape)) {
-        throw new ShapeError(`${where} pullback: cotangent ${i} has shape ${fmtShape(ct.shape)} but the output has ${fmtShape(o.shape)}`)
+        throw new ShapeError(
+          `${where} pullback: cotangent ${i} has shape ${fmtShape(ct.shape)} but the output has ${fmtShape(o.shape)}`,
+        )
       }
-      if (ct.dtype !== o.dtype) throw new DTypeError(`${where} pullback: cotangent ${i} is ${ct.dtype} but the output is ${o.dtype}`)
+      if (ct.dtype !== o.dtype)
+        throw new DTypeError(`${where} pullback: cotangent ${i} is ${ct.dtype} but the output is ${o.dtype}`)
       const n = outNodes[i]
       if (n !== null && n !== undefined) seeds.push([n, ct])
     })
@@ -147,7 +173,10 @@ export function traceVjp(
     let k = 0
     return argnums.map((_, j) => {
       const [xs, def] = leafDefs[j]!
-      return unflatten(def, xs.map((x) => grads[k++] ?? zerosLike(x)))
+      return unflatten(
+        def,
+        xs.map((x) => grads[k++] ?? zerosLike(x)),
+      )
     })
   }
   return { out, aux, pullback, level }
@@ -164,7 +193,13 @@ export function traceVjp(
  * const [gx] = pullback(tensor(1))
  */
 export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pullback] {
-  const t = traceVjp('vjp', f, primals, primals.map((_, i) => i), false)
+  const t = traceVjp(
+    'vjp',
+    f,
+    primals,
+    primals.map((_, i) => i),
+    false,
+  )
   return [t.out as O, t.pullback]
 }
 
@@ -176,7 +211,13 @@ export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pul
  * const [y, pullback, aux] = vjpWithAux((x) => [sum(square(x)), 'note'], tensor([1, 2]))
  */
 export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unknown[]): [O, Pullback, A] {
-  const t = traceVjp('vjpWithAux', f, primals, primals.map((_, i) => i), true)
+  const t = traceVjp(
+    'vjpWithAux',
+    f,
+    primals,
+    primals.map((_, i) => i),
+    true,
+  )
   return [t.out as O, t.pullback, t.aux as A]
 }
 
@@ -193,7 +234,9 @@ function normArgnums(where: string, argnums: number | readonly number[] | undefi
   if (list.length === 0) throw new ValueError(`${where}: argnums is empty`)
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -n || a >= n) {
-      throw new ValueError(`${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`)
+      throw new ValueError(
+        `${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`,
+      )
     }
     return a < 0 ? a + n : a
   })
@@ -205,7 +248,9 @@ function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOp
   const out = t.out
   if (!(out instanceof Tensor) || out.rank !== 0) {
     const shape = out instanceof Tensor ? fmtShape(out.shape) : typeof out
-    throw new ShapeError(`${where}: the function must return a scalar tensor (shape []), got ${shape}; use vjp or jacrev for other outputs`)
+    throw new ShapeError(
+      `${where}: the function must return a scalar tensor (shape []), got ${shape}; use vjp or jacrev for other outputs`,
+    )
   }
   const gs = t.pullback(onesLike(out))
   const g = typeof options.argnums === 'number' || options.argnums === undefined ? gs[0] : gs
@@ -236,7 +281,10 @@ export function grad(f: (...args: any[]) => unknown, options: GradOptions = {}):
  * const [v, g] = valueAndGrad((x) => sum(square(x)))(tensor([1, 2]))
  * v.item() // 5
  */
-export function valueAndGrad(f: (...args: any[]) => unknown, options: GradOptions = {}): (...args: any[]) => any {
+export function valueAndGrad(
+  f: (...args: any[]) => unknown,
+  options: GradOptions = {},
+): (...args: any[]) => any {
   return (...args: unknown[]) => {
     const { value, g, aux } = gradCore('valueAndGrad', f, options, args)
     return options.hasAux === true ? [[value, aux], g] : [value, g]

@@ -62,7 +62,10 @@ function binaryKernel(name: BinaryKernelName) {
 
 type BlockReducer = (x: FloatArray, off: number, len: number) => number
 
-function reduceKernel(block: BlockReducer, leading: ((x: FloatArray, outer: number, inner: number, y: FloatArray) => void) | null) {
+function reduceKernel(
+  block: BlockReducer,
+  leading: ((x: FloatArray, outer: number, inner: number, y: FloatArray) => void) | null,
+) {
   return (x: FloatArray, m: Meta, axes: readonly number[], out: Meta): FloatArray => {
     const rank = m.shape.length
     const nOut = sizeOf(out.shape)
@@ -133,12 +136,22 @@ function maxLeading(x: FloatArray, outer: number, inner: number, y: FloatArray):
 // matmul: batch axes broadcast, each pair multiplied by the packed gemm
 // ---------------------------------------------------------------------------------------------
 
-function matmulKernel(a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta): FloatArray {
+function matmulKernel(
+  a: FloatArray,
+  b: FloatArray,
+  ma: Meta,
+  mb: Meta,
+  out: Meta,
+  transA: boolean,
+  transB: boolean,
+): FloatArray {
   const ra = ma.shape.length
-  const rb = mb.shape.length
-  const m = ma.shape[ra - 2]!
-  const k = ma.shape[ra - 1]!
-  const n = mb.shape[rb - 1]!
+  const m = out.shape[out.shape.length - 2]!
+  const n = out.shape[out.shape.length - 1]!
+  const k = transA ? ma.shape[ra - 2]! : ma.shape[ra - 1]!
+  // element (i, p) of op(A) and (p, j) of op(B): a transpose is a swap of strides
+  const [aRs, aCs] = transA ? [1, m] : [k, 1]
+  const [bRs, bCs] = transB ? [1, k] : [n, 1]
   const y = allocArray(out.dtype, sizeOf(out.shape))
   const batch: Shape = out.shape.slice(0, -2)
   const nb = sizeOf(batch)
@@ -146,13 +159,27 @@ function matmulKernel(a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Met
   const sa = broadcastStrides(ma.shape.slice(0, -2), batch).map((s) => s * m * k)
   const sb = broadcastStrides(mb.shape.slice(0, -2), batch).map((s) => s * k * n)
   if (batch.length === 0) {
-    gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, y, 0)
+    gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, y, 0)
     return y
   }
   let bi = 0
   forEachRun(batch, [sa, sb], (_o, offs, len, steps) => {
     for (let i = 0; i < len; i++, bi++) {
-      gemm(m, n, k, a, offs[0]! + i * steps[0]!, k, 1, b, offs[1]! + i * steps[1]!, n, 1, y, bi * m * n)
+      gemm(
+        m,
+        n,
+        k,
+        a,
+        offs[0]! + i * steps[0]!,
+        aRs,
+        aCs,
+        b,
+        offs[1]! + i * steps[1]!,
+        bRs,
+        bCs,
+        y,
+        bi * m * n,
+      )
     }
   })
   return y
@@ -225,7 +252,8 @@ export const cpuBackend: Backend<FloatArray> = {
   syncRead: true,
   fromArray: (data, m) => {
     const want = m.dtype === 'float64' ? Float64Array : Float32Array
-    if (!(data instanceof want)) throw new BackendError(`cpu: data of dtype ${m.dtype} must be a ${want.name}`)
+    if (!(data instanceof want))
+      throw new BackendError(`cpu: data of dtype ${m.dtype} must be a ${want.name}`)
     return data
   },
   readSync: (h) => h,
@@ -233,4 +261,3 @@ export const cpuBackend: Backend<FloatArray> = {
   dispose: () => {},
   kernels,
 }
-

@@ -115,7 +115,12 @@ export function padCopy(x: FloatArray, m: Meta, before: readonly number[], out: 
 }
 
 /** Concatenates along `axis`. */
-export function concatCopy(xs: readonly FloatArray[], ms: readonly Meta[], axis: number, out: Meta): FloatArray {
+export function concatCopy(
+  xs: readonly FloatArray[],
+  ms: readonly Meta[],
+  axis: number,
+  out: Meta,
+): FloatArray {
   const y = allocArray(out.dtype, sizeOf(out.shape))
   const outer = sizeOf(out.shape.slice(0, axis))
   const inner = sizeOf(out.shape.slice(axis + 1))

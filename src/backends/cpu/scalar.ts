@@ -1,7 +1,8 @@
 import type { BinaryKernelName, DerivKernelName, UnaryKernelName } from '../backend.js'
 
 /** log(1 + e^x), without overflow for large x and without losing digits for very negative x. */
-export const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)))
+export const softplus = (x: number): number =>
+  x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))
 
 /** 1 / (1 + e^-x), evaluated on the side where the exponential cannot overflow. */
 export const sigmoid = (x: number): number => {
