@@ -19,23 +19,23 @@ export interface DualImpl {
   readonly tangent: Tensor
 }
 
-/** A tensor recorded on the tape of a reverse level. */
-export interface TapeImpl {
+/**
+ * A tensor recorded on the tape of a reverse level: its primal value, its position on the tape,
+ * the nodes of its inputs, and the closure mapping its cotangent to theirs (null for inputs).
+ */
+export interface TapeNode {
   readonly kind: 'tape'
   readonly level: Level
   readonly primal: Tensor
-  readonly node: TapeNode
-}
-
-/** One entry of a reverse level's tape: its position and the closure mapping cotangents back. */
-export interface TapeNode {
   readonly index: number
   readonly parents: readonly (TapeNode | null)[]
   readonly pullback: ((ct: Tensor) => readonly (Tensor | null)[]) | null
-  readonly shape: Shape
-  readonly dtype: DType
+  /** The op that produced it ('input' for the differentiated arguments). */
   readonly op: string
 }
+
+/** A tape tensor's implementation is its node. */
+export type TapeImpl = TapeNode
 
 export type TensorImpl = Concrete | DualImpl | TapeImpl
 

@@ -23,18 +23,17 @@ function makeLevel(): Level {
       const x = inputs.map((t) => primalAt(t, level))
       const y = apply(def, x, params)
       if (def.zeroGrad) return y
-      const parents = inputs.map((t) =>
-        t.impl.kind === 'tape' && t.impl.level === level ? t.impl.node : null,
-      )
-      const wants = parents.map((p) => p !== null)
+      const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl : null))
       const node: TapeNode = {
+        kind: 'tape',
+        level,
+        primal: y,
         index: tape.length,
         parents,
-        shape: y.shape,
-        dtype: y.dtype,
         op: def.name,
-        pullback: (ct: Tensor) =>
-          def.vjp({ ct, x, y, params, wants }).map((g, i) => {
+        pullback: (ct: Tensor) => {
+          const wants = parents.map((p) => p !== null)
+          return def.vjp({ ct, x, y, params, wants }).map((g, i) => {
             if (g === null || !wants[i]) return null
             const s = sumToShape(g, x[i]!.shape)
             if (!shapesEqual(s.shape, x[i]!.shape)) {
@@ -43,10 +42,11 @@ function makeLevel(): Level {
               )
             }
             return s
-          }),
+          })
+        },
       }
       tape.push(node)
-      return new Tensor(y.shape, y.dtype, { kind: 'tape', level, primal: y, node })
+      return new Tensor(y.shape, y.dtype, node)
     },
   }
   return level
@@ -117,11 +117,12 @@ export function traceVjp(
     const [xs, def] = leafDefs[j]!
     const nodes = xs.map((x) => {
       const node: TapeNode = {
+        kind: 'tape',
+        level,
+        primal: x,
         index: tape.length,
         parents: [],
         pullback: null,
-        shape: x.shape,
-        dtype: x.dtype,
         op: 'input',
       }
       tape.push(node)
@@ -130,7 +131,7 @@ export function traceVjp(
     leafNodes.push(nodes)
     args[argi] = unflatten(
       def,
-      xs.map((x, i) => new Tensor(x.shape, x.dtype, { kind: 'tape', level, primal: x, node: nodes[i]! })),
+      xs.map((x, i) => new Tensor(x.shape, x.dtype, nodes[i]!)),
     )
   })
   const raw = withLevel(level, () => f(...args))
@@ -143,7 +144,7 @@ export function traceVjp(
     aux = stripLevel(raw[1], level)
   }
   const [outs, outDef] = flatten(where, outTree, 'output')
-  const outNodes = outs.map((o) => (o.impl.kind === 'tape' && o.impl.level === level ? o.impl.node : null))
+  const outNodes = outs.map((o) => (o.impl.kind === 'tape' && o.impl.level === level ? o.impl : null))
   const out = unflatten(
     outDef,
     outs.map((o) => primalAt(o, level)),
