@@ -8,7 +8,7 @@ import type { Tensor, TapeNode } from './tensor.js'
  */
 export interface Level {
   readonly id: number
-  readonly kind: 'jvp' | 'vjp'
+  readonly kind: 'jvp' | 'vjp' | 'sparsity'
   /** For jvp: the number of tangent directions carried at once (null: a single tangent). */
   readonly batch: number | null
   /** For vjp: the tape, in execution order (a topological order). */
@@ -38,6 +38,12 @@ export function withLevel<T>(level: Level, body: () => T): T {
 /** Whether a level is still active (its transformation has not returned). */
 export function isActive(level: Level): boolean {
   for (let i = active.length - 1; i >= 0; i--) if (active[i] === level) return true
+  return false
+}
+
+/** Whether a tape is recording: an active level keeps a tape whose closures may hold any tensor. */
+export function tapeActive(): boolean {
+  for (let i = active.length - 1; i >= 0; i--) if (active[i]!.tape !== null) return true
   return false
 }
 

@@ -3,6 +3,7 @@ import { type DType, type FloatArray } from './dtype.js'
 import { BackendError, ValueError } from './errors.js'
 import { type Shape, sizeOf } from './shape.js'
 import type { Level } from './levels.js'
+import { track } from './scope.js'
 
 /** Data held by a backend. */
 export interface Concrete {
@@ -37,7 +38,18 @@ export interface TapeNode {
 /** A tape tensor's implementation is its node. */
 export type TapeImpl = TapeNode
 
-export type TensorImpl = Concrete | DualImpl | TapeImpl
+/**
+ * A tensor at a sparsity level: its primal plus, for each element, the sorted indices of the
+ * level's inputs that it depends on (the nonzeros of its row of the Jacobian).
+ */
+export interface IndexImpl {
+  readonly kind: 'index'
+  readonly level: Level
+  readonly primal: Tensor
+  readonly sets: readonly (readonly number[])[]
+}
+
+export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl
 
 /**
  * The one value type of dualtape: an immutable n-dimensional array of float64 or float32.
@@ -57,7 +69,9 @@ export class Tensor {
     readonly dtype: DType,
     /** @internal */
     readonly impl: TensorImpl,
-  ) {}
+  ) {
+    if (impl.kind === 'concrete' && impl.backend.ownsMemory === true) track(impl)
+  }
 
   /** The number of elements. */
   get size(): number {
