@@ -93,3 +93,21 @@ export {
   type JacobianOptions,
   type JacfwdOptions,
 } from './jacobian/builders.js'
+
+// debugging
+export { debugNans, withNanCheck } from './core/debug.js'
+
+// sparse Jacobians
+export {
+  jacobianSparsity,
+  hessianSparsity,
+  type SparsityOptions,
+  type IndexSets,
+} from './jacobian/sparsity.js'
+export {
+  sparseJacobian,
+  sparseHessian,
+  type SparseJacobianAdOptions,
+  type SparseHessianAdOptions,
+} from './jacobian/sparse-ad.js'
+export * from './jacobian/sparse/index.js'

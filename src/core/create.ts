@@ -35,8 +35,14 @@ function resolve(
   opts: CreateOptions | undefined,
   fallback: DType = defaultDType,
 ): { dtype: DType; backend: Backend } {
-  const dtype = opts?.dtype === undefined ? fallback : checkDType('tensor', opts.dtype)
   const backend = opts?.backend === undefined ? currentBackend() : getBackend(opts.backend)
+  // without a dtype, a backend that has no float64 (tfjs) gets its own: an explicit float64 is an error
+  const dtype =
+    opts?.dtype !== undefined
+      ? checkDType('tensor', opts.dtype)
+      : backend.dtypes.includes(fallback)
+        ? fallback
+        : (backend.dtypes[0] ?? fallback)
   return { dtype, backend }
 }
 

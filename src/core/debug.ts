@@ -1,14 +1,98 @@
+import { NanError, fmtShape } from './errors.js'
 import type { Tensor } from './tensor.js'
 
-/** The hook called with every concrete op output; set by the NaN checker when it is on. */
-let hook: ((op: string, inputs: readonly Tensor[], y: Tensor) => void) | null = null
+// ---------------------------------------------------------------------------------------------
+// NaN/Inf detection: an opt-in check of every concrete op output. The op that first produces a
+// NaN or an infinity from finite inputs is named, with its inputs' shapes, the sweep it ran in
+// (forward, or the backward sweep of which op) and the call site.
+// ---------------------------------------------------------------------------------------------
 
-/** Installs (or removes, with null) the hook that inspects every concrete op output. */
-export function setNonFiniteHook(h: typeof hook): void {
-  hook = h
+let enabled = false
+
+/** What the reverse sweep is running: the pullback of an op recorded at a call site. */
+export interface Phase {
+  readonly backwardOf: string
+  readonly site: string | undefined
 }
 
-/** Calls the hook, if one is installed. */
+let phase: Phase | null = null
+
+/** Whether NaN checking is on (the tape records call sites only then). */
+export const nanChecking = (): boolean => enabled
+
+/**
+ * Turns NaN/Inf checking on (or off with `false`). While on, the first op whose output holds a
+ * NaN or an infinity although its inputs were finite throws a `NanError` naming the op, its
+ * inputs' shapes, the sweep (forward or backward) and the call site. It costs a scan of every
+ * output, so it is meant for debugging.
+ *
+ * @example
+ * import { debugNans, log, tensor, NanError } from 'dualtape'
+ * debugNans(true)
+ * try { log(tensor([-1])) } catch (e) { console.log(e instanceof NanError) } // true
+ * debugNans(false)
+ */
+export function debugNans(on = true): void {
+  enabled = on
+}
+
+/**
+ * Runs `body` with NaN checking on, then restores the previous setting.
+ *
+ * @example
+ * import { withNanCheck, grad, sqrt, sum, tensor } from 'dualtape'
+ * withNanCheck(() => grad((x) => sum(sqrt(x)))(tensor([0]))) // throws: Inf in the backward sweep of sqrt
+ */
+export function withNanCheck<T>(body: () => T): T {
+  const before = enabled
+  enabled = true
+  try {
+    return body()
+  } finally {
+    enabled = before
+  }
+}
+
+/** Runs one pullback with its phase recorded, for NaN reports. */
+export function inPhase<T>(p: Phase, body: () => T): T {
+  const before = phase
+  phase = p
+  try {
+    return body()
+  } finally {
+    phase = before
+  }
+}
+
+/** The user's call site: the first stack frame outside dualtape's own sources. */
+export function callSite(): string | undefined {
+  const stack = new Error().stack?.split('\n').slice(1) ?? []
+  const own = /[\\/]src[\\/](core|ops|forward|reverse|jacobian|backends|check)[\\/]/
+  const line = stack.find((l) => !own.test(l) && !l.includes('node:internal')) ?? stack[0]
+  return line?.trim().replace(/^at /, '')
+}
+
+function firstNonFinite(t: Tensor): number {
+  const impl = t.impl
+  if (impl.kind !== 'concrete' || !impl.backend.syncRead) return -1
+  const a = impl.backend.readSync(impl.handle, t)
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i
+  return -1
+}
+
+/** Checks one concrete op output, if checking is on. */
 export function checkNonFinite(op: string, inputs: readonly Tensor[], y: Tensor): void {
-  if (hook !== null) hook(op, inputs, y)
+  if (!enabled) return
+  const i = firstNonFinite(y)
+  if (i < 0 || inputs.some((x) => firstNonFinite(x) >= 0)) return
+  const v = y.impl.kind === 'concrete' ? y.impl.backend.readSync(y.impl.handle, y)[i] : NaN
+  const what = Number.isNaN(v) ? 'NaN' : String(v)
+  const shapes = inputs.map((x) => fmtShape(x.shape)).join(', ')
+  const where =
+    phase === null
+      ? `in the forward sweep, called at ${callSite() ?? 'an unknown site'}`
+      : `in the backward sweep of ${phase.backwardOf}, recorded at ${phase.site ?? 'an unknown site'}`
+  throw new NanError(
+    `${op} produced ${what} at element ${i} of its output ${fmtShape(y.shape)} from finite inputs of shapes ${shapes}, ${where}`,
+  )
 }

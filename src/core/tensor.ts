@@ -33,6 +33,8 @@ export interface TapeNode {
   readonly pullback: ((ct: Tensor) => readonly (Tensor | null)[]) | null
   /** The op that produced it ('input' for the differentiated arguments). */
   readonly op: string
+  /** Where the op was called, recorded while NaN checking is on. */
+  readonly site?: string
 }
 
 /** A tape tensor's implementation is its node. */

@@ -1,7 +1,9 @@
 import { onesLike, zerosLike } from '../core/create.js'
+import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { type Level, nextLevelId, withLevel } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
+import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
 import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
@@ -31,6 +33,7 @@ function makeLevel(): Level {
         index: tape.length,
         parents,
         op: def.name,
+        site: nanChecking() ? callSite() : undefined,
         pullback: (ct: Tensor) => {
           const wants = parents.map((p) => p !== null)
           return def.vjp({ ct, x, y, params, wants }).map((g, i) => {
@@ -75,7 +78,9 @@ function sweep(
     const node = tape[i]!
     if (node.pullback === null) continue
     acc[i] = undefined
-    const gs = node.pullback(g)
+    const gs = nanChecking()
+      ? inPhase({ backwardOf: node.op, site: node.site }, () => node.pullback!(g))
+      : node.pullback(g)
     for (let j = 0; j < gs.length; j++) {
       const p = node.parents[j]
       const gj = gs[j]
@@ -194,14 +199,18 @@ export function traceVjp(
  * const [gx] = pullback(tensor(1))
  */
 export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pullback] {
-  const t = traceVjp(
-    'vjp',
-    f,
-    primals,
-    primals.map((_, i) => i),
-    false,
+  const [t, owned] = withTapeScope(
+    () =>
+      traceVjp(
+        'vjp',
+        f,
+        primals,
+        primals.map((_, i) => i),
+        false,
+      ),
+    (r) => r.out,
   )
-  return [t.out as O, t.pullback]
+  return [t.out as O, ownedBy(t.pullback, owned)]
 }
 
 /**
@@ -212,14 +221,18 @@ export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pul
  * const [y, pullback, aux] = vjpWithAux((x) => [sum(square(x)), 'note'], tensor([1, 2]))
  */
 export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unknown[]): [O, Pullback, A] {
-  const t = traceVjp(
-    'vjpWithAux',
-    f,
-    primals,
-    primals.map((_, i) => i),
-    true,
+  const [t, owned] = withTapeScope(
+    () =>
+      traceVjp(
+        'vjpWithAux',
+        f,
+        primals,
+        primals.map((_, i) => i),
+        true,
+      ),
+    (r) => [r.out, r.aux],
   )
-  return [t.out as O, t.pullback, t.aux as A]
+  return [t.out as O, ownedBy(t.pullback, owned), t.aux as A]
 }
 
 /** Options of `grad` and `valueAndGrad`. */
@@ -244,6 +257,10 @@ function normArgnums(where: string, argnums: number | readonly number[] | undefi
 }
 
 function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
+  return withScope(() => gradScoped(where, f, options, args))
+}
+
+function gradScoped(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
   const argnums = normArgnums(where, options.argnums, args.length)
   const t = traceVjp(where, f, args, argnums, options.hasAux === true)
   const out = t.out
