@@ -1,0 +1,24 @@
+/**
+ * Errors of the sparse Jacobian and Hessian machinery.
+ *
+ * @module
+ */
+
+/**
+ * Thrown when a sparsity pattern, a colouring or a product callback is inconsistent: a malformed
+ * pattern, a product vector whose length does not match the pattern's shape, an unknown mode, a
+ * colouring that does not fit the pattern, or a pattern that does not match the function
+ * (`checkPattern`). The message names the function that threw and what it expected.
+ *
+ * @example
+ * import { SparsityError, patternFromRows } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * assert.throws(() => patternFromRows(2, [[0, 5]]), SparsityError)
+ */
+export class SparsityError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SparsityError'
+  }
+}
