@@ -3,7 +3,7 @@ import { apply, type OpDef } from '../core/op.js'
 import { broadcastShapes } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { add } from './binary.js'
-import { reshape } from './shape.js'
+import { reshape, transpose } from './shape.js'
 import { asTensor, sameDType } from './util.js'
 
 /**
@@ -35,6 +35,28 @@ const rowsCols = (shape: readonly number[], t: boolean): [number, number] => {
 const mm = (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor =>
   apply(matmulOp, [a, b], { transA, transB })
 
+// In vector mode a tangent of a matrix operand is a stack [k, r, c] of k directions. Against an
+// unbatched partner the k products share that partner, so they fold into one large product
+// instead of k small ones.
+
+/** [k, m, n] · op(B) = ([k·m, n] · op(B)) viewed as [k, m, p]. */
+function foldLeft(da: Tensor, bm: Tensor, transB: boolean): Tensor {
+  const [k, m, n] = da.shape as [number, number, number]
+  const p = transB ? bm.shape[0]! : bm.shape[1]!
+  return reshape(mm(reshape(da, [k * m, n]), bm, false, transB), [k, m, p])
+}
+
+/** op(A) · op(dB_i) for each i: op(A) · [n, k·p] with the directions side by side, then regrouped. */
+function foldRight(a: Tensor, db: Tensor, transA: boolean, transB: boolean): Tensor {
+  const k = db.shape[0]!
+  // op(dB_i)[q, j] = dB[i, q, j], or dB[i, j, q] when transposed: gather to [n, k, p]
+  const side = transpose(db, transB ? [2, 0, 1] : [1, 0, 2])
+  const [n, , p] = side.shape as [number, number, number]
+  const prod = mm(a, reshape(side, [n, k * p]), transA, false)
+  const m = prod.shape[0]!
+  return transpose(reshape(prod, [m, k, p]), [1, 0, 2])
+}
+
 export const matmulOp: OpDef<MatmulParams> = {
   name: 'matmul',
   shape: ([a, b], { transA, transB }) => {
@@ -58,8 +80,19 @@ export const matmulOp: OpDef<MatmulParams> = {
     be.kernels.matmul(ha, hb, ma!, mb!, out, transA, transB),
   // d(A B) = dA B + A dB
   jvp: ({ x: [a, bm], dx: [da, db], y, b, params: { transA, transB } }) => {
-    const left = da == null ? null : mm(lift(da, b, a!.rank, y.rank), bm!, transA, transB)
-    const right = db == null ? null : mm(a!, lift(db, b, bm!.rank, y.rank), transA, transB)
+    const plain = b === 1 && a!.rank === 2 && bm!.rank === 2
+    const left =
+      da == null
+        ? null
+        : plain && !transA
+          ? foldLeft(da, bm!, transB)
+          : mm(lift(da, b, a!.rank, y.rank), bm!, transA, transB)
+    const right =
+      db == null
+        ? null
+        : plain
+          ? foldRight(a!, db, transA, transB)
+          : mm(a!, lift(db, b, bm!.rank, y.rank), transA, transB)
     return left === null ? right! : right === null ? left : add(left, right)
   },
   // C = A B: Ā = C̄ Bᵀ, B̄ = Aᵀ C̄ (with the transposes folded into the flags; summed over
