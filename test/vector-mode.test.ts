@@ -13,7 +13,7 @@ import {
 } from '../src/index.js'
 
 const maxDiff = (a: Tensor, b: Tensor) => {
-  const x = a.dataSync()
+  const x = Array.from(a.dataSync())
   const y = b.dataSync()
   expect(a.shape).toEqual(b.shape)
   return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0)
