@@ -155,6 +155,19 @@ describe('sparseJacobianFromProducts', () => {
     }
   })
 
+  it('empty shapes need no products; a pattern without nonzeros one', () => {
+    const none = sparseJacobianFromProducts(patternFromRows(0, []), { jvp: () => new Float64Array(0) })
+    expect(none.products).toBe(0)
+    expect(none.matrix.shape).toEqual([0, 0])
+    const zero = sparseJacobianFromProducts(patternFromRows(3, [[], []]), { jvp: () => new Float64Array(2) })
+    expect(zero.products).toBe(1)
+    expect(zero.matrix.toDense()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ])
+    expect(sparseHessianFromProducts(patternFromRows(0, []), (s) => s).products).toBe(0)
+  })
+
   describe('errors', () => {
     const jvp = (s: Float64Array) => times(J, s)
     const vjp = (s: Float64Array) => timesT(J, 6, s)

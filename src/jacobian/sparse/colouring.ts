@@ -147,6 +147,8 @@ interface Graph {
   readonly n: number
   /** Writes the distinct neighbours of v (v excluded) into `out` and returns how many. */
   neighbours(v: number, out: Int32Array): number
+  /** The degree of every vertex; `buffer` has room for n neighbours. */
+  degrees(buffer: Int32Array): Int32Array
 }
 
 /**
@@ -186,6 +188,12 @@ class ColumnIntersectionGraph implements Graph {
     }
     return count
   }
+
+  degrees(buffer: Int32Array): Int32Array {
+    const degree = new Int32Array(this.n)
+    for (let v = 0; v < this.n; v++) degree[v] = this.neighbours(v, buffer)
+    return degree
+  }
 }
 
 /**
@@ -215,22 +223,23 @@ class AdjacencyGraph implements Graph {
   }
 
   neighbours(v: number, out: Int32Array): number {
-    const start = this.ptr[v]!
-    const end = this.ptr[v + 1]!
-    out.set(this.adj.subarray(start, end))
+    const { ptr, adj } = this
+    const start = ptr[v]!
+    const end = ptr[v + 1]!
+    for (let q = start; q < end; q++) out[q - start] = adj[q]!
     return end - start
+  }
+
+  degrees(): Int32Array {
+    const degree = new Int32Array(this.n)
+    for (let v = 0; v < this.n; v++) degree[v] = this.ptr[v + 1]! - this.ptr[v]!
+    return degree
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // vertex orders
 // ---------------------------------------------------------------------------------------------
-
-function degrees(graph: Graph, buffer: Int32Array): Int32Array {
-  const degree = new Int32Array(graph.n)
-  for (let v = 0; v < graph.n; v++) degree[v] = graph.neighbours(v, buffer)
-  return degree
-}
 
 /** Doubly linked lists of vertices bucketed by a key in [0, n). */
 class Buckets {
@@ -281,7 +290,7 @@ function naturalOrder(n: number): Int32Array {
 /** Decreasing degree, ties by increasing index (a counting sort). */
 function largestFirstOrder(graph: Graph, buffer: Int32Array): Int32Array {
   const n = graph.n
-  const degree = degrees(graph, buffer)
+  const degree = graph.degrees(buffer)
   const start = new Int32Array(n + 1)
   for (let v = 0; v < n; v++) start[n - 1 - degree[v]!]!++
   let sum = 0
@@ -298,7 +307,7 @@ function largestFirstOrder(graph: Graph, buffer: Int32Array): Int32Array {
 /** Remove a vertex of minimum remaining degree, n times; colour in reverse order of removal. */
 function smallestLastOrder(graph: Graph, buffer: Int32Array): Int32Array {
   const n = graph.n
-  const degree = degrees(graph, buffer)
+  const degree = graph.degrees(buffer)
   const buckets = new Buckets(n, degree)
   const removed = new Uint8Array(n)
   const order = new Int32Array(n)
@@ -577,11 +586,38 @@ export function colourRows(pattern: SparsityPattern, options?: ColouringOptions)
 }
 
 /** A lower bound on the star chromatic number of the adjacency graph of a symmetric pattern. */
-function starLowerBound(pattern: SparsityPattern, graph: AdjacencyGraph): number {
+function starLowerBound(graph: AdjacencyGraph): number {
   const { n, ptr, adj } = graph
   if (n === 0) return 0
   let bound = 1
-  // a clique needs as many colours as it has vertices: grow one greedily from each vertex
+  // an edge gives 2; an edge u ~ w with another neighbour on each side closes a triangle or makes
+  // a path on four vertices, and two colours would make either bicoloured: 3
+  for (let u = 0; u < n && bound < 3; u++) {
+    const degree = ptr[u + 1]! - ptr[u]!
+    if (degree > 0) bound = Math.max(bound, 2)
+    if (degree < 2) continue
+    for (let q = ptr[u]!; q < ptr[u + 1]!; q++) {
+      const w = adj[q]!
+      if (ptr[w + 1]! - ptr[w]! >= 2) {
+        bound = 3
+        break
+      }
+    }
+  }
+  // a clique needs as many colours as it has vertices: grow one greedily from each vertex whose
+  // degree leaves room for a larger clique than found so far
+  const adjacent = (u: number, w: number): boolean => {
+    let lo = ptr[u]!
+    let hi = ptr[u + 1]! - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const k = adj[mid]!
+      if (k === w) return true
+      if (k < w) lo = mid + 1
+      else hi = mid - 1
+    }
+    return false
+  }
   const clique: number[] = []
   for (let v = 0; v < n; v++) {
     if (ptr[v + 1]! - ptr[v]! + 1 <= bound) continue
@@ -591,25 +627,10 @@ function starLowerBound(pattern: SparsityPattern, graph: AdjacencyGraph): number
       const w = adj[q]!
       if (ptr[w + 1]! - ptr[w]! < clique.length) continue
       let adjacentToAll = true
-      for (let m = 1; m < clique.length && adjacentToAll; m++)
-        adjacentToAll = pattern.indexOf(w, clique[m]!) >= 0
+      for (let m = 1; m < clique.length && adjacentToAll; m++) adjacentToAll = adjacent(w, clique[m]!)
       if (adjacentToAll) clique.push(w)
     }
     bound = Math.max(bound, clique.length)
-  }
-  // an edge u ~ w with another neighbour on each side closes a triangle or makes a path on four
-  // vertices; two colours would make either bicoloured
-  if (bound < 3) {
-    for (let u = 0; u < n && bound < 3; u++) {
-      if (ptr[u + 1]! - ptr[u]! < 2) continue
-      for (let q = ptr[u]!; q < ptr[u + 1]!; q++) {
-        const w = adj[q]!
-        if (ptr[w + 1]! - ptr[w]! >= 2) {
-          bound = 3
-          break
-        }
-      }
-    }
   }
   return bound
 }
@@ -639,7 +660,7 @@ export function colourStar(pattern: SparsityPattern, options?: ColouringOptions)
     )
   }
   const graph = new AdjacencyGraph(pattern)
-  const lowerBound = starLowerBound(pattern, graph)
+  const lowerBound = starLowerBound(graph)
   const buffer = new Int32Array(graph.n)
   const best = bestOf(ordering, BEST_STAR_ORDERS, lowerBound, (order) =>
     greedyStar(graph, vertexOrder(order, graph, buffer)),

@@ -203,14 +203,31 @@ export class SparsityPattern {
   equals(other: SparsityPattern): boolean {
     if (this === other) return true
     if (this.nRows !== other.nRows || this.nCols !== other.nCols || this.nnz !== other.nnz) return false
+    const nnz = this.colIdx.length
     for (let i = 0; i <= this.nRows; i++) if (this.rowPtr[i] !== other.rowPtr[i]) return false
-    for (let p = 0; p < this.nnz; p++) if (this.colIdx[p] !== other.colIdx[p]) return false
+    for (let p = 0; p < nnz; p++) if (this.colIdx[p] !== other.colIdx[p]) return false
     return true
   }
 
-  /** Whether the pattern is square and equal to its transpose. */
+  /**
+   * Whether the pattern is square and equal to its transpose, in O(n + nnz) without forming the
+   * transpose: visiting the rows i in increasing order, the entries (i, j) must reach each row j
+   * in the order of its own sorted entries, and use them all up.
+   */
   isSymmetric(): boolean {
-    return this.nRows === this.nCols && this.equals(this.transpose())
+    if (this.nRows !== this.nCols) return false
+    const { nRows: n, rowPtr, colIdx } = this
+    const next = rowPtr.slice(0, n)
+    for (let i = 0; i < n; i++) {
+      for (let p = rowPtr[i]!; p < rowPtr[i + 1]!; p++) {
+        const j = colIdx[p]!
+        const q = next[j]!
+        if (q >= rowPtr[j + 1]! || colIdx[q] !== i) return false
+        next[j] = q + 1
+      }
+    }
+    for (let j = 0; j < n; j++) if (next[j] !== rowPtr[j + 1]) return false
+    return true
   }
 
   /** One line per row, `x` for a nonzero and `.` for a structural zero. */
