@@ -77,7 +77,8 @@ export { defineOp, type CustomOp, type CustomOpSpec } from './ops/define.js'
 export type { TensorLike } from './ops/util.js'
 
 // forward mode
-export { jvp, derivative, type JvpOptions } from './forward/jvp.js'
+export { jvp, elementwiseGrad, type JvpOptions } from './forward/jvp.js'
+export * from './forward/scalar/index.js'
 
 // reverse mode
 export { vjp, vjpWithAux, grad, valueAndGrad, type Pullback, type GradOptions } from './reverse/vjp.js'
@@ -111,3 +112,50 @@ export {
   type SparseHessianAdOptions,
 } from './jacobian/sparse-ad.js'
 export * from './jacobian/sparse/index.js'
+
+// structured local Jacobians and Jacobian chains
+export {
+  type FormKind,
+  type FormSignature,
+  type JacobianForm,
+  ZeroJacobian,
+  IdentityJacobian,
+  ScaledIdentityJacobian,
+  DiagonalJacobian,
+  PermutationJacobian,
+  MonomialJacobian,
+  BlockRowJacobian,
+  DenseJacobian,
+  zero as zeroJacobian,
+  identity as identityJacobian,
+  scaledIdentity as scaledIdentityJacobian,
+  diagonal as diagonalJacobian,
+  permutation as permutationJacobian,
+  monomial as monomialJacobian,
+  dense as denseJacobian,
+  kronRow as kronRowJacobian,
+  blockRow as blockRowJacobian,
+  reluJacobian,
+  fcJacobians,
+  transposeJacobian,
+  multiply as multiplyJacobians,
+  productSignature,
+  signatureToString,
+} from './jacobian/structured.js'
+export {
+  type Matrix,
+  JacobianShapeError,
+  matrix,
+  matrixFromRows,
+  matrixToRows,
+  identityMatrix,
+  matmulMatrix,
+  transposeMatrix,
+  maxAbsDiff,
+} from './jacobian/matrix.js'
+export * from './jacobian/chain.js'
+
+// pictures
+export * from './reverse/graph.js'
+export * from './viz/plot.js'
+export * from './viz/dot.js'

@@ -2,6 +2,7 @@ import { onesLike, zerosLike } from '../core/create.js'
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { type Level, nextLevelId, withLevel } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
+import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
 import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
@@ -80,6 +81,15 @@ export function jvp<O>(
   tangents: readonly unknown[],
   options: JvpOptions = {},
 ): [O, O] | [O, O, unknown] {
+  return withScope(() => jvpCore(f, primals, tangents, options))
+}
+
+function jvpCore<O>(
+  f: (...args: any[]) => O,
+  primals: readonly unknown[],
+  tangents: readonly unknown[],
+  options: JvpOptions,
+): [O, O] | [O, O, unknown] {
   if (typeof f !== 'function')
     throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
@@ -150,16 +160,17 @@ export function stripLevel(tree: unknown, level: Level): unknown {
 }
 
 /**
- * The derivative of a function of one tensor along the all-ones direction; for a scalar input
- * it is the ordinary derivative f′(x).
+ * The derivative of an elementwise function, elementwise: the JVP along the all-ones direction
+ * (autograd's elementwise_grad). For a scalar input it is the ordinary derivative f′(x); for a
+ * function that mixes elements it is the Jacobian's row sums.
  *
  * @example
- * import { derivative, sin, tensor } from 'dualtape'
- * derivative(sin)(tensor(0)).item() // 1
+ * import { elementwiseGrad, sin, tensor } from 'dualtape'
+ * elementwiseGrad(sin)(tensor([0, Math.PI])).toArray() // [1, -1]
  */
-export function derivative(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+export function elementwiseGrad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
   return (x: Tensor) => {
-    if (!(x instanceof Tensor)) throw new ValueError('derivative: the argument must be a Tensor')
+    if (!(x instanceof Tensor)) throw new ValueError('elementwiseGrad: the argument must be a Tensor')
     const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
     return dy
   }

@@ -31,7 +31,13 @@ import { traceVjp } from './vjp.js'
 // Types
 // ---------------------------------------------------------------------------------------------
 
-/** One node of a recorded graph: an input or an op application. */
+/**
+ * One node of a recorded graph: an input or an op application.
+ *
+ * @example
+ * const [x] = traceGraph((v) => sin(v), tensor(1)).nodes
+ * x.op // 'input'
+ */
 export interface GraphNode {
   /** Position on the tape (inputs first, then ops in execution order: a topological order). */
   readonly id: number
@@ -50,7 +56,13 @@ export interface GraphNode {
   readonly input: number | null
 }
 
-/** Data flow from one node to an operand slot of another. */
+/**
+ * Data flow from one node to an operand slot of another.
+ *
+ * @example
+ * const g = traceGraph((v) => sin(v), tensor(1))
+ * g.edges // [{ from: 0, to: 1, operand: 0, cotangent: null }]
+ */
 export interface GraphEdge {
   readonly from: number
   readonly to: number
@@ -63,6 +75,11 @@ export interface GraphEdge {
 /**
  * The graph recorded by `traceGraph`: nodes in tape order, edges, the ids of the inputs and of
  * the output, and the output value.
+ *
+ * @example
+ * const g = traceGraph((a, b) => mul(a, b), tensor(2), tensor(3))
+ * g.inputs // [0, 1]
+ * g.output // 2
  */
 export interface ComputationGraph {
   readonly nodes: readonly GraphNode[]
@@ -77,9 +94,25 @@ export interface ComputationGraph {
   readonly hasCotangents: boolean
   /** Whether `collapseGraph` has fused elementwise runs (a collapsed graph cannot be swept again). */
   readonly collapsed: boolean
+  /** @internal The recorded tape, whose pullbacks `backwardGraph` runs; null once collapsed. */
+  readonly tape: RecordedTape | null
 }
 
-/** A graph too large to draw; its message says how to shrink it. */
+/**
+ * The tape behind a graph, held in a class instance rather than a plain object so that walks
+ * over a graph's tensors (`dispose`, `tidy`) see the node values but do not enter the tape,
+ * whose nodes point back to their level (internal).
+ */
+class RecordedTape {
+  constructor(readonly nodes: readonly TapeNode[]) {}
+}
+
+/**
+ * A graph too large to draw; its message says how to shrink it.
+ *
+ * @example
+ * try { toDot(big) } catch (e) { if (e instanceof GraphTooLargeError) toDot(big, { collapse: true }) }
+ */
 export class GraphTooLargeError extends ValueError {
   override name = 'GraphTooLargeError'
   constructor(
@@ -94,9 +127,6 @@ export class GraphTooLargeError extends ValueError {
   }
 }
 
-/** The tape nodes behind each graph, for the reverse sweep of `backwardGraph`. */
-const tapes = new WeakMap<ComputationGraph, readonly TapeNode[]>()
-
 // ---------------------------------------------------------------------------------------------
 // Recording
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +135,9 @@ const tapes = new WeakMap<ComputationGraph, readonly TapeNode[]>()
  * Runs `f(...inputs)` on a reverse-mode tape and returns the graph it recorded. Every tensor in
  * `inputs` (trees of tensors are flattened) is an input node; tensors that `f` creates or
  * closes over are constants and appear only as the `constants` count of the ops that use them.
- * `f` must return one tensor. Control flow in `f` is ordinary code: the graph is what ran.
+ * `f` must return one tensor. Control flow in `f` is ordinary code: the graph is what ran. The
+ * graph keeps every forward value (and, after `backwardGraph`, every cotangent) alive while it is
+ * held; walks over its tensors (`dispose`, `tidy`) reach them without entering the tape.
  *
  * @example
  * import { traceGraph, backwardGraph, toDot, tensor, add, mul, sin } from 'dualtape'
@@ -164,8 +196,8 @@ export function traceGraph(f: (...args: any[]) => Tensor, ...inputs: unknown[]):
     value: t.out as Tensor,
     hasCotangents: false,
     collapsed: false,
+    tape: new RecordedTape(tape),
   }
-  tapes.set(graph, tape)
   return graph
 }
 
@@ -193,13 +225,12 @@ function describeValue(v: unknown): string {
  * g.nodes.map((n) => n.cotangent?.item()) // [2, 0, 2]
  */
 export function backwardGraph(graph: ComputationGraph, ct?: Tensor): ComputationGraph {
-  const tape = tapes.get(graph)
-  if (tape === undefined) {
+  if (graph.tape === null) {
     throw new ValueError(
-      'backwardGraph: this graph has no tape to sweep (a collapsed graph, or one not made by traceGraph); ' +
-        'call backwardGraph before collapseGraph',
+      'backwardGraph: a collapsed graph has no tape to sweep; call backwardGraph before collapseGraph',
     )
   }
+  const tape = graph.tape.nodes
   const seed = ct ?? onesLike(graph.value)
   if (!(seed instanceof Tensor))
     throw new ValueError(`backwardGraph: the cotangent must be a Tensor, got ${describeValue(seed)}`)
@@ -209,7 +240,9 @@ export function backwardGraph(graph: ComputationGraph, ct?: Tensor): Computation
     )
   }
   if (seed.dtype !== graph.value.dtype) {
-    throw new DTypeError(`backwardGraph: the cotangent is ${seed.dtype} but the output is ${graph.value.dtype}`)
+    throw new DTypeError(
+      `backwardGraph: the cotangent is ${seed.dtype} but the output is ${graph.value.dtype}`,
+    )
   }
   const acc = new Array<Tensor | null>(tape.length).fill(null)
   // (node id, operand) → contribution along that edge
@@ -235,7 +268,6 @@ export function backwardGraph(graph: ComputationGraph, ct?: Tensor): Computation
     edges: graph.edges.map((e) => ({ ...e, cotangent: along.get(`${e.to}:${e.operand}`) ?? null })),
     hasCotangents: true,
   }
-  tapes.set(swept, tape)
   return swept
 }
 
@@ -309,14 +341,19 @@ export function collapseGraph(graph: ComputationGraph): ComputationGraph {
     const to = group.get(e.to)!
     if (from !== to) edges.push({ ...e, from, to })
   }
-  return { ...graph, nodes, edges, collapsed: true }
+  return { ...graph, nodes, edges, collapsed: true, tape: null }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Drawing
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `toDot` and `renderGraph`. */
+/**
+ * Options of `toDot` and `renderGraph`.
+ *
+ * @example
+ * const opts: GraphDrawOptions = { inputNames: ['x1', 'x2'], collapse: true, maxNodes: 200 }
+ */
 export interface GraphDrawOptions {
   /** Show each node's forward value (default true). */
   readonly values?: boolean
@@ -340,7 +377,12 @@ export interface GraphDrawOptions {
   readonly title?: string
 }
 
-/** The default of `GraphDrawOptions.maxNodes`. */
+/**
+ * The default of `GraphDrawOptions.maxNodes`.
+ *
+ * @example
+ * toDot(graph, { maxNodes: 2 * DEFAULT_MAX_NODES })
+ */
 export const DEFAULT_MAX_NODES = 500
 
 /**

@@ -1,3 +1,5 @@
+import { DualtapeError } from '../../core/errors.js'
+
 /**
  * Errors of the sparse Jacobian and Hessian machinery.
  *
@@ -16,7 +18,7 @@
  *
  * assert.throws(() => patternFromRows(2, [[0, 5]]), SparsityError)
  */
-export class SparsityError extends Error {
+export class SparsityError extends DualtapeError {
   constructor(message: string) {
     super(message)
     this.name = 'SparsityError'

@@ -1,0 +1,167 @@
+import type { Dual, DualNumeric } from './dual.js'
+import { NumberField, truncQuotient } from './numeric.js'
+import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
+
+// -------------------------------------------------------------------------------------
+// first-order duals over numbers
+// -------------------------------------------------------------------------------------
+
+/*
+ * The same algebra as `dualAt(NumberField, tag)`, written on raw float64 parts: one small
+ * object of one shape per operation, no calls through an inner algebra. `derivative` uses it
+ * whenever the inner algebra is `NumberField`; duals of duals go through `dualAt`.
+ */
+
+class NumberDual implements Dual<number> {
+  declare readonly re: number
+  declare readonly du: number
+  declare readonly tag: number
+  constructor(re: number, du: number, tag: number) {
+    this.re = re
+    this.du = du
+    this.tag = tag
+  }
+}
+
+type Ops = Omit<DualNumeric<number>, 'tag' | 'make' | 'variable' | 'primal' | 'tangent'>
+
+/** The operations, shared by every tag: a dual's tag travels in the dual itself. */
+const ops: Ops = {
+  base: NumberField,
+  lift: (x) => new NumberDual(x, 0, CONSTANT),
+  zero: new NumberDual(0, 0, CONSTANT),
+  one: new NumberDual(1, 0, CONSTANT),
+  fromNumber: (x) => new NumberDual(x, 0, CONSTANT),
+  toNumber: (x) => x.re,
+  lt: (x, y) => x.re < y.re,
+  gt: (x, y) => x.re > y.re,
+  degree: () => 1,
+  // d(x + y) = dx + dy
+  add: (x, y) => new NumberDual(x.re + y.re, x.du + y.du, joinTags(x.tag, y.tag)),
+  // d(x - y) = dx - dy
+  sub: (x, y) => new NumberDual(x.re - y.re, x.du - y.du, joinTags(x.tag, y.tag)),
+  // d(-x) = -dx
+  neg: (x) => new NumberDual(-x.re, -x.du, x.tag),
+  // d(x y) = dx y + x dy
+  mul: (x, y) => new NumberDual(x.re * y.re, x.du * y.re + x.re * y.du, joinTags(x.tag, y.tag)),
+  // d(x / y) = (dx - q dy) / y with q = x / y
+  div: (x, y) => {
+    const q = x.re / y.re
+    return new NumberDual(q, (x.du - q * y.du) / y.re, joinTags(x.tag, y.tag))
+  },
+  // d(x mod y) = dx - k dy with k = trunc(x / y), locally constant
+  mod: (x, y) => new NumberDual(x.re % y.re, x.du - truncQuotient(x.re, y.re) * y.du, joinTags(x.tag, y.tag)),
+  // d exp = y dx
+  exp: (x) => {
+    const y = Math.exp(x.re)
+    return new NumberDual(y, y * x.du, x.tag)
+  },
+  // d log = dx / x
+  log: (x) => new NumberDual(Math.log(x.re), x.du / x.re, x.tag),
+  // d sin = cos x dx
+  sin: (x) => new NumberDual(Math.sin(x.re), Math.cos(x.re) * x.du, x.tag),
+  // d cos = -sin x dx
+  cos: (x) => new NumberDual(Math.cos(x.re), -Math.sin(x.re) * x.du, x.tag),
+  // d tan = (1 + y²) dx
+  tan: (x) => {
+    const y = Math.tan(x.re)
+    return new NumberDual(y, (1 + y * y) * x.du, x.tag)
+  },
+  // d tanh = (1 - y²) dx
+  tanh: (x) => {
+    const y = Math.tanh(x.re)
+    return new NumberDual(y, (1 - y * y) * x.du, x.tag)
+  },
+  // d sqrt = dx / (2 y)
+  sqrt: (x) => {
+    const y = Math.sqrt(x.re)
+    return new NumberDual(y, x.du / (2 * y), x.tag)
+  },
+  // d xᵖ = p xᵖ⁻¹ dx (and d x⁰ = 0, also at x = 0)
+  pow: (x, p) =>
+    p === 0
+      ? new NumberDual(1, 0, x.tag)
+      : new NumberDual(Math.pow(x.re, p), p * Math.pow(x.re, p - 1) * x.du, x.tag),
+  // d |x| = sign(x) dx, with sign(0) = 0
+  abs: (x) => new NumberDual(Math.abs(x.re), Math.sign(x.re) * x.du, x.tag),
+}
+
+/*
+ * One small object per derivative call, holding only the tag. The shared operations sit on
+ * its prototype, so code that calls them stays monomorphic across calls; the tag-dependent
+ * members are getters that return functions bound to the tag, so destructuring
+ * `const { variable, tangent } = D` works as for every other member.
+ */
+class NumberDualAlgebra {
+  declare readonly tag: number
+  constructor(tag: number) {
+    this.tag = tag
+  }
+  get make(): (re: number, du: number) => Dual<number> {
+    const tag = this.tag
+    return (re, du) => new NumberDual(re, du, tag)
+  }
+  get variable(): (x: number) => Dual<number> {
+    const tag = this.tag
+    return (x) => new NumberDual(x, 1, tag)
+  }
+  get primal(): (x: Dual<number>) => number {
+    const tag = this.tag
+    return (x) => {
+      if (x.tag !== tag && x.tag !== CONSTANT) throw wrongTag('primal', tag, x)
+      return x.re
+    }
+  }
+  get tangent(): (x: Dual<number>) => number {
+    const tag = this.tag
+    return (x) => numberTangent('tangent', x, tag)
+  }
+}
+Object.setPrototypeOf(NumberDualAlgebra.prototype, ops)
+
+/**
+ * The first-order dual algebra over plain numbers with the given tag (`DualNumber` has a
+ * fixed one; `derivative` takes a fresh one per call).
+ *
+ * @example
+ * import { dualNumberAt } from './dual-number.js'
+ * const D = dualNumberAt(1_000_001)
+ * console.log(D.tangent(D.tanh(D.variable(0)))) // 1
+ */
+export const dualNumberAt = (tag: number): DualNumeric<number> =>
+  new NumberDualAlgebra(tag) as unknown as DualNumeric<number>
+
+/**
+ * The dual `x + 1·ε` of tag `tag`: the seed of a derivative call.
+ *
+ * @example
+ * import { numberVariable } from './dual-number.js'
+ * console.log(numberVariable(2, 7).du) // 1
+ */
+export const numberVariable = (x: number, tag: number): Dual<number> => new NumberDual(x, 1, tag)
+
+/**
+ * The tangent of `y`, a dual of tag `tag` or a constant; `op` names the caller in the
+ * `TagError` thrown for any other value.
+ *
+ * @example
+ * import { numberTangent, numberVariable } from './dual-number.js'
+ * console.log(numberTangent('example', numberVariable(2, 7), 7)) // 1
+ */
+export const numberTangent = (op: string, y: Dual<number>, tag: number): number => {
+  if (y.tag !== tag && y.tag !== CONSTANT) throw wrongTag(op, tag, y)
+  return y.du
+}
+
+/**
+ * The first-order dual algebra over plain numbers, with a fixed tag of its own: for building
+ * duals by hand. Its variables cannot be mixed with those of a `derivative` call (its
+ * constants can: they carry no perturbation).
+ *
+ * @example
+ * import { DualNumber } from './index.js'
+ * const D = DualNumber
+ * const y = D.div(D.one, D.variable(4)) // 1/x at 4
+ * console.log(D.primal(y), D.tangent(y)) // 0.25 -0.0625
+ */
+export const DualNumber: DualNumeric<number> = dualNumberAt(freshTag())

@@ -1,0 +1,100 @@
+import type { Field } from 'fp-ts/Field'
+
+// -------------------------------------------------------------------------------------
+// model
+// -------------------------------------------------------------------------------------
+
+/**
+ * A numeric algebra: fp-ts's `Field` extended with the elementary functions and with the
+ * comparisons that scalar code needs for control flow. Scalar code is written once against
+ * it, `<A>(N: Numeric<A>) => (x: A) => A`, and runs on plain numbers (`NumberField`), on dual
+ * numbers (`dualOf(N)`, `DualNumber`) and on Taylor jets (`jetOf(K)`).
+ *
+ * - `add sub mul div neg zero one fromNumber` are the field operations; `mod` is the
+ *   truncated remainder `x - y·trunc(x/y)` (as JavaScript's `%`), `degree` is constantly 1.
+ * - `toNumber` reads the real part through every level of nesting; `lt` and `gt` compare
+ *   real parts, so branches take the same path on every instance.
+ * - `pow(x, p)` raises to a real exponent `p`; `abs` has derivative `sign(x)` (0 at 0).
+ *
+ * Instances other than plain numbers are rings, not fields: a dual or a jet whose real part
+ * is 0 has no inverse, and dividing by it gives non-finite parts.
+ *
+ * @example
+ * import { NumberField, derivative, type Numeric } from './index.js'
+ * const f = <A>(N: Numeric<A>) => (x: A): A => N.mul(x, N.sin(x))
+ * console.log(f(NumberField)(2)) // 2 sin 2
+ * console.log(derivative(f)(2)) // sin 2 + 2 cos 2
+ */
+export interface Numeric<A> extends Field<A> {
+  readonly neg: (x: A) => A
+  readonly fromNumber: (x: number) => A
+  readonly toNumber: (x: A) => number
+  readonly lt: (x: A, y: A) => boolean
+  readonly gt: (x: A, y: A) => boolean
+  readonly exp: (x: A) => A
+  readonly log: (x: A) => A
+  readonly sin: (x: A) => A
+  readonly cos: (x: A) => A
+  readonly tan: (x: A) => A
+  readonly tanh: (x: A) => A
+  readonly sqrt: (x: A) => A
+  readonly pow: (x: A, p: number) => A
+  readonly abs: (x: A) => A
+}
+
+/**
+ * A scalar function written once for every instance of the algebra. `nthDerivative` and
+ * `taylor` take this form, because they run it on several number types at once.
+ *
+ * @example
+ * import { NumberField, taylor, type NumericFn } from './index.js'
+ * const f: NumericFn = (N) => (x) => N.exp(N.neg(x))
+ * console.log(f(NumberField)(1), taylor(f, 1, 2)) // e⁻¹, [e⁻¹, -e⁻¹, e⁻¹]
+ */
+export type NumericFn = <A>(N: Numeric<A>) => (x: A) => A
+
+// -------------------------------------------------------------------------------------
+// instances
+// -------------------------------------------------------------------------------------
+
+/**
+ * The algebra of plain JavaScript numbers (float64).
+ *
+ * @example
+ * import { NumberField } from './index.js'
+ * console.log(NumberField.pow(NumberField.fromNumber(2), 10)) // 1024
+ */
+export const NumberField: Numeric<number> = {
+  zero: 0,
+  one: 1,
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+  mod: (x, y) => x % y,
+  degree: () => 1,
+  neg: (x) => -x,
+  fromNumber: (x) => x,
+  toNumber: (x) => x,
+  lt: (x, y) => x < y,
+  gt: (x, y) => x > y,
+  exp: (x) => Math.exp(x),
+  log: (x) => Math.log(x),
+  sin: (x) => Math.sin(x),
+  cos: (x) => Math.cos(x),
+  tan: (x) => Math.tan(x),
+  tanh: (x) => Math.tanh(x),
+  sqrt: (x) => Math.sqrt(x),
+  pow: (x, p) => Math.pow(x, p),
+  abs: (x) => Math.abs(x),
+}
+
+/**
+ * The integer quotient `q = trunc(x / y)` of the truncated remainder `x mod y = x - q·y`,
+ * taken from the remainder itself so that it agrees with `%` at the boundaries.
+ *
+ * @example
+ * import { truncQuotient } from './numeric.js'
+ * console.log(truncQuotient(7.5, 2)) // 3
+ */
+export const truncQuotient = (x: number, y: number): number => Math.round((x - (x % y)) / y)

@@ -1,0 +1,107 @@
+/**
+ * Jacobian chains J = J_L ⋯ J_1 and the order in which to accumulate them.
+ *
+ * Two kinds of chain share one API:
+ * - structured factors (`chainFromFactors`): the question is the bracketing of the products
+ *   (`left` = adjoint order, `right` = tangent order, `optimal` = dynamic programming on a flop
+ *   model that knows diagonal, permutation, blockRow, … factors); see `chain/bracketing.ts`;
+ * - matrix-free factors (`chainFromOperators`), known only through JVP and VJP operators: the
+ *   question is which segments to accumulate by tangent or adjoint sweeps and how to combine
+ *   them; see `chain/matrixFree.ts`.
+ *
+ * `plan(chain, strategy?)` returns the chosen evaluation with predicted cost and peak memory;
+ * `accumulate(chain, strategy | plan)` runs it and returns J as a structured form.
+ */
+import type { JacobianForm } from './structured.js'
+import {
+  accumulateBracketing,
+  planBracketing,
+  type ChainPlan,
+  type ChainStrategy,
+  type JacobianChain,
+} from './chain/bracketing.js'
+import {
+  accumulateSweeps,
+  planSweeps,
+  type MatrixFreePlan,
+  type MatrixFreeStrategy,
+  type OperatorChain,
+} from './chain/matrixFree.js'
+
+export { ChainShapeError } from './chain/common.js'
+export {
+  allBracketings,
+  accumulateBracketing,
+  bruteForceBracketing,
+  chainFromFactors,
+  planBracketing,
+  planFromTree,
+  type BracketStep,
+  type BracketTree,
+  type ChainPlan,
+  type ChainStrategy,
+  type JacobianChain,
+  type Operand,
+} from './chain/bracketing.js'
+export {
+  accumulateSweeps,
+  allSweepTrees,
+  bruteForceSweeps,
+  chainFromOperators,
+  operatorFromForm,
+  planFromSweepTree,
+  planSweeps,
+  type JacobianOperator,
+  type MatrixFreePlan,
+  type MatrixFreeStrategy,
+  type OperatorChain,
+  type SweepStep,
+  type SweepTree,
+} from './chain/matrixFree.js'
+
+/**
+ * Plans the accumulation of a chain: for structured factors a bracketing (`left`, `right` or
+ * `optimal`, the default), for operators a choice of tangent and adjoint sweeps (`tangent`,
+ * `adjoint`, `segments` or `optimal`, the default). The plan's `toString()` prints the
+ * bracketing with the cost of each product.
+ *
+ * @example
+ * import { chainFromFactors, dense, matrix, plan } from 'dualtape'
+ * const chain = chainFromFactors([
+ *   dense(matrix(10, 1000)), dense(matrix(1000, 10)), dense(matrix(10, 1000)), dense(matrix(1000, 10)),
+ * ])
+ * console.log(plan(chain).expression) // (J4 · (J3 · J2)) · J1
+ * console.log(plan(chain, 'left').flops / plan(chain).flops) // ≈ 2.94
+ */
+export function plan(chain: JacobianChain, strategy?: ChainStrategy): ChainPlan
+export function plan(chain: OperatorChain, strategy?: MatrixFreeStrategy): MatrixFreePlan
+export function plan(
+  chain: JacobianChain | OperatorChain,
+  strategy?: ChainStrategy | MatrixFreeStrategy,
+): ChainPlan | MatrixFreePlan {
+  if (chain.kind === 'forms') return planBracketing(chain, (strategy ?? 'optimal') as ChainStrategy)
+  return planSweeps(chain, (strategy ?? 'optimal') as MatrixFreeStrategy)
+}
+
+/**
+ * Accumulates a chain with a strategy or a plan from `plan` and returns J: for structured factors
+ * in the form the plan predicts (a chain of diagonals stays diagonal), for operators as a dense
+ * form. All strategies give the same matrix up to rounding.
+ *
+ * @example
+ * import { chainFromFactors, reluJacobian, dense, matrixFromRows, accumulate } from 'dualtape'
+ * // h = ReLU(W x) at a point where the second unit is off: ∂h/∂x = diag(1, 0) · W
+ * const w = dense(matrixFromRows([[1, 2], [3, 4]]))
+ * const j = accumulate(chainFromFactors([w, reluJacobian([5, -1])]), 'right')
+ * console.log(j.toDense().data) // Float64Array [1, 2, 0, 0]
+ */
+export function accumulate(chain: JacobianChain, how?: ChainStrategy | ChainPlan): JacobianForm
+export function accumulate(chain: OperatorChain, how?: MatrixFreeStrategy | MatrixFreePlan): JacobianForm
+export function accumulate(
+  chain: JacobianChain | OperatorChain,
+  how?: ChainStrategy | ChainPlan | MatrixFreeStrategy | MatrixFreePlan,
+): JacobianForm {
+  if (chain.kind === 'forms')
+    return accumulateBracketing(chain, (how ?? 'optimal') as ChainStrategy | ChainPlan)
+  return accumulateSweeps(chain, (how ?? 'optimal') as MatrixFreeStrategy | MatrixFreePlan)
+}
