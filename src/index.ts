@@ -159,3 +159,12 @@ export * from './jacobian/chain.js'
 export * from './reverse/graph.js'
 export * from './viz/plot.js'
 export * from './viz/dot.js'
+export {
+  localJacobian,
+  traceChain,
+  operatorChain,
+  countFlops,
+  type Layer,
+  type TracedChain,
+} from './jacobian/local.js'
+export { observeOps, type OpObserver } from './core/debug.js'

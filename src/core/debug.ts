@@ -80,8 +80,33 @@ function firstNonFinite(t: Tensor): number {
   return -1
 }
 
-/** Checks one concrete op output, if checking is on. */
+/** Something that watches every concrete op application (a FLOP counter, a profiler). */
+export type OpObserver = (op: string, inputs: readonly Tensor[], y: Tensor) => void
+
+const observers: OpObserver[] = []
+
+/**
+ * Calls `observer` after every op that runs on data (inside or outside transformations) until
+ * the returned function is called.
+ *
+ * @example
+ * import { observeOps, sin, tensor } from 'dualtape'
+ * const seen: string[] = []
+ * const stop = observeOps((op) => seen.push(op))
+ * sin(tensor([1]))
+ * stop() // seen: ['sin']
+ */
+export function observeOps(observer: OpObserver): () => void {
+  observers.push(observer)
+  return () => {
+    const i = observers.indexOf(observer)
+    if (i >= 0) observers.splice(i, 1)
+  }
+}
+
+/** Checks one concrete op output, if checking is on, and tells the observers. */
 export function checkNonFinite(op: string, inputs: readonly Tensor[], y: Tensor): void {
+  for (let i = 0; i < observers.length; i++) observers[i]!(op, inputs, y)
   if (!enabled) return
   const i = firstNonFinite(y)
   if (i < 0 || inputs.some((x) => firstNonFinite(x) >= 0)) return
