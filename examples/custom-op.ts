@@ -2,12 +2,20 @@
  * A custom op with its own derivative rules, checked with checkGrads.
  *
  * log Σ exp(x) overflows for x ≈ 1000 when computed as written; the stable form subtracts the
- * maximum first: lse(x) = m + log Σ exp(x − m). Its derivative is the softmax, which the rules
- * compute from the output y (pᵢ = exp(xᵢ − y)) rather than differentiating through the max.
+ * maximum first: lse(x) = m + log Σ exp(x − m), m = max x. Its derivative is the softmax,
+ * which the rules compute from the output y (pᵢ = exp(xᵢ − y)) instead of differentiating
+ * through the max:
  *
- * Run: npx tsx examples/custom-op.ts
+ *   JVP:  d lse = Σᵢ pᵢ dxᵢ          VJP:  x̄ = ȳ p
+ *
+ * checkGrads then checks both rules, and their own derivatives (order 2), against finite
+ * differences and against each other; a variant whose VJP forgets to normalise shows what a
+ * failing report looks like.
+ *
+ * Run: npx tsx examples/custom-op.ts [--order 2] [--seed 0] [--fast]
+ *
+ * @module
  */
-import { pathToFileURL } from 'node:url'
 import * as E from 'fp-ts/lib/Either.js'
 import { type CheckReport, checkGrads, formatReport } from '../src/check/index.js'
 import {
@@ -24,6 +32,31 @@ import {
   sum,
   tensor,
 } from '../src/index.js'
+import { type RunOptions, runIfMain, withDefaults } from './cli.js'
+
+/**
+ * The command-line options of this example.
+ *
+ * @example
+ * usage('custom-op', options) // the --help text
+ */
+export const options = {
+  order: { kind: 'integer', default: 2, help: 'the order of the check (1 or 2)', min: 1, max: 2 },
+  seed: { kind: 'integer', default: 0, help: 'the seed of the random directions' },
+  fast: { kind: 'boolean', default: false, help: 'compare projections uᵀ J v instead of full Jacobians' },
+} as const
+
+/**
+ * Options of {@link main}.
+ *
+ * @example
+ * main({ order: 1, log: () => {} })
+ */
+export interface CustomOpOptions extends RunOptions {
+  readonly order?: number
+  readonly seed?: number
+  readonly fast?: boolean
+}
 
 /** `t` with a trailing axis of size 1, so that it broadcasts against rows of the input. */
 const keepLast = (t: Tensor): Tensor => reshape(t, [...t.shape, 1])
@@ -34,6 +67,9 @@ const softmaxFrom = (x: Tensor, y: Tensor): Tensor => exp(sub(x, keepLast(y)))
 /**
  * log Σ exp over the last axis, stable for large inputs, with its own rules:
  * d lse = Σᵢ pᵢ dxᵢ (JVP) and x̄ = ȳ p (VJP), p = softmax(x).
+ *
+ * @example
+ * stableLogsumexp(tensor([1000, 1000])).item() // 1000 + log 2
  */
 export const stableLogsumexp = defineOp({
   name: 'stableLogsumexp',
@@ -45,7 +81,13 @@ export const stableLogsumexp = defineOp({
   vjp: ({ ct, x: [x], y }) => [mul(keepLast(ct), softmaxFrom(x!, y))],
 })
 
-/** The same op with a tempting mistake: the VJP weights by exp(x − max x), forgetting to normalise. */
+/**
+ * The same op with a tempting mistake: the VJP weights by exp(x − max x), forgetting to divide
+ * by Σ exp(x − max x).
+ *
+ * @example
+ * unnormalisedLogsumexp(tensor([0, 0])).item() // log 2: the value is right, the VJP is not
+ */
 export const unnormalisedLogsumexp = defineOp({
   name: 'unnormalisedLogsumexp',
   impl: ([x]) => stableLogsumexp(x!),
@@ -53,32 +95,71 @@ export const unnormalisedLogsumexp = defineOp({
   vjp: ({ ct, x: [x] }) => [mul(keepLast(ct), exp(sub(x!, max(x!, -1, true))))],
 })
 
-/** Checks an op's first and second derivatives at `x`, in both modes. */
-export function checkLogsumexp(op: (x: Tensor) => Tensor, x: Tensor): E.Either<CheckReport, CheckReport> {
-  return checkGrads((t) => op(t), [x], { order: 2 })
+/**
+ * Checks an op of one tensor at `x` in both modes (order 2 by default: the rules and their
+ * derivatives).
+ *
+ * @example
+ * E.isRight(checkLogsumexp(stableLogsumexp, tensor([[0.5, -1], [2, 0]]))) // true
+ */
+export function checkLogsumexp(
+  op: (x: Tensor) => Tensor,
+  x: Tensor,
+  opts: { readonly order?: 1 | 2; readonly seed?: number; readonly fast?: boolean } = {},
+): E.Either<CheckReport, CheckReport> {
+  return checkGrads((t) => op(t), [x], {
+    order: opts.order ?? 2,
+    seed: opts.seed ?? 0,
+    fast: opts.fast ?? false,
+  })
 }
 
-function main(): void {
+/**
+ * What {@link main} computed.
+ *
+ * @example
+ * const r = main({ log: () => {} })
+ * r.stable.ok // true
+ */
+export interface CustomOpResult {
+  /** lse([1000, 1000, 1000]) and its gradient (1000 + log 3 and 1/3 each). */
+  readonly big: { readonly value: number; readonly gradient: readonly number[] }
+  /** The report on the op with its right rules. */
+  readonly stable: CheckReport
+  /** The report on the variant with the unnormalised VJP. */
+  readonly unnormalised: CheckReport
+}
+
+/**
+ * Evaluates the op where the naive form overflows, then checks both variants and prints the reports.
+ *
+ * @example
+ * main({ order: 1, fast: true }) // prints two short reports
+ */
+export function main(opts: CustomOpOptions = {}): CustomOpResult {
+  const log = opts.log ?? console.log
+  const o = withDefaults(options, opts)
+  const order = o.order === 1 ? 1 : 2
   const big = tensor([1000, 1000, 1000])
-  console.log(
-    'lse([1000, 1000, 1000]) =',
-    stableLogsumexp(big).item(),
-    '(1000 + log 3 =',
-    1000 + Math.log(3),
-    ')',
+  const value = stableLogsumexp(big).item()
+  const gradient = (grad((t: Tensor) => stableLogsumexp(t))(big) as Tensor).toArray() as number[]
+  log(
+    `lse([1000, 1000, 1000]) = ${value} (1000 + log 3 = ${1000 + Math.log(3)}); its gradient: [${gradient.join(', ')}]`,
   )
-  console.log('its gradient:', (grad((t: Tensor) => stableLogsumexp(t))(big) as Tensor).toArray())
 
   const x = tensor([
     [0.5, -1.2, 2.0],
     [3.1, 0.0, -0.4],
   ])
-  const show = (r: E.Either<CheckReport, CheckReport>): string =>
-    formatReport(E.isRight(r) ? r.right : r.left)
-  console.log('\nthe stable op with its rules:')
-  console.log(show(checkLogsumexp(stableLogsumexp, x)))
-  console.log('\nthe same op with an unnormalised VJP:')
-  console.log(show(checkLogsumexp(unnormalisedLogsumexp, x)))
+  const settings = { order, seed: o.seed, fast: o.fast } as const
+  const report = (r: E.Either<CheckReport, CheckReport>): CheckReport => (E.isRight(r) ? r.right : r.left)
+  const stable = report(checkLogsumexp(stableLogsumexp, x, settings))
+  const unnormalised = report(checkLogsumexp(unnormalisedLogsumexp, x, settings))
+  log('\nthe stable op with its rules:')
+  log(formatReport(stable))
+  log('\nthe same op with an unnormalised VJP:')
+  log(formatReport(unnormalised))
+  return { big: { value, gradient }, stable, unnormalised }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()
+runIfMain(import.meta.url, 'custom-op', options, main)

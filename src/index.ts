@@ -168,3 +168,6 @@ export {
   type TracedChain,
 } from './jacobian/local.js'
 export { observeOps, type OpObserver } from './core/debug.js'
+
+// checking derivatives
+export * from './check/index.js'

@@ -1,0 +1,193 @@
+import fc from 'fast-check'
+import { tensor } from '../core/create.js'
+import type { DType } from '../core/dtype.js'
+import { Rng } from '../core/random.js'
+import { type Shape, sizeOf } from '../core/shape.js'
+import type { Tensor } from '../core/tensor.js'
+
+// ---------------------------------------------------------------------------------------------
+// Inputs for op contracts, as plain data: a shape, a value domain and a seed. A failing case
+// prints as that data, shrinking makes the shapes small, and the values are drawn from the seed
+// inside the domain, so kinks and ties stay out of reach of the finite-difference steps.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where the values of a generated tensor lie:
+ * - `real`: uniform in [-2, 2];
+ * - `positive`: uniform in [0.5, 3] (log, sqrt, fractional powers);
+ * - `nonzero`: ±[0.25, 2] (away from the kinks of abs, relu, sign at 0);
+ * - `distinct`: pairwise at least 0.2 apart (no ties for max reductions);
+ * - `gridA` / `gridB`: odd / even multiples of 1/4 in [-2, 2], jittered by at most 0.03, so a
+ *   gridA tensor and a gridB tensor never come within 0.19 of each other (no ties for
+ *   maximum, minimum and comparisons);
+ * - `mask`: 0 or 1 (a condition for `where`);
+ * - `{ lo, hi }`: uniform in [lo, hi].
+ */
+export type Domain =
+  | 'real'
+  | 'mask'
+  | 'positive'
+  | 'nonzero'
+  | 'distinct'
+  | 'gridA'
+  | 'gridB'
+  | { readonly lo: number; readonly hi: number }
+
+/** A generated tensor as data: its values are drawn from `seed` inside `domain`. */
+export interface ArraySpec {
+  readonly shape: Shape
+  readonly domain: Domain
+  readonly seed: number
+  /** float64 by default. */
+  readonly dtype?: DType
+}
+
+/** One application of an op: its inputs, its parameters, and which inputs are held constant. */
+export interface OpCase<P> {
+  readonly inputs: readonly ArraySpec[]
+  readonly params: P
+  /** Indices of inputs that are not differentiated (a `where` condition, say). */
+  readonly constants?: readonly number[]
+}
+
+/**
+ * The values of a spec, row-major.
+ *
+ * @example
+ * import { specValues } from 'dualtape'
+ * specValues({ shape: [3], domain: 'positive', seed: 0 }).every((v) => v >= 0.5) // true
+ */
+export function specValues(spec: ArraySpec): Float64Array {
+  const n = sizeOf(spec.shape)
+  const rng = new Rng(spec.seed)
+  const out = new Float64Array(n)
+  const d = spec.domain
+  const jitter = (): number => (rng.uniform() * 2 - 1) * 0.03
+  if (d === 'distinct') {
+    // a random permutation of a grid with spacing 0.3, centred on 0, jittered by ≤ 0.05
+    const perm = Array.from({ length: n }, (_, i) => i)
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rng.uniform() * (i + 1))
+      ;[perm[i], perm[j]] = [perm[j]!, perm[i]!]
+    }
+    for (let i = 0; i < n; i++) out[i] = (perm[i]! - (n - 1) / 2) * 0.3 + (rng.uniform() * 2 - 1) * 0.05
+    return out
+  }
+  for (let i = 0; i < n; i++) {
+    const r = rng.uniform()
+    if (d === 'real') out[i] = -2 + 4 * r
+    else if (d === 'mask') out[i] = r < 0.5 ? 0 : 1
+    else if (d === 'positive') out[i] = 0.5 + 2.5 * r
+    else if (d === 'nonzero') out[i] = (rng.uniform() < 0.5 ? -1 : 1) * (0.25 + 1.75 * r)
+    else if (d === 'gridA') out[i] = (2 * Math.floor(r * 8) - 7) * 0.25 + jitter()
+    else if (d === 'gridB') out[i] = (2 * Math.floor(r * 9) - 8) * 0.25 + jitter()
+    else out[i] = d.lo + (d.hi - d.lo) * r
+  }
+  return out
+}
+
+/**
+ * The tensor a spec describes.
+ *
+ * @example
+ * import { materialize } from 'dualtape'
+ * materialize({ shape: [2, 3], domain: 'positive', seed: 1 }).shape // [2, 3]
+ */
+export function materialize(spec: ArraySpec): Tensor {
+  return tensor(specValues(spec), { shape: spec.shape, dtype: spec.dtype ?? 'float64' })
+}
+
+/** Options of `shapes`. */
+export interface ShapeOptions {
+  readonly minRank?: number
+  readonly maxRank?: number
+  /** Largest size of an axis (sizes start at `minDim`, 1 by default). */
+  readonly maxDim?: number
+  readonly minDim?: number
+}
+
+/**
+ * Shapes with ranks in [minRank, maxRank] (0 and 3 by default) and sizes in [minDim, maxDim]
+ * (1 and 3). They shrink towards low rank and size 1.
+ *
+ * @example
+ * import { shapes } from 'dualtape'
+ * import fc from 'fast-check'
+ * fc.sample(shapes({ minRank: 2, maxRank: 2 }), 1)[0].length // 2
+ */
+export function shapes(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
+  return fc.array(fc.integer({ min: o.minDim ?? 1, max: o.maxDim ?? 3 }), {
+    minLength: o.minRank ?? 0,
+    maxLength: o.maxRank ?? 3,
+  })
+}
+
+/**
+ * A seed for the values of a spec (it shrinks to 0).
+ *
+ * @example
+ * import { seeds } from 'dualtape'
+ * import fc from 'fast-check'
+ * const spec = fc.tuple(fc.constant([2, 2]), seeds()).map(([shape, seed]) => ({ shape, domain: 'real', seed }))
+ */
+export const seeds = (): fc.Arbitrary<number> => fc.integer({ min: 0, max: 0x7fffffff })
+
+/**
+ * Specs of a given shape arbitrary and domain.
+ *
+ * @example
+ * import { arrays, shapes } from 'dualtape'
+ * const positiveMatrices = arrays(shapes({ minRank: 2, maxRank: 2 }), 'positive')
+ */
+export function arrays(
+  shape: fc.Arbitrary<Shape>,
+  domain: Domain = 'real',
+  dtype?: DType,
+): fc.Arbitrary<ArraySpec> {
+  return fc
+    .tuple(shape, seeds())
+    .map(([s, seed]): ArraySpec =>
+      dtype === undefined ? { shape: s, domain, seed } : { shape: s, domain, seed, dtype },
+    )
+}
+
+/**
+ * `count` shapes (2 by default) that broadcast together: a common shape, each operand dropping
+ * some leading axes and turning some others to 1. Shrinks towards small, equal shapes.
+ *
+ * @example
+ * import { broadcastingShapes } from 'dualtape'
+ * import fc from 'fast-check'
+ * const [a, b] = fc.sample(broadcastingShapes(), 1)[0] // e.g. [2, 1, 3] and [3]
+ */
+export function broadcastingShapes(o: ShapeOptions = {}, count = 2): fc.Arbitrary<number[][]> {
+  const side = fc.record({ drop: fc.nat({ max: 3 }), ones: fc.array(fc.boolean(), { maxLength: 3 }) })
+  const sides = fc.array(side, { minLength: count, maxLength: count })
+  return fc.tuple(shapes(o), sides).map(([full, ss]) =>
+    ss.map((s) => {
+      const kept = full.slice(Math.min(s.drop, full.length))
+      const off = full.length - kept.length
+      return kept.map((d, i) => (s.ones[i + off] === true ? 1 : d))
+    }),
+  )
+}
+
+/**
+ * An op case from one arbitrary per input and an arbitrary of the parameters (null by default).
+ *
+ * @example
+ * import { opCase, arrays, shapes } from 'dualtape'
+ * const cases = opCase([arrays(shapes(), 'positive')]) // one positive input, params null
+ */
+export function opCase(inputs: readonly fc.Arbitrary<ArraySpec>[]): fc.Arbitrary<OpCase<null>>
+export function opCase<P>(
+  inputs: readonly fc.Arbitrary<ArraySpec>[],
+  params: fc.Arbitrary<P>,
+): fc.Arbitrary<OpCase<P>>
+export function opCase<P>(
+  inputs: readonly fc.Arbitrary<ArraySpec>[],
+  params?: fc.Arbitrary<P>,
+): fc.Arbitrary<OpCase<P>> {
+  const p = params ?? (fc.constant(null) as unknown as fc.Arbitrary<P>)
+  return fc.tuple(fc.tuple(...inputs), p).map(([xs, ps]): OpCase<P> => ({ inputs: xs, params: ps }))
+}

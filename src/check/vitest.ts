@@ -1,0 +1,55 @@
+import { test } from '@fast-check/vitest'
+import fc from 'fast-check'
+import type { OpName, OpParams } from '../ops/registry.js'
+import { propsRuns, propsSeed } from './config.js'
+import { type ContractOptions, type OpLike, opContract, resolveOp } from './contract.js'
+
+// ---------------------------------------------------------------------------------------------
+// testOp registers an op's contract as a vitest test. It lives apart from the rest of the
+// checking API because it imports vitest: the library itself never loads a test runner.
+// ---------------------------------------------------------------------------------------------
+
+/** Options of `testOp`: the contract's options plus the run settings. */
+export interface TestOpOptions<P> extends ContractOptions<P> {
+  /** The test's name (by default from the op's name). */
+  readonly name?: string
+  /** Cases per run (default 25, scaled by DUALTAPE_PROPS_RUNS). */
+  readonly numRuns?: number
+  /** The fast-check seed (default DUALTAPE_SEED or a fixed seed); it is printed in the test name and on failure. */
+  readonly seed?: number
+  /** The test's timeout in milliseconds. */
+  readonly timeout?: number
+}
+
+/**
+ * Registers the contract of an op (see `opContract`) as a vitest test. On failure fast-check
+ * prints the seed, the path and the shrunk counterexample; rerun one case with
+ * `fc.assert(opContract(op, options), { seed, path })`.
+ *
+ * @example
+ * // my-op.test.ts
+ * import { testOp } from 'dualtape/vitest' // src/check/vitest.ts
+ * import { defineOp, opCase, arrays, shapes, mul, cos, sin } from 'dualtape'
+ * const mySin = defineOp({
+ *   name: 'mySin',
+ *   impl: ([x]) => sin(x),
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx, cos(x)), // d sin x = cos x dx
+ *   vjp: ({ ct, x: [x] }) => [mul(ct, cos(x))],
+ * })
+ * testOp(mySin, { arbitraries: opCase([arrays(shapes(), 'real')]) })
+ */
+export function testOp<K extends OpName>(op: K, options: TestOpOptions<OpParams[K]>): void
+export function testOp<P>(op: OpLike<P>, options: TestOpOptions<P>): void
+export function testOp<P>(op: OpName | OpLike<P>, options: TestOpOptions<P>): void {
+  const def = resolveOp(op)
+  const seed = options.seed ?? propsSeed()
+  const numRuns = options.numRuns ?? propsRuns(25)
+  const name = options.name ?? `${def.name} satisfies its op contract`
+  test(
+    `${name} (seed ${seed}, ${numRuns} runs)`,
+    () => {
+      fc.assert(opContract(def, options), { seed, numRuns, includeErrorInReport: true })
+    },
+    options.timeout,
+  )
+}
