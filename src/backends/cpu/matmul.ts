@@ -73,6 +73,10 @@ export function gemm(
     c.fill(0, cOff, cOff + m * n)
     return
   }
+  if (m === 1 || n === 1) {
+    gemv(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
+    return
+  }
   if (m * n * k < SMALL_WORK) {
     gemmDirect(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
     return
@@ -90,6 +94,56 @@ export function gemm(
   }
   gemmBlocked(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, acc, 0)
   for (let t = 0; t < size; t++) c[cOff + t] = acc[t]!
+}
+
+/**
+ * A product with one row (m = 1) or one column (n = 1): a matrix–vector product, which packing
+ * would only slow down (every element of the matrix is used once). The loop order follows the
+ * matrix's contiguous direction: dot products along rows, or axpy updates c += v_p · column p.
+ */
+function gemv(
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  b: FloatArray,
+  bOff: number,
+  bRs: number,
+  bCs: number,
+  c: FloatArray,
+  cOff: number,
+): void {
+  // as c = M v with M of size len×k: element (i, p) of M at mOff + i·mRs + p·mCs, v_p at vOff + p·vs
+  const len = m === 1 ? n : m
+  const [mat, mOff, mRs, mCs, vec, vOff, vs] =
+    m === 1 ? [b, bOff, bCs, bRs, a, aOff, aCs] : [a, aOff, aRs, aCs, b, bOff, bRs]
+  if (mCs === 1 || mRs !== 1) {
+    // c_i = Σ_p M[i, p] v_p along row i
+    for (let i = 0; i < len; i++) {
+      let s0 = 0
+      let s1 = 0
+      const r = mOff + i * mRs
+      let p = 0
+      for (; p + 1 < k; p += 2) {
+        s0 += mat[r + p * mCs]! * vec[vOff + p * vs]!
+        s1 += mat[r + (p + 1) * mCs]! * vec[vOff + (p + 1) * vs]!
+      }
+      if (p < k) s0 += mat[r + p * mCs]! * vec[vOff + p * vs]!
+      c[cOff + i] = s0 + s1
+    }
+    return
+  }
+  // M's columns are contiguous (mRs = 1): c += v_p · M[:, p], accumulated in float64
+  const acc = new Float64Array(len)
+  for (let p = 0; p < k; p++) {
+    const vp = vec[vOff + p * vs]!
+    const col = mOff + p * mCs
+    for (let i = 0; i < len; i++) acc[i]! += vp * mat[col + i]!
+  }
+  for (let i = 0; i < len; i++) c[cOff + i] = acc[i]!
 }
 
 /**

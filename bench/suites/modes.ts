@@ -1,0 +1,416 @@
+/**
+ * The modes suite, wide against deep: the full Jacobian of f: R^n → R^m by forward mode (`jacfwd`,
+ * one vector-mode sweep of width n) and by reverse mode (`jacrev`, m pullbacks of one tape), on
+ * networks of tanh layers, against the FLOP cost model of bench/costmodel.ts.
+ *
+ * The network: y ← tanh(y W_i) on a vector, with widths n → h → … → h → m for depth L ≥ 2 (L
+ * layers, h = 100 hidden units), and n → m for L = 1; W_i has N(0, 1/fan-in) entries, no bias.
+ */
+import { type Tensor, jacfwd, jacrev, matmul, mul, randn, tanh } from '../../src/index.js'
+import {
+  type Crossover,
+  type MachineModel,
+  crossover,
+  fitMachine,
+  formatCrossover,
+  measuredCrossover,
+  perCallFlops,
+  predictModes,
+  predictTimes,
+  programCost,
+  tanhNetCost,
+} from '../costmodel.js'
+import { timeInterleaved } from '../timing.js'
+import { type Plot, type Suite, type SuiteSize, type Table, type Target, breathe, target } from './types.js'
+
+/** The widths of the network with n inputs, m outputs, `depth` layers and `hidden` units. */
+export function netWidths(n: number, m: number, depth: number, hidden: number): number[] {
+  return depth === 1 ? [n, m] : [n, ...new Array<number>(depth - 1).fill(hidden), m]
+}
+
+/** The network `y ← tanh(y W_i)` over `widths`, with N(0, 1/fan-in) weights. */
+export function tanhNet(widths: readonly number[], seed = 1): (x: Tensor) => Tensor {
+  const ws = widths
+    .slice(1)
+    .map((w, i) => mul(randn([widths[i]!, w], { seed: seed + i }), 1 / Math.sqrt(widths[i]!)))
+  return (x) => {
+    let y = x
+    for (const w of ws) y = tanh(matmul(y, w))
+    return y
+  }
+}
+
+/** One measured configuration. */
+export interface ModesRow {
+  readonly depth: number
+  readonly n: number
+  readonly m: number
+  readonly fMs: number
+  readonly fwdMs: number
+  readonly revMs: number
+  /** max |J_fwd − J_rev|: the two Jacobians agree. */
+  readonly maxDiff: number
+}
+
+interface Sizes {
+  readonly ns: readonly number[]
+  readonly depths: readonly number[]
+  readonly hidden: number
+  /** The fewest timed rounds per configuration; cheap configurations get more, up to 5× as many. */
+  readonly repeats: number
+  /** The time to spend on the rounds of one configuration, in ms, when the fewest rounds take less. */
+  readonly budgetMs: number
+  /** The acceptance case: three layers of `hidden` units, (wide, narrow) and (narrow, wide). */
+  readonly acceptance: { readonly hidden: number; readonly wide: number; readonly narrow: number }
+}
+
+const SIZES: Record<SuiteSize, Sizes> = {
+  full: {
+    ns: [1, 10, 100, 1000],
+    depths: [1, 4, 16, 64],
+    hidden: 100,
+    repeats: 5,
+    budgetMs: 2000,
+    acceptance: { hidden: 100, wide: 1000, narrow: 10 },
+  },
+  quick: {
+    ns: [1, 10, 100],
+    depths: [1, 4, 16],
+    hidden: 100,
+    repeats: 3,
+    budgetMs: 300,
+    acceptance: { hidden: 100, wide: 1000, narrow: 10 },
+  },
+  smoke: {
+    ns: [1, 4],
+    depths: [1, 2],
+    hidden: 6,
+    repeats: 2,
+    budgetMs: 20,
+    acceptance: { hidden: 6, wide: 40, narrow: 2 },
+  },
+}
+
+/** Times f, jacfwd and jacrev side by side on one network, after checking that the two Jacobians agree. */
+function measure(
+  widths: readonly number[],
+  depth: number,
+  s: Pick<Sizes, 'repeats' | 'budgetMs'>,
+  seed: number,
+): ModesRow {
+  const n = widths[0]!
+  const m = widths[widths.length - 1]!
+  const f = tanhNet(widths, seed)
+  const x = randn([n], { seed: seed + 1000 })
+  const jf = jacfwd(f)
+  const jr = jacrev(f)
+  const t0 = performance.now()
+  const a = (jf(x) as Tensor).dataSync()
+  const b = (jr(x) as Tensor).dataSync()
+  const once = performance.now() - t0
+  let maxDiff = 0
+  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!))
+  if (a.length !== n * m || b.length !== n * m || !(maxDiff < 1e-8)) {
+    throw new Error(`modes: jacfwd and jacrev disagree on ${widths.join('→')} (max |difference| ${maxDiff})`)
+  }
+  // cheap configurations get more rounds, within the budget; those of seconds per call, three
+  const rounds =
+    once > 2000
+      ? Math.min(3, s.repeats)
+      : Math.max(s.repeats, Math.min(5 * s.repeats, Math.floor(s.budgetMs / Math.max(once, 1e-3))))
+  const [fMs, fwdMs, revMs] = timeInterleaved([() => f(x), () => jf(x), () => jr(x)], {
+    warmup: 0,
+    repeats: rounds,
+    minSampleMs: 2,
+  }) as [number, number, number]
+  return { depth, n, m, fMs, fwdMs, revMs, maxDiff }
+}
+
+const costOf = (n: number, m: number, depth: number, hidden: number) =>
+  programCost(tanhNetCost(netWidths(n, m, depth, hidden)))
+
+/** The crossover input size of the model for fixed m and depth, searched over [lo, hi]. */
+function predictedCrossover(
+  m: number,
+  depth: number,
+  hidden: number,
+  lo: number,
+  hi: number,
+  machine: MachineModel | null,
+): Crossover {
+  return crossover(
+    (n) => {
+      const c = costOf(n, m, depth, hidden)
+      const p = machine === null ? predictModes(c, n, m) : predictTimes(c, n, m, machine)
+      return p.jacfwd - p.jacrev
+    },
+    lo,
+    hi,
+  )
+}
+
+function ratioPlot(rows: readonly ModesRow[], predictedRatio: readonly number[]): Plot {
+  const log = { type: 'log' }
+  const data = rows.flatMap((r, i) => [
+    { 'n/m': r.n / r.m, ratio: r.fwdMs / r.revMs, depth: `L = ${r.depth}`, source: 'measured' },
+    { 'n/m': r.n / r.m, ratio: predictedRatio[i]!, depth: `L = ${r.depth}`, source: 'predicted' },
+  ])
+  return {
+    file: 'fwd-rev-ratio',
+    title: 'jacfwd ÷ jacrev against n/m',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'jacfwd time ÷ jacrev time against n/m (below the line: forward mode faster)',
+      width: 480,
+      height: 320,
+      layer: [
+        {
+          data: { values: [{ y: 1 }] },
+          mark: { type: 'rule', color: 'gray', strokeDash: [4, 4] },
+          encoding: { y: { field: 'y', type: 'quantitative', scale: log } },
+        },
+        {
+          data: { values: data },
+          mark: { type: 'point', size: 60 },
+          encoding: {
+            x: { field: 'n/m', type: 'quantitative', scale: log, title: 'n / m' },
+            y: { field: 'ratio', type: 'quantitative', scale: log, title: 'jacfwd ÷ jacrev' },
+            color: { field: 'depth', type: 'nominal', sort: null, title: 'depth' },
+            shape: { field: 'source', type: 'nominal', title: '' },
+            fill: {
+              condition: { test: "datum.source === 'measured'", field: 'depth', type: 'nominal', sort: null },
+              value: 'transparent',
+            },
+          },
+        },
+      ],
+    } as any,
+  }
+}
+
+function predictedPlot(points: readonly { predicted: number; measured: number; what: string }[]): Plot {
+  const values = points.filter((p) => p.predicted > 0 && p.measured > 0)
+  const lo = Math.min(...values.flatMap((p) => [p.predicted, p.measured]))
+  const hi = Math.max(...values.flatMap((p) => [p.predicted, p.measured]))
+  const log = { type: 'log' }
+  return {
+    file: 'predicted-vs-measured',
+    title: 'predicted against measured time',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Cost model (fitted on f alone) against measurement; the line is predicted = measured',
+      width: 480,
+      height: 400,
+      layer: [
+        {
+          data: {
+            values: [
+              { a: lo, b: lo },
+              { a: hi, b: hi },
+            ],
+          },
+          mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
+          encoding: {
+            x: { field: 'a', type: 'quantitative', scale: log },
+            y: { field: 'b', type: 'quantitative', scale: log },
+          },
+        },
+        {
+          data: { values: values.map((p) => ({ ...p })) },
+          mark: { type: 'point', filled: true, size: 50 },
+          encoding: {
+            x: { field: 'predicted', type: 'quantitative', scale: log, title: 'predicted ms' },
+            y: { field: 'measured', type: 'quantitative', scale: log, title: 'measured ms' },
+            color: { field: 'what', type: 'nominal', title: 'computation' },
+          },
+        },
+      ],
+    } as any,
+  }
+}
+
+/** The modes suite. */
+export const modesSuite: Suite = {
+  name: 'modes',
+  title: 'Wide against deep: jacfwd and jacrev',
+  description:
+    'jacfwd (vector mode) and jacrev on tanh networks R^n → R^m over n, m and depth, against the FLOP cost model; the acceptance case of the Jacobian issue',
+  steps: (size) => {
+    const s = SIZES[size]
+    return s.ns.length * s.ns.length * s.depths.length + 2
+  },
+  run: async (ctx) => {
+    const s = SIZES[ctx.size]
+    const rows: ModesRow[] = []
+    for (const depth of s.depths) {
+      for (const m of s.ns) {
+        for (const n of s.ns) {
+          ctx.tick(`modes: L = ${depth}, n = ${n}, m = ${m}`)
+          rows.push(measure(netWidths(n, m, depth, s.hidden), depth, s, 7 * depth + 3 * n + m))
+          await breathe()
+        }
+      }
+    }
+
+    // the machine from the evaluations of f alone, then every prediction from it
+    const machine = fitMachine(
+      rows.map((r) => {
+        const c = costOf(r.n, r.m, r.depth, s.hidden)
+        return { flops: c.primal, calls: c.calls, ms: r.fMs }
+      }),
+    )
+    const perCall = perCallFlops(machine)
+    const predicted = rows.map((r) => {
+      const c = costOf(r.n, r.m, r.depth, s.hidden)
+      return { flops: predictModes(c, r.n, r.m), ms: predictTimes(c, r.n, r.m, machine) }
+    })
+
+    const gridTable: Table = {
+      title: 'jacfwd (vector mode) and jacrev: measured, and predicted by the cost model',
+      columns: [
+        { key: 'depth', header: 'L', format: 'int' },
+        { key: 'n', header: 'n', format: 'int' },
+        { key: 'm', header: 'm', format: 'int' },
+        { key: 'fMs', header: 'f ms', format: 'ms' },
+        { key: 'fwdMs', header: 'jacfwd ms', format: 'ms' },
+        { key: 'revMs', header: 'jacrev ms', format: 'ms' },
+        { key: 'ratio', header: 'fwd ÷ rev', format: 'ratio' },
+        { key: 'predRatio', header: 'predicted', format: 'ratio' },
+        { key: 'flopRatio', header: 'FLOPs only', format: 'ratio' },
+        { key: 'faster', header: 'faster', format: 'text' },
+        { key: 'agrees', header: 'model agrees', format: 'check' },
+      ],
+      rows: rows.map((r, i) => {
+        const p = predicted[i]!
+        const faster = r.fwdMs <= r.revMs ? 'jacfwd' : 'jacrev'
+        return {
+          ...r,
+          ratio: r.fwdMs / r.revMs,
+          predRatio: p.ms.jacfwd / p.ms.jacrev,
+          flopRatio: p.flops.jacfwd / p.flops.jacrev,
+          faster,
+          agrees: (p.ms.jacfwd <= p.ms.jacrev ? 'jacfwd' : 'jacrev') === faster,
+        }
+      }),
+      notes: [
+        `Network: y ← tanh(y W_i), widths n → ${s.hidden} → … → ${s.hidden} → m (L layers; n → m for L = 1).`,
+        'fwd ÷ rev below 1: forward mode faster. "predicted": the cost model with the machine fitted on the f column alone;',
+        '"FLOPs only": the same model without the per-call cost. Theory: jacfwd ≈ n tangent sweeps, jacrev ≈ m adjoint sweeps,',
+        'so forward mode wins when n < m, the crossover moved by what a sweep costs in each mode.',
+      ],
+    }
+
+    const lo = s.ns[0]!
+    const hi = s.ns[s.ns.length - 1]!
+    const crossRows = s.depths.flatMap((depth) =>
+      s.ns.map((m) => {
+        const at = rows.filter((r) => r.depth === depth && r.m === m).sort((a, b) => a.n - b.n)
+        return {
+          depth,
+          m,
+          flops: formatCrossover(predictedCrossover(m, depth, s.hidden, lo, hi, null)),
+          model: formatCrossover(predictedCrossover(m, depth, s.hidden, lo, hi, machine)),
+          measured: formatCrossover(
+            measuredCrossover(
+              at.map((r) => r.n),
+              at.map((r) => r.fwdMs),
+              at.map((r) => r.revMs),
+            ),
+          ),
+        }
+      }),
+    )
+    const crossTable: Table = {
+      title: `Crossover: the input size n* where jacfwd and jacrev cost the same, for n in [${lo}, ${hi}]`,
+      columns: [
+        { key: 'depth', header: 'L', format: 'int' },
+        { key: 'm', header: 'm', format: 'int' },
+        { key: 'flops', header: 'predicted (FLOPs only)', format: 'text' },
+        { key: 'model', header: 'predicted (fitted)', format: 'text' },
+        { key: 'measured', header: 'measured', format: 'text' },
+      ],
+      rows: crossRows,
+      notes: ['Measured n*: interpolated in log n between the grid sizes where fwd ÷ rev passes 1.'],
+    }
+
+    // the acceptance case: three tanh layers of hidden width h
+    const { hidden, wide, narrow } = s.acceptance
+    const cases = [
+      { label: `${wide} → ${narrow}`, n: wide, m: narrow, expect: 'jacrev' as const },
+      { label: `${narrow} → ${wide}`, n: narrow, m: wide, expect: 'jacfwd' as const },
+    ]
+    const targets: Target[] = []
+    const accRows = []
+    for (const c of cases) {
+      ctx.tick(`modes: acceptance ${c.label}`)
+      const r = measure(
+        netWidths(c.n, c.m, 3, hidden),
+        3,
+        { repeats: s.repeats + 2, budgetMs: 3 * s.budgetMs },
+        11 + c.n,
+      )
+      const fast = c.expect === 'jacrev' ? r.revMs : r.fwdMs
+      const slow = c.expect === 'jacrev' ? r.fwdMs : r.revMs
+      const limit = 3 * Math.min(c.n, c.m)
+      const speedup = slow / fast
+      const best = Math.min(r.fwdMs, r.revMs) / r.fMs
+      accRows.push({
+        case: c.label,
+        fMs: r.fMs,
+        fwdMs: r.fwdMs,
+        revMs: r.revMs,
+        expect: c.expect,
+        speedup,
+        speedupHeld: speedup >= 10,
+        best,
+        limit,
+        bestHeld: best <= limit,
+      })
+      const name = `${c.label}, 3 tanh layers of ${hidden}`
+      targets.push(target(`${name}: ${c.expect} faster than the other mode by`, speedup, '>=', 10))
+      targets.push(target(`${name}: the faster mode ÷ one evaluation of f`, best, '<=', limit))
+      await breathe()
+    }
+    const accTable: Table = {
+      title: `Acceptance case: three tanh(W·) layers of width ${hidden}`,
+      columns: [
+        { key: 'case', header: 'n → m', format: 'text' },
+        { key: 'fMs', header: 'f ms', format: 'ms' },
+        { key: 'fwdMs', header: 'jacfwd ms', format: 'ms' },
+        { key: 'revMs', header: 'jacrev ms', format: 'ms' },
+        { key: 'expect', header: 'should win', format: 'text' },
+        { key: 'speedup', header: 'speed-up', format: 'ratio' },
+        { key: 'speedupHeld', header: '≥ 10×', format: 'check' },
+        { key: 'best', header: 'faster ÷ f', format: 'ratio' },
+        { key: 'limit', header: '3·min(n, m)', format: 'int' },
+        { key: 'bestHeld', header: '≤ limit', format: 'check' },
+      ],
+      rows: accRows,
+    }
+
+    const points = rows.flatMap((r, i) => {
+      const p = predicted[i]!.ms
+      return [
+        { predicted: p.f, measured: r.fMs, what: 'f' },
+        { predicted: p.jacfwd, measured: r.fwdMs, what: 'jacfwd' },
+        { predicted: p.jacrev, measured: r.revMs, what: 'jacrev' },
+      ]
+    })
+    return {
+      notes: [
+        `Fitted machine (least squares on the times of f): ${machine.msPerFlop > 0 ? `${(1e-6 / machine.msPerFlop).toFixed(2)} GFLOP/s` : 'flops not resolved'} and ${(machine.msPerCall * 1000).toFixed(2)} µs per op call (≈ ${Math.round(perCall).toLocaleString('en-US')} flop-equivalents).`,
+        'Every Jacobian is checked first: jacfwd and jacrev agree to 1e-8.',
+      ],
+      tables: [accTable, gridTable, crossTable],
+      targets,
+      plots: [
+        ratioPlot(
+          rows,
+          predicted.map((p) => p.ms.jacfwd / p.ms.jacrev),
+        ),
+        predictedPlot(points),
+      ],
+      problems: [],
+    }
+  },
+}

@@ -1,0 +1,317 @@
+/**
+ * The `dualtape` command.
+ *
+ * ```
+ * dualtape bench [suites…] [--quick] [--backend cpu|…] [--out DIR] [--json FILE] [--strict]
+ * dualtape --help | --version
+ * ```
+ *
+ * `bench` runs the benchmark suites of bench/suites (all of them by default), prints a table per
+ * suite on stdout (a progress bar on stderr when it is a terminal), and writes `report.md`,
+ * `results.json` and SVG plots into the output directory. See {@link EXIT} for the exit codes.
+ *
+ * @module
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { access, mkdir, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { SingleBar } from 'cli-progress'
+import { Command, CommanderError, Option } from 'commander'
+import {
+  type BenchRun,
+  type SuiteRecord,
+  environment,
+  terminalSuite,
+  writeReport,
+} from '../../bench/report.js'
+import { SUITES, suiteNames } from '../../bench/suites/index.js'
+import type { Suite, SuiteSize } from '../../bench/suites/types.js'
+import { backendNames, useBackend } from '../index.js'
+
+/** The exit codes of the command; when several apply, the first in this order wins. */
+export const EXIT = {
+  /** Every suite ran, every peer loaded and agreed. */
+  ok: 0,
+  /** Bad usage: an unknown suite, backend or option. Nothing ran. */
+  usage: 2,
+  /** The output directory or the JSON file cannot be written. Nothing ran. */
+  output: 3,
+  /** A suite threw (the others still ran and the report was written), or a plot failed to render. */
+  suiteFailed: 1,
+  /** A peer library failed to load, or its gradient disagreed with dualtape's (the rest ran). */
+  peerFailed: 4,
+  /** With `--strict`: a target was missed. */
+  targetMissed: 5,
+} as const
+
+/** Where the command writes: stdout for tables and the report's location, stderr for progress and errors. */
+export interface CliIO {
+  readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean }
+  readonly stderr: { write(s: string): unknown; readonly isTTY?: boolean }
+}
+
+/** The options of `dualtape bench`. */
+export interface BenchOptions {
+  readonly size: SuiteSize
+  readonly backend: string
+  readonly out: string
+  readonly json?: string
+  readonly strict: boolean
+  readonly progress: boolean
+}
+
+/** The package's name and version, from the nearest package.json above this file. */
+function packageInfo(): { name: string; version: string } {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'dualtape') return { name: pkg.name, version: pkg.version ?? '0.0.0' }
+    }
+    const up = dirname(dir)
+    if (up === dir) return { name: 'dualtape', version: '0.0.0' }
+    dir = up
+  }
+}
+
+class UsageError extends Error {}
+class OutputError extends Error {}
+
+/** Checks that `dir` can be created and written, by writing and removing a probe file. */
+async function checkWritable(dir: string, what: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+    const probe = join(dir, `.dualtape-write-test-${process.pid}`)
+    await writeFile(probe, '')
+    await rm(probe, { force: true })
+    await access(dir)
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e)
+    throw new OutputError(`cannot write the ${what} ${dir}: ${reason}`)
+  }
+}
+
+const describeError = (e: unknown): string =>
+  e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)
+
+/**
+ * Runs the benchmark suites named (all of `registry` when none is), prints their tables and
+ * writes the report. Returns the exit code; throws on bad usage or an unwritable output.
+ */
+export async function runBench(
+  names: readonly string[],
+  opts: BenchOptions,
+  io: CliIO,
+  registry: readonly Suite[] = SUITES,
+): Promise<number> {
+  const find = (n: string): Suite | undefined => registry.find((s) => s.name === n)
+  const unknown = names.filter((n) => find(n) === undefined)
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; the suites are: ${registry.map((s) => s.name).join(', ')}`,
+    )
+  }
+  if (!backendNames().includes(opts.backend)) {
+    throw new UsageError(`unknown backend '${opts.backend}'; available: ${backendNames().join(', ')}`)
+  }
+  useBackend(opts.backend)
+  const out = resolve(opts.out)
+  await checkWritable(out, 'output directory')
+  if (opts.json !== undefined) await checkWritable(dirname(resolve(opts.json)), 'folder of the JSON file')
+
+  const suites = names.length === 0 ? registry : [...new Set(names)].map((n) => find(n)!)
+  const total = suites.reduce((acc, s) => acc + s.steps(opts.size), 0)
+  const useBar = opts.progress && io.stderr.isTTY === true
+  const bar = useBar
+    ? new SingleBar({
+        stream: process.stderr,
+        format: '{bar} {value}/{total} {label}',
+        clearOnComplete: true,
+        hideCursor: true,
+        barsize: 30,
+      })
+    : null
+  let done = 0
+  let finished = 0
+  let label = ''
+  bar?.start(total, 0, { label: 'starting' })
+
+  const records: SuiteRecord[] = []
+  for (const suite of suites) {
+    const t0 = performance.now()
+    let steps = 0
+    const tick = (next: string): void => {
+      if (steps > 0) done++
+      steps++
+      label = next
+      bar?.update(done, { label })
+    }
+    let record: SuiteRecord
+    try {
+      const output = await suite.run({ size: opts.size, backend: opts.backend, tick })
+      record = { ...base(suite), status: 'ok', seconds: (performance.now() - t0) / 1000, output }
+    } catch (e) {
+      record = {
+        ...base(suite),
+        status: 'failed',
+        error: describeError(e),
+        seconds: (performance.now() - t0) / 1000,
+      }
+    }
+    // the suite's steps are done, however many it ticked
+    finished += suite.steps(opts.size)
+    done = finished
+    records.push(record)
+    bar?.stop()
+    io.stdout.write(terminalSuite(record) + '\n')
+    bar?.start(total, done, { label })
+  }
+  bar?.stop()
+
+  const info = packageInfo()
+  const run: BenchRun = {
+    tool: info,
+    date: new Date().toISOString(),
+    size: opts.size,
+    backend: opts.backend,
+    environment: environment(),
+    suites: records,
+  }
+  let written
+  try {
+    written = await writeReport(run, out, opts.json === undefined ? undefined : resolve(opts.json))
+  } catch (e) {
+    throw new OutputError(`cannot write the report into ${out}: ${describeError(e)}`)
+  }
+  for (const p of written.plotErrors) io.stderr.write(`dualtape: a plot failed to render: ${p}\n`)
+  io.stdout.write(
+    `\nReport: ${written.report}\n        ${written.results}, ${written.svgs.length} plot${written.svgs.length === 1 ? '' : 's'}\n`,
+  )
+
+  const failed = records.filter((r) => r.status === 'failed')
+  for (const r of failed) io.stderr.write(`dualtape: the suite '${r.name}' failed: ${r.error}\n`)
+  const problems = records.flatMap((r) => r.output?.problems ?? [])
+  const peerProblems = problems.filter((p) => p.kind === 'peer-load' || p.kind === 'peer-check')
+  for (const p of peerProblems) io.stderr.write(`dualtape: peer: ${p.message}\n`)
+  const missed = records.flatMap((r) => r.output?.targets ?? []).filter((t) => !t.held)
+  if (failed.length > 0 || written.plotErrors.length > 0 || problems.some((p) => p.kind === 'error')) {
+    return EXIT.suiteFailed
+  }
+  if (peerProblems.length > 0) return EXIT.peerFailed
+  if (opts.strict && missed.length > 0) return EXIT.targetMissed
+  return EXIT.ok
+}
+
+const base = (s: Suite) => ({ name: s.name, title: s.title, description: s.description })
+
+const EXIT_HELP = `
+Suites: ${SUITES.map((s) => `\n  ${s.name.padEnd(9)} ${s.description}`).join('')}
+
+Exit codes:
+  0  every suite ran; every peer loaded and agreed with dualtape
+  1  a suite threw or a plot failed to render (the other suites still ran; the report is written)
+  2  bad usage: an unknown suite, backend or option (nothing ran)
+  3  the output directory or the JSON file cannot be written (nothing ran)
+  4  a peer library failed to load or disagreed with dualtape (the rest ran; the report says which)
+  5  with --strict: a target was missed
+When several apply, the first of 2, 3, 1, 4, 5 is returned.
+`
+
+/** The command line program, writing to `io`; `setCode` receives the exit code of `bench`. */
+function program(io: CliIO, setCode: (code: number) => void): Command {
+  const info = packageInfo()
+  const prog = new Command('dualtape')
+    .description('Forward- and reverse-mode automatic differentiation for TypeScript: the command line')
+    .version(info.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+  prog
+    .command('bench')
+    .description(
+      'run the mode-cost benchmarks and write a report (tables, report.md, results.json, SVG plots)',
+    )
+    .argument('[suites...]', `the suites to run (default: all): ${suiteNames().join(', ')}`)
+    .option(
+      '-q, --quick',
+      'a subset of sizes and fewer repeats (all suites in about two minutes on two cores)',
+    )
+    .addOption(new Option('--smoke', 'tiny sizes, to check that everything runs: the numbers mean little'))
+    .option('-b, --backend <name>', `the dualtape backend (registered: ${backendNames().join(', ')})`, 'cpu')
+    .option('-o, --out <dir>', 'the output directory', 'report')
+    .option('--json <file>', 'also write the results as JSON to this file')
+    .option('--strict', 'exit with code 5 when a target is missed')
+    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .action(async (suites: string[], o: Record<string, unknown>) => {
+      if (o['quick'] === true && o['smoke'] === true)
+        throw new UsageError('--quick and --smoke exclude each other')
+      const size: SuiteSize = o['smoke'] === true ? 'smoke' : o['quick'] === true ? 'quick' : 'full'
+      const code = await runBench(
+        suites,
+        {
+          size,
+          backend: String(o['backend']),
+          out: String(o['out']),
+          ...(typeof o['json'] === 'string' ? { json: o['json'] } : {}),
+          strict: o['strict'] === true,
+          progress: o['progress'] !== false,
+        },
+        io,
+      )
+      setCode(code)
+    })
+  return prog
+}
+
+/**
+ * Runs the command with the given arguments (without `node` and the script) and returns the
+ * exit code; nothing calls `process.exit`.
+ *
+ * @example
+ * const code = await main(['bench', 'chain', '--quick', '--out', 'report'])
+ */
+export async function main(args: readonly string[], io: CliIO = process): Promise<number> {
+  let code: number = EXIT.ok
+  const prog = program(io, (c) => (code = c))
+  if (args.length === 0) {
+    prog.outputHelp()
+    return EXIT.ok
+  }
+  try {
+    await prog.parseAsync([...args], { from: 'user' })
+    return code
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage
+    if (e instanceof UsageError) {
+      io.stderr.write(`dualtape: ${e.message}\n`)
+      return EXIT.usage
+    }
+    if (e instanceof OutputError) {
+      io.stderr.write(`dualtape: ${e.message}\n`)
+      return EXIT.output
+    }
+    io.stderr.write(`dualtape: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    return EXIT.suiteFailed
+  }
+}
+
+const isEntry = (): boolean => {
+  const script = process.argv[1]
+  if (script === undefined) return false
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url
+  } catch {
+    return false
+  }
+}
+
+if (isEntry()) {
+  process.exitCode = await main(process.argv.slice(2))
+}

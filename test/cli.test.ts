@@ -1,0 +1,192 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { Suite } from '../bench/suites/types.js'
+import { EXIT, type CliIO, main, runBench } from '../src/cli/main.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bin = join(root, 'bin', 'dualtape.js')
+
+/** Runs the installed command, as a user would. */
+const dualtape = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** An io that records what the command writes. */
+const capture = (): CliIO & { out: () => string; err: () => string } => {
+  let out = ''
+  let err = ''
+  return {
+    stdout: { write: (s: string) => (out += s), isTTY: false },
+    stderr: { write: (s: string) => (err += s), isTTY: false },
+    out: () => out,
+    err: () => err,
+  }
+}
+
+const dirs: string[] = []
+const tempDir = async (): Promise<string> => {
+  const d = await mkdtemp(join(tmpdir(), 'dualtape-cli-'))
+  dirs.push(d)
+  return d
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+describe('the dualtape command (bin/dualtape.js)', () => {
+  it('--help lists the commands', () => {
+    const top = dualtape('--help')
+    expect(top.code).toBe(0)
+    expect(top.stdout).toContain('Usage: dualtape')
+    expect(top.stdout).toContain('bench')
+  })
+
+  it('an unknown suite: a message naming the suites, exit code 2', () => {
+    const r = dualtape('bench', 'nosuch')
+    expect(r.code).toBe(EXIT.usage)
+    expect(r.stderr).toContain("unknown suite 'nosuch'")
+    expect(r.stderr).toContain('overhead, modes, chain, peers')
+  })
+})
+
+describe('main', () => {
+  it('bench --help lists the suites, the options and the exit codes', async () => {
+    const io = capture()
+    expect(await main(['bench', '--help'], io)).toBe(EXIT.ok)
+    for (const s of [
+      'overhead',
+      'modes',
+      'chain',
+      'peers',
+      '--quick',
+      '--backend',
+      '--out',
+      '--json',
+      'Exit codes',
+    ]) {
+      expect(io.out()).toContain(s)
+    }
+  })
+
+  it('--version prints the version of package.json', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string }
+    const io = capture()
+    expect(await main(['--version'], io)).toBe(EXIT.ok)
+    expect(io.out().trim()).toBe(pkg.version)
+  })
+
+  it('no arguments: the help', async () => {
+    const io = capture()
+    expect(await main([], io)).toBe(EXIT.ok)
+    expect(io.out()).toContain('Usage: dualtape')
+  })
+
+  it('an unknown backend or option is a usage error', async () => {
+    const io = capture()
+    expect(await main(['bench', 'chain', '--backend', 'nosuch'], io)).toBe(EXIT.usage)
+    expect(io.err()).toContain("unknown backend 'nosuch'; available: cpu")
+    const io2 = capture()
+    expect(await main(['bench', '--frobnicate'], io2)).toBe(EXIT.usage)
+    expect(io2.err()).toContain('unknown option')
+    const io3 = capture()
+    expect(await main(['bench', '--quick', '--smoke'], io3)).toBe(EXIT.usage)
+  })
+
+  it('an output directory that cannot be written: exit code 3, nothing run', async () => {
+    const dir = await tempDir()
+    const file = join(dir, 'a-file')
+    await writeFile(file, '')
+    const io = capture()
+    expect(await main(['bench', 'chain', '--smoke', '--out', join(file, 'report')], io)).toBe(EXIT.output)
+    expect(io.err()).toContain('cannot write the output directory')
+    expect(io.out()).toBe('')
+  })
+
+  it('a tiny run writes report.md, results.json and SVG plots', async () => {
+    const dir = await tempDir()
+    const out = join(dir, 'report')
+    const json = join(dir, 'elsewhere', 'results.json')
+    const io = capture()
+    const code = await main(['bench', 'chain', 'modes', '--smoke', '--out', out, '--json', json], io)
+    expect(code).toBe(EXIT.ok)
+    const files = await readdir(out)
+    expect(files).toContain('report.md')
+    expect(files).toContain('results.json')
+    expect(files.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(1)
+    const report = await readFile(join(out, 'report.md'), 'utf8')
+    expect(report).toContain('## Wide against deep')
+    expect(report).toContain('## Jacobian chains')
+    const results = JSON.parse(await readFile(json, 'utf8'))
+    expect(results.suites.map((s: { name: string }) => s.name)).toEqual(['chain', 'modes'])
+    expect(results.size).toBe('smoke')
+    expect(io.out()).toContain('Report: ')
+    expect(io.out()).toContain('Accumulation of the chain')
+  })
+
+  it('a suite that throws is reported, the others still run, exit code 1', async () => {
+    const dir = await tempDir()
+    const fine: Suite = {
+      name: 'fine',
+      title: 'Fine',
+      description: 'runs',
+      steps: () => 1,
+      run: async (ctx) => {
+        ctx.tick('fine')
+        return { notes: [], tables: [], targets: [], plots: [], problems: [] }
+      },
+    }
+    const broken: Suite = {
+      ...fine,
+      name: 'broken',
+      title: 'Broken',
+      run: async () => {
+        throw new Error('deliberately broken')
+      },
+    }
+    const io = capture()
+    const opts = { size: 'smoke' as const, backend: 'cpu', out: dir, strict: false, progress: false }
+    expect(await runBench([], opts, io, [broken, fine])).toBe(EXIT.suiteFailed)
+    expect(io.err()).toContain("the suite 'broken' failed: deliberately broken")
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))
+    expect(results.suites.map((s: { status: string }) => s.status)).toEqual(['failed', 'ok'])
+  })
+
+  it('a peer that fails to load gives exit code 4; a missed target gives 5 only with --strict', async () => {
+    const dir = await tempDir()
+    const opts = { size: 'smoke' as const, backend: 'cpu', out: dir, strict: false, progress: false }
+    const peer: Suite = {
+      name: 'peer',
+      title: 'Peer',
+      description: 'a peer that is missing',
+      steps: () => 1,
+      run: async () => ({
+        notes: [],
+        tables: [],
+        targets: [],
+        plots: [],
+        problems: [{ kind: 'peer-load', message: 'somelib: not installed' }],
+      }),
+    }
+    const missed: Suite = {
+      ...peer,
+      name: 'missed',
+      run: async () => ({
+        notes: [],
+        tables: [],
+        targets: [{ name: 't', measured: 2, comparison: '>=', limit: 10, held: false }],
+        plots: [],
+        problems: [],
+      }),
+    }
+    const io = capture()
+    expect(await runBench([], opts, io, [peer])).toBe(EXIT.peerFailed)
+    expect(io.err()).toContain('somelib: not installed')
+    expect(await runBench([], opts, capture(), [missed])).toBe(EXIT.ok)
+    expect(await runBench([], { ...opts, strict: true }, capture(), [missed])).toBe(EXIT.targetMissed)
+  })
+})
