@@ -1,4 +1,10 @@
-// The public surface of dualtape.
+/**
+ * The public surface of dualtape: tensors and their ops, forward mode (`jvp`, dual numbers, jets),
+ * reverse mode (`vjp`, `grad`), Jacobian builders, structured and sparse Jacobians, Jacobian
+ * chains, backends, pictures, and the checking API. The guides are in docs/.
+ *
+ * @module dualtape
+ */
 
 // core
 export { Tensor, type NestedArray } from './core/tensor.js'
@@ -171,3 +177,16 @@ export { observeOps, type OpObserver } from './core/debug.js'
 
 // checking derivatives
 export * from './check/index.js'
+
+// the tfjs backends (float32 on TensorFlow.js: cpu, wasm, WebGPU) and memory scopes
+export {
+  initTfjsBackend,
+  tfjsBackendName,
+  toBackend,
+  toBackendAsync,
+  type TfjsKind,
+  type TfjsInitOptions,
+  type MoveOptions,
+} from './backends/tfjs/index.js'
+export { tidy, dispose, keep } from './core/scope.js'
+export { recordBackendFailure } from './backends/registry.js'

@@ -1,7 +1,15 @@
 import type { DType, FloatArray } from '../core/dtype.js'
 import type { Shape } from '../core/shape.js'
 
-/** Shape and dtype of a kernel argument or result. */
+/**
+ * Shape and dtype of a kernel argument or result.
+ *
+ * @example
+ * import { cpuBackend, type Meta } from 'dualtape'
+ * const meta: Meta = { shape: [2], dtype: 'float64' }
+ * const handle = cpuBackend.fromArray(Float64Array.of(1, 2), meta)
+ * cpuBackend.readSync(handle, meta) // → [1, 2]
+ */
 export interface Meta {
   readonly shape: Shape
   readonly dtype: DType
@@ -48,6 +56,11 @@ type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
 /**
  * The kernels of a backend: one per primitive. Kernels receive handles and the metas the
  * op's shape rule has already validated, so they never check shapes themselves.
+ *
+ * @example
+ * import { cpuBackend, type FloatArray, type Kernels } from 'dualtape'
+ * const kernels: Kernels<FloatArray> = cpuBackend.kernels
+ * kernels.exp(Float64Array.of(0, 1), { shape: [2], dtype: 'float64' }) // → [1, 2.718282]
  */
 export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   readonly [K in BinaryKernelName]: Binary<H>
@@ -81,6 +94,12 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
 /**
  * Where tensor data lives and how kernels run on it. The AD layer only ever sees opaque
  * handles; a backend that must free memory does it in `dispose`.
+ *
+ * @example
+ * import { getBackend, type Backend } from 'dualtape'
+ * const cpu: Backend = getBackend('cpu')
+ * cpu.dtypes // → ['float64', 'float32']
+ * cpu.syncRead // → true
  */
 export interface Backend<H = unknown> {
   /** 'cpu', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', ... */
@@ -88,6 +107,11 @@ export interface Backend<H = unknown> {
   readonly dtypes: readonly DType[]
   /** Whether `readSync` works (the cpu backend); otherwise read with `await read`. */
   readonly syncRead: boolean
+  /**
+   * Whether handles hold memory that `dispose` must free (tfjs). Tensors of such a backend
+   * created inside a transformation are freed when it returns unless they are returned.
+   */
+  readonly ownsMemory?: boolean
   fromArray(data: FloatArray, m: Meta): H
   readSync(h: H, m: Meta): FloatArray
   read(h: H, m: Meta): Promise<FloatArray>

@@ -3,17 +3,36 @@ import type { Backend } from './backend.js'
 import { cpuBackend } from './cpu/index.js'
 
 const backends = new Map<string, Backend>([['cpu', cpuBackend as Backend]])
+/** Why a backend that was asked for could not be initialised, by name. */
+const failures = new Map<string, string>()
 let current: Backend = cpuBackend as Backend
 
 /**
  * Makes a backend available under its name (the tfjs backends register themselves this way).
  *
  * @example
- * import { registerBackend, cpuBackend } from 'dualtape'
- * registerBackend({ ...cpuBackend, name: 'cpu-copy' })
+ * import { registerBackend, useBackend, cpuBackend, tensor, type Backend } from 'dualtape'
+ * registerBackend({ ...(cpuBackend as Backend), name: 'cpu-copy' })
+ * useBackend('cpu-copy')
+ * tensor([1, 2]).backend.name // → 'cpu-copy'
+ * useBackend('cpu')
  */
 export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend)
+  failures.delete(backend.name)
+}
+
+/**
+ * Records why a backend could not be initialised, so that asking for it by name says so
+ * (the tfjs backends call it when their initialisation fails).
+ *
+ * @example
+ * import { recordBackendFailure, getBackend } from 'dualtape'
+ * recordBackendFailure('tfjs-webgpu', 'no WebGPU adapter')
+ * getBackend('tfjs-webgpu') // throws BackendError: … failed to initialise: no WebGPU adapter
+ */
+export function recordBackendFailure(name: string, reason: string): void {
+  if (!backends.has(name)) failures.set(name, reason)
 }
 
 /**
@@ -29,11 +48,20 @@ export function useBackend(name: string): Backend {
   return current
 }
 
-/** A registered backend by name; throws a BackendError listing the known ones. */
+/**
+ * A registered backend by name; throws a BackendError listing the known ones.
+ *
+ * @example
+ * import { getBackend, cpuBackend } from 'dualtape'
+ * getBackend().name // → 'cpu': the current backend
+ * getBackend('cpu') === cpuBackend // → true
+ */
 export function getBackend(name?: string): Backend {
   if (name === undefined) return current
   const b = backends.get(name)
   if (b === undefined) {
+    const failed = failures.get(name)
+    if (failed !== undefined) throw new BackendError(`backend '${name}' failed to initialise: ${failed}`)
     throw new BackendError(
       `unknown backend '${name}'; registered: ${[...backends.keys()].join(', ')}` +
         (name.startsWith('tfjs') || name === 'webgpu' || name === 'wasm'
@@ -47,5 +75,11 @@ export function getBackend(name?: string): Backend {
 /** The backend new tensors are created on. */
 export const currentBackend = (): Backend => current
 
-/** The names of the registered backends. */
+/**
+ * The names of the registered backends.
+ *
+ * @example
+ * import { backendNames } from 'dualtape'
+ * backendNames().includes('cpu') // → true
+ */
 export const backendNames = (): string[] => [...backends.keys()]

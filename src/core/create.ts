@@ -1,19 +1,35 @@
 import type { Backend } from '../backends/backend.js'
 import { currentBackend, getBackend } from '../backends/registry.js'
 import { type DType, type FloatArray, allocArray, checkDType, defaultDType, dtypeOfArray } from './dtype.js'
-import { DTypeError, ShapeError, ValueError, fmtShape } from './errors.js'
+import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from './errors.js'
 import { Rng } from './random.js'
-import { type Shape, checkShape, sizeOf } from './shape.js'
+import { type Shape, checkShape, checkSize, shapesEqual, sizeOf } from './shape.js'
 import { type NestedArray, Tensor, isTensor } from './tensor.js'
+import { describe } from './op.js'
+import { checkOptions } from './options.js'
 
-/** Options for creating a tensor. */
+/**
+ * Options for creating a tensor.
+ *
+ * @example
+ * import { zeros, type CreateOptions } from 'dualtape'
+ * const options: CreateOptions = { dtype: 'float32', backend: 'cpu' }
+ * zeros([2], options).dtype // → 'float32'
+ */
 export interface CreateOptions {
   readonly dtype?: DType
   /** A registered backend name; the current backend by default. */
   readonly backend?: string
 }
 
-/** Options for `tensor`, which may also give the shape of flat data. */
+/**
+ * Options for `tensor`, which may also give the shape of flat data.
+ *
+ * @example
+ * import { tensor, type TensorOptions } from 'dualtape'
+ * const options: TensorOptions = { shape: [2, 2] }
+ * tensor([1, 2, 3, 4], options) // → [[1, 2], [3, 4]]
+ */
 export interface TensorOptions extends CreateOptions {
   readonly shape?: Shape
 }
@@ -31,15 +47,26 @@ export function fromData(data: FloatArray, shape: Shape, backend: Backend = curr
   return new Tensor(shape, dtype, { kind: 'concrete', backend, handle: backend.fromArray(data, meta) })
 }
 
+/** The backend named in the options, or null when none is. */
+function backendOption(where: string, opts: CreateOptions | undefined): Backend | null {
+  if (opts?.backend === undefined) return null
+  if (typeof opts.backend !== 'string') {
+    throw new ValueError(`${where}: backend must be a backend's name, got ${describe(opts.backend)}`)
+  }
+  return getBackend(opts.backend)
+}
+
 function resolve(
+  where: string,
   opts: CreateOptions | undefined,
   fallback: DType = defaultDType,
 ): { dtype: DType; backend: Backend } {
-  const backend = opts?.backend === undefined ? currentBackend() : getBackend(opts.backend)
+  checkOptions(where, opts)
+  const backend = backendOption(where, opts) ?? currentBackend()
   // without a dtype, a backend that has no float64 (tfjs) gets its own: an explicit float64 is an error
   const dtype =
     opts?.dtype !== undefined
-      ? checkDType('tensor', opts.dtype)
+      ? checkDType(where, opts.dtype)
       : backend.dtypes.includes(fallback)
         ? fallback
         : (backend.dtypes[0] ?? fallback)
@@ -63,10 +90,11 @@ export function tensor(
   const opts: TensorOptions | undefined = Array.isArray(shapeOrOptions)
     ? { shape: shapeOrOptions as Shape }
     : (shapeOrOptions as TensorOptions | undefined)
-  if (isTensor(data)) return data
+  checkOptions('tensor', opts)
+  if (isTensor(data)) return asIs(data, opts)
   if (data instanceof Float64Array || data instanceof Float32Array) {
-    const { dtype, backend } = resolve(opts, dtypeOfArray(data))
-    const shape = opts?.shape === undefined ? [data.length] : checkShape('tensor', opts.shape)
+    const { dtype, backend } = resolve('tensor', opts, dtypeOfArray(data))
+    const shape = opts?.shape === undefined ? [data.length] : [...checkShape('tensor', opts.shape)]
     if (sizeOf(shape) !== data.length) {
       throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`)
     }
@@ -74,7 +102,7 @@ export function tensor(
     copy.set(data)
     return fromData(copy, shape, backend)
   }
-  const { dtype, backend } = resolve(opts)
+  const { dtype, backend } = resolve('tensor', opts)
   const shape = inferShape(data)
   if (opts?.shape !== undefined && sizeOf(checkShape('tensor', opts.shape)) !== sizeOf(shape)) {
     throw new ShapeError(
@@ -88,19 +116,46 @@ export function tensor(
     else for (const e of v as unknown[]) fill(e)
   }
   fill(data)
-  return fromData(flat, opts?.shape ?? shape, backend)
+  return fromData(flat, opts?.shape === undefined ? shape : [...opts.shape], backend)
 }
 
-function inferShape(data: unknown): number[] {
+/** The deepest nesting of arrays that `tensor` reads (a tensor of higher rank is built with `reshape`). */
+const maxNesting = 256
+
+/** A tensor given to `tensor`: returned as it is; options asking for another dtype, backend or shape are errors. */
+function asIs(t: Tensor, opts: TensorOptions | undefined): Tensor {
+  if (opts?.dtype !== undefined && checkDType('tensor', opts.dtype) !== t.dtype) {
+    throw new DTypeError(`tensor: the tensor is ${t.dtype}, not ${opts.dtype}; convert it with cast()`)
+  }
+  const backend = backendOption('tensor', opts)
+  if (backend !== null && backend !== t.backend) {
+    throw new BackendError(
+      `tensor: the tensor lives on the ${t.backend.name} backend, not ${backend.name}; move it with toBackend()`,
+    )
+  }
+  if (opts?.shape !== undefined && !shapesEqual(checkShape('tensor', opts.shape), t.shape)) {
+    throw new ShapeError(
+      `tensor: the tensor has shape ${fmtShape(t.shape)}, not ${fmtShape(opts.shape)}; change it with reshape()`,
+    )
+  }
+  return t
+}
+
+function inferShape(data: unknown, depth = 0): number[] {
   if (typeof data === 'number') return []
   if (!Array.isArray(data)) {
-    throw new ValueError(`tensor: expected numbers or nested arrays of numbers, got ${typeof data}`)
+    throw new ValueError(`tensor: expected numbers or nested arrays of numbers, got ${describe(data)}`)
+  }
+  if (depth >= maxNesting) {
+    throw new ValueError(
+      `tensor: arrays nested more than ${maxNesting} deep (an array that contains itself?)`,
+    )
   }
   const shape = [data.length]
   if (data.length === 0) return shape
-  const inner = inferShape(data[0])
+  const inner = inferShape(data[0], depth + 1)
   for (let i = 1; i < data.length; i++) {
-    const s = inferShape(data[i])
+    const s = inferShape(data[i], depth + 1)
     if (s.length !== inner.length || s.some((d, j) => d !== inner[j])) {
       throw new ShapeError(
         `tensor: ragged nested array: element 0 has shape ${fmtShape(inner)}, element ${i} has ${fmtShape(s)}`,
@@ -118,7 +173,9 @@ function inferShape(data: unknown): number[] {
  * full([2], 7).toArray() // [7, 7]
  */
 export function full(shape: Shape, value: number, opts?: CreateOptions): Tensor {
-  const { dtype, backend } = resolve(opts)
+  if (typeof value !== 'number')
+    throw new ValueError(`full: the value must be a number, got ${fmtValue(value)}`)
+  const { dtype, backend } = resolve('full', opts)
   const a = allocArray(dtype, sizeOf(checkShape('full', shape)))
   if (value !== 0) a.fill(value)
   return fromData(a, [...shape], backend)
@@ -150,7 +207,7 @@ export const ones = (shape: Shape, opts?: CreateOptions): Tensor => full(shape, 
  * eye(2).toArray() // [[1, 0], [0, 1]]
  */
 export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
-  const { dtype, backend } = resolve(opts)
+  const { dtype, backend } = resolve('eye', opts)
   checkShape('eye', [n, m])
   const a = allocArray(dtype, n * m)
   for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1
@@ -169,17 +226,26 @@ export function arange(start: number, stop?: number, step = 1, opts?: CreateOpti
   const [lo, hi] = stop === undefined ? [0, start] : [start, stop]
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !Number.isFinite(step) || step === 0) {
     throw new ValueError(
-      `arange: start, stop and a nonzero step must be finite numbers (got ${lo}, ${hi}, ${step})`,
+      `arange: start, stop and a nonzero step must be finite numbers (got ${[lo, hi, step].map(fmtValue).join(', ')})`,
     )
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step))
-  const { dtype, backend } = resolve(opts)
+  checkSize('arange', [n])
+  const { dtype, backend } = resolve('arange', opts)
   const a = allocArray(dtype, n)
   for (let i = 0; i < n; i++) a[i] = lo + i * step
   return fromData(a, [n], backend)
 }
 
-/** Options for random tensors. */
+/**
+ * Options for random tensors.
+ *
+ * @example
+ * import { randn, type RandomOptions } from 'dualtape'
+ * const options: RandomOptions = { seed: 7 }
+ * // the same seed gives the same numbers
+ * JSON.stringify(randn([3], options).toArray()) === JSON.stringify(randn([3], options).toArray()) // → true
+ */
 export interface RandomOptions extends CreateOptions {
   /** The seed: the same seed gives the same tensor on every machine. */
   readonly seed?: number
@@ -188,8 +254,10 @@ export interface RandomOptions extends CreateOptions {
 let autoSeed = 0x5eed
 
 function rngOf(where: string, opts?: RandomOptions): Rng {
+  checkOptions(where, opts)
   const seed = opts?.seed ?? autoSeed++
-  if (!Number.isInteger(seed)) throw new ValueError(`${where}: seed must be an integer, got ${seed}`)
+  if (!Number.isInteger(seed))
+    throw new ValueError(`${where}: seed must be an integer, got ${fmtValue(seed)}`)
   return new Rng(seed)
 }
 
@@ -202,7 +270,7 @@ function rngOf(where: string, opts?: RandomOptions): Rng {
  */
 export function randn(shape: Shape, opts?: RandomOptions): Tensor {
   const rng = rngOf('randn', opts)
-  const { dtype, backend } = resolve(opts)
+  const { dtype, backend } = resolve('randn', opts)
   const a = allocArray(dtype, sizeOf(checkShape('randn', shape)))
   for (let i = 0; i < a.length; i++) a[i] = rng.normal()
   return fromData(a, [...shape], backend)
@@ -217,9 +285,14 @@ export function randn(shape: Shape, opts?: RandomOptions): Tensor {
  */
 export function uniform(shape: Shape, opts?: RandomOptions & { low?: number; high?: number }): Tensor {
   const rng = rngOf('uniform', opts)
-  const { dtype, backend } = resolve(opts)
+  const { dtype, backend } = resolve('uniform', opts)
   const lo = opts?.low ?? 0
   const hi = opts?.high ?? 1
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+    throw new ValueError(
+      `uniform: low and high must be finite numbers, got ${fmtValue(lo)} and ${fmtValue(hi)}`,
+    )
+  }
   const a = allocArray(dtype, sizeOf(checkShape('uniform', shape)))
   for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rng.uniform()
   return fromData(a, [...shape], backend)
@@ -239,8 +312,9 @@ export function scalarLike(like: Tensor, value: number): Tensor {
  * import { zerosLike, tensor } from 'dualtape'
  * zerosLike(tensor([1, 2])).toArray() // [0, 0]
  */
-export function zerosLike(like: Tensor, shape: Shape = like.shape): Tensor {
-  return fromData(allocArray(like.dtype, sizeOf(shape)), [...shape], like.backend)
+export function zerosLike(like: Tensor, shape?: Shape): Tensor {
+  const s = likeShape('zerosLike', like, shape)
+  return fromData(allocArray(like.dtype, sizeOf(s)), [...s], like.backend)
 }
 
 /**
@@ -250,8 +324,16 @@ export function zerosLike(like: Tensor, shape: Shape = like.shape): Tensor {
  * import { onesLike, tensor } from 'dualtape'
  * onesLike(tensor([1, 2])).toArray() // [1, 1]
  */
-export function onesLike(like: Tensor, shape: Shape = like.shape): Tensor {
-  const a = allocArray(like.dtype, sizeOf(shape))
+export function onesLike(like: Tensor, shape?: Shape): Tensor {
+  const s = likeShape('onesLike', like, shape)
+  const a = allocArray(like.dtype, sizeOf(s))
   a.fill(1)
-  return fromData(a, [...shape], like.backend)
+  return fromData(a, [...s], like.backend)
+}
+
+/** The shape for `zerosLike`/`onesLike`: that of `like` unless one is given. */
+function likeShape(where: string, like: unknown, shape: unknown): Shape {
+  if (!isTensor(like))
+    throw new ValueError(`${where}: the first argument must be a Tensor, got ${describe(like)}`)
+  return shape === undefined ? like.shape : checkShape(where, shape)
 }

@@ -1,4 +1,4 @@
-import { NanError, fmtShape } from './errors.js'
+import { NanError, ValueError, fmtShape } from './errors.js'
 import type { Tensor } from './tensor.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -40,10 +40,15 @@ export function debugNans(on = true): void {
  * Runs `body` with NaN checking on, then restores the previous setting.
  *
  * @example
- * import { withNanCheck, grad, sqrt, sum, tensor } from 'dualtape'
- * withNanCheck(() => grad((x) => sum(sqrt(x)))(tensor([0]))) // throws: Inf in the backward sweep of sqrt
+ * import { withNanCheck, grad, sqrt, sum, tensor, NanError } from 'dualtape'
+ * try {
+ *   withNanCheck(() => grad((x) => sum(sqrt(x)))(tensor([0])))
+ * } catch (e) {
+ *   console.log(e instanceof NanError) // true: Inf in the backward sweep of sqrt
+ * }
  */
 export function withNanCheck<T>(body: () => T): T {
+  if (typeof body !== 'function') throw new ValueError('withNanCheck: the argument must be a function')
   const before = enabled
   enabled = true
   try {
@@ -80,7 +85,18 @@ function firstNonFinite(t: Tensor): number {
   return -1
 }
 
-/** Something that watches every concrete op application (a FLOP counter, a profiler). */
+/**
+ * Something that watches every concrete op application (a FLOP counter, a profiler).
+ *
+ * @example
+ * import { observeOps, matmul, ones, type OpObserver } from 'dualtape'
+ * const seen: string[] = []
+ * const observer: OpObserver = (op, inputs, y) => seen.push(`${op} → ${y.shape.join('×')}`)
+ * const stop = observeOps(observer)
+ * matmul(ones([2, 3]), ones([3, 4]))
+ * stop()
+ * seen // → ['matmul → 2×4']
+ */
 export type OpObserver = (op: string, inputs: readonly Tensor[], y: Tensor) => void
 
 const observers: OpObserver[] = []

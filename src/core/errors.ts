@@ -10,35 +10,136 @@ export class DualtapeError extends Error {
   override name = 'DualtapeError'
 }
 
-/** Shapes that do not fit together (broadcasting, matmul, reshape, trees of tangents). */
+/**
+ * Shapes that do not fit together (broadcasting, matmul, reshape, trees of tangents).
+ *
+ * @example
+ * import { matmul, ones, ShapeError } from 'dualtape'
+ * let error: unknown
+ * try {
+ *   matmul(ones([2, 3]), ones([2, 3]))
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof ShapeError // → true
+ * console.log((error as Error).message)
+ * // prints: matmul: inner dimensions differ: [2, 3] @ [2, 3] (3 ≠ 2)
+ */
 export class ShapeError extends DualtapeError {
   override name = 'ShapeError'
 }
 
-/** A dtype that is not supported, or two dtypes mixed in one op. */
+/**
+ * A dtype that is not supported, or two dtypes mixed in one op.
+ *
+ * @example
+ * import { add, tensor, DTypeError } from 'dualtape'
+ * let error: unknown
+ * try {
+ *   add(tensor([1], { dtype: 'float32' }), tensor([1]))
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof DTypeError // → true
+ * console.log((error as Error).message)
+ * // prints: add: dtypes differ: float32[1] and float64[1]; cast one with cast()
+ */
 export class DTypeError extends DualtapeError {
   override name = 'DTypeError'
 }
 
-/** A backend that is not available, failed to initialise, or is mixed with another in one op. */
+/**
+ * A backend that is not available, failed to initialise, or is mixed with another in one op.
+ *
+ * @example
+ * import { useBackend, BackendError } from 'dualtape'
+ * let error: unknown
+ * try {
+ *   useBackend('no-such-backend')
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof BackendError // → true
+ * console.log((error as Error).message)
+ * // prints: unknown backend 'no-such-backend'; registered: cpu...
+ */
 export class BackendError extends DualtapeError {
   override name = 'BackendError'
 }
 
-/** A value of the wrong kind: not a tensor, a tree that does not match, an option out of range. */
+/**
+ * A value of the wrong kind: not a tensor, a tree that does not match, an option out of range.
+ *
+ * @example
+ * import { randn, ValueError } from 'dualtape'
+ * let error: unknown
+ * try {
+ *   randn([2], { seed: 1.5 })
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof ValueError // → true
+ * console.log((error as Error).message)
+ * // prints: randn: seed must be an integer, got 1.5
+ */
 export class ValueError extends DualtapeError {
   override name = 'ValueError'
 }
 
-/** A transformation used wrongly: a tracer that escaped its transformation, a mismatched level. */
+/**
+ * A transformation used wrongly: a tracer that escaped its transformation, a mismatched level.
+ *
+ * @example
+ * import { grad, mul, sum, tensor, TransformError, type Tensor } from 'dualtape'
+ * // a tracer stored outside the function it was given to, then used after grad returned
+ * let leaked: Tensor | undefined
+ * grad((x: Tensor) => {
+ *   leaked = x
+ *   return sum(x)
+ * })(tensor([1, 2]))
+ * let error: unknown
+ * try {
+ *   mul(leaked!, 2)
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof TransformError // → true
+ */
 export class TransformError extends DualtapeError {
   override name = 'TransformError'
 }
 
-/** A NaN or infinity produced by an op while NaN checking is on. */
+/**
+ * A NaN or infinity produced by an op while NaN checking is on.
+ *
+ * @example
+ * import { debugNans, log, tensor, NanError } from 'dualtape'
+ * debugNans(true)
+ * let error: unknown
+ * try {
+ *   log(tensor([-1]))
+ * } catch (e) {
+ *   error = e
+ * }
+ * debugNans(false)
+ * error instanceof NanError // → true
+ * console.log((error as Error).message)
+ * // prints: log produced NaN at element 0 of its output [1] from finite inputs of shapes [1], in the forward sweep, called at ...
+ */
 export class NanError extends DualtapeError {
   override name = 'NanError'
 }
 
 /** Formats a shape as `[2, 3]` for error messages. */
 export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`
+
+/** Formats any value a user passed (a bigint, a symbol, a cycle included) for error messages. */
+export function fmtValue(v: unknown): string {
+  if (typeof v === 'symbol' || typeof v === 'bigint' || typeof v === 'function') return String(v)
+  if (v === undefined) return 'undefined'
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v)
+  } catch {
+    return Object.prototype.toString.call(v)
+  }
+}

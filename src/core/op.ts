@@ -3,8 +3,20 @@ import { BackendError, ValueError } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'
 import { checkNonFinite } from './debug.js'
 import { Tensor, isTensor } from './tensor.js'
+import { checkSize } from './shape.js'
 
-/** What a JVP rule receives. */
+/**
+ * What a JVP rule receives.
+ *
+ * @example
+ * import { defineOp, mul, square, jvp, tensor, type JvpArgs, type VjpArgs } from 'dualtape'
+ * // d x² = 2x dx: the rule reads the primal input x and the tangent dx (null for a constant)
+ * const jvpRule = ({ x: [x], dx: [dx] }: JvpArgs<null>) => mul(mul(dx!, x), 2)
+ * const vjpRule = ({ ct, x: [x] }: VjpArgs<null>) => [mul(mul(ct, x), 2)]
+ * const sq = defineOp({ name: 'sq', impl: ([x]) => square(x), jvp: jvpRule, vjp: vjpRule })
+ * const [y, dy] = jvp(sq, [tensor([3])], [tensor([1])])
+ * dy // → [6]
+ */
 export interface JvpArgs<P> {
   /** The primal inputs (at the levels below this one). */
   readonly x: readonly Tensor[]
@@ -20,7 +32,25 @@ export interface JvpArgs<P> {
   readonly b: number
 }
 
-/** What a VJP rule receives. */
+/**
+ * What a VJP rule receives.
+ *
+ * @example
+ * import { defineOp, add, mul, grad, sum, tensor, type Tensor, type VjpArgs } from 'dualtape'
+ * // y = a · b: ā = ct · b and b̄ = ct · a, each computed only where `wants` asks for it
+ * const vjpRule = ({ ct, x: [a, b], wants }: VjpArgs<null>) => [
+ *   wants[0] ? mul(ct, b) : null,
+ *   wants[1] ? mul(ct, a) : null,
+ * ]
+ * const myMul = defineOp({
+ *   name: 'myMul',
+ *   impl: ([a, b]) => mul(a, b),
+ *   // d(a·b) = b da + a db; a null tangent is a constant input
+ *   jvp: ({ x: [a, b], dx: [da, db] }) => add(da ? mul(da, b) : 0, db ? mul(a, db) : 0),
+ *   vjp: vjpRule,
+ * })
+ * grad((b: Tensor) => sum(myMul(tensor([2, 3]), b)))(tensor([5, 7])) // → [2, 3]
+ */
 export interface VjpArgs<P> {
   /** The output cotangent, of the output's shape. */
   readonly ct: Tensor
@@ -36,6 +66,19 @@ export interface VjpArgs<P> {
  * declared together. Rules call differentiable ops only, never kernels, so that every nesting
  * of transformations works. A cotangent a VJP rule returns may have a broadcast shape; it is
  * summed back to the input's shape in one place (`apply`).
+ *
+ * @example
+ * import { registry, defineOp, mul, exp, type OpDef } from 'dualtape'
+ * // every primitive's definition, by name; a custom op carries one too
+ * const sinDef: OpDef<null> = registry.sin
+ * sinDef.shape([{ shape: [2, 3], dtype: 'float64' }], null) // → { shape: [2, 3], dtype: 'float64' }
+ * const myExp = defineOp({
+ *   name: 'myExp',
+ *   impl: ([x]) => exp(x!),
+ *   jvp: ({ dx: [dx], y }) => mul(dx!, y),
+ *   vjp: ({ ct, y }) => [mul(ct, y)],
+ * })
+ * myExp.def.name // → 'myExp'
  */
 export interface OpDef<P> {
   readonly name: string
@@ -86,6 +129,7 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
     }
   }
   const out = def.shape(inputs, params)
+  checkSize(def.name, out.shape)
   const level = topLevel(inputs)
   if (level !== null) {
     if (!isActive(level)) throw escapedTracer(def.name, level)
@@ -116,5 +160,6 @@ export function describe(v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
+  if (typeof v === 'function') return 'a function'
   return `${typeof v} ${String(v)}`
 }

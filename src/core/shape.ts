@@ -1,6 +1,13 @@
-import { ShapeError, ValueError, fmtShape } from './errors.js'
+import { ShapeError, ValueError, fmtShape, fmtValue } from './errors.js'
 
-/** A tensor shape: sizes of the axes, outermost first. `[]` is a scalar. */
+/**
+ * A tensor shape: sizes of the axes, outermost first. `[]` is a scalar.
+ *
+ * @example
+ * import { zeros, type Shape } from 'dualtape'
+ * const shape: Shape = [2, 3]
+ * zeros(shape).size // → 6
+ */
 export type Shape = readonly number[]
 
 /** The number of elements of a shape. */
@@ -28,13 +35,26 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true
 }
 
-/** Checks that a value is a valid shape (non-negative integers). */
+/** The most elements a tensor may have: the longest typed array (2³² − 1 elements). */
+export const maxSize = 2 ** 32 - 1
+
+/** Checks that a number of elements fits in one typed array. */
+export function checkSize(where: string, shape: Shape, size = sizeOf(shape)): void {
+  if (size > maxSize) {
+    throw new ValueError(
+      `${where}: shape ${fmtShape(shape)} has ${size} elements, more than the ${maxSize} a tensor can hold`,
+    )
+  }
+}
+
+/** Checks that a value is a valid shape (non-negative integers) of at most `maxSize` elements. */
 export function checkShape(where: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new ValueError(
-      `${where}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      `${where}: a shape must be an array of non-negative integers, got ${fmtValue(shape)}`,
     )
   }
+  checkSize(where, shape as Shape)
   return shape as Shape
 }
 
@@ -57,24 +77,40 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
   return out
 }
 
-/** Normalises an axis (negative counts from the end) for a tensor of rank `rank`. */
-export function normAxis(op: string, axis: number, rank: number): number {
+/** `the tensor of shape [2, 3] (rank 2)`, or of rank `n` when only the rank is known. */
+const ofShape = (s: number | Shape): string =>
+  typeof s === 'number' ? `a tensor of rank ${s}` : `a tensor of shape ${fmtShape(s)} (rank ${s.length})`
+
+/** Normalises an axis (negative counts from the end) for a tensor of the shape (or rank) given. */
+export function normAxis(op: string, axis: number, shape: number | Shape): number {
+  const rank = typeof shape === 'number' ? shape : shape.length
+  if (typeof axis !== 'number') throw new ValueError(`${op}: an axis must be a number, got ${fmtValue(axis)}`)
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 0) || (rank === 0 && axis !== 0)) {
-    throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`)
+    throw new ShapeError(`${op}: axis ${axis} is out of range for ${ofShape(shape)}`)
   }
   return axis < 0 ? axis + rank : axis
 }
 
 /** Normalises an optional axis or list of axes into a sorted list of distinct axes (all when undefined). */
-export function normAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
+export function normAxes(
+  op: string,
+  axis: number | readonly number[] | undefined,
+  shape: number | Shape,
+): number[] {
+  const rank = typeof shape === 'number' ? shape : shape.length
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i)
+  if (typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new ValueError(
+      `${op}: axis must be a number, an array of numbers or undefined (all axes), got ${fmtValue(axis)}`,
+    )
+  }
   const list = typeof axis === 'number' ? [axis] : [...axis]
   const out = list.map((a) => {
-    if (rank === 0) throw new ShapeError(`${op}: axis ${a} is out of range for a scalar`)
-    return normAxis(op, a, rank)
+    if (rank === 0) throw new ShapeError(`${op}: axis ${fmtValue(a)} is out of range for a scalar (shape [])`)
+    return normAxis(op, a, shape)
   })
   const sorted = [...new Set(out)].sort((x, y) => x - y)
-  if (sorted.length !== out.length) throw new ShapeError(`${op}: repeated axis in ${JSON.stringify(list)}`)
+  if (sorted.length !== out.length) throw new ShapeError(`${op}: repeated axis in ${fmtValue(list)}`)
   return sorted
 }
 

@@ -121,7 +121,14 @@ export class Tensor {
   }
 }
 
-/** Nested arrays of numbers, as `toArray` returns. */
+/**
+ * Nested arrays of numbers, as `toArray` returns.
+ *
+ * @example
+ * import { tensor, type NestedArray } from 'dualtape'
+ * const rows: NestedArray = tensor([[1, 2], [3, 4]]).toArray()
+ * rows // → [[1, 2], [3, 4]]
+ */
 export type NestedArray = number | NestedArray[]
 
 /** The concrete data under any tracers. */

@@ -2,7 +2,16 @@ import { ShapeError, ValueError, fmtShape } from './errors.js'
 import { describe } from './op.js'
 import { type Tensor, isTensor } from './tensor.js'
 
-/** A tree of tensors: a tensor, or nested arrays and plain objects of trees (null/undefined are empty). */
+/**
+ * A tree of tensors: a tensor, or nested arrays and plain objects of trees (null/undefined are empty).
+ *
+ * @example
+ * import { grad, add, mul, sum, tensor, type Tensor, type Tree } from 'dualtape'
+ * // parameters as an object of tensors: the gradient has the same structure
+ * const params = { w: tensor([1, 2]), b: tensor(0.5) } satisfies Tree
+ * const loss = (p: typeof params): Tensor => sum(add(mul(p.w, p.w), p.b))
+ * grad(loss)(params) // → { w: [2, 4], b: 2 }
+ */
 export type Tree = Tensor | null | undefined | readonly Tree[] | { readonly [key: string]: Tree }
 
 /** The structure of a tree, without its tensors. */

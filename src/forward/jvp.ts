@@ -1,14 +1,24 @@
 import { onesLike, zerosLike } from '../core/create.js'
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { checkOptions } from '../core/options.js'
 import { type Level, nextLevelId, withLevel } from '../core/levels.js'
-import { apply, primalAt, type OpDef } from '../core/op.js'
+import { apply, describe, primalAt, type OpDef } from '../core/op.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
 import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
 import { broadcastTo, reshape } from '../ops/shape.js'
 
-/** Options of `jvp`. */
+/**
+ * Options of `jvp`.
+ *
+ * @example
+ * import { jvp, eye, sin, tensor, type JvpOptions } from 'dualtape'
+ * // vector mode: the three rows of the identity as three directions, in one pass
+ * const options: JvpOptions = { batched: true }
+ * const [y, dy] = jvp(sin, [tensor([0, 0, 0])], [eye(3)], options)
+ * dy // → [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+ */
 export interface JvpOptions {
   /** `f` returns `[output, aux]`; aux is returned as it is, with its tracers replaced by their values. */
   readonly hasAux?: boolean
@@ -70,8 +80,8 @@ function makeLevel(batch: number | null): Level {
  * the output tangent has it too: k directions in one pass (vector mode).
  *
  * @example
- * import { jvp, tensor, sin, mul, sum } from 'dualtape'
- * const f = (x) => sum(mul(sin(x), x))
+ * import { jvp, tensor, sin, mul, sum, type Tensor } from 'dualtape'
+ * const f = (x: Tensor) => sum(mul(sin(x), x))
  * const [y, dy] = jvp(f, [tensor([1, 2, 3])], [tensor([1, 0, 0])])
  * dy.item() // sin(1) + cos(1)
  */
@@ -95,8 +105,13 @@ function jvpCore<O>(
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError('jvp: primals and tangents must be arrays (one entry per argument of f)')
   }
+  checkOptions('jvp', options)
   if (primals.length !== tangents.length) {
-    throw new ShapeError(`jvp: ${primals.length} primals but ${tangents.length} tangents`)
+    const shapes = (xs: readonly unknown[]) =>
+      xs.map((x) => (x instanceof Tensor ? fmtShape(x.shape) : describe(x))).join(', ')
+    throw new ShapeError(
+      `jvp: ${primals.length} primals (${shapes(primals)}) but ${tangents.length} tangents (${shapes(tangents)})`,
+    )
   }
   const [px, pdef] = flatten('jvp', primals, 'primals')
   const [tx, tdef] = flatten('jvp', tangents, 'tangents')
@@ -109,6 +124,11 @@ function jvpCore<O>(
     const p = px[i]!
     if (t.dtype !== p.dtype)
       throw new DTypeError(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
+    if (t.backend !== p.backend) {
+      throw new BackendError(
+        `jvp: tangent ${i} lives on the ${t.backend.name} backend but its primal on ${p.backend.name}`,
+      )
+    }
     const inner = batched ? t.shape.slice(1) : t.shape
     if (batched) {
       if (t.rank === 0)
@@ -169,9 +189,12 @@ export function stripLevel(tree: unknown, level: Level): unknown {
  * elementwiseGrad(sin)(tensor([0, Math.PI])).toArray() // [1, -1]
  */
 export function elementwiseGrad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+  if (typeof f !== 'function') throw new ValueError('elementwiseGrad: the argument must be a function')
   return (x: Tensor) => {
     if (!(x instanceof Tensor)) throw new ValueError('elementwiseGrad: the argument must be a Tensor')
-    const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
-    return dy
+    return withScope(() => {
+      const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
+      return dy
+    })
   }
 }

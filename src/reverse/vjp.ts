@@ -1,8 +1,9 @@
 import { onesLike, zerosLike } from '../core/create.js'
 import { callSite, inPhase, nanChecking } from '../core/debug.js'
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, nextLevelId, withLevel } from '../core/levels.js'
-import { apply, primalAt, type OpDef } from '../core/op.js'
+import { apply, describe, primalAt, type OpDef } from '../core/op.js'
+import { checkOptions } from '../core/options.js'
 import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
@@ -11,7 +12,15 @@ import { stripLevel } from '../forward/jvp.js'
 import { add } from '../ops/binary.js'
 import { sumToShape } from '../ops/util.js'
 
-/** Maps output cotangents (a tree shaped like the output) to one input cotangent per primal. */
+/**
+ * Maps output cotangents (a tree shaped like the output) to one input cotangent per primal.
+ *
+ * @example
+ * import { vjp, mul, tensor, type Pullback } from 'dualtape'
+ * const [y, pullback]: [unknown, Pullback] = vjp(mul, tensor([2]), tensor([3]))
+ * pullback(tensor([1])) // → [[3], [2]]
+ * pullback(tensor([10])) // → [[30], [20]]: a pullback can be called again
+ */
 export type Pullback = (ct: unknown) => unknown[]
 
 function makeLevel(): Level {
@@ -172,6 +181,11 @@ export function traceVjp(
       }
       if (ct.dtype !== o.dtype)
         throw new DTypeError(`${where} pullback: cotangent ${i} is ${ct.dtype} but the output is ${o.dtype}`)
+      if (ct.backend !== o.backend) {
+        throw new BackendError(
+          `${where} pullback: cotangent ${i} lives on the ${ct.backend.name} backend but the output on ${o.backend.name}`,
+        )
+      }
       const n = outNodes[i]
       if (n !== null && n !== undefined) seeds.push([n, ct])
     })
@@ -235,7 +249,16 @@ export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unkn
   return [t.out as O, ownedBy(t.pullback, owned), t.aux as A]
 }
 
-/** Options of `grad` and `valueAndGrad`. */
+/**
+ * Options of `grad` and `valueAndGrad`.
+ *
+ * @example
+ * import { grad, mul, sum, tensor, type GradOptions, type Tensor } from 'dualtape'
+ * const options: GradOptions = { argnums: [0, 1] }
+ * grad((a: Tensor, b: Tensor) => sum(mul(a, b)), options)(tensor([2]), tensor([3])) // → [[3], [2]]
+ * // hasAux: f returns [output, aux]; grad returns [gradient, aux]
+ * grad((a: Tensor) => [sum(mul(a, a)), 'aux'], { hasAux: true })(tensor([2])) // → [[4], 'aux']
+ */
 export interface GradOptions {
   /** Which arguments to differentiate: an index (default 0) or a list of indices. */
   readonly argnums?: number | readonly number[]
@@ -243,13 +266,25 @@ export interface GradOptions {
   readonly hasAux?: boolean
 }
 
+/** Checks the function and the options given to a transformation. */
+function checkTransform(where: string, f: unknown, options: unknown): void {
+  if (typeof f !== 'function')
+    throw new ValueError(`${where}: the first argument must be a function, got ${describe(f)}`)
+  checkOptions(where, options)
+}
+
 function normArgnums(where: string, argnums: number | readonly number[] | undefined, n: number): number[] {
+  if (argnums !== undefined && typeof argnums !== 'number' && !Array.isArray(argnums)) {
+    throw new ValueError(
+      `${where}: argnums must be an index or an array of indices, got ${fmtValue(argnums)}`,
+    )
+  }
   const list = argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums]
   if (list.length === 0) throw new ValueError(`${where}: argnums is empty`)
   return list.map((a) => {
     if (!Number.isInteger(a) || a < -n || a >= n) {
       throw new ValueError(
-        `${where}: argnum ${a} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`,
+        `${where}: argnum ${fmtValue(a)} is out of range for a call with ${n} argument${n === 1 ? '' : 's'}`,
       )
     }
     return a < 0 ? a + n : a
@@ -257,10 +292,6 @@ function normArgnums(where: string, argnums: number | readonly number[] | undefi
 }
 
 function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
-  return withScope(() => gradScoped(where, f, options, args))
-}
-
-function gradScoped(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
   const argnums = normArgnums(where, options.argnums, args.length)
   const t = traceVjp(where, f, args, argnums, options.hasAux === true)
   const out = t.out
@@ -285,9 +316,12 @@ function gradScoped(where: string, f: (...args: any[]) => unknown, options: Grad
  * grad((x) => sum(square(x)))(tensor([1, 2])).toArray() // [2, 4]
  */
 export function grad(f: (...args: any[]) => unknown, options: GradOptions = {}): (...args: any[]) => any {
+  checkTransform('grad', f, options)
   return (...args: unknown[]) => {
-    const { g, aux } = gradCore('grad', f, options, args)
-    return options.hasAux === true ? [g, aux] : g
+    return withScope(() => {
+      const { g, aux } = gradCore('grad', f, options, args)
+      return options.hasAux === true ? [g, aux] : g
+    })
   }
 }
 
@@ -303,8 +337,11 @@ export function valueAndGrad(
   f: (...args: any[]) => unknown,
   options: GradOptions = {},
 ): (...args: any[]) => any {
+  checkTransform('valueAndGrad', f, options)
   return (...args: unknown[]) => {
-    const { value, g, aux } = gradCore('valueAndGrad', f, options, args)
-    return options.hasAux === true ? [[value, aux], g] : [value, g]
+    return withScope(() => {
+      const { value, g, aux } = gradCore('valueAndGrad', f, options, args)
+      return options.hasAux === true ? [[value, aux], g] : [value, g]
+    })
   }
 }

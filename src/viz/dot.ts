@@ -4,14 +4,16 @@
  *
  * @module
  */
-import { Graphviz } from '@hpcc-js/wasm-graphviz'
+import type { Graphviz } from '@hpcc-js/wasm-graphviz'
 
 /**
  * A node of {@link digraph}.
  *
  * @example
  * ```ts
+ * import { digraph, type DotNode } from 'dualtape'
  * const node: DotNode = { id: 'n3', label: 'mul\n[2, 3]', shape: 'box', fillcolor: '#ffeecc' }
+ * const dot = digraph({ nodes: [node], edges: [] })
  * ```
  */
 export interface DotNode {
@@ -34,7 +36,9 @@ export interface DotNode {
  *
  * @example
  * ```ts
+ * import { digraph, type DotEdge } from 'dualtape'
  * const edge: DotEdge = { from: 'n1', to: 'n3', label: 'a', style: 'dashed' }
+ * const dot = digraph({ nodes: [{ id: 'n1' }, { id: 'n3' }], edges: [edge] })
  * ```
  */
 export interface DotEdge {
@@ -55,7 +59,9 @@ export interface DotEdge {
  *
  * @example
  * ```ts
+ * import { digraph, type DigraphSpec } from 'dualtape'
  * const spec: DigraphSpec = { nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }], rankdir: 'LR' }
+ * digraph(spec).startsWith('digraph') // → true
  * ```
  */
 export interface DigraphSpec {
@@ -76,6 +82,7 @@ export interface DigraphSpec {
  *
  * @example
  * ```ts
+ * import { renderDot, type DotEngine } from 'dualtape'
  * const engine: DotEngine = 'neato'
  * const svg = await renderDot('graph { a -- b }', engine)
  * ```
@@ -88,7 +95,8 @@ export type DotEngine = 'dot' | 'neato' | 'fdp' | 'sfdp' | 'circo' | 'twopi' | '
  *
  * @example
  * ```ts
- * dotId('say "hi"') // '"say \\"hi\\""'
+ * import { dotId } from 'dualtape'
+ * dotId('say "hi"') // → '"say \\"hi\\""'
  * ```
  */
 export function dotId(s: string): string {
@@ -103,7 +111,8 @@ export function dotId(s: string): string {
  *
  * @example
  * ```ts
- * dotLabel('a & b\nsecond line') // '"a &amp; b\\nsecond line"'
+ * import { dotLabel } from 'dualtape'
+ * dotLabel('a & b\nsecond line') // → '"a &amp; b\\nsecond line"'
  * ```
  */
 export function dotLabel(s: string): string {
@@ -129,6 +138,7 @@ function attrs(list: ReadonlyArray<readonly [string, string | undefined, 'label'
  *
  * @example
  * ```ts
+ * import { digraph, renderDot } from 'dualtape'
  * const dot = digraph({
  *   nodes: [
  *     { id: 'x', label: 'x\n[3]', shape: 'ellipse' },
@@ -187,10 +197,13 @@ let graphviz: Promise<Graphviz> | undefined
 
 function loadGraphviz(): Promise<Graphviz> {
   if (graphviz === undefined) {
-    graphviz = Graphviz.load().catch((err: unknown) => {
-      graphviz = undefined
-      throw err
-    })
+    // loaded on first use: the WebAssembly module is large
+    graphviz = import('@hpcc-js/wasm-graphviz')
+      .then(({ Graphviz: G }) => G.load())
+      .catch((err: unknown) => {
+        graphviz = undefined
+        throw err
+      })
   }
   return graphviz
 }
@@ -202,8 +215,9 @@ function loadGraphviz(): Promise<Graphviz> {
  *
  * @example
  * ```ts
+ * import { renderDot } from 'dualtape'
  * const svg = await renderDot('digraph { a -> b }')
- * svg.includes('<svg') // true
+ * svg.includes('<svg') // → true
  * ```
  */
 export async function renderDot(dot: string, engine: DotEngine = 'dot'): Promise<string> {

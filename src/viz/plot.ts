@@ -10,8 +10,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import * as vega from 'vega'
-import * as vegaLite from 'vega-lite'
 import type { TopLevelSpec } from 'vega-lite'
 
 /**
@@ -19,6 +17,7 @@ import type { TopLevelSpec } from 'vega-lite'
  *
  * @example
  * ```ts
+ * import { linePlot, type TopLevelSpec } from 'dualtape'
  * const spec: TopLevelSpec = linePlot({ title: 't', data: [{ a: 1, b: 2 }], x: 'a', y: 'b' })
  * ```
  */
@@ -29,6 +28,7 @@ export type { TopLevelSpec } from 'vega-lite'
  *
  * @example
  * ```ts
+ * import type { PlotRow } from 'dualtape'
  * const row: PlotRow = { n: 1000, ms: 3.2, mode: 'reverse' }
  * ```
  */
@@ -39,6 +39,8 @@ export type PlotRow = Record<string, number | string>
  *
  * @example
  * ```ts
+ * import type { PlotOptions, PlotRow } from 'dualtape'
+ * const rows: PlotRow[] = [{ n: 10, ms: 0.4, mode: 'jvp' }, { n: 10, ms: 0.5, mode: 'vjp' }]
  * const opts: PlotOptions = { title: 'Cost', data: rows, x: 'n', y: 'ms', color: 'mode', logY: true }
  * ```
  */
@@ -78,7 +80,10 @@ export interface PlotOptions {
  *
  * @example
  * ```ts
+ * import { linePlot, type LinePlotOptions } from 'dualtape'
+ * const rows = [1, 0.5, 0.3, 0.2].map((loss, step) => ({ step, loss }))
  * const opts: LinePlotOptions = { title: 'Loss', data: rows, x: 'step', y: 'loss', logY: true, points: false }
+ * const spec = linePlot(opts)
  * ```
  */
 export interface LinePlotOptions extends PlotOptions {
@@ -91,7 +96,11 @@ export interface LinePlotOptions extends PlotOptions {
  *
  * @example
  * ```ts
+ * import { scatterPlot, type ScatterPlotOptions } from 'dualtape'
+ * const points = [{ x1: 0.5, x2: 0.2, label: 'A' }, { x1: -0.4, x2: -0.6, label: 'B' }]
+ * const grid = [{ x1: 0, x2: 0, label: 'A' }, { x1: -1, x2: -1, label: 'B' }]
  * const opts: ScatterPlotOptions = { title: 'Classes', data: points, x: 'x1', y: 'x2', color: 'label', background: grid }
+ * const spec = scatterPlot(opts)
  * ```
  */
 export interface ScatterPlotOptions extends PlotOptions {
@@ -112,7 +121,10 @@ export interface ScatterPlotOptions extends PlotOptions {
  *
  * @example
  * ```ts
+ * import { barPlot, type BarPlotOptions } from 'dualtape'
+ * const rows = [{ suite: 'mlp', ms: 3, mode: 'fwd' }, { suite: 'mlp', ms: 1, mode: 'rev' }]
  * const opts: BarPlotOptions = { title: 'Time', data: rows, x: 'suite', y: 'ms', color: 'mode', horizontal: true }
+ * const spec = barPlot(opts)
  * ```
  */
 export interface BarPlotOptions extends PlotOptions {
@@ -130,7 +142,8 @@ const DEFAULT_HEIGHT = 300
  *
  * @example
  * ```ts
- * vegaLiteField('time.ms') // 'time\\.ms'
+ * import { vegaLiteField } from 'dualtape'
+ * vegaLiteField('time.ms') // → 'time\\.ms'
  * ```
  */
 export function vegaLiteField(name: string): string {
@@ -196,6 +209,7 @@ function positional(
  *
  * @example
  * ```ts
+ * import { linePlot, renderVegaLite, writeSvg } from 'dualtape'
  * const spec = linePlot({
  *   title: 'Reverse mode cost',
  *   data: [
@@ -231,7 +245,8 @@ export function linePlot(opts: LinePlotOptions): TopLevelSpec {
  *
  * @example
  * ```ts
- * const grid = []
+ * import { scatterPlot, renderVegaLite, type PlotRow } from 'dualtape'
+ * const grid: PlotRow[] = []
  * for (let i = 0; i <= 20; i++)
  *   for (let j = 0; j <= 20; j++) {
  *     const gx = -1 + i / 10
@@ -292,6 +307,7 @@ export function scatterPlot(opts: ScatterPlotOptions): TopLevelSpec {
  *
  * @example
  * ```ts
+ * import { barPlot, renderVegaLite } from 'dualtape'
  * const spec = barPlot({
  *   title: 'Time per Jacobian',
  *   data: [
@@ -340,6 +356,8 @@ export function barPlot(opts: BarPlotOptions): TopLevelSpec {
  *
  * @example
  * ```ts
+ * import { barPlot, renderVegaLite } from 'dualtape'
+ * const spec = barPlot({ title: 'Ops', data: [{ op: 'add', n: 3 }], x: 'op', y: 'n' })
  * const warnings: string[] = []
  * const svg = await renderVegaLite(spec, { onWarning: (m) => warnings.push(m) })
  * ```
@@ -357,17 +375,20 @@ export interface RenderOptions {
  *
  * @example
  * ```ts
+ * import { renderVegaLite } from 'dualtape'
  * const svg = await renderVegaLite({
  *   title: 'Squares',
  *   data: { values: [{ x: 1, y: 1 }, { x: 2, y: 4 }, { x: 3, y: 9 }] },
  *   mark: 'line',
  *   encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
  * })
- * svg.startsWith('<svg') // true
+ * svg.startsWith('<svg') // → true
  * ```
  */
 export async function renderVegaLite(spec: TopLevelSpec, opts: RenderOptions = {}): Promise<string> {
   const onWarning = opts.onWarning
+  // loaded on first use: vega and vega-lite are large, and most users never plot
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')])
   const logger = vega.logger(vega.Warn, undefined, (method, _level, args) => {
     if (method !== 'log') onWarning?.(args.map(String).join(' '))
   })
@@ -385,6 +406,7 @@ export async function renderVegaLite(spec: TopLevelSpec, opts: RenderOptions = {
  *
  * @example
  * ```ts
+ * import { barPlot, renderVegaLite, writeSvg } from 'dualtape'
  * const spec = barPlot({ title: 'Ops', data: [{ op: 'add', n: 3 }], x: 'op', y: 'n' })
  * await writeSvg('report/plots/ops.svg', await renderVegaLite(spec))
  * ```

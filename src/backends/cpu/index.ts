@@ -245,6 +245,11 @@ const kernels: Kernels<FloatArray> = {
 /**
  * The default backend: pure TypeScript kernels on Float64Array (float64) and Float32Array
  * (float32). Data is read synchronously.
+ *
+ * @example
+ * import { cpuBackend, tensor } from 'dualtape'
+ * cpuBackend.name // → 'cpu'
+ * tensor([1, 2]).backend === cpuBackend // → true: the default backend
  */
 export const cpuBackend: Backend<FloatArray> = {
   name: 'cpu',

@@ -27,7 +27,8 @@ export const unaryFns: { readonly [K in UnaryKernelName]: (x: number) => number 
   sqrt: Math.sqrt,
   square: (x) => x * x,
   abs: Math.abs,
-  relu: (x) => (x > 0 ? x : 0),
+  // max(x, 0), NaN staying NaN (as max propagates it)
+  relu: (x) => (x > 0 || x !== x ? x : 0),
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
 }
 
@@ -64,7 +65,8 @@ export const derivFns: { readonly [K in DerivKernelName]: (x: number, y: number,
   logSigmoid: (x) => sigmoid(-x),
   sqrt: (_x, y) => 0.5 / y,
   square: (x) => 2 * x,
-  abs: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  // sign(x), as the composed rule has it: NaN at NaN
+  abs: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
   relu: (x) => (x > 0 ? 1 : 0),
   pow: (x, _y, p) => (p === 0 ? 0 : p * Math.pow(x, p - 1)),
 }

@@ -1,0 +1,332 @@
+import type * as TfCore from '@tensorflow/tfjs-core'
+import type { FloatArray } from '../../core/dtype.js'
+import { BackendError, DTypeError } from '../../core/errors.js'
+import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
+import type {
+  Backend,
+  BinaryKernelName,
+  DerivKernelName,
+  Kernels,
+  Meta,
+  UnaryKernelName,
+} from '../backend.js'
+
+type Tf = typeof TfCore
+type T = TfCore.Tensor
+
+// ---------------------------------------------------------------------------------------------
+// The tfjs backends: every kernel of `Kernels` as TensorFlow.js ops on float32 tensors, which
+// are the handles. TensorFlow.js runs its ops on one global backend (tf.setBackend), so each
+// kernel first makes its own tfjs backend the active one; switching is synchronous once that
+// backend is initialised, and costs from about 0.2 ms (cpu ↔ wasm) to several ms (to webgpu),
+// so a program that keeps to one tfjs backend never pays it. Composite kernels run in tf.tidy,
+// so the tfjs tensors they create on the way are freed at once; the handles they return are
+// freed by the transformation scopes (src/core/scope.ts) through `dispose`.
+// ---------------------------------------------------------------------------------------------
+
+/** How one tfjs backend is wired into dualtape. */
+export interface TfjsBackendConfig {
+  /** The dualtape name: 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu'. */
+  readonly name: string
+  /** The TensorFlow.js backend name: 'cpu', 'wasm', 'webgpu'. */
+  readonly tfBackend: string
+  /** Whether `dataSync` works on it (not for WebGPU in Node, which reads only asynchronously). */
+  readonly syncRead: boolean
+  /**
+   * Which transposed operands of a matmul are transposed explicitly before a plain tf.matMul,
+   * rather than passed to tf.matMul as its transpose flags: tfjs-backend-wasm multiplies a
+   * transposed operand about 10× slower than a plain one (see bench/tfjs.ts).
+   */
+  readonly explicitTranspose: { readonly a: boolean; readonly b: boolean }
+  /** `read` returns a copy (tfjs-cpu's `data()` hands out its own storage). */
+  readonly copyOnRead: boolean
+  /** Errors the device reported since the last call (WebGPU validation, device loss). */
+  readonly takeErrors?: () => readonly string[]
+}
+
+const swapLast2 = (rank: number): number[] => {
+  const perm = Array.from({ length: rank }, (_, i) => i)
+  perm[rank - 2] = rank - 1
+  perm[rank - 1] = rank - 2
+  return perm
+}
+
+/** Whether tf.matMul broadcasts these batch shapes itself: equal, or one holding a single matrix. */
+function tfBroadcastsBatch(a: Shape, b: Shape): boolean {
+  if (sizeOf(a) === 1 || sizeOf(b) === 1) return true
+  const n = Math.max(a.length, b.length)
+  for (let i = 1; i <= n; i++) if ((a[a.length - i] ?? 1) !== (b[b.length - i] ?? 1)) return false
+  return true
+}
+
+/**
+ * A dualtape backend running every kernel through TensorFlow.js on the tfjs backend
+ * `config.tfBackend`, which must already be registered and initialised (initTfjsBackend does
+ * both; use it rather than this).
+ *
+ * @example
+ * import * as tf from '@tensorflow/tfjs-core'
+ * import '@tensorflow/tfjs-backend-cpu'
+ * import { registerBackend } from 'dualtape'
+ * await tf.setBackend('cpu')
+ * const backend = createTfjsBackend(tf, {
+ *   name: 'tfjs-cpu', tfBackend: 'cpu', syncRead: true, copyOnRead: true,
+ *   explicitTranspose: { a: false, b: false },
+ * })
+ * registerBackend(backend)
+ */
+export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T> {
+  const { name, tfBackend } = config
+
+  /** Makes this backend's tfjs backend the active one (synchronous: it is initialised). */
+  const ensure = (): void => {
+    if (tf.getBackend() === tfBackend) return
+    if ((tf.findBackend(tfBackend) ?? null) === null) {
+      throw new BackendError(
+        `${name}: the TensorFlow.js backend '${tfBackend}' is not initialised (removed with tf.removeBackend?); ` +
+          `call initTfjsBackend('${tfBackend}') again`,
+      )
+    }
+    tf.setBackend(tfBackend).catch(() => undefined)
+    if (tf.getBackend() !== tfBackend) {
+      throw new BackendError(`${name}: could not switch TensorFlow.js to its '${tfBackend}' backend`)
+    }
+  }
+  const run =
+    <A extends unknown[]>(f: (...args: A) => T) =>
+    (...args: A): T => {
+      ensure()
+      return f(...args)
+    }
+  const tidy =
+    <A extends unknown[]>(f: (...args: A) => T) =>
+    (...args: A): T => {
+      ensure()
+      return tf.tidy(() => f(...args))
+    }
+  const to = (x: T, m: Meta, out: Meta): T =>
+    shapesEqual(m.shape, out.shape) ? x : tf.broadcastTo(x, out.shape as number[])
+  const scalar = (v: number): T => tf.scalar(v, 'float32')
+
+  // ------------------------------------------------------------------------------------------
+  // elementwise
+  // ------------------------------------------------------------------------------------------
+
+  const unaryFns: { readonly [K in UnaryKernelName]: (x: T) => T } = {
+    neg: (x) => tf.neg(x),
+    exp: (x) => tf.exp(x),
+    log: (x) => tf.log(x),
+    sin: (x) => tf.sin(x),
+    cos: (x) => tf.cos(x),
+    tan: (x) => tf.tan(x),
+    tanh: (x) => tf.tanh(x),
+    sigmoid: (x) => tf.sigmoid(x),
+    softplus: (x) => tf.softplus(x),
+    logSigmoid: (x) => tf.logSigmoid(x),
+    sqrt: (x) => tf.sqrt(x),
+    square: (x) => tf.square(x),
+    abs: (x) => tf.abs(x),
+    relu: (x) => tf.relu(x),
+    sign: (x) => tf.sign(x),
+  }
+
+  const asFloat = (t: T): T => tf.cast(t, 'float32')
+  const binaryFns: { readonly [K in BinaryKernelName]: (a: T, b: T) => T } = {
+    add: (a, b) => tf.add(a, b),
+    sub: (a, b) => tf.sub(a, b),
+    mul: (a, b) => tf.mul(a, b),
+    div: (a, b) => tf.div(a, b),
+    maximum: (a, b) => tf.maximum(a, b),
+    minimum: (a, b) => tf.minimum(a, b),
+    greater: (a, b) => asFloat(tf.greater(a, b)),
+    greaterEqual: (a, b) => asFloat(tf.greaterEqual(a, b)),
+    less: (a, b) => asFloat(tf.less(a, b)),
+    lessEqual: (a, b) => asFloat(tf.lessEqual(a, b)),
+    equal: (a, b) => asFloat(tf.equal(a, b)),
+  }
+
+  /** ct · f′(x), f′ from x and y = f(x): the formulas of src/backends/cpu/scalar.ts `derivFns`. */
+  const derivMul = (op: DerivKernelName, x: T, y: T, ct: T, p: number): T => {
+    switch (op) {
+      case 'neg':
+        return tf.neg(ct)
+      case 'exp':
+        return tf.mul(ct, y)
+      case 'log':
+        return tf.div(ct, x)
+      case 'sin':
+        return tf.mul(ct, tf.cos(x))
+      case 'cos':
+        return tf.neg(tf.mul(ct, tf.sin(x)))
+      case 'tan':
+        return tf.mul(ct, tf.add(scalar(1), tf.square(y)))
+      case 'tanh':
+        return tf.mul(ct, tf.sub(scalar(1), tf.square(y)))
+      case 'sigmoid':
+        return tf.mul(ct, tf.mul(y, tf.sub(scalar(1), y)))
+      case 'softplus':
+        return tf.mul(ct, tf.sigmoid(x))
+      case 'logSigmoid':
+        return tf.mul(ct, tf.sigmoid(tf.neg(x)))
+      case 'sqrt':
+        return tf.div(tf.mul(ct, scalar(0.5)), y)
+      case 'square':
+        return tf.mul(ct, tf.mul(x, scalar(2)))
+      case 'abs':
+        return tf.mul(ct, tf.sign(x))
+      case 'relu':
+        return tf.mul(ct, tf.step(x, 0))
+      case 'pow':
+        // d xᵖ = p xᵖ⁻¹ dx
+        if (p === 0) return tf.zerosLike(ct)
+        if (p === 1) return tf.clone(ct)
+        if (p === 2) return tf.mul(ct, tf.mul(x, scalar(2)))
+        return tf.mul(ct, tf.mul(scalar(p), tf.pow(x, scalar(p - 1))))
+    }
+  }
+
+  const pow = (x: T, p: number): T => {
+    if (p === 2) return tf.square(x)
+    if (p === 1) return tf.clone(x)
+    if (p === 0.5) return tf.sqrt(x)
+    if (p === -1) return tf.reciprocal(x)
+    return tf.pow(x, scalar(p))
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // matmul: op(A)·op(B) with batch axes broadcast
+  // ------------------------------------------------------------------------------------------
+
+  /** `y` with the shape of `out` (a relabelling: the data is shared, `y` itself is freed). */
+  const shaped = (y: T, out: Meta): T => {
+    if (shapesEqual(y.shape, out.shape)) return y
+    const r = tf.reshape(y, out.shape as number[])
+    y.dispose()
+    return r
+  }
+
+  const matmul = (a: T, b: T, ma: Meta, mb: Meta, out: Meta, transA: boolean, transB: boolean): T => {
+    const batchA = ma.shape.slice(0, -2)
+    const batchB = mb.shape.slice(0, -2)
+    const broadcasts = tfBroadcastsBatch(batchA, batchB)
+    const ea = transA && config.explicitTranspose.a
+    const eb = transB && config.explicitTranspose.b
+    if (broadcasts && !ea && !eb) {
+      return shaped(tf.matMul(a, b, transA, transB), out)
+    }
+    return tf.tidy(() => {
+      let A = a
+      let B = b
+      if (!broadcasts) {
+        const batch = out.shape.slice(0, -2)
+        A = tf.broadcastTo(A, [...batch, ...ma.shape.slice(-2)])
+        B = tf.broadcastTo(B, [...batch, ...mb.shape.slice(-2)])
+      }
+      if (ea) A = tf.transpose(A, swapLast2(A.rank))
+      if (eb) B = tf.transpose(B, swapLast2(B.rank))
+      return tf.reshape(tf.matMul(A, B, transA && !ea, transB && !eb), out.shape as number[])
+    })
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // reductions over sorted axes; `out` may keep them as size 1
+  // ------------------------------------------------------------------------------------------
+
+  const reduction =
+    (f: (x: T, axes: number[]) => T) =>
+    (x: T, _m: Meta, axes: readonly number[], out: Meta): T => {
+      if (axes.length === 0) return tf.reshape(x, out.shape as number[])
+      return shaped(f(x, [...axes]), out)
+    }
+
+  const unaryNames = Object.keys(unaryFns) as UnaryKernelName[]
+  const binaryNames = Object.keys(binaryFns) as BinaryKernelName[]
+
+  /** Single tfjs ops need no tidy: they create nothing but their result. */
+  const single = new Set<BinaryKernelName>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'])
+
+  const kernels: Kernels<T> = {
+    ...(Object.fromEntries(unaryNames.map((k) => [k, run((x: T, _m: Meta) => unaryFns[k](x))])) as {
+      [K in UnaryKernelName]: (x: T, m: Meta) => T
+    }),
+    ...(Object.fromEntries(
+      binaryNames.map((k) => {
+        const f = (a: T, b: T, _ma: Meta, _mb: Meta, _out: Meta): T => binaryFns[k](a, b)
+        return [k, single.has(k) ? run(f) : tidy(f)]
+      }),
+    ) as {
+      [K in BinaryKernelName]: (a: T, b: T, ma: Meta, mb: Meta, out: Meta) => T
+    }),
+    pow: tidy((x: T, _m: Meta, p: number) => pow(x, p)),
+    derivMul: tidy((op: DerivKernelName, x: T, y: T, ct: T, _m: Meta, _ctMeta: Meta, p: number) =>
+      derivMul(op, x, y, ct, p),
+    ),
+    // cond ≠ 0 picks a
+    where: tidy((c: T, a: T, b: T, mc: Meta, ma: Meta, mb: Meta, out: Meta) =>
+      tf.where(tf.notEqual(to(c, mc, out), scalar(0)), to(a, ma, out), to(b, mb, out)),
+    ),
+    matmul: run(matmul),
+    transpose: run((x: T, _m: Meta, perm: readonly number[]) => tf.transpose(x, [...perm])),
+    reshape: run((x: T, _m: Meta, out: Meta) => tf.reshape(x, out.shape as number[])),
+    broadcastTo: run((x: T, _m: Meta, out: Meta) => tf.broadcastTo(x, out.shape as number[])),
+    sum: run(reduction((x, axes) => tf.sum(x, axes))),
+    max: run(reduction((x, axes) => tf.max(x, axes))),
+    logsumexp: run(reduction((x, axes) => tf.logSumExp(x, axes))),
+    concat: run((xs: readonly T[], _ms: readonly Meta[], axis: number) => tf.concat([...xs], axis)),
+    // a scalar's only box, and its only padding, is itself
+    slice: run((x: T, m: Meta, begin: readonly number[], out: Meta) =>
+      m.shape.length === 0 ? tf.clone(x) : tf.slice(x, [...begin], out.shape as number[]),
+    ),
+    pad: run((x: T, m: Meta, before: readonly number[], out: Meta) =>
+      m.shape.length === 0
+        ? tf.clone(x)
+        : tf.pad(
+            x,
+            before.map((b, i): [number, number] => [b, out.shape[i]! - m.shape[i]! - b]),
+          ),
+    ),
+    cast: run((x: T, m: Meta, out: Meta): T => {
+      if (out.dtype === m.dtype) return tf.clone(x)
+      throw new DTypeError(
+        `cast: the ${name} backend holds float32 only, so it cannot cast ${m.dtype} to ${out.dtype}; ` +
+          `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
+      )
+    }),
+  }
+
+  const checkDevice = (): void => {
+    const errors = config.takeErrors?.() ?? []
+    if (errors.length > 0) throw new BackendError(`${name}: the device reported errors: ${errors.join('; ')}`)
+  }
+
+  return {
+    name,
+    dtypes: ['float32'],
+    syncRead: config.syncRead,
+    ownsMemory: true,
+    fromArray: (data: FloatArray, m: Meta): T => {
+      if (!(data instanceof Float32Array)) {
+        throw new DTypeError(
+          `${name}: data must be float32 (a Float32Array); create with { dtype: 'float32' }`,
+        )
+      }
+      ensure()
+      return tf.tensor(data, m.shape as number[], 'float32')
+    },
+    readSync: (h: T): FloatArray => {
+      if (!config.syncRead) {
+        throw new BackendError(`${name}: data is read asynchronously here; use \`await t.data()\``)
+      }
+      const d = h.dataSync() as Float32Array
+      checkDevice()
+      return d
+    },
+    read: async (h: T): Promise<FloatArray> => {
+      const d = (await h.data()) as Float32Array
+      checkDevice()
+      return config.copyOnRead ? d.slice() : d
+    },
+    dispose: (h: T) => h.dispose(),
+    kernels,
+  }
+}
