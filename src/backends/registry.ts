@@ -11,14 +11,14 @@ let current: Backend = cpuBackend as Backend
  * Makes a backend available under its name (the tfjs backends register themselves this way).
  *
  * @example
- * import { registerBackend, useBackend, cpuBackend, tensor, type Backend } from 'dualtape'
- * registerBackend({ ...(cpuBackend as Backend), name: 'cpu-copy' })
+ * import { registerBackend, useBackend, cpuBackend, tensor } from 'dualtape'
+ * registerBackend({ ...cpuBackend, name: 'cpu-copy' })
  * useBackend('cpu-copy')
  * tensor([1, 2]).backend.name // → 'cpu-copy'
  * useBackend('cpu')
  */
-export function registerBackend(backend: Backend): void {
-  backends.set(backend.name, backend)
+export function registerBackend<H>(backend: Backend<H>): void {
+  backends.set(backend.name, backend as Backend)
   failures.delete(backend.name)
 }
 

@@ -22,6 +22,11 @@ import type { Tensor } from '../core/tensor.js'
  *   maximum, minimum and comparisons);
  * - `mask`: 0 or 1 (a condition for `where`);
  * - `{ lo, hi }`: uniform in [lo, hi].
+ *
+ * @example
+ * import { specValues, type Domain } from 'dualtape'
+ * const domain: Domain = { lo: 1, hi: 2 }
+ * specValues({ shape: [4], domain, seed: 0 }).every((v) => v >= 1 && v <= 2) // → true
  */
 export type Domain =
   | 'real'
@@ -33,7 +38,16 @@ export type Domain =
   | 'gridB'
   | { readonly lo: number; readonly hi: number }
 
-/** A generated tensor as data: its values are drawn from `seed` inside `domain`. */
+/**
+ * A generated tensor as data: its values are drawn from `seed` inside `domain`.
+ *
+ * @example
+ * import { materialize, type ArraySpec } from 'dualtape'
+ * const spec: ArraySpec = { shape: [2, 2], domain: 'nonzero', seed: 5, dtype: 'float32' }
+ * materialize(spec).dtype // → 'float32'
+ * // the values come from the seed: the same spec gives the same tensor
+ * JSON.stringify(materialize(spec).toArray()) === JSON.stringify(materialize(spec).toArray()) // → true
+ */
 export interface ArraySpec {
   readonly shape: Shape
   readonly domain: Domain
@@ -42,7 +56,21 @@ export interface ArraySpec {
   readonly dtype?: DType
 }
 
-/** One application of an op: its inputs, its parameters, and which inputs are held constant. */
+/**
+ * One application of an op: its inputs, its parameters, and which inputs are held constant.
+ *
+ * @example
+ * import { checkContract, type OpCase } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const c: OpCase<null> = {
+ *   inputs: [
+ *     { shape: [3], domain: 'real', seed: 1 },
+ *     { shape: [3], domain: 'real', seed: 2 },
+ *   ],
+ *   params: null,
+ * }
+ * E.isRight(checkContract('mul', c, 0)) // → true
+ */
 export interface OpCase<P> {
   readonly inputs: readonly ArraySpec[]
   readonly params: P
@@ -97,7 +125,15 @@ export function materialize(spec: ArraySpec): Tensor {
   return tensor(specValues(spec), { shape: spec.shape, dtype: spec.dtype ?? 'float64' })
 }
 
-/** Options of `shapes`. */
+/**
+ * Options of `shapes`.
+ *
+ * @example
+ * import { shapes, type ShapeOptions } from 'dualtape'
+ * import fc from 'fast-check'
+ * const options: ShapeOptions = { minRank: 1, maxRank: 1, minDim: 4, maxDim: 4 }
+ * fc.sample(shapes(options), 2) // → [[4], [4]]
+ */
 export interface ShapeOptions {
   readonly minRank?: number
   readonly maxRank?: number

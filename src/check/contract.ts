@@ -45,6 +45,14 @@ import {
  *   pullback per output direction;
  * - `second-order`: the JVP of the VJP, d(Jᵀu)[v], agrees with finite differences of x ↦ J(x)ᵀu;
  * - `vector-mode`: a batched JVP with k stacked tangents equals k separate JVPs.
+ *
+ * @example
+ * import { checkContract, type ContractCheck } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * // only the two laws that compare the rules with finite differences and with each other
+ * const checks: ContractCheck[] = ['jvp-fd', 'vjp-transpose']
+ * const c = { inputs: [{ shape: [2, 2], domain: 'real' as const, seed: 1 }], params: null }
+ * E.isRight(checkContract('tanh', c, 0, { checks })) // → true
  */
 export type ContractCheck =
   | 'shape'
@@ -75,7 +83,19 @@ export const contractChecks: readonly ContractCheck[] = [
   'vector-mode',
 ]
 
-/** Options of a contract check. */
+/**
+ * Options of a contract check.
+ *
+ * @example
+ * import { opContract, opCase, arrays, shapes, type ContractOptions } from 'dualtape'
+ * import fc from 'fast-check'
+ * const options: ContractOptions<null> = {
+ *   arbitraries: opCase([arrays(shapes(), 'positive')]),
+ *   checks: ['jvp-fd', 'vjp-transpose', 'second-order'],
+ *   tolerances: { atol: 1e-7 },
+ * }
+ * fc.assert(opContract('sqrt', options), { seed: 1, numRuns: 10 })
+ */
 export interface ContractOptions<P> {
   /** The generated cases. */
   readonly arbitraries: fc.Arbitrary<OpCase<P>>
@@ -89,14 +109,51 @@ export interface ContractOptions<P> {
   readonly batch?: number
 }
 
-/** A broken law: which one, on which op, and a readable explanation with the case's data. */
+/**
+ * A broken law: which one, on which op, and a readable explanation with the case's data.
+ *
+ * @example
+ * import { checkContract, defineOp, mul, sin, cos, type ContractFailure } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * // a VJP rule that writes sin where the derivative is cos
+ * const badSin = defineOp({
+ *   name: 'badSin',
+ *   impl: ([x]) => sin(x!),
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx!, cos(x!)),
+ *   vjp: ({ ct, x: [x] }) => [mul(ct, sin(x!))],
+ * })
+ * const r = checkContract(badSin, { inputs: [{ shape: [2], domain: 'real', seed: 1 }], params: null }, 0)
+ * const failure: ContractFailure | null = E.isLeft(r) ? r.left : null
+ * failure?.check // → 'vjp-transpose'
+ * console.log(failure?.message)
+ * // prints:
+ * // badSin breaks its contract (vjp-transpose): the VJP is not the transpose of the JVP: ...
+ * //   inputs: float64[2] (0.2744, 1.558)
+ * //   params: null
+ */
 export interface ContractFailure {
   readonly op: string
   readonly check: ContractCheck
   readonly message: string
 }
 
-/** An op given by registry name, by definition, or as a custom op from `defineOp`. */
+/**
+ * An op given by registry name, by definition, or as a custom op from `defineOp`.
+ *
+ * @example
+ * import { checkContract, defineOp, registry, mul, exp, type OpLike } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const myExp = defineOp({
+ *   name: 'myExp',
+ *   impl: ([x]) => exp(x!),
+ *   jvp: ({ dx: [dx], y }) => mul(dx!, y), // d eˣ = eˣ dx
+ *   vjp: ({ ct, y }) => [mul(ct, y)],
+ * })
+ * // a built-in definition and a custom op, checked alike
+ * const ops: OpLike<null>[] = [registry.exp, myExp]
+ * const c = { inputs: [{ shape: [3], domain: 'real' as const, seed: 4 }], params: null }
+ * ops.map((op) => E.isRight(checkContract(op, c, 0))) // → [true, true]
+ */
 export type OpLike<P> = OpDef<P> | CustomOp<P>
 
 /** The definition behind an op given by name, definition or custom op. */
@@ -401,7 +458,7 @@ export function checkContract<P>(
  * const myExp = defineOp({
  *   name: 'myExp',
  *   impl: ([x]) => exp(x),
- *   jvp: ({ dx: [dx], y }) => mul(dx, y), // d eˣ = eˣ dx
+ *   jvp: ({ dx: [dx], y }) => mul(dx!, y), // d eˣ = eˣ dx
  *   vjp: ({ ct, y }) => [mul(ct, y)],
  * })
  * fc.assert(opContract(myExp, { arbitraries: opCase([arrays(shapes(), 'real')]) }), { seed: 1, numRuns: 20 })

@@ -1,5 +1,6 @@
 import type { DType } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { checkOptions } from '../core/options.js'
 import { type Shape, shapesEqual, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import {
@@ -25,7 +26,15 @@ import {
 // of f, magnified by 1/h, is added to it.
 // ---------------------------------------------------------------------------------------------
 
-/** Options of the finite-difference oracle. */
+/**
+ * Options of the finite-difference oracle.
+ *
+ * @example
+ * import { fdJvp, sin, tensor, type FdOptions } from 'dualtape'
+ * // a larger first step, extrapolated over more levels
+ * const options: FdOptions = { eps: 2 ** -5, levels: 5 }
+ * fdJvp(sin, [tensor([1])], [tensor([1])], options).value // → [0.5403023059]: cos 1
+ */
 export interface FdOptions {
   /**
    * The first step, relative to the input scale max(1, |x|∞) and to |v|∞: h₀ = eps · scale / |v|∞.
@@ -36,7 +45,15 @@ export interface FdOptions {
   readonly levels?: number
 }
 
-/** A finite-difference estimate with its error bar, elementwise. */
+/**
+ * A finite-difference estimate with its error bar, elementwise.
+ *
+ * @example
+ * import { fdJvp, mul, tensor, type FdEstimate, type Tensor } from 'dualtape'
+ * const estimate: FdEstimate = fdJvp((x: Tensor) => mul(x, x), [tensor([3])], [tensor([1])])
+ * estimate.value // → [6]
+ * estimate.error[0]! < 1e-9 // → true
+ */
 export interface FdEstimate {
   /** The shape of the differentiated function's output. */
   readonly shape: Shape
@@ -50,7 +67,16 @@ export interface FdEstimate {
   readonly dtype: DType
 }
 
-/** One column of derivatives per input element: the finite-difference Jacobian of one argument. */
+/**
+ * One column of derivatives per input element: the finite-difference Jacobian of one argument.
+ *
+ * @example
+ * import { fdJacobian, mul, tensor, type FdJacobian, type Tensor } from 'dualtape'
+ * const [j]: FdJacobian[] = fdJacobian((x: Tensor) => mul(x, x), [tensor([1, 3])])
+ * j!.outShape // → [2]
+ * j!.inShape // → [2]
+ * j!.value // → [2, 0, 0, 6]: row-major, J[i, j] = ∂yᵢ/∂xⱼ
+ */
 export interface FdJacobian {
   /** Output shape (rows) and argument shape (columns). */
   readonly outShape: Shape
@@ -72,7 +98,16 @@ export function fdDefaults(dtype: DType): Required<FdOptions> {
   return dtype === 'float32' ? { eps: 2 ** -4, levels: 3 } : { eps: 2 ** -7, levels: 4 }
 }
 
-/** The Richardson tableau's result: the estimate, the extrapolation error estimate, and the tableau. */
+/**
+ * The Richardson tableau's result: the estimate, the extrapolation error estimate, and the tableau.
+ *
+ * @example
+ * import { richardson, type Extrapolated } from 'dualtape'
+ * // d/dx eˣ at 0 from central differences with h = 0.5, 0.25, 0.125, 0.0625
+ * const r: Extrapolated = richardson((h) => [(Math.exp(h) - Math.exp(-h)) / (2 * h)], 0.5, 4)
+ * r.value // → [1.0000000]
+ * r.tableau.length // → 4
+ */
 export interface Extrapolated {
   readonly value: Float64Array
   readonly error: Float64Array
@@ -195,6 +230,7 @@ interface Prepared {
 
 function prepare(where: string, f: TensorFn, args: readonly Tensor[], options: FdOptions): Prepared {
   if (typeof f !== 'function') throw new ValueError(`${where}: f must be a function, got ${typeof f}`)
+  checkOptions(where, options)
   checkArgs(where, args)
   checkPositive(where, 'eps', options.eps)
   if (options.levels !== undefined && (!Number.isInteger(options.levels) || options.levels < 2)) {

@@ -40,7 +40,15 @@ import {
 // same checks run on the derivative functions x ↦ J(x) v (fwd) and x ↦ J(x)ᵀu (rev).
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `checkGrads` and `assertGrads`. */
+/**
+ * Options of `checkGrads` and `assertGrads`.
+ *
+ * @example
+ * import { checkGrads, tanh, tensor, type CheckGradsOptions } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const options: CheckGradsOptions = { order: 2, modes: ['rev'], atol: 1e-8, rtol: 1e-6, seed: 3 }
+ * E.isRight(checkGrads(tanh, [tensor([0.5, -1])], options)) // → true
+ */
 export interface CheckGradsOptions extends FdOptions {
   /** 1: first derivatives; 2: also the derivatives of the JVP and VJP functions. Default 1. */
   readonly order?: 1 | 2

@@ -7,7 +7,16 @@ import { fmtNum } from './util.js'
 // value, the numeric value with its error bar, and the margin to the tolerance.
 // ---------------------------------------------------------------------------------------------
 
-/** A differentiation mode: forward (JVP) or reverse (VJP). */
+/**
+ * A differentiation mode: forward (JVP) or reverse (VJP).
+ *
+ * @example
+ * import { checkGrads, sin, tensor, type Mode } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const modes: Mode[] = ['fwd']
+ * const r = checkGrads(sin, [tensor([1])], { modes })
+ * E.isRight(r) && r.right.checks.map((c) => c.name) // → ['f: JVP vs finite differences']
+ */
 export type Mode = 'fwd' | 'rev'
 
 /**
@@ -15,10 +24,37 @@ export type Mode = 'fwd' | 'rev'
  * - `jvp-fd`: the JVP J v against the finite-difference derivative;
  * - `vjp-fd`: the VJP Jᵀu against finite differences (row by row, or projected on v);
  * - `adjoint`: ⟨u, J v⟩ from the JVP against ⟨Jᵀu, v⟩ from the VJP (no truncation error).
+ *
+ * @example
+ * import { checkGrads, sin, tensor, type CheckKind } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const r = checkGrads(sin, [tensor([1])])
+ * const kinds: CheckKind[] = E.isRight(r) ? r.right.checks.map((c) => c.check) : []
+ * kinds // → ['jvp-fd', 'vjp-fd', 'adjoint']
  */
 export type CheckKind = 'jvp-fd' | 'vjp-fd' | 'adjoint'
 
-/** One compared number. */
+/**
+ * One compared number.
+ *
+ * @example
+ * import { checkGrads, defineOp, mul, sin, cos, tensor, type CheckEntry } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * // a VJP rule that writes sin where the derivative is cos
+ * const badSin = defineOp({
+ *   name: 'badSin',
+ *   impl: ([x]) => sin(x!),
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx!, cos(x!)),
+ *   vjp: ({ ct, x: [x] }) => [mul(ct, sin(x!))],
+ * })
+ * const r = checkGrads(badSin, [tensor([1])])
+ * const failures: readonly CheckEntry[] = E.isLeft(r) ? r.left.failures : []
+ * const entry = failures.find((e) => e.check === 'vjp-fd')!
+ * entry.where // → 'argument 0 at [0] → output [0]'
+ * entry.analytic // → 0.841471: sin 1, from the VJP
+ * entry.numeric // → 0.540302: cos 1, from finite differences
+ * entry.passed // → false
+ */
 export interface CheckEntry {
   readonly check: CheckKind
   /** The function differentiated: 'f', or at order 2 'JVP of f' / 'VJP of f'. */
@@ -50,7 +86,17 @@ export interface CheckEntry {
   readonly inconclusive: boolean
 }
 
-/** The outcome of one check on one function. */
+/**
+ * The outcome of one check on one function.
+ *
+ * @example
+ * import { checkGrads, sin, tensor, type CheckSummary } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const r = checkGrads(sin, [tensor([1, 2])])
+ * const summaries: readonly CheckSummary[] = E.isRight(r) ? r.right.checks : []
+ * summaries.map((s) => [s.check, s.compared, s.failed]) // → [['jvp-fd', 4, 0], ['vjp-fd', 4, 0], ['adjoint', 1, 0]]
+ * summaries[2]!.name // → 'f: adjoint identity ⟨u, J v⟩ = ⟨Jᵀu, v⟩'
+ */
 export interface CheckSummary {
   readonly check: CheckKind
   readonly fn: string
@@ -62,7 +108,18 @@ export interface CheckSummary {
   readonly worst: CheckEntry | null
 }
 
-/** The report of `checkGrads`. */
+/**
+ * The report of `checkGrads`.
+ *
+ * @example
+ * import { checkGrads, tanh, tensor, type CheckReport } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * const r = checkGrads(tanh, [tensor([0.5], { dtype: 'float32' })])
+ * const report: CheckReport = E.isRight(r) ? r.right : r.left
+ * report.ok // → true
+ * report.dtype // → 'float32'
+ * report.float64?.ok // → true: the same checks on the input cast to float64
+ */
 export interface CheckReport {
   readonly ok: boolean
   /** 'float32' when an argument or the output is float32. */

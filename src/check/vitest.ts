@@ -1,3 +1,9 @@
+/**
+ * `testOp`, which registers an op's contract as a vitest test (`import { testOp } from
+ * 'dualtape/vitest'`).
+ *
+ * @module dualtape/vitest
+ */
 import { test } from '@fast-check/vitest'
 import fc from 'fast-check'
 import type { OpName, OpParams } from '../ops/registry.js'
@@ -9,7 +15,27 @@ import { type ContractOptions, type OpLike, opContract, resolveOp } from './cont
 // checking API because it imports vitest: the library itself never loads a test runner.
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `testOp`: the contract's options plus the run settings. */
+/**
+ * Options of `testOp`: the contract's options plus the run settings.
+ *
+ * @example
+ * // my-op.test.ts
+ * import { testOp, type TestOpOptions } from 'dualtape/vitest'
+ * import { defineOp, opCase, arrays, shapes, mul, exp } from 'dualtape'
+ * const myExp = defineOp({
+ *   name: 'myExp',
+ *   impl: ([x]) => exp(x!),
+ *   jvp: ({ dx: [dx], y }) => mul(dx!, y), // d eˣ = eˣ dx
+ *   vjp: ({ ct, y }) => [mul(ct, y)],
+ * })
+ * const options: TestOpOptions<null> = {
+ *   arbitraries: opCase([arrays(shapes({ maxRank: 2 }), 'real')]),
+ *   name: 'myExp follows its contract',
+ *   numRuns: 10,
+ *   seed: 7,
+ * }
+ * testOp(myExp, options)
+ */
 export interface TestOpOptions<P> extends ContractOptions<P> {
   /** The test's name (by default from the op's name). */
   readonly name?: string
@@ -33,7 +59,7 @@ export interface TestOpOptions<P> extends ContractOptions<P> {
  * const mySin = defineOp({
  *   name: 'mySin',
  *   impl: ([x]) => sin(x),
- *   jvp: ({ x: [x], dx: [dx] }) => mul(dx, cos(x)), // d sin x = cos x dx
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx!, cos(x)), // d sin x = cos x dx
  *   vjp: ({ ct, x: [x] }) => [mul(ct, cos(x))],
  * })
  * testOp(mySin, { arbitraries: opCase([arrays(shapes(), 'real')]) })

@@ -116,10 +116,21 @@ export class Tensor {
     return readConcrete(this)[0]!
   }
 
+  /** How `console.log` shows a tensor: its values, shape and dtype, not its internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return concreteOf(this).backend.syncRead
+      ? this.toString()
+      : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype})`
+  }
+
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`
+    return `Tensor(${showNested(this.toArray())}, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`
   }
 }
+
+/** Nested arrays as `[[1,2],[NaN,-Infinity]]`: like JSON, but NaN and ±Infinity stay visible. */
+const showNested = (v: NestedArray): string =>
+  Array.isArray(v) ? `[${v.map(showNested).join(',')}]` : String(v)
 
 /**
  * Nested arrays of numbers, as `toArray` returns.

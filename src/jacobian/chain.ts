@@ -66,9 +66,12 @@ export {
  * bracketing with the cost of each product.
  *
  * @example
- * import { chainFromFactors, dense, matrix, plan } from 'dualtape'
+ * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape'
  * const chain = chainFromFactors([
- *   dense(matrix(10, 1000)), dense(matrix(1000, 10)), dense(matrix(10, 1000)), dense(matrix(1000, 10)),
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
  * ])
  * console.log(plan(chain).expression) // (J4 · (J3 · J2)) · J1
  * console.log(plan(chain, 'left').flops / plan(chain).flops) // ≈ 2.94
@@ -89,9 +92,9 @@ export function plan(
  * form. All strategies give the same matrix up to rounding.
  *
  * @example
- * import { chainFromFactors, reluJacobian, dense, matrixFromRows, accumulate } from 'dualtape'
+ * import { chainFromFactors, reluJacobian, denseJacobian, matrixFromRows, accumulate } from 'dualtape'
  * // h = ReLU(W x) at a point where the second unit is off: ∂h/∂x = diag(1, 0) · W
- * const w = dense(matrixFromRows([[1, 2], [3, 4]]))
+ * const w = denseJacobian(matrixFromRows([[1, 2], [3, 4]]))
  * const j = accumulate(chainFromFactors([w, reluJacobian([5, -1])]), 'right')
  * console.log(j.toDense().data) // Float64Array [1, 2, 0, 0]
  */

@@ -38,8 +38,8 @@ import { gemm } from '../backends/cpu/matmul.js'
  * The structured forms a local Jacobian can take (see the table at the top of this file).
  *
  * @example
- * import { diagonal, type FormKind } from 'dualtape'
- * const k: FormKind = diagonal([1, 2]).kind // 'diagonal'
+ * import { diagonalJacobian, type FormKind } from 'dualtape'
+ * const k: FormKind = diagonalJacobian([1, 2]).kind // 'diagonal'
  */
 export type FormKind =
   'zero' | 'identity' | 'scaledIdentity' | 'diagonal' | 'permutation' | 'monomial' | 'blockRow' | 'dense'
@@ -49,8 +49,8 @@ export type FormKind =
  * signature of F. The length of x is `cols / factor.cols`.
  *
  * @example
- * import { diagonal } from 'dualtape'
- * console.log(diagonal([1, 2, 3]).signature) // { kind: 'diagonal', rows: 3, cols: 3 }
+ * import { diagonalJacobian } from 'dualtape'
+ * console.log(diagonalJacobian([1, 2, 3]).signature) // { kind: 'diagonal', rows: 3, cols: 3 }
  */
 export interface FormSignature {
   readonly kind: FormKind
@@ -79,8 +79,9 @@ const xLength = (s: FormSignature): number => s.cols / s.factor!.cols
  * A one-line description of a signature, e.g. `dense 3×4` or `blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)`.
  *
  * @example
- * import { blockRow, signatureToString } from 'dualtape'
- * console.log(signatureToString(blockRow([1, 2, 3], 2).signature)) // blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)
+ * import { blockRowJacobian, signatureToString } from 'dualtape'
+ * const j = blockRowJacobian([1, 2, 3], 2)
+ * console.log(signatureToString(j.signature)) // blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)
  */
 export function signatureToString(s: FormSignature): string {
   const base = `${s.kind} ${s.rows}×${s.cols}`
@@ -91,8 +92,8 @@ export function signatureToString(s: FormSignature): string {
  * A string that is equal for two signatures exactly when they are equal.
  *
  * @example
- * import { diagonal, signatureKey } from 'dualtape'
- * console.log(signatureKey(diagonal([1, 2]).signature)) // diagonal:2x2
+ * import { diagonalJacobian, signatureKey } from 'dualtape'
+ * console.log(signatureKey(diagonalJacobian([1, 2]).signature)) // diagonal:2x2
  */
 export function signatureKey(s: FormSignature): string {
   const base = `${s.kind}:${s.rows}x${s.cols}`
@@ -103,8 +104,8 @@ export function signatureKey(s: FormSignature): string {
  * Numbers a form of this signature holds (a permutation index counts as one).
  *
  * @example
- * import { storageOf, dense, matrix } from 'dualtape'
- * console.log(storageOf(dense(matrix(3, 4)).signature)) // 12
+ * import { storageOf, denseJacobian, matrix } from 'dualtape'
+ * console.log(storageOf(denseJacobian(matrix(3, 4)).signature)) // 12
  */
 export function storageOf(s: FormSignature): number {
   switch (s.kind) {
@@ -129,8 +130,8 @@ export function storageOf(s: FormSignature): number {
  * Flops of J·v for a form of this signature.
  *
  * @example
- * import { matvecCostOf, diagonal } from 'dualtape'
- * console.log(matvecCostOf(diagonal([1, 2, 3]).signature)) // 3
+ * import { matvecCostOf, diagonalJacobian } from 'dualtape'
+ * console.log(matvecCostOf(diagonalJacobian([1, 2, 3]).signature)) // 3
  */
 export function matvecCostOf(s: FormSignature): number {
   switch (s.kind) {
@@ -154,8 +155,8 @@ export function matvecCostOf(s: FormSignature): number {
  * Flops of uᵀ·J for a form of this signature.
  *
  * @example
- * import { vecmatCostOf, blockRow } from 'dualtape'
- * console.log(vecmatCostOf(blockRow([1, 2, 3], 2).signature)) // 6: the outer product u xᵀ
+ * import { vecmatCostOf, blockRowJacobian } from 'dualtape'
+ * console.log(vecmatCostOf(blockRowJacobian([1, 2, 3], 2).signature)) // 6: the outer product u xᵀ
  */
 export function vecmatCostOf(s: FormSignature): number {
   switch (s.kind) {
@@ -213,8 +214,8 @@ function checkProduct(a: FormSignature, b: FormSignature, what: string): void {
  * This is the cost model of the chain planner; `a.mul(b).signature` always equals its `signature`.
  *
  * @example
- * import { productSignature, diagonal, dense, matrix } from 'dualtape'
- * const r = productSignature(diagonal([1, 2]).signature, dense(matrix(2, 5)).signature)
+ * import { productSignature, diagonalJacobian, denseJacobian, matrix } from 'dualtape'
+ * const r = productSignature(diagonalJacobian([1, 2]).signature, denseJacobian(matrix(2, 5)).signature)
  * console.log(r.signature.kind, r.flops) // dense 10: one scaling per entry
  */
 export function productSignature(
@@ -262,8 +263,8 @@ export function productSignature(
  * A local Jacobian in one of the structured forms. Narrow on `kind` to reach a form's data.
  *
  * @example
- * import { diagonal, dense, matrixFromRows } from 'dualtape'
- * const j = diagonal([2, 3]).mul(dense(matrixFromRows([[1, 1], [1, 1]])))
+ * import { diagonalJacobian, denseJacobian, matrixFromRows } from 'dualtape'
+ * const j = diagonalJacobian([2, 3]).mul(denseJacobian(matrixFromRows([[1, 1], [1, 1]])))
  * console.log(j.kind, j.toDense().data) // dense Float64Array [2, 2, 3, 3]
  */
 export type JacobianForm =
@@ -350,8 +351,8 @@ abstract class FormBase {
  * J = 0 (rows × cols). Made by `zero`.
  *
  * @example
- * import { zero, ZeroJacobian } from 'dualtape'
- * console.log(zero(2, 3) instanceof ZeroJacobian, zero(2, 3).storage) // true 0
+ * import { zeroJacobian, ZeroJacobian } from 'dualtape'
+ * console.log(zeroJacobian(2, 3) instanceof ZeroJacobian, zeroJacobian(2, 3).storage) // true 0
  */
 export class ZeroJacobian extends FormBase {
   readonly kind = 'zero' as const
@@ -379,9 +380,9 @@ export class ZeroJacobian extends FormBase {
  * J = I (n × n): the Jacobian of a reshape or of the identity map. Made by `identity`.
  *
  * @example
- * import { identity, diagonal } from 'dualtape'
- * const d = diagonal([1, 2])
- * console.log(identity(2).mul(d) === d) // true: I · X is X, at no cost
+ * import { identityJacobian, diagonalJacobian } from 'dualtape'
+ * const d = diagonalJacobian([1, 2])
+ * console.log(identityJacobian(2).mul(d) === d) // true: I · X is X, at no cost
  */
 export class IdentityJacobian extends FormBase {
   readonly kind = 'identity' as const
@@ -408,8 +409,8 @@ export class IdentityJacobian extends FormBase {
  * J = α I (n × n): the Jacobian of y = α x. Made by `scaledIdentity`.
  *
  * @example
- * import { scaledIdentity } from 'dualtape'
- * console.log(scaledIdentity(3, 2).alpha, scaledIdentity(3, 2).storage) // 2 1
+ * import { scaledIdentityJacobian } from 'dualtape'
+ * console.log(scaledIdentityJacobian(3, 2).alpha, scaledIdentityJacobian(3, 2).storage) // 2 1
  */
 export class ScaledIdentityJacobian extends FormBase {
   readonly kind = 'scaledIdentity' as const
@@ -443,9 +444,9 @@ export class ScaledIdentityJacobian extends FormBase {
  * J = diag(d): the Jacobian of an elementwise op, y_i = f(x_i), d_i = f'(x_i). Made by `diagonal`.
  *
  * @example
- * import { diagonal } from 'dualtape'
+ * import { diagonalJacobian } from 'dualtape'
  * // d tanh = (1 − y²) dx at y = [0, 0.5]
- * console.log(diagonal([1, 0.75]).d) // Float64Array [1, 0.75]
+ * console.log(diagonalJacobian([1, 0.75]).d) // Float64Array [1, 0.75]
  */
 export class DiagonalJacobian extends FormBase {
   readonly kind = 'diagonal' as const
@@ -481,8 +482,8 @@ export class DiagonalJacobian extends FormBase {
  * Made by `permutation` or `transposeJacobian`.
  *
  * @example
- * import { permutation } from 'dualtape'
- * console.log(permutation([1, 0]).vecmat([5, 7])) // Float64Array [7, 5]
+ * import { permutationJacobian } from 'dualtape'
+ * console.log(permutationJacobian([1, 0]).vecmat([5, 7])) // Float64Array [7, 5]
  */
 export class PermutationJacobian extends FormBase {
   readonly kind = 'permutation' as const
@@ -520,8 +521,8 @@ export class PermutationJacobian extends FormBase {
  * the product of a permutation and a diagonal.
  *
  * @example
- * import { permutation, diagonal } from 'dualtape'
- * console.log(diagonal([2, 3]).mul(permutation([1, 0])).kind) // monomial
+ * import { permutationJacobian, diagonalJacobian } from 'dualtape'
+ * console.log(diagonalJacobian([2, 3]).mul(permutationJacobian([1, 0])).kind) // monomial
  */
 export class MonomialJacobian extends FormBase {
   readonly kind = 'monomial' as const
@@ -563,8 +564,8 @@ export class MonomialJacobian extends FormBase {
  * Made by `blockRow` and `kronRow`.
  *
  * @example
- * import { blockRow, dense, matrix } from 'dualtape'
- * const j = dense(matrix(1, 2, [1, 1])).mul(blockRow([3, 4], 2))
+ * import { blockRowJacobian, denseJacobian, matrix } from 'dualtape'
+ * const j = denseJacobian(matrix(1, 2, [1, 1])).mul(blockRowJacobian([3, 4], 2))
  * console.log(j.kind === 'blockRow' && j.factor.kind) // dense: 1ᵀ(I ⊗ xᵀ) = 1ᵀ ⊗ xᵀ
  */
 export class BlockRowJacobian extends FormBase {
@@ -624,8 +625,8 @@ export class BlockRowJacobian extends FormBase {
  * A dense Jacobian, e.g. ∂(W x)/∂x = W. Made by `dense`; `matrix` is its data.
  *
  * @example
- * import { dense, matrix } from 'dualtape'
- * console.log(dense(matrix(2, 3)).matrix.cols) // 3
+ * import { denseJacobian, matrix } from 'dualtape'
+ * console.log(denseJacobian(matrix(2, 3)).matrix.cols) // 3
  */
 export class DenseJacobian extends FormBase {
   readonly kind = 'dense' as const
@@ -675,8 +676,8 @@ export class DenseJacobian extends FormBase {
  * The zero Jacobian (rows × cols): an output that does not depend on the input.
  *
  * @example
- * import { zero } from 'dualtape'
- * console.log(zero(2, 3).matvec([1, 2, 3])) // Float64Array [0, 0]
+ * import { zeroJacobian } from 'dualtape'
+ * console.log(zeroJacobian(2, 3).matvec([1, 2, 3])) // Float64Array [0, 0]
  */
 export function zero(rows: number, cols: number): ZeroJacobian {
   checkSize(rows, 'zero rows')
@@ -688,8 +689,8 @@ export function zero(rows: number, cols: number): ZeroJacobian {
  * The n×n identity: the Jacobian of a reshape (row-major data unchanged) or of y = x.
  *
  * @example
- * import { identity } from 'dualtape'
- * console.log(identity(3).matvecCost) // 0
+ * import { identityJacobian } from 'dualtape'
+ * console.log(identityJacobian(3).matvecCost) // 0
  */
 export function identity(n: number): IdentityJacobian {
   checkSize(n, 'identity size')
@@ -700,8 +701,8 @@ export function identity(n: number): IdentityJacobian {
  * α I (n × n): the Jacobian of y = α x.
  *
  * @example
- * import { scaledIdentity } from 'dualtape'
- * console.log(scaledIdentity(2, 3).matvec([1, 2])) // Float64Array [3, 6]
+ * import { scaledIdentityJacobian } from 'dualtape'
+ * console.log(scaledIdentityJacobian(2, 3).matvec([1, 2])) // Float64Array [3, 6]
  */
 export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian {
   checkSize(n, 'scaledIdentity size')
@@ -712,8 +713,8 @@ export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian
  * diag(d): the Jacobian of an elementwise op, with d_i = ∂y_i/∂x_i. Holds a copy of d.
  *
  * @example
- * import { diagonal } from 'dualtape'
- * console.log(diagonal([1, 0, 1]).vecmat([4, 1, 5])) // Float64Array [4, 0, 5]
+ * import { diagonalJacobian } from 'dualtape'
+ * console.log(diagonalJacobian([1, 0, 1]).vecmat([4, 1, 5])) // Float64Array [4, 0, 5]
  */
 export function diagonal(d: ArrayLike<number>): DiagonalJacobian {
   return new DiagonalJacobian(Float64Array.from(d))
@@ -741,8 +742,8 @@ function checkedPermutation(perm: ArrayLike<number>, what: string): Int32Array {
  * The permutation Jacobian with (P v)_i = v[perm_i]: output i reads input perm_i.
  *
  * @example
- * import { permutation } from 'dualtape'
- * console.log(permutation([2, 0, 1]).matvec([10, 20, 30])) // Float64Array [30, 10, 20]
+ * import { permutationJacobian } from 'dualtape'
+ * console.log(permutationJacobian([2, 0, 1]).matvec([10, 20, 30])) // Float64Array [30, 10, 20]
  */
 export function permutation(perm: ArrayLike<number>): PermutationJacobian {
   return new PermutationJacobian(checkedPermutation(perm, 'permutation'))
@@ -752,8 +753,8 @@ export function permutation(perm: ArrayLike<number>): PermutationJacobian {
  * The monomial Jacobian with (M v)_i = values_i · v[perm_i] (a scaled gather).
  *
  * @example
- * import { monomial } from 'dualtape'
- * console.log(monomial([1, 0], [2, 3]).matvec([10, 20])) // Float64Array [40, 30]
+ * import { monomialJacobian } from 'dualtape'
+ * console.log(monomialJacobian([1, 0], [2, 3]).matvec([10, 20])) // Float64Array [40, 30]
  */
 export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): MonomialJacobian {
   if (values.length !== perm.length) {
@@ -766,8 +767,8 @@ export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): Mo
  * A dense Jacobian holding a copy of the matrix.
  *
  * @example
- * import { dense, matrixFromRows } from 'dualtape'
- * console.log(dense(matrixFromRows([[1, 2], [3, 4]])).matvec([1, 1])) // Float64Array [3, 7]
+ * import { denseJacobian, matrixFromRows } from 'dualtape'
+ * console.log(denseJacobian(matrixFromRows([[1, 2], [3, 4]])).matvec([1, 1])) // Float64Array [3, 7]
  */
 export function dense(a: Matrix): DenseJacobian {
   if (a.data.length !== a.rows * a.cols) {
@@ -782,8 +783,8 @@ export function dense(a: Matrix): DenseJacobian {
  * F ⊗ xᵀ (F: p × m, x: n), of shape p × (m·n): J[i, j·n + l] = F[i, j] x_l. Stores F and x.
  *
  * @example
- * import { kronRow, diagonal } from 'dualtape'
- * const j = kronRow(diagonal([2, 3]), [1, 10])
+ * import { kronRowJacobian, diagonalJacobian } from 'dualtape'
+ * const j = kronRowJacobian(diagonalJacobian([2, 3]), [1, 10])
  * console.log(j.rows, j.cols, j.toDense().data) // 2 4 Float64Array [2, 20, 0, 0, 0, 0, 3, 30]
  */
 export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJacobian | ZeroJacobian {
@@ -795,9 +796,9 @@ export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJac
  * ∂h_i/∂W_ij = x_j. Only x is stored; the Jacobian "tensor" is never formed.
  *
  * @example
- * import { blockRow } from 'dualtape'
+ * import { blockRowJacobian } from 'dualtape'
  * // ∂L/∂W = ū xᵀ: the cotangent of W is the outer product of ū and x
- * console.log(blockRow([1, 2, 3], 2).vecmat([1, -1])) // Float64Array [1, 2, 3, -1, -2, -3]
+ * console.log(blockRowJacobian([1, 2, 3], 2).vecmat([1, -1])) // Float64Array [1, 2, 3, -1, -2, -3]
  */
 export function blockRow(x: ArrayLike<number>, m: number): BlockRowJacobian | ZeroJacobian {
   checkSize(m, 'blockRow outputs')
@@ -986,8 +987,9 @@ function contractBlockRow(x: Float64Array, m: number, b: JacobianForm): Matrix {
  * `JacobianShapeError` when A.cols ≠ B.rows.
  *
  * @example
- * import { multiply, diagonal } from 'dualtape'
- * console.log(multiply(diagonal([1, 2]), diagonal([3, 4])).toDense().data) // Float64Array [3, 0, 0, 8]
+ * import { multiplyJacobians, diagonalJacobian } from 'dualtape'
+ * const j = multiplyJacobians(diagonalJacobian([1, 2]), diagonalJacobian([3, 4]))
+ * console.log(j.kind, j.toDense().data) // diagonal Float64Array [3, 0, 0, 8]
  */
 export function multiply(a: JacobianForm, b: JacobianForm): JacobianForm {
   checkProduct(a.signature, b.signature, 'mul')

@@ -35,8 +35,11 @@ import { traceVjp } from './vjp.js'
  * One node of a recorded graph: an input or an op application.
  *
  * @example
- * const [x] = traceGraph((v) => sin(v), tensor(1)).nodes
- * x.op // 'input'
+ * import { traceGraph, sin, tensor } from 'dualtape'
+ * const [x, y] = traceGraph(sin, tensor(1)).nodes
+ * x!.op // → 'input'
+ * y!.op // → 'sin'
+ * y!.value // → 0.841471
  */
 export interface GraphNode {
   /** Position on the tape (inputs first, then ops in execution order: a topological order). */
@@ -60,8 +63,9 @@ export interface GraphNode {
  * Data flow from one node to an operand slot of another.
  *
  * @example
- * const g = traceGraph((v) => sin(v), tensor(1))
- * g.edges // [{ from: 0, to: 1, operand: 0, cotangent: null }]
+ * import { traceGraph, sin, tensor } from 'dualtape'
+ * const g = traceGraph(sin, tensor(1))
+ * g.edges // → [{ from: 0, to: 1, operand: 0, cotangent: null }]
  */
 export interface GraphEdge {
   readonly from: number
@@ -77,9 +81,11 @@ export interface GraphEdge {
  * the output, and the output value.
  *
  * @example
- * const g = traceGraph((a, b) => mul(a, b), tensor(2), tensor(3))
- * g.inputs // [0, 1]
- * g.output // 2
+ * import { traceGraph, mul, tensor } from 'dualtape'
+ * const g = traceGraph(mul, tensor(2), tensor(3))
+ * g.inputs // → [0, 1]
+ * g.output // → 2
+ * g.value // → 6
  */
 export interface ComputationGraph {
   readonly nodes: readonly GraphNode[]
@@ -111,7 +117,17 @@ class RecordedTape {
  * A graph too large to draw; its message says how to shrink it.
  *
  * @example
- * try { toDot(big) } catch (e) { if (e instanceof GraphTooLargeError) toDot(big, { collapse: true }) }
+ * import { traceGraph, toDot, GraphTooLargeError, tanh, tensor, type Tensor } from 'dualtape'
+ * // 600 tanh layers: too many nodes to draw one by one
+ * const deep = (x: Tensor) => Array.from({ length: 600 }).reduce<Tensor>((h) => tanh(h), x)
+ * const big = traceGraph(deep, tensor([0.5]))
+ * let dot: string
+ * try {
+ *   dot = toDot(big)
+ * } catch (e) {
+ *   if (!(e instanceof GraphTooLargeError)) throw e
+ *   dot = toDot(big, { collapse: true }) // the 600 tanh fuse into one node
+ * }
  */
 export class GraphTooLargeError extends ValueError {
   override name = 'GraphTooLargeError'
@@ -352,7 +368,10 @@ export function collapseGraph(graph: ComputationGraph): ComputationGraph {
  * Options of `toDot` and `renderGraph`.
  *
  * @example
+ * import { traceGraph, toDot, add, mul, sin, tensor, type GraphDrawOptions } from 'dualtape'
+ * const g = traceGraph((x1, x2) => add(mul(x1, x2), sin(x2)), tensor(2), tensor(3))
  * const opts: GraphDrawOptions = { inputNames: ['x1', 'x2'], collapse: true, maxNodes: 200 }
+ * toDot(g, opts).includes('x1') // → true
  */
 export interface GraphDrawOptions {
   /** Show each node's forward value (default true). */
@@ -381,7 +400,10 @@ export interface GraphDrawOptions {
  * The default of `GraphDrawOptions.maxNodes`.
  *
  * @example
- * toDot(graph, { maxNodes: 2 * DEFAULT_MAX_NODES })
+ * import { traceGraph, toDot, tanh, tensor, DEFAULT_MAX_NODES, type Tensor } from 'dualtape'
+ * const deep = (x: Tensor) => Array.from({ length: 600 }).reduce<Tensor>((h) => tanh(h), x)
+ * const graph = traceGraph(deep, tensor([0.5])) // 601 nodes
+ * toDot(graph, { maxNodes: 2 * DEFAULT_MAX_NODES }).startsWith('digraph') // → true
  */
 export const DEFAULT_MAX_NODES = 500
 

@@ -17,7 +17,7 @@ import { closeTag, openTag, withFreshTag } from './tags.js'
  * into a constant of this one.
  *
  * @example
- * import { derivative, type DualFn } from './index.js'
+ * import { derivative, type DualFn } from 'dualtape'
  * const cube: DualFn<number> = (D) => (x) => D.pow(x, 3)
  * console.log(derivative(cube)(2)) // 12
  */
@@ -27,7 +27,7 @@ export type DualFn<A> = (D: DualNumeric<A>) => (x: Dual<A>) => Dual<A>
  * A scalar function of several variables, written against the dual algebra `D` over `A`.
  *
  * @example
- * import { gradientScalar, type DualFnN } from './index.js'
+ * import { gradientScalar, type DualFnN } from 'dualtape'
  * const f: DualFnN<number> = (D) => ([x, y]) => D.mul(x!, y!)
  * console.log(gradientScalar(f)([2, 5])) // [5, 2]
  */
@@ -56,7 +56,7 @@ const checkOrder = (fn: string, n: number): void => {
  * With an algebra `N` it runs over `A` instead of numbers (see `derivative`).
  *
  * @example
- * import { valueAndDerivative } from './index.js'
+ * import { valueAndDerivative } from 'dualtape'
  * console.log(valueAndDerivative((D) => (x) => D.log(x))(2)) // [ln 2, 0.5]
  */
 export function valueAndDerivative(f: DualFn<number>): (x: number) => [number, number]
@@ -82,7 +82,7 @@ export function valueAndDerivative<A>(f: DualFn<A>, N?: Numeric<A>): (x: A) => [
  * wrong call's algebra throws a `TagError`.
  *
  * @example
- * import { derivative } from './index.js'
+ * import { derivative } from 'dualtape'
  * console.log(derivative((D) => (x) => D.sin(x))(0)) // 1
  * // d/dx [x · d/dy (x + y) at y = 1] at x = 1 is 1, not 2
  * const g = derivative((N) => (x) => N.mul(x, derivative((D) => (y) => D.add(D.lift(x), y), N)(N.one)))
@@ -124,7 +124,7 @@ const derivativeOfNumbers =
  * Throws an `OrderError` unless `n` is a non-negative integer.
  *
  * @example
- * import { nthDerivative } from './index.js'
+ * import { nthDerivative } from 'dualtape'
  * console.log(nthDerivative((N) => (x) => N.pow(x, 5), 3)(2)) // 5·4·3·2² = 240
  */
 export function nthDerivative(f: NumericFn, n: number): (x: number) => number
@@ -144,7 +144,7 @@ const nested = (f: NumericFn, n: number): NumericFn =>
  * (each with its own tag). `gradientScalar(f, N)` is the nestable form, as for `derivative`.
  *
  * @example
- * import { gradientScalar } from './index.js'
+ * import { gradientScalar } from 'dualtape'
  * // ∇(x² y + sin y) = [2xy, x² + cos y]
  * console.log(gradientScalar((D) => ([x, y]) => D.add(D.mul(D.mul(x!, x!), y!), D.sin(y!)))([1, 0]))
  * // [0, 2]

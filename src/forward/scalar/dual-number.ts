@@ -159,7 +159,7 @@ export const numberTangent = (op: string, y: Dual<number>, tag: number): number 
  * constants can: they carry no perturbation).
  *
  * @example
- * import { DualNumber } from './index.js'
+ * import { DualNumber } from 'dualtape'
  * const D = DualNumber
  * const y = D.div(D.one, D.variable(4)) // 1/x at 4
  * console.log(D.primal(y), D.tangent(y)) // 0.25 -0.0625

@@ -12,7 +12,7 @@ import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
  * carries two perturbations, so nesting gives higher derivatives.
  *
  * @example
- * import { DualNumber } from './index.js'
+ * import { DualNumber } from 'dualtape'
  * const x = DualNumber.variable(3)
  * const y = DualNumber.mul(x, x)
  * console.log(y.re, y.du) // 9 6
@@ -32,7 +32,7 @@ export interface Dual<A> {
  * of this call, or that is read by `primal`/`tangent`, throws a `TagError`.
  *
  * @example
- * import { dualOf, NumberField } from './index.js'
+ * import { dualOf, NumberField } from 'dualtape'
  * const D = dualOf(NumberField)
  * const y = D.exp(D.mul(D.fromNumber(2), D.variable(0.5)))
  * console.log(D.primal(y), D.tangent(y)) // e, 2e
@@ -161,7 +161,7 @@ export const dualAt = <A>(N: Numeric<A>, tag: number): DualNumeric<A> => {
  * perturbations; `derivative(f, N)` builds these for you and keeps nested calls apart.
  *
  * @example
- * import { dualOf, NumberField } from './index.js'
+ * import { dualOf, NumberField } from 'dualtape'
  * const D1 = dualOf(NumberField)
  * const D2 = dualOf(D1)
  * const x = D2.variable(D1.variable(2))

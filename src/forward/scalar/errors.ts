@@ -7,7 +7,7 @@ import { DualtapeError } from '../../core/errors.js'
  * perturbations together (perturbation confusion).
  *
  * @example
- * import { derivative, TagError } from './index.js'
+ * import { derivative, TagError } from 'dualtape'
  * let leaked: unknown
  * derivative((D) => (x) => ((leaked = x), x))(1)
  * try {
@@ -25,7 +25,7 @@ export class TagError extends DualtapeError {
  * jets of different orders used together.
  *
  * @example
- * import { taylor, OrderError } from './index.js'
+ * import { taylor, OrderError } from 'dualtape'
  * try {
  *   taylor((N) => (x) => x, 0, 2.5)
  * } catch (e) {

@@ -4,7 +4,7 @@
  * mode on jets.
  *
  * @example
- * import { derivative, nthDerivative, taylor } from './index.js'
+ * import { derivative, nthDerivative, taylor } from 'dualtape'
  * console.log(derivative((D) => (x) => D.exp(x))(0)) // 1
  * console.log(nthDerivative((N) => (x) => N.pow(x, 4), 2)(1)) // 12
  * console.log(taylor((N) => (x) => N.exp(x), 0, 3)) // [1, 1, 1, 1]

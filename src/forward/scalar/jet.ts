@@ -13,7 +13,7 @@ import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
  * read-only. Made by the jet algebra of order `K` and tag `tag`.
  *
  * @example
- * import { jetOf } from './index.js'
+ * import { jetOf } from 'dualtape'
  * const J = jetOf(3)
  * console.log(Array.from(J.exp(J.variable(0)).coefficients)) // [1, 1, 1/2, 1/6]
  */
@@ -39,7 +39,7 @@ export class Jet {
  * a constant (tag 0). Tags join as for duals (see `derivative`).
  *
  * @example
- * import { jetOf } from './index.js'
+ * import { jetOf } from 'dualtape'
  * const J = jetOf(2)
  * const y = J.div(J.one, J.sub(J.one, J.variable(0))) // 1/(1 - t) = 1 + t + t²
  * console.log(Array.from(y.coefficients)) // [1, 1, 1]
@@ -279,7 +279,7 @@ export const jetAt = (K: number, tag: number): JetNumeric => {
  * non-negative integer.
  *
  * @example
- * import { jetOf } from './index.js'
+ * import { jetOf } from 'dualtape'
  * const J = jetOf(4)
  * console.log(Array.from(J.cos(J.variable(0)).coefficients)) // [1, 0, -1/2, 0, 1/24]
  */

@@ -20,7 +20,7 @@ import type { Field } from 'fp-ts/Field'
  * is 0 has no inverse, and dividing by it gives non-finite parts.
  *
  * @example
- * import { NumberField, derivative, type Numeric } from './index.js'
+ * import { NumberField, derivative, type Numeric } from 'dualtape'
  * const f = <A>(N: Numeric<A>) => (x: A): A => N.mul(x, N.sin(x))
  * console.log(f(NumberField)(2)) // 2 sin 2
  * console.log(derivative(f)(2)) // sin 2 + 2 cos 2
@@ -47,7 +47,7 @@ export interface Numeric<A> extends Field<A> {
  * `taylor` take this form, because they run it on several number types at once.
  *
  * @example
- * import { NumberField, taylor, type NumericFn } from './index.js'
+ * import { NumberField, taylor, type NumericFn } from 'dualtape'
  * const f: NumericFn = (N) => (x) => N.exp(N.neg(x))
  * console.log(f(NumberField)(1), taylor(f, 1, 2)) // e⁻¹, [e⁻¹, -e⁻¹, e⁻¹]
  */
@@ -61,7 +61,7 @@ export type NumericFn = <A>(N: Numeric<A>) => (x: A) => A
  * The algebra of plain JavaScript numbers (float64).
  *
  * @example
- * import { NumberField } from './index.js'
+ * import { NumberField } from 'dualtape'
  * console.log(NumberField.pow(NumberField.fromNumber(2), 10)) // 1024
  */
 export const NumberField: Numeric<number> = {

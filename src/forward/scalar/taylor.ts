@@ -28,7 +28,7 @@ const run = (fn: string, f: NumericFn, x: number, K: number): Float64Array => {
  * `OrderError` unless `K` is a non-negative integer.
  *
  * @example
- * import { taylorCoefficients } from './index.js'
+ * import { taylorCoefficients } from 'dualtape'
  * console.log(taylorCoefficients((N) => (x) => N.log(x), 1, 3)) // [0, 1, -1/2, 1/3]
  */
 export const taylorCoefficients = (f: NumericFn, x: number, K: number): number[] =>
@@ -41,7 +41,7 @@ export const taylorCoefficients = (f: NumericFn, x: number, K: number): number[]
  * Throws an `OrderError` unless `K` is a non-negative integer.
  *
  * @example
- * import { taylor } from './index.js'
+ * import { taylor } from 'dualtape'
  * console.log(taylor((N) => (x) => N.sin(x), 0, 4)) // [0, 1, 0, -1, 0] (up to the sign of 0)
  */
 export const taylor = (f: NumericFn, x: number, K: number): number[] => {

@@ -35,8 +35,8 @@ import { ChainShapeError, chainWidths, checkSameWidths, fmtCount, postOrder, sch
  * `widths[i]` is n_i, so J_i is n_i × n_{i-1}.
  *
  * @example
- * import { chainFromFactors, diagonal, dense, matrix } from 'dualtape'
- * const chain = chainFromFactors([dense(matrix(3, 5)), diagonal([1, 2, 3])])
+ * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix } from 'dualtape'
+ * const chain = chainFromFactors([denseJacobian(matrix(3, 5)), diagonalJacobian([1, 2, 3])])
  * console.log(chain.widths) // [5, 3, 3]
  */
 export interface JacobianChain {
@@ -50,8 +50,8 @@ export interface JacobianChain {
  * Throws a `ChainShapeError` naming the factors whose dimensions do not match.
  *
  * @example
- * import { chainFromFactors, dense, matrix } from 'dualtape'
- * const chain = chainFromFactors([dense(matrix(10, 1000)), dense(matrix(1000, 10))])
+ * import { chainFromFactors, denseJacobian, matrix } from 'dualtape'
+ * const chain = chainFromFactors([denseJacobian(matrix(10, 1000)), denseJacobian(matrix(1000, 10))])
  * console.log(chain.widths) // [1000, 10, 1000]
  */
 export function chainFromFactors(factors: readonly JacobianForm[]): JacobianChain {
@@ -78,8 +78,9 @@ export type BracketTree =
  * (0-based index into `steps`).
  *
  * @example
- * import { chainFromFactors, diagonal, plan } from 'dualtape'
- * const p = plan(chainFromFactors([diagonal([1]), diagonal([2]), diagonal([3])]), 'left')
+ * import { chainFromFactors, diagonalJacobian, plan } from 'dualtape'
+ * const chain = chainFromFactors([diagonalJacobian([1]), diagonalJacobian([2]), diagonalJacobian([3])])
+ * const p = plan(chain, 'left')
  * console.log(p.steps[1]!.left) // { kind: 'step', index: 0 }
  */
 export type Operand =
@@ -89,8 +90,8 @@ export type Operand =
  * One product of a plan, in execution order, with the forms of its operands and result.
  *
  * @example
- * import { chainFromFactors, diagonal, dense, matrix, plan } from 'dualtape'
- * const s = plan(chainFromFactors([dense(matrix(2, 3)), diagonal([1, 2])])).steps[0]!
+ * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix, plan } from 'dualtape'
+ * const s = plan(chainFromFactors([denseJacobian(matrix(2, 3)), diagonalJacobian([1, 2])])).steps[0]!
  * console.log(s.name, s.signature.kind, s.flops) // P1 dense 6
  */
 export interface BracketStep {
@@ -109,9 +110,9 @@ export interface BracketStep {
  * order), `right` (from the input side, the tangent order), `optimal` (least flops).
  *
  * @example
- * import { chainFromFactors, diagonal, plan, type ChainStrategy } from 'dualtape'
+ * import { chainFromFactors, diagonalJacobian, plan, type ChainStrategy } from 'dualtape'
  * const s: ChainStrategy = 'left'
- * console.log(plan(chainFromFactors([diagonal([1]), diagonal([2])]), s).expression) // J2 · J1
+ * console.log(plan(chainFromFactors([diagonalJacobian([1]), diagonalJacobian([2])]), s).expression) // J2 · J1
  */
 export type ChainStrategy = 'left' | 'right' | 'optimal'
 
@@ -121,8 +122,14 @@ export type ChainStrategy = 'left' | 'right' | 'optimal'
  * the form of the result.
  *
  * @example
- * import { chainFromFactors, dense, matrix, plan } from 'dualtape'
- * const p = plan(chainFromFactors([dense(matrix(10, 1000)), dense(matrix(1000, 10)), dense(matrix(10, 1000))]))
+ * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape'
+ * const p = plan(
+ *   chainFromFactors([
+ *     denseJacobian(matrix(10, 1000)),
+ *     denseJacobian(matrix(1000, 10)),
+ *     denseJacobian(matrix(10, 1000)),
+ *   ]),
+ * )
  * console.log(p.expression, p.flops) // (J3 · J2) · J1 400000
  */
 export interface ChainPlan {
@@ -173,8 +180,8 @@ function treeExpression(tree: BracketTree): string {
  * J_L leftmost and J_1 rightmost (a product is never reordered, only bracketed).
  *
  * @example
- * import { chainFromFactors, diagonal, planFromTree } from 'dualtape'
- * const chain = chainFromFactors([diagonal([1, 2]), diagonal([3, 4])])
+ * import { chainFromFactors, diagonalJacobian, planFromTree } from 'dualtape'
+ * const chain = chainFromFactors([diagonalJacobian([1, 2]), diagonalJacobian([3, 4])])
  * const p = planFromTree(chain, { kind: 'product', left: { kind: 'factor', index: 2 }, right: { kind: 'factor', index: 1 } })
  * console.log(p.flops, p.result.kind) // 2 diagonal
  */
@@ -355,9 +362,12 @@ function cheapest(cands: readonly Candidate[]): Candidate {
  * all bracketings under the structured cost model.
  *
  * @example
- * import { chainFromFactors, dense, matrix, planBracketing } from 'dualtape'
+ * import { chainFromFactors, denseJacobian, matrix, planBracketing } from 'dualtape'
  * const hourglass = chainFromFactors([
- *   dense(matrix(10, 1000)), dense(matrix(1000, 10)), dense(matrix(10, 1000)), dense(matrix(1000, 10)),
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
  * ])
  * console.log(planBracketing(hourglass, 'left').flops, planBracketing(hourglass).flops) // 60000000 20400000
  */
@@ -405,8 +415,12 @@ export function allBracketings(L: number): BracketTree[] {
  * to the first enumerated. For checking `planBracketing(chain, 'optimal')` on short chains.
  *
  * @example
- * import { chainFromFactors, dense, matrix, bruteForceBracketing, planBracketing } from 'dualtape'
- * const chain = chainFromFactors([dense(matrix(2, 9)), dense(matrix(7, 2)), dense(matrix(3, 7))])
+ * import { chainFromFactors, denseJacobian, matrix, bruteForceBracketing, planBracketing } from 'dualtape'
+ * const chain = chainFromFactors([
+ *   denseJacobian(matrix(2, 9)),
+ *   denseJacobian(matrix(7, 2)),
+ *   denseJacobian(matrix(3, 7)),
+ * ])
  * console.log(bruteForceBracketing(chain).flops === planBracketing(chain).flops) // true
  */
 export function bruteForceBracketing(chain: JacobianChain): ChainPlan {
@@ -427,8 +441,9 @@ export function bruteForceBracketing(chain: JacobianChain): ChainPlan {
  * form the plan predicts. Every plan gives the same matrix up to rounding.
  *
  * @example
- * import { chainFromFactors, diagonal, reluJacobian, accumulateBracketing } from 'dualtape'
- * const j = accumulateBracketing(chainFromFactors([diagonal([2, 2, 2, 2]), reluJacobian([1, -2, 3, -1])]))
+ * import { chainFromFactors, diagonalJacobian, reluJacobian, accumulateBracketing } from 'dualtape'
+ * const chain = chainFromFactors([diagonalJacobian([2, 2, 2, 2]), reluJacobian([1, -2, 3, -1])])
+ * const j = accumulateBracketing(chain)
  * console.log(j.kind, j.vecmat([4, 1, 5, 9])) // diagonal Float64Array [8, 0, 10, 0]
  */
 export function accumulateBracketing(

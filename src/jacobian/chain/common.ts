@@ -10,8 +10,8 @@ import { JacobianShapeError } from '../matrix.js'
  * or a chain with no factor. The message names the factor indices and their shapes.
  *
  * @example
- * import { chainFromFactors, dense, matrix, ChainShapeError } from 'dualtape'
- * try { chainFromFactors([dense(matrix(3, 2)), dense(matrix(4, 5))]) } catch (e) {
+ * import { chainFromFactors, denseJacobian, matrix, ChainShapeError } from 'dualtape'
+ * try { chainFromFactors([denseJacobian(matrix(3, 2)), denseJacobian(matrix(4, 5))]) } catch (e) {
  *   console.log(e instanceof ChainShapeError) // true: J2 takes 5 inputs but J1 gives 3
  * }
  */

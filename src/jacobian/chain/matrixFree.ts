@@ -60,8 +60,8 @@ export interface JacobianOperator {
  * A chain J_L ⋯ J_1 of operators, `operators[0]` = J_1 applied first, J_i of shape n_i × n_{i-1}.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, diagonal } from 'dualtape'
- * console.log(chainFromOperators([operatorFromForm(diagonal([1, 2]))]).widths) // [2, 2]
+ * import { chainFromOperators, operatorFromForm, diagonalJacobian } from 'dualtape'
+ * console.log(chainFromOperators([operatorFromForm(diagonalJacobian([1, 2]))]).widths) // [2, 2]
  */
 export interface OperatorChain {
   readonly kind: 'operators'
@@ -74,8 +74,11 @@ export interface OperatorChain {
  * neighbours whose dimensions do not match.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix } from 'dualtape'
- * const chain = chainFromOperators([operatorFromForm(dense(matrix(3, 4))), operatorFromForm(dense(matrix(2, 3)))])
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix } from 'dualtape'
+ * const chain = chainFromOperators([
+ *   operatorFromForm(denseJacobian(matrix(3, 4))),
+ *   operatorFromForm(denseJacobian(matrix(2, 3))),
+ * ])
  * console.log(chain.widths) // [4, 3, 2]
  */
 export function chainFromOperators(operators: readonly JacobianOperator[]): OperatorChain {
@@ -88,8 +91,8 @@ export function chainFromOperators(operators: readonly JacobianOperator[]): Oper
  * `denseCost`, when given, also offers the form as a matrix at that cost.
  *
  * @example
- * import { operatorFromForm, diagonal } from 'dualtape'
- * const op = operatorFromForm(diagonal([1, 2, 3]))
+ * import { operatorFromForm, diagonalJacobian } from 'dualtape'
+ * const op = operatorFromForm(diagonalJacobian([1, 2, 3]))
  * console.log(op.jvpCost, op.jvp(new Float64Array([1, 1, 1]))) // 3 Float64Array [1, 2, 3]
  */
 export function operatorFromForm(
@@ -141,9 +144,10 @@ export type SweepTree =
  * (`optimal`, the default).
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, plan, type MatrixFreeStrategy } from 'dualtape'
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape'
+ * import type { MatrixFreeStrategy } from 'dualtape'
  * const s: MatrixFreeStrategy = 'adjoint'
- * console.log(plan(chainFromOperators([operatorFromForm(dense(matrix(1, 5)))]), s).cost) // 10
+ * console.log(plan(chainFromOperators([operatorFromForm(denseJacobian(matrix(1, 5)))]), s).cost) // 10
  */
 export type MatrixFreeStrategy = 'tangent' | 'adjoint' | 'segments' | 'optimal'
 
@@ -151,8 +155,8 @@ export type MatrixFreeStrategy = 'tangent' | 'adjoint' | 'segments' | 'optimal'
  * One step of a matrix-free plan, in execution order.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, plan } from 'dualtape'
- * const s = plan(chainFromOperators([operatorFromForm(dense(matrix(1, 5)))])).steps[0]!
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape'
+ * const s = plan(chainFromOperators([operatorFromForm(denseJacobian(matrix(1, 5)))])).steps[0]!
  * console.log(s.description) // adjoint sweeps through J1, 1 row of I
  */
 export interface SweepStep {
@@ -171,8 +175,8 @@ export interface SweepStep {
  * numbers held at once in accumulated segments).
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, plan } from 'dualtape'
- * const ops = [operatorFromForm(dense(matrix(1, 100)))]
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape'
+ * const ops = [operatorFromForm(denseJacobian(matrix(1, 100)))]
  * const p = plan(chainFromOperators(ops))
  * console.log(p.expression, p.cost) // adj(J1) 200: one adjoint sweep for the one output
  */
@@ -319,8 +323,8 @@ function describe(t: SweepTree, rows: number, cols: number): string {
  * when the tree's segments do not tile J_1 … J_L.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, planFromSweepTree } from 'dualtape'
- * const chain = chainFromOperators([operatorFromForm(dense(matrix(3, 4)))])
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planFromSweepTree } from 'dualtape'
+ * const chain = chainFromOperators([operatorFromForm(denseJacobian(matrix(3, 4)))])
  * console.log(planFromSweepTree(chain, { kind: 'tangent', lo: 1, hi: 1, seed: null }).cost) // 96
  */
 export function planFromSweepTree(
@@ -433,9 +437,12 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean): Sweep
  * Plans the accumulation of an operator chain (default `optimal`).
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, planSweeps } from 'dualtape'
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planSweeps } from 'dualtape'
  * // 1000 inputs, 10 in the middle, 1000 outputs: neither sweep direction alone is cheap
- * const chain = chainFromOperators([operatorFromForm(dense(matrix(10, 1000))), operatorFromForm(dense(matrix(1000, 10)))])
+ * const chain = chainFromOperators([
+ *   operatorFromForm(denseJacobian(matrix(10, 1000))),
+ *   operatorFromForm(denseJacobian(matrix(1000, 10))),
+ * ])
  * const p = planSweeps(chain)
  * console.log(p.expression, p.cost) // tan(J2)[adj(J1)] 20200000: 10 adjoint sweeps, then 1000 tangent ones
  * console.log(planSweeps(chain, 'tangent').cost) // 40000000
@@ -502,8 +509,12 @@ export function allSweepTrees(
  * chains of about five operators or fewer.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, dense, matrix, bruteForceSweeps, planSweeps } from 'dualtape'
- * const chain = chainFromOperators([operatorFromForm(dense(matrix(2, 5))), operatorFromForm(dense(matrix(4, 2)))])
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix } from 'dualtape'
+ * import { bruteForceSweeps, planSweeps } from 'dualtape'
+ * const chain = chainFromOperators([
+ *   operatorFromForm(denseJacobian(matrix(2, 5))),
+ *   operatorFromForm(denseJacobian(matrix(4, 2))),
+ * ])
  * console.log(bruteForceSweeps(chain).cost === planSweeps(chain).cost) // true
  */
 export function bruteForceSweeps(chain: OperatorChain, matrixFreeProducts = true): MatrixFreePlan {
@@ -536,8 +547,12 @@ function applied(out: Float64Array, len: number, what: string): Float64Array {
  * dense form. Every plan gives the same matrix up to rounding.
  *
  * @example
- * import { chainFromOperators, operatorFromForm, diagonal, dense, matrixFromRows, accumulateSweeps } from 'dualtape'
- * const chain = chainFromOperators([operatorFromForm(dense(matrixFromRows([[1, 2], [3, 4]]))), operatorFromForm(diagonal([1, -1]))])
+ * import { chainFromOperators, operatorFromForm, diagonalJacobian, denseJacobian } from 'dualtape'
+ * import { matrixFromRows, accumulateSweeps } from 'dualtape'
+ * const chain = chainFromOperators([
+ *   operatorFromForm(denseJacobian(matrixFromRows([[1, 2], [3, 4]]))),
+ *   operatorFromForm(diagonalJacobian([1, -1])),
+ * ])
  * console.log(accumulateSweeps(chain).toDense().data) // Float64Array [1, 2, -3, -4]
  */
 export function accumulateSweeps(
