@@ -2,6 +2,7 @@ import { allocArray } from '../core/dtype.js'
 import { fromData, onesLike } from '../core/create.js'
 import { observeOps } from '../core/debug.js'
 import { ValueError } from '../core/errors.js'
+import { describe } from '../core/op.js'
 import { type Tensor, isTensor, readConcrete } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
 import { reshape } from '../ops/shape.js'
@@ -19,7 +20,15 @@ import { jacobianSparsity } from './sparsity.js'
 // chains whose factors are the engine's own JVP and VJP.
 // ---------------------------------------------------------------------------------------------
 
-/** A layer: a function of one tensor. */
+/**
+ * A layer: a function of one tensor.
+ *
+ * @example
+ * import { traceChain, matmul, relu, tensor, type Layer } from 'dualtape'
+ * const W = tensor([[1, 2], [3, 4]])
+ * const layers: Layer[] = [(h) => matmul(W, h), relu]
+ * traceChain(layers, tensor([1, 1])).chain.factors.map((f) => f.kind) // → ['dense', 'diagonal']
+ */
 export type Layer = (x: Tensor) => Tensor
 
 const flat = (t: Tensor): Float64Array => Float64Array.from(readConcrete(t))
@@ -34,6 +43,7 @@ const flat = (t: Tensor): Float64Array => Float64Array.from(readConcrete(t))
  * countFlops(() => matmul(ones([2, 3]), ones([3, 4]))) // 48
  */
 export function countFlops(body: () => unknown): number {
+  if (typeof body !== 'function') throw new ValueError('countFlops: the argument must be a function')
   let flops = 0
   const stop = observeOps((op, inputs, y) => {
     flops += opFlops(op, inputs, y)
@@ -104,7 +114,16 @@ export function localJacobian(f: Layer, x: Tensor): JacobianForm {
   return dense(matrix(m, n, flat(J)))
 }
 
-/** A Jacobian chain traced through layers, with the layers' output. */
+/**
+ * A Jacobian chain traced through layers, with the layers' output.
+ *
+ * @example
+ * import { traceChain, matmul, relu, tensor, type TracedChain } from 'dualtape'
+ * const W = tensor([[1, 2], [3, 4]])
+ * const traced: TracedChain = traceChain([(h) => matmul(W, h), relu], tensor([1, 1]))
+ * traced.output // → [3, 7]
+ * traced.points // → [[1, 1], [3, 7]]: the input of each layer
+ */
 export interface TracedChain {
   readonly chain: JacobianChain
   readonly output: Tensor
@@ -125,6 +144,7 @@ export interface TracedChain {
 export function traceChain(layers: readonly Layer[], x: Tensor): TracedChain {
   if (!Array.isArray(layers) || layers.length === 0)
     throw new ValueError('traceChain: expected a non-empty array of layers')
+  if (!isTensor(x)) throw new ValueError(`traceChain: x must be a Tensor, got ${describe(x)}`)
   const points: Tensor[] = []
   const factors: JacobianForm[] = []
   let h = x
@@ -133,6 +153,7 @@ export function traceChain(layers: readonly Layer[], x: Tensor): TracedChain {
     points.push(h)
     factors.push(localJacobian(layer, h))
     h = layer(h)
+    if (!isTensor(h)) throw new ValueError(`traceChain: layer ${i} returned ${describe(h)}, not a Tensor`)
   })
   return { chain: chainFromFactors(factors), output: h, points }
 }
@@ -151,11 +172,14 @@ export function traceChain(layers: readonly Layer[], x: Tensor): TracedChain {
 export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChain {
   if (!Array.isArray(layers) || layers.length === 0)
     throw new ValueError('operatorChain: expected a non-empty array of layers')
+  if (!isTensor(x)) throw new ValueError(`operatorChain: x must be a Tensor, got ${describe(x)}`)
   const operators: JacobianOperator[] = []
   let h = x
-  for (const layer of layers) {
+  for (const [i, layer] of layers.entries()) {
+    if (typeof layer !== 'function') throw new ValueError(`operatorChain: layer ${i} is not a function`)
     const at = h
     const [y, pullback] = vjp(layer, at) as [Tensor, (ct: Tensor) => Tensor[]]
+    if (!isTensor(y)) throw new ValueError(`operatorChain: layer ${i} returned ${describe(y)}, not a Tensor`)
     const asInput = (v: Float64Array): Tensor => {
       const a = allocArray(at.dtype, at.size)
       a.set(v)

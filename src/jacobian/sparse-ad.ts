@@ -1,11 +1,11 @@
 import { fromData } from '../core/create.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
-import { readConcrete, type Tensor } from '../core/tensor.js'
+import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
 import { grad, vjp } from '../reverse/vjp.js'
-import type { ColouringOptions } from './sparse/colouring.js'
+import type { Colouring, ColouringOptions } from './sparse/colouring.js'
 import { SparsityError } from './sparse/errors.js'
-import type { SparsityPattern } from './sparse/pattern.js'
+import { symmetrize, type SparsityPattern } from './sparse/pattern.js'
 import {
   checkPattern,
   sparseHessianFromProducts,
@@ -16,19 +16,76 @@ import {
 } from './sparse/products.js'
 import { hessianSparsity, jacobianSparsity } from './sparsity.js'
 
-/** Options of `sparseJacobian`. */
+// ---------------------------------------------------------------------------------------------
+// Sparse Jacobians and Hessians on the engine: the pattern comes from the index-set level (or
+// the caller), the colouring from src/jacobian/sparse, and the compressed products from the
+// engine's own JVP (all colours in one vector-mode pass), VJP and forward-over-reverse HVP.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of `sparseJacobian`.
+ *
+ * - `mode`: `'fwd'` colours columns and evaluates all colours in one vector-mode JVP; `'rev'`
+ *   colours rows and evaluates one VJP per colour on a single tape; `'auto'` (the default) takes
+ *   the mode with fewer colours, forward on a tie.
+ * - `pattern`: a known pattern (output elements × input elements, row-major); detected by index
+ *   sets at each call otherwise. A given pattern is checked cheaply against the function (one
+ *   extra JVP in a random direction) unless `check: false`.
+ * - `colouring`: a colouring of the pattern computed earlier (`colourColumns` for `'fwd'`,
+ *   `colourRows` for `'rev'`), to skip the colouring at each call.
+ * - `local`: detect the pattern at the point only (see `jacobianSparsity`); default global.
+ * - `ordering`: the vertex order of the colouring (see `ColouringOptions`).
+ *
+ * @example
+ * import { sparseJacobian, bandedPattern, colourColumns, tensor, slice, pad, sub, type SparseJacobianAdOptions } from 'dualtape'
+ * import type { Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // y_i = x_{i-1} - x_{i+1} (zero outside): a known tridiagonal pattern and its colouring, reused
+ * const f = (x: Tensor) => { const p = pad(x, [1], [1]); return sub(slice(p, [0], [5]), slice(p, [2], [5])) }
+ * const pattern = bandedPattern(5, 1, 1)
+ * const options: SparseJacobianAdOptions = { mode: 'fwd', pattern, colouring: colourColumns(pattern) }
+ * const r = sparseJacobian(f, options)(tensor([1, 2, 3, 4, 5]))
+ * assert.strictEqual(r.products, 3)
+ * assert.strictEqual(r.matrix.get(2, 3), -1)
+ */
 export interface SparseJacobianAdOptions extends ColouringOptions {
-  /** 'fwd': column colouring and one vector-mode JVP; 'rev': row colouring and one VJP per colour; 'auto' (default): fewer colours. */
   readonly mode?: SparseJacobianMode
-  /** A known pattern (checked cheaply against the function unless `check: false`); detected by index sets otherwise. */
   readonly pattern?: SparsityPattern
-  /** Detect the pattern at the point only (see `jacobianSparsity`); default global. */
+  readonly colouring?: Colouring
   readonly local?: boolean
-  /** Check a given pattern with one extra random JVP (default true). */
   readonly check?: boolean
 }
 
-const MODES = ['fwd', 'rev', 'auto']
+/**
+ * Options of `sparseHessian`.
+ *
+ * - `pattern`: a known symmetric pattern (n × n); detected by index sets through the gradient
+ *   otherwise. A given pattern is checked with one extra Hessian-vector product in a random
+ *   direction unless `check: false`.
+ * - `colouring`: a star colouring of the pattern computed earlier (`colourStar`).
+ * - `local`: detect the pattern at the point only; default global.
+ * - `ordering`: the vertex order of the star colouring.
+ *
+ * @example
+ * import { sparseHessian, bandedPattern, tensor, sum, mul, slice, type SparseHessianAdOptions } from 'dualtape'
+ * import type { Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // f(x) = Σ x_i x_{i+1}: H has ones beside the diagonal
+ * const f = (x: Tensor) => sum(mul(slice(x, [0], [4]), slice(x, [1], [4])))
+ * const options: SparseHessianAdOptions = { pattern: bandedPattern(5, 1, 1), ordering: 'natural' }
+ * const r = sparseHessian(f, options)(tensor([1, 2, 3, 4, 5]))
+ * assert.deepStrictEqual(r.matrix.toDense()[1], [1, 0, 1, 0, 0])
+ */
+export interface SparseHessianAdOptions extends ColouringOptions {
+  readonly pattern?: SparsityPattern
+  readonly colouring?: Colouring
+  readonly local?: boolean
+  readonly check?: boolean
+}
+
+const MODES: readonly string[] = ['fwd', 'rev', 'auto']
 
 /** k seeds of length n as one tensor [k, ...shape] of the dtype and backend of `like`. */
 function stackSeeds(seeds: readonly Float64Array[], like: Tensor): Tensor {
@@ -46,18 +103,42 @@ function unstack(t: Tensor, k: number): Float64Array[] {
   return Array.from({ length: k }, (_, i) => Float64Array.from(all.subarray(i * n, (i + 1) * n)))
 }
 
+/** All seeds s_1 … s_k pushed through one vector-mode JVP of f at x: [J s_1, …, J s_k]. */
+function batchedJvpOf(f: (x: Tensor) => Tensor, x: Tensor) {
+  return (seeds: readonly Float64Array[]): Float64Array[] => {
+    if (seeds.length === 0) return []
+    const [, dy] = jvp(f, [x], [stackSeeds(seeds, x)], { batched: true }) as [Tensor, Tensor]
+    return unstack(dy, seeds.length)
+  }
+}
+
+function checkX(where: string, x: unknown, pattern: SparsityPattern | undefined): asserts x is Tensor {
+  if (!isTensor(x)) throw new ValueError(`${where}: x must be a Tensor`)
+  if (pattern !== undefined && pattern.nCols !== x.size) {
+    throw new ShapeError(
+      `${where}: the pattern has ${pattern.nCols} columns but x has shape ${fmtShape(x.shape)} (${x.size} elements)`,
+    )
+  }
+}
+
 /**
  * The Jacobian of f: R^n → R^m at x as a sparse matrix: the pattern (detected by index sets, or
  * given), a colouring that groups structurally orthogonal columns (or rows), one product per
  * colour — all colours of forward mode in a single vector-mode JVP — and recovery. A Jacobian
- * with at most p nonzeros per row needs about p JVPs instead of n.
+ * with at most ρ nonzeros per row needs about ρ products instead of n. Inputs and outputs of any
+ * shape are flattened row-major. Throws a `SparsityError` for an unknown mode (at once) or for a
+ * given pattern that misses nonzeros of f (naming the rows), a `ShapeError` for a pattern whose
+ * number of columns is not x's size.
  *
  * @example
- * import { sparseJacobian, tensor, sub, slice, tanh } from 'dualtape'
- * const f = (x) => tanh(sub(slice(x, [1], [-1]), slice(x, [0], [4])))
+ * import { sparseJacobian, tensor, sub, slice, tanh, type Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // y_i = tanh(x_{i+1} - x_i): two nonzeros per row, two JVP directions in one pass
+ * const f = (x: Tensor) => tanh(sub(slice(x, [1], [-1]), slice(x, [0], [4])))
  * const r = sparseJacobian(f, { mode: 'fwd' })(tensor([1, 2, 4, 7, 11]))
- * r.colours         // 2
- * r.matrix.get(0, 0) // -(1 - tanh(1)²)
+ * assert.strictEqual(r.colours, 2)
+ * assert.strictEqual(r.matrix.get(0, 0), -(1 - Math.tanh(1) ** 2))
  */
 export function sparseJacobian(
   f: (x: Tensor) => Tensor,
@@ -70,19 +151,12 @@ export function sparseJacobian(
     )
   }
   return (x: Tensor) => {
+    checkX('sparseJacobian', x, options.pattern)
     const pattern = options.pattern ?? jacobianSparsity(f, x, { local: options.local === true })
-    if (pattern.nCols !== x.size) {
-      throw new ShapeError(
-        `sparseJacobian: the pattern has ${pattern.nCols} columns but x has shape ${fmtShape(x.shape)}`,
-      )
-    }
-    const batchedJvp = (seeds: readonly Float64Array[]) => {
-      if (seeds.length === 0) return []
-      const [, dy] = jvp(f, [x], [stackSeeds(seeds, x)], { batched: true }) as [Tensor, Tensor]
-      return unstack(dy, seeds.length)
-    }
+    const batchedJvp = batchedJvpOf(f, x)
     let pullback: ((ct: Tensor) => unknown[]) | null = null
     let y: Tensor | null = null
+    // one tape, pulled back once per colour: sᵀ J
     const vjpOne = (s: Float64Array) => {
       if (pullback === null) [y, pullback] = vjp(f, x)
       const ct = fromData(
@@ -92,34 +166,45 @@ export function sparseJacobian(
       )
       return Float64Array.from(readConcrete(pullback(ct)[0] as Tensor))
     }
-    if (options.pattern !== undefined && options.check !== false) {
-      checkPattern(pattern, (s) => batchedJvp([s])[0]!)
-    }
-    return sparseJacobianFromProducts(pattern, {
+    const result = sparseJacobianFromProducts(pattern, {
       ...options,
       mode: options.mode ?? 'auto',
       batchedJvp,
       vjp: vjpOne,
     })
+    if (options.pattern !== undefined && options.check !== false) {
+      checkPattern(pattern, (s) => batchedJvp([s])[0]!, { matrix: result.matrix })
+    }
+    return result
   }
 }
 
-/** Options of `sparseHessian`. */
-export interface SparseHessianAdOptions extends ColouringOptions {
-  /** A known symmetric pattern; detected by index sets through the gradient otherwise. */
-  readonly pattern?: SparsityPattern
-  readonly local?: boolean
+/**
+ * The detected Hessian pattern, made symmetric: H = Hᵀ, so an entry found in one triangle is a
+ * possible nonzero of the other.
+ */
+function detectHessian(f: (x: Tensor) => Tensor, x: Tensor, local: boolean): SparsityPattern {
+  const pattern = hessianSparsity(f, x, { local })
+  return pattern.isSymmetric() ? pattern : symmetrize(pattern)
 }
 
 /**
- * The Hessian of a scalar f at x as a sparse symmetric matrix: the pattern of ∇f's Jacobian,
- * a star colouring, all Hessian-vector products of the colours in one vector-mode JVP of the
- * gradient (forward over reverse), and direct recovery.
+ * The Hessian of a scalar f at x as a sparse symmetric matrix: the pattern of ∇f's Jacobian
+ * (detected by index sets through the reverse sweep, or given), a star colouring, all
+ * Hessian-vector products of the colours in one vector-mode JVP of the gradient (forward over
+ * reverse), and direct recovery. Throws a `SparsityError` for a given pattern that is not
+ * symmetric or misses nonzeros of H (naming the rows), a `ShapeError` for a pattern whose size is
+ * not x's.
  *
  * @example
- * import { sparseHessian, tensor, sum, square, sub, slice } from 'dualtape'
- * const f = (x) => sum(square(sub(slice(x, [1], [-1]), slice(x, [0], [4]))))
- * sparseHessian(f)(tensor([1, 2, 4, 7, 11])).matrix.get(1, 1) // 4
+ * import { sparseHessian, tensor, sum, square, sub, slice, type Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // f(x) = Σ (x_{i+1} - x_i)²: a tridiagonal Hessian from 3 Hessian-vector products
+ * const f = (x: Tensor) => sum(square(sub(slice(x, [1], [-1]), slice(x, [0], [4]))))
+ * const r = sparseHessian(f)(tensor([1, 2, 4, 7, 11]))
+ * assert.strictEqual(r.products, 3)
+ * assert.deepStrictEqual(r.matrix.toDense()[1], [-2, 4, -2, 0, 0])
  */
 export function sparseHessian(
   f: (x: Tensor) => Tensor,
@@ -127,13 +212,14 @@ export function sparseHessian(
 ): (x: Tensor) => SparseResult {
   if (typeof f !== 'function') throw new ValueError('sparseHessian: the first argument must be a function')
   return (x: Tensor) => {
-    const pattern = options.pattern ?? hessianSparsity(f, x, { local: options.local === true })
-    const g = grad(f) as (t: Tensor) => Tensor
-    const batchedHvp = (seeds: readonly Float64Array[]) => {
-      if (seeds.length === 0) return []
-      const [, hv] = jvp(g, [x], [stackSeeds(seeds, x)], { batched: true }) as [Tensor, Tensor]
-      return unstack(hv, seeds.length)
+    checkX('sparseHessian', x, options.pattern)
+    const pattern = options.pattern ?? detectHessian(f, x, options.local === true)
+    // H s = d/dε ∇f(x + ε s): forward over reverse, all seeds in one vector-mode pass
+    const batchedHvp = batchedJvpOf(grad(f) as (t: Tensor) => Tensor, x)
+    const result = sparseHessianFromProducts(pattern, { ...options, batchedHvp })
+    if (options.pattern !== undefined && options.check !== false) {
+      checkPattern(pattern, (s) => batchedHvp([s])[0]!, { matrix: result.matrix })
     }
-    return sparseHessianFromProducts(pattern, { ...options, batchedHvp })
+    return result
   }
 }

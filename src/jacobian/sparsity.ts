@@ -4,6 +4,8 @@ import { type Level, nextLevelId, withLevel } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
 import { type Shape, sizeOf, stridesOf } from '../core/shape.js'
 import { Tensor, isTensor, readConcrete } from '../core/tensor.js'
+import type { Backend } from '../backends/backend.js'
+import { cpuBackend } from '../backends/cpu/index.js'
 import { broadcastStrides, forEachRun } from '../backends/cpu/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
@@ -17,10 +19,88 @@ import { patternFromRows, type SparsityPattern } from './sparse/pattern.js'
 // patterns of the Jacobian. A global pattern holds at every point; a local one may drop
 // dependencies that vanish at the given point (a max or where that routes elsewhere, a factor
 // that is zero).
+//
+// Values at the level come in three kinds:
+// - tracers with index sets (they depend on the inputs differentiably);
+// - tracers whose sets are all empty: the output of a piecewise-constant op (comparison, sign,
+//   stopGradient) of a tracer. Its derivative is zero but its value changes with the point, so a
+//   global pattern may not treat its zeros as structural (relu's VJP multiplies by [x > 0]);
+// - constants (plain tensors, or tracers of lower levels): their values hold at every point, so
+//   a zero factor among them is a structural zero.
 // ---------------------------------------------------------------------------------------------
 
-/** Sorted index sets, one per element (row-major). */
+/**
+ * The sparsity pattern of a tensor at the detection level, one sorted array of input indices per
+ * element (row-major): element k may depend on input element j only if j is in set k.
+ *
+ * @example
+ * import type { IndexSets } from 'dualtape'
+ * import { patternFromRows } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // y = (x0 + x1, x2): y0 depends on x0 and x1, y1 on x2
+ * const sets: IndexSets = [[0, 1], [2]]
+ * assert.strictEqual(patternFromRows(3, sets).toString(), 'xx.\n..x')
+ */
 export type IndexSets = readonly (readonly number[])[]
+
+/**
+ * Unions of many sorted sets over the indices [0, n): a stamp per index marks what the current
+ * union already holds, so a reduction of k sets of total size T costs O(T + U log U) for a union
+ * of size U, not the O(k·U) of merging one set at a time.
+ */
+class Unions {
+  readonly #stamp: Int32Array
+  #epoch = 0
+  #single: readonly number[] | null = null
+  #count = 0
+  readonly #items: number[] = []
+
+  constructor(n: number) {
+    this.#stamp = new Int32Array(n)
+  }
+
+  /** Starts a new union. */
+  begin(): void {
+    this.#epoch++
+    this.#single = null
+    this.#count = 0
+    this.#items.length = 0
+  }
+
+  /** Adds a sorted set to the current union. */
+  add(set: readonly number[]): void {
+    if (set.length === 0 || set === this.#single) return
+    // one distinct set so far: keep it by reference until a second arrives
+    if (this.#count === 0) {
+      this.#single = set
+      this.#count = 1
+      return
+    }
+    if (this.#count === 1) this.#mark(this.#single!)
+    this.#count = 2
+    this.#mark(set)
+  }
+
+  /** The current union, sorted. */
+  end(): readonly number[] {
+    if (this.#count === 0) return EMPTY
+    if (this.#count === 1) return this.#single!
+    return this.#items.slice().sort((a, b) => a - b)
+  }
+
+  #mark(set: readonly number[]): void {
+    const stamp = this.#stamp
+    const epoch = this.#epoch
+    for (let k = 0; k < set.length; k++) {
+      const j = set[k]!
+      if (stamp[j] !== epoch) {
+        stamp[j] = epoch
+        this.#items.push(j)
+      }
+    }
+  }
+}
 
 interface RuleArgs<P> {
   readonly x: readonly Tensor[]
@@ -29,13 +109,15 @@ interface RuleArgs<P> {
   readonly y: Tensor
   readonly params: P
   readonly local: boolean
+  /** A union builder over this level's input indices. */
+  readonly unions: Unions
 }
 
-type SparsityRule<P> = (a: RuleArgs<P>) => IndexSets | null
+type SparsityRule<P> = (a: RuleArgs<P>) => IndexSets
 
 const EMPTY: readonly number[] = []
 
-/** The union of two sorted sets. */
+/** The union of two sorted sets (one of them, unchanged, when the other is empty or the same). */
 function union(a: readonly number[], b: readonly number[]): readonly number[] {
   if (a.length === 0) return b
   if (b.length === 0 || a === b) return a
@@ -64,9 +146,13 @@ function union(a: readonly number[], b: readonly number[]): readonly number[] {
 
 const values = (t: Tensor): ArrayLike<number> => readConcrete(t)
 
+/** n empty sets. */
+const emptySets = (n: number): (readonly number[])[] => new Array<readonly number[]>(n).fill(EMPTY)
+
 /**
  * For elementwise ops with broadcasting: each output element depends on the broadcast elements
- * of its inputs; `keep(i, j)` may drop input i's dependence at output element j (local patterns).
+ * of its inputs; `keep(i, j, p)` may drop input i's dependence at output element j (read from
+ * input element p).
  */
 function broadcastUnion(
   shapes: readonly Shape[],
@@ -74,8 +160,7 @@ function broadcastUnion(
   out: Shape,
   keep?: (input: number, outIndex: number, inIndex: number) => boolean,
 ): IndexSets {
-  const n = sizeOf(out)
-  const res = new Array<readonly number[]>(n).fill(EMPTY)
+  const res = emptySets(sizeOf(out))
   sets.forEach((s, i) => {
     if (s === null) return
     forEachRun(out, [broadcastStrides(shapes[i]!, out)], (o, offs, len, steps) => {
@@ -88,6 +173,23 @@ function broadcastUnion(
   return res
 }
 
+/** Each operand's value at each output element (broadcast). */
+function broadcastValues(x: readonly Tensor[], out: Shape): Float64Array[] {
+  const n = sizeOf(out)
+  return x.map((t) => {
+    const v = values(t)
+    const res = new Float64Array(n)
+    forEachRun(out, [broadcastStrides(t.shape, out)], (o, offs, len, steps) => {
+      for (let k = 0; k < len; k++) res[o + k] = v[offs[0]! + k * steps[0]!]!
+    })
+    return res
+  })
+}
+
+/** Whether an operand's values are known for the pattern: a constant, or any operand locally. */
+const known = (a: RuleArgs<unknown>, i: number): boolean => a.local || a.s[i] === null
+
+// d f(x) = f'(x) dx, f' nonzero almost everywhere
 const elementwise: SparsityRule<unknown> = ({ x, s, y }) =>
   broadcastUnion(
     x.map((t) => t.shape),
@@ -95,80 +197,108 @@ const elementwise: SparsityRule<unknown> = ({ x, s, y }) =>
     y.shape,
   )
 
-/** Locally, relu has no dependence where x ≤ 0. */
+// d relu(x) = [x > 0] dx: locally no dependence where x ≤ 0
 const reluRule: SparsityRule<null> = (a) => {
   if (!a.local) return elementwise(a)
   const v = values(a.x[0]!)
   return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, (_i, _o, p) => v[p]! > 0)
 }
 
-/**
- * d(a·b) = b da + a db drops da where b = 0 and db where a = 0: always where the zero factor is a
- * constant at this level, and at the given point for a local pattern.
- */
-const mulRule: SparsityRule<null> = (a) => {
-  if (!a.local && a.s[0] !== null && a.s[1] !== null) return elementwise(a)
-  const [xa, xb] = a.x
-  const va = values(xa!)
-  const vb = values(xb!)
-  const sa = broadcastStrides(xa!.shape, a.y.shape)
-  const sb = broadcastStrides(xb!.shape, a.y.shape)
-  // the value of the other factor at each output element
-  const other = [new Float64Array(a.y.size), new Float64Array(a.y.size)]
-  forEachRun(a.y.shape, [sa, sb], (o, offs, len, steps) => {
-    for (let k = 0; k < len; k++) {
-      other[0]![o + k] = vb[offs[1]! + k * steps[1]!]!
-      other[1]![o + k] = va[offs[0]! + k * steps[0]!]!
-    }
-  })
-  // the other factor's value counts only where it is known: a constant, or at the given point
-  const known = (i: number) => a.local || a.s[1 - i] === null
-  return broadcastUnion([xa!.shape, xb!.shape], a.s, a.y.shape, (i, o) => !known(i) || other[i]![o] !== 0)
+// d |x| = sign(x) dx: locally no dependence where x = 0
+const absRule: SparsityRule<null> = (a) => {
+  if (!a.local) return elementwise(a)
+  const v = values(a.x[0]!)
+  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, (_i, _o, p) => v[p]! !== 0)
 }
 
-/** Locally, where(c, a, b) depends only on the branch taken. */
-const whereRule: SparsityRule<null> = (a) => {
-  if (!a.local) return broadcastUnion([a.x[1]!.shape, a.x[2]!.shape], [a.s[1]!, a.s[2]!], a.y.shape)
-  const c = values(a.x[0]!)
-  const taken = new Uint8Array(a.y.size)
-  forEachRun(a.y.shape, [broadcastStrides(a.x[0]!.shape, a.y.shape)], (o, offs, len, steps) => {
-    for (let k = 0; k < len; k++) taken[o + k] = c[offs[0]! + k * steps[0]!] !== 0 ? 1 : 2
-  })
+// d xᵖ = p xᵖ⁻¹ dx vanishes identically for p = 0
+const powRule: SparsityRule<{ readonly p: number }> = (a) =>
+  a.params.p === 0 ? emptySets(a.y.size) : elementwise(a)
+
+// d(a·b) = b da + a db: da drops where b is a known zero, db where a is
+const mulRule: SparsityRule<null> = (a) => {
+  if (!known(a, 0) && !known(a, 1)) return elementwise(a)
+  const [va, vb] = broadcastValues(a.x, a.y.shape)
+  const other = [vb!, va!]
   return broadcastUnion(
-    [a.x[1]!.shape, a.x[2]!.shape],
-    [a.s[1]!, a.s[2]!],
+    a.x.map((t) => t.shape),
+    a.s,
     a.y.shape,
-    (i, o) => taken[o] === i + 1,
+    (i, o) => !known(a, 1 - i) || other[i]![o] !== 0,
+  )
+}
+
+// d(a / b) = da / b - (a / b²) db: db drops where a is a known zero
+const divRule: SparsityRule<null> = (a) => {
+  if (!known(a, 0)) return elementwise(a)
+  const [va] = broadcastValues([a.x[0]!], a.y.shape)
+  return broadcastUnion(
+    a.x.map((t) => t.shape),
+    a.s,
+    a.y.shape,
+    (i, o) => i === 0 || va![o] !== 0,
   )
 }
 
 /**
- * Ops that move elements (reshape, transpose, broadcastTo, slice, pad, concat): run the op itself
- * on the element numbers 1, 2, … of each input; each output element then names its source.
+ * d max(a, b) = wₐ da + (1 - wₐ) db with wₐ = [a > b] + ½[a = b] (min alike): locally the loser
+ * drops out; at a tie both stay.
+ */
+function chooserRule(wins: (u: number, v: number) => boolean): SparsityRule<null> {
+  return (a) => {
+    if (!a.local) return elementwise(a)
+    const [va, vb] = broadcastValues(a.x, a.y.shape)
+    return broadcastUnion(
+      a.x.map((t) => t.shape),
+      a.s,
+      a.y.shape,
+      (i, o) => {
+        const u = va![o]!
+        const v = vb![o]!
+        return u === v || (i === 0 ? wins(u, v) : wins(v, u))
+      },
+    )
+  }
+}
+
+// d where(c, a, b) = where(c, da, db): globally both branches, locally the branch taken
+const whereRule: SparsityRule<null> = (a) => {
+  const shapes = [a.x[1]!.shape, a.x[2]!.shape]
+  const sets = [a.s[1]!, a.s[2]!]
+  if (!a.local) return broadcastUnion(shapes, sets, a.y.shape)
+  const [c] = broadcastValues([a.x[0]!], a.y.shape)
+  return broadcastUnion(shapes, sets, a.y.shape, (i, o) => (c![o] !== 0) === (i === 0))
+}
+
+/**
+ * Ops that move elements (reshape, transpose, broadcastTo, slice, pad, concat) are linear maps
+ * whose Jacobian is a 0/1 selection: run the op itself, on the cpu backend, on the element
+ * numbers 1, 2, … of its inputs (0 is the padding); each output element then names its source.
  */
 function gather<P>(def: OpDef<P>): SparsityRule<P> {
   return ({ x, s, params }) => {
     let offset = 0
-    const owners: [number, number][] = []
-    const ids = x.map((t, i) => {
+    const starts: number[] = []
+    const ids = x.map((t) => {
       const a = new Float64Array(t.size)
       for (let k = 0; k < t.size; k++) a[k] = offset + k + 1
-      owners.push([offset, i])
+      starts.push(offset)
       offset += t.size
-      return fromData(a, t.shape)
+      return fromData(a, t.shape, cpuBackend as Backend)
     })
     const moved = readConcrete(apply(def, ids, params))
-    const res = new Array<readonly number[]>(moved.length)
+    const res = emptySets(moved.length)
+    // inputs in order of their id ranges; the last one whose range starts below the id owns it
+    let input = 0
     for (let j = 0; j < moved.length; j++) {
       const id = moved[j]!
-      if (id === 0) {
-        res[j] = EMPTY
-        continue
+      if (id === 0) continue
+      if (starts.length > 1) {
+        input = starts.length - 1
+        while (starts[input]! >= id) input--
       }
-      let o = owners.length - 1
-      while (owners[o]![0] >= id) o--
-      const [off, input] = owners[o]!
-      res[j] = s[input]?.[id - 1 - off] ?? EMPTY
+      const set = s[input]
+      if (set != null) res[j] = set[id - 1 - starts[input]!]!
     }
     return res
   }
@@ -185,25 +315,45 @@ function reductionTargets(shape: Shape, axes: readonly number[]): Int32Array {
   return target
 }
 
+/**
+ * y_j = Σ_{i → j} x_i (and logsumexp, whose softmax weights never vanish): y_j depends on all its
+ * summands. For max, d y_j = Σ_{i → j} wᵢ dxᵢ with wᵢ > 0 only where xᵢ = y_j: locally only the
+ * maximal elements.
+ */
 function reduction(routes: boolean): SparsityRule<ReduceParams> {
-  return ({ x, s, y, params, local }) => {
+  return ({ x, s, y, params, local, unions }) => {
     const target = reductionTargets(x[0]!.shape, params.axes)
-    const res = new Array<readonly number[]>(y.size).fill(EMPTY)
     const sx = s[0]!
-    // locally a max depends only on its maximal elements
     const xv = routes && local ? values(x[0]!) : null
     const yv = routes && local ? values(y) : null
-    for (let i = 0; i < target.length; i++) {
-      const j = target[i]!
-      if (xv !== null && xv[i] !== yv![j]) continue
-      res[j] = union(res[j]!, sx[i]!)
+    // the input elements of each output element, grouped by a counting sort on the targets
+    const m = y.size
+    const start = new Int32Array(m + 1)
+    for (let i = 0; i < target.length; i++) start[target[i]! + 1]!++
+    for (let j = 0; j < m; j++) start[j + 1]! += start[j]!
+    const next = start.slice(0, m)
+    const members = new Int32Array(target.length)
+    for (let i = 0; i < target.length; i++) members[next[target[i]!]!++] = i
+    const res = emptySets(m)
+    for (let j = 0; j < m; j++) {
+      unions.begin()
+      for (let p = start[j]!; p < start[j + 1]!; p++) {
+        const i = members[p]!
+        if (xv === null || xv[i] === yv![j]) unions.add(sx[i]!)
+      }
+      res[j] = unions.end()
     }
     return res
   }
 }
 
-/** y[b, i, j] depends on op(A)[b, i, p] and op(B)[b, p, j] for every p. */
-const matmulRule: SparsityRule<MatmulParams> = ({ x, s, y, params: { transA, transB }, local }) => {
+/**
+ * y[b, i, j] = Σ_p op(A)[b, i, p] op(B)[b, p, j]: it depends on A[i, p] unless B[p, j] is a known
+ * zero, and on B[p, j] unless A[i, p] is.
+ */
+const matmulRule: SparsityRule<MatmulParams> = (args) => {
+  const { x, s, y, unions } = args
+  const { transA, transB } = args.params
   const [a, b] = x
   const [sa, sb] = s
   const ra = a!.rank
@@ -215,10 +365,9 @@ const matmulRule: SparsityRule<MatmulParams> = ({ x, s, y, params: { transA, tra
   const [bRs, bCs] = transB ? [1, k] : [n, 1]
   const ba = broadcastStrides(a!.shape.slice(0, -2), batch).map((v) => v * m * k)
   const bb = broadcastStrides(b!.shape.slice(0, -2), batch).map((v) => v * k * n)
-  // a factor's zeros are structural when it is a constant at this level, or at the given point
-  const av = local || sa == null ? values(a!) : null
-  const bv = local || sb == null ? values(b!) : null
-  const res = new Array<readonly number[]>(y.size).fill(EMPTY)
+  const av = known(args, 0) ? values(a!) : null
+  const bv = known(args, 1) ? values(b!) : null
+  const res = emptySets(y.size)
   let bi = 0
   forEachRun(
     batch.length === 0 ? [1] : batch,
@@ -229,14 +378,14 @@ const matmulRule: SparsityRule<MatmulParams> = ({ x, s, y, params: { transA, tra
         const ob = offs[1]! + t * steps[1]!
         for (let i = 0; i < m; i++)
           for (let j = 0; j < n; j++) {
-            let acc: readonly number[] = EMPTY
+            unions.begin()
             for (let p = 0; p < k; p++) {
               const ia = oa + i * aRs + p * aCs
               const ib = ob + p * bRs + j * bCs
-              if (sa != null && (bv === null || bv[ib] !== 0)) acc = union(acc, sa[ia]!)
-              if (sb != null && (av === null || av[ia] !== 0)) acc = union(acc, sb[ib]!)
+              if (sa != null && (bv === null || bv[ib] !== 0)) unions.add(sa[ia]!)
+              if (sb != null && (av === null || av[ia] !== 0)) unions.add(sb[ib]!)
             }
-            res[bi * m * n + i * n + j] = acc
+            res[bi * m * n + i * n + j] = unions.end()
           }
       }
     },
@@ -244,7 +393,8 @@ const matmulRule: SparsityRule<MatmulParams> = ({ x, s, y, params: { transA, tra
   return res
 }
 
-const none: SparsityRule<unknown> = () => null
+/** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
+const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
 /** The index-set rule of every primitive (a mapped type: a new op without one fails the type check). */
 const rules: { readonly [K in OpName]: SparsityRule<OpParams[K]> } = {
@@ -260,21 +410,21 @@ const rules: { readonly [K in OpName]: SparsityRule<OpParams[K]> } = {
   logSigmoid: elementwise,
   sqrt: elementwise,
   square: elementwise,
-  abs: elementwise,
+  abs: absRule,
   relu: reluRule,
-  sign: none,
-  pow: elementwise,
+  sign: constant,
+  pow: powRule,
   add: elementwise,
   sub: elementwise,
   mul: mulRule,
-  div: elementwise,
-  maximum: elementwise,
-  minimum: elementwise,
-  greater: none,
-  greaterEqual: none,
-  less: none,
-  lessEqual: none,
-  equal: none,
+  div: divRule,
+  maximum: chooserRule((u, v) => u > v),
+  minimum: chooserRule((u, v) => u < v),
+  greater: constant,
+  greaterEqual: constant,
+  less: constant,
+  lessEqual: constant,
+  equal: constant,
   where: whereRule,
   matmul: matmulRule,
   reshape: gather(registry.reshape),
@@ -284,20 +434,25 @@ const rules: { readonly [K in OpName]: SparsityRule<OpParams[K]> } = {
   slice: gather(registry.slice),
   pad: gather(registry.pad),
   cast: elementwise,
-  stopGradient: none,
+  stopGradient: constant,
   sum: reduction(false),
   max: reduction(true),
   logsumexp: reduction(false),
 }
 
-/** A custom op without a sparsity rule: every output element may depend on every input element. */
-const dense: SparsityRule<unknown> = ({ s, y }) => {
-  let all: readonly number[] = EMPTY
-  for (const si of s) if (si !== null) for (const e of si) all = union(all, e)
-  return new Array<readonly number[]>(y.size).fill(all)
+/** A custom op has no index-set rule: every output element may depend on every input element. */
+const dense: SparsityRule<unknown> = ({ s, y, unions }) => {
+  unions.begin()
+  for (const si of s) if (si !== null) for (const e of si) unions.add(e)
+  return new Array<readonly number[]>(y.size).fill(unions.end())
 }
 
-function makeLevel(local: boolean): Level {
+const builtins = registry as Readonly<Record<string, OpDef<unknown>>>
+const builtinRules = rules as Readonly<Record<string, SparsityRule<unknown>>>
+
+/** The detection level over n input elements. */
+function makeLevel(n: number, local: boolean): Level {
+  const unions = new Unions(n)
   const level: Level = {
     id: nextLevelId(),
     kind: 'sparsity',
@@ -306,23 +461,37 @@ function makeLevel(local: boolean): Level {
     process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
       const x = inputs.map((t) => primalAt(t, level))
       const y = apply(def, x, params)
-      if (def.zeroGrad) return y
       const s = inputs.map((t) => (t.impl.kind === 'index' && t.impl.level === level ? t.impl.sets : null))
-      const builtin = (registry as Record<string, OpDef<unknown>>)[def.name] === def
-      const rule = builtin ? (rules as Record<string, SparsityRule<unknown>>)[def.name]! : dense
-      const sets = rule({ x, s, y, params, local })
-      if (sets === null) return y
+      let sets: IndexSets
+      if (def.zeroGrad === true) {
+        // a piecewise-constant function of a tracer: no dependence, but a value that varies
+        sets = emptySets(y.size)
+      } else {
+        const rule = builtins[def.name] === def ? builtinRules[def.name]! : dense
+        sets = rule({ x, s, y, params, local, unions })
+      }
       return new Tensor(y.shape, y.dtype, { kind: 'index', level, primal: y, sets })
     },
   }
   return level
 }
 
-/** Options of sparsity detection. */
+/**
+ * Options of sparsity detection.
+ *
+ * @example
+ * import { jacobianSparsity, tensor, maximum, type SparsityOptions } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // maximum(x, 0) routes to x where x > 0: locally its pattern drops x₁ < 0
+ * const options: SparsityOptions = { local: true }
+ * assert.strictEqual(jacobianSparsity((x) => maximum(x, 0), tensor([2, -1]), options).toString(), 'x.\n..')
+ */
 export interface SparsityOptions {
   /**
    * `false` (default): the global pattern, valid at every point. `true`: the pattern at the given
-   * point, which may drop dependencies that vanish there (routing by max/where, zero factors).
+   * point, which may drop dependencies that vanish there (routing by max/maximum/where, relu and
+   * abs where their derivative is 0, factors that are zero).
    */
   readonly local?: boolean
 }
@@ -330,14 +499,20 @@ export interface SparsityOptions {
 /**
  * The sparsity pattern of the Jacobian of f: R^n → R^m at x (rows: output elements, columns:
  * input elements, both row-major), found by propagating index sets through the ops — no
- * derivative is evaluated.
+ * derivative is evaluated. The global pattern (the default) holds at every point reached by the
+ * same control flow; `{ local: true }` gives the pattern at x alone. A custom op from `defineOp`
+ * counts as dense: each of its outputs depends on all of its inputs.
  *
  * @example
- * import { jacobianSparsity, tensor, slice, sub } from 'dualtape'
+ * import { jacobianSparsity, tensor, slice, sub, relu, type Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
  * // a forward difference: y_i = x_{i+1} - x_i
- * const f = (x) => sub(slice(x, [1], [-1]), slice(x, [0], [3]))
- * jacobianSparsity(f, tensor([1, 2, 3, 4])).toDense()
- * // [[true, true, false, false], [false, true, true, false], [false, false, true, true]]
+ * const f = (x: Tensor) => sub(slice(x, [1], [-1]), slice(x, [0], [3]))
+ * assert.strictEqual(jacobianSparsity(f, tensor([1, 2, 3, 4])).toString(), 'xx..\n.xx.\n..xx')
+ * // relu depends on x where x > 0 at this point, and anywhere in general
+ * assert.strictEqual(jacobianSparsity(relu, tensor([1, -1]), { local: true }).toString(), 'x.\n..')
+ * assert.strictEqual(jacobianSparsity(relu, tensor([1, -1])).toString(), 'x.\n.x')
  */
 export function jacobianSparsity(
   f: (x: Tensor) => Tensor,
@@ -346,28 +521,33 @@ export function jacobianSparsity(
 ): SparsityPattern {
   if (typeof f !== 'function') throw new ValueError('jacobianSparsity: the first argument must be a function')
   if (!isTensor(x)) throw new ValueError('jacobianSparsity: x must be a Tensor')
-  const level = makeLevel(options.local === true)
+  const level = makeLevel(x.size, options.local === true)
   const sets: number[][] = Array.from({ length: x.size }, (_, i) => [i])
   const traced = new Tensor(x.shape, x.dtype, { kind: 'index', level, primal: x, sets })
   const y = withLevel(level, () => f(traced))
   if (!isTensor(y)) throw new ValueError('jacobianSparsity: the function must return a Tensor')
-  const rows = y.impl.kind === 'index' && y.impl.level === level ? y.impl.sets : new Array(y.size).fill(EMPTY)
+  const rows = y.impl.kind === 'index' && y.impl.level === level ? y.impl.sets : emptySets(y.size)
   return patternFromRows(x.size, rows)
 }
 
 /**
  * The sparsity pattern of the Hessian of a scalar f at x: the pattern of the Jacobian of its
- * gradient, found by running the index-set level through the reverse sweep.
+ * gradient, found by running the index-set level through the reverse sweep. It is symmetric up to
+ * the rules' conservatism (each found entry is a possible nonzero of ∂²f/∂xᵢ∂xⱼ).
  *
  * @example
- * import { hessianSparsity, tensor, sum, square, sub, slice } from 'dualtape'
- * const f = (x) => sum(square(sub(slice(x, [1], [-1]), slice(x, [0], [3]))))
- * hessianSparsity(f, tensor([1, 2, 3, 4])).toDense() // tridiagonal
+ * import { hessianSparsity, tensor, sum, square, sub, slice, type Tensor } from 'dualtape'
+ * import * as assert from 'node:assert'
+ *
+ * // f(x) = Σ (x_{i+1} - x_i)²: a tridiagonal Hessian
+ * const f = (x: Tensor) => sum(square(sub(slice(x, [1], [-1]), slice(x, [0], [3]))))
+ * assert.strictEqual(hessianSparsity(f, tensor([1, 2, 3, 4])).toString(), 'xx..\nxxx.\n.xxx\n..xx')
  */
 export function hessianSparsity(
   f: (x: Tensor) => Tensor,
   x: Tensor,
   options: SparsityOptions = {},
 ): SparsityPattern {
+  if (typeof f !== 'function') throw new ValueError('hessianSparsity: the first argument must be a function')
   return jacobianSparsity(grad(f) as (x: Tensor) => Tensor, x, options)
 }

@@ -107,7 +107,7 @@ function checkRowsSeparated(
 
 /**
  * Forward-mode recovery. Given a column colouring and the products B_c = J s_c (length nRows),
- * J_ij = B_{colour(j)}[i]: no other column of row i has that colour. Throws a `SparsityError`
+ * `J_ij = B_{colour(j)}[i]`: no other column of row i has that colour. Throws a `SparsityError`
  * when the colouring does not separate the columns of some row or the products have the wrong
  * number or length. O(nnz + nCols).
  *
@@ -145,7 +145,7 @@ export function decompressColumns(
 
 /**
  * Reverse-mode recovery. Given a row colouring and the products B_c = s_cᵀ J (length nCols),
- * J_ij = B_{colour(i)}[j]: no other row of column j has that colour. O(nnz + nRows).
+ * `J_ij = B_{colour(i)}[j]`: no other row of column j has that colour. O(nnz + nRows).
  *
  * @example
  * import { decompressRows, seedVectors, colourRows, patternFromRows } from 'dualtape'
