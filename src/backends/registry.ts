@@ -1,4 +1,4 @@
-import { BackendError } from '../core/errors.js'
+import { BackendError, ValueError, fmtValue } from '../core/errors.js'
 import type { Backend } from './backend.js'
 import { cpuBackend } from './cpu/index.js'
 
@@ -58,6 +58,8 @@ export function useBackend(name: string): Backend {
  */
 export function getBackend(name?: string): Backend {
   if (name === undefined) return current
+  if (typeof name !== 'string')
+    throw new ValueError(`getBackend: a backend name must be a string, got ${fmtValue(name)}`)
   const b = backends.get(name)
   if (b === undefined) {
     const failed = failures.get(name)

@@ -53,7 +53,11 @@ function backendOption(where: string, opts: CreateOptions | undefined): Backend 
   if (typeof opts.backend !== 'string') {
     throw new ValueError(`${where}: backend must be a backend's name, got ${describe(opts.backend)}`)
   }
-  return getBackend(opts.backend)
+  try {
+    return getBackend(opts.backend)
+  } catch (e) {
+    throw e instanceof BackendError ? new BackendError(`${where}: ${e.message}`) : e
+  }
 }
 
 function resolve(
@@ -124,14 +128,14 @@ const maxNesting = 256
 
 /** A tensor given to `tensor`: returned as it is; options asking for another dtype, backend or shape are errors. */
 function asIs(t: Tensor, opts: TensorOptions | undefined): Tensor {
-  if (opts?.dtype !== undefined && checkDType('tensor', opts.dtype) !== t.dtype) {
-    throw new DTypeError(`tensor: the tensor is ${t.dtype}, not ${opts.dtype}; convert it with cast()`)
-  }
   const backend = backendOption('tensor', opts)
   if (backend !== null && backend !== t.backend) {
     throw new BackendError(
       `tensor: the tensor lives on the ${t.backend.name} backend, not ${backend.name}; move it with toBackend()`,
     )
+  }
+  if (opts?.dtype !== undefined && checkDType('tensor', opts.dtype) !== t.dtype) {
+    throw new DTypeError(`tensor: the tensor is ${t.dtype}, not ${opts.dtype}; convert it with cast()`)
   }
   if (opts?.shape !== undefined && !shapesEqual(checkShape('tensor', opts.shape), t.shape)) {
     throw new ShapeError(

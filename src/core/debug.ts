@@ -1,4 +1,4 @@
-import { NanError, ValueError, fmtShape } from './errors.js'
+import { NanError, ValueError, fmtShape, fmtValue } from './errors.js'
 import type { Tensor } from './tensor.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -33,6 +33,7 @@ export const nanChecking = (): boolean => enabled
  * debugNans(false)
  */
 export function debugNans(on = true): void {
+  if (typeof on !== 'boolean') throw new ValueError(`debugNans: expected true or false, got ${fmtValue(on)}`)
   enabled = on
 }
 

@@ -39,8 +39,14 @@ export function track(c: Concrete): void {
 /** Calls `visit` with the concrete data under every tensor of a tree (arrays, plain objects, tensors). */
 function forEachConcrete(tree: unknown, visit: (c: Concrete) => void): void {
   const todo: unknown[] = [tree]
+  const visited = new Set<unknown>()
   while (todo.length > 0) {
     const v = todo.pop()
+    if (typeof v === 'object' && v !== null) {
+      // a result may contain itself
+      if (visited.has(v)) continue
+      visited.add(v)
+    }
     if (v instanceof Tensor) {
       const impl = v.impl
       if (impl.kind === 'concrete') visit(impl)
@@ -197,10 +203,12 @@ export function dispose(tree: unknown): void {
  * that outlives it without being returned (a cache). Returns the tensor. Free it with `dispose`.
  *
  * @example
- * import { keep, tidy, tensor, exp } from 'dualtape'
- * let cache
- * tidy(() => { cache = keep(exp(tensor([1]))) })
- * cache.toArray() // [2.718281828459045]
+ * import { keep, tidy, tensor, exp, type Tensor } from 'dualtape'
+ * let cache: Tensor | undefined
+ * tidy(() => {
+ *   cache = keep(exp(tensor([1])))
+ * })
+ * cache!.toArray() // → [2.718281828459045]
  */
 export function keep<T extends Tensor>(t: T): T {
   forEachConcrete(t, (c) => {

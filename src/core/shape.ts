@@ -49,7 +49,11 @@ export function checkSize(where: string, shape: Shape, size = sizeOf(shape)): vo
 
 /** Checks that a value is a valid shape (non-negative integers) of at most `maxSize` elements. */
 export function checkShape(where: string, shape: unknown): Shape {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  // a spread visits holes (every() skips them)
+  if (
+    !Array.isArray(shape) ||
+    ![...(shape as unknown[])].every((d) => Number.isInteger(d) && (d as number) >= 0)
+  ) {
     throw new ValueError(
       `${where}: a shape must be an array of non-negative integers, got ${fmtValue(shape)}`,
     )

@@ -21,23 +21,40 @@ export type TreeDef =
   | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
   | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
 
+/** The deepest nesting of arrays and objects in a tree. */
+const maxDepth = 1000
+
 /** The tensors of a tree in a fixed order (arrays by index, objects by sorted key), and its structure. */
 export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[], TreeDef] {
   const leaves: Tensor[] = []
+  // the arrays and objects on the path from the root: a tree that contains itself is no tree
+  const ancestors = new Set<object>()
+  const inside = <T>(t: object, p: string, body: () => T): T => {
+    if (ancestors.has(t))
+      throw new ValueError(`${where}: ${p} contains itself; a tree of tensors must be finite`)
+    if (ancestors.size >= maxDepth)
+      throw new ValueError(`${where}: ${p} is nested more than ${maxDepth} deep`)
+    ancestors.add(t)
+    const r = body()
+    ancestors.delete(t)
+    return r
+  }
   const go = (t: unknown, p: string): TreeDef => {
     if (isTensor(t)) {
       leaves.push(t)
       return { kind: 'leaf' }
     }
     if (t === null || t === undefined) return { kind: 'none', value: t }
-    if (Array.isArray(t)) return { kind: 'array', children: t.map((c, i) => go(c, `${p}[${i}]`)) }
+    if (Array.isArray(t)) {
+      return inside(t, p, () => ({ kind: 'array', children: t.map((c, i) => go(c, `${p}[${i}]`)) }))
+    }
     if (typeof t === 'object' && Object.getPrototypeOf(t) === Object.prototype) {
       const keys = Object.keys(t).sort()
-      return {
+      return inside(t, p, () => ({
         kind: 'object',
         keys,
         children: keys.map((k) => go((t as Record<string, unknown>)[k], `${p}.${k}`)),
-      }
+      }))
     }
     throw new ValueError(`${where}: ${p} is ${describe(t)}, not a Tensor (or an array or object of tensors)`)
   }
@@ -81,18 +98,27 @@ export function sameDef(a: TreeDef, b: TreeDef): boolean {
   return true
 }
 
-/** A readable form of a tree structure, for error messages. */
-export function showDef(d: TreeDef): string {
-  switch (d.kind) {
-    case 'leaf':
-      return 'T'
-    case 'none':
-      return String(d.value)
-    case 'array':
-      return `[${d.children.map(showDef).join(', ')}]`
-    case 'object':
-      return `{${d.keys.map((k, i) => `${k}: ${showDef(d.children[i]!)}`).join(', ')}}`
+/**
+ * A readable form of a tree structure, for error messages: each tensor as `T` and its shape
+ * (`T[2, 3]`) when the leaves are given.
+ */
+export function showDef(def: TreeDef, leaves?: readonly Tensor[]): string {
+  let k = 0
+  const go = (d: TreeDef): string => {
+    switch (d.kind) {
+      case 'leaf': {
+        const t = leaves?.[k++]
+        return t === undefined ? 'T' : `T${fmtShape(t.shape)}`
+      }
+      case 'none':
+        return String(d.value)
+      case 'array':
+        return `[${d.children.map(go).join(', ')}]`
+      case 'object':
+        return `{${d.keys.map((key, i) => `${key}: ${go(d.children[i]!)}`).join(', ')}}`
+    }
   }
+  return go(def)
 }
 
 /** Maps the tensors of a tree, keeping its structure. */

@@ -108,15 +108,19 @@ function jvpCore<O>(
   checkOptions('jvp', options)
   if (primals.length !== tangents.length) {
     const shapes = (xs: readonly unknown[]) =>
-      xs.map((x) => (x instanceof Tensor ? fmtShape(x.shape) : describe(x))).join(', ')
+      xs.length === 0
+        ? 'none'
+        : xs.map((x) => (x instanceof Tensor ? fmtShape(x.shape) : describe(x))).join(', ')
     throw new ShapeError(
-      `jvp: ${primals.length} primals (${shapes(primals)}) but ${tangents.length} tangents (${shapes(tangents)})`,
+      `jvp: ${primals.length} primals but ${tangents.length} tangents (primals: ${shapes(primals)}; tangents: ${shapes(tangents)})`,
     )
   }
   const [px, pdef] = flatten('jvp', primals, 'primals')
   const [tx, tdef] = flatten('jvp', tangents, 'tangents')
   if (!sameDef(pdef, tdef)) {
-    throw new ShapeError(`jvp: tangents have structure ${showDef(tdef)} but primals have ${showDef(pdef)}`)
+    throw new ShapeError(
+      `jvp: tangents have structure ${showDef(tdef, tx)} but primals have ${showDef(pdef, px)}`,
+    )
   }
   const batched = options.batched === true
   let k: number | null = null
@@ -136,7 +140,7 @@ function jvpCore<O>(
       if (k === null) k = t.shape[0]!
       else if (t.shape[0] !== k) {
         throw new ShapeError(
-          `jvp: batched tangents disagree on the batch size: tangent 0 has ${k}, tangent ${i} has ${t.shape[0]}`,
+          `jvp: batched tangents disagree on the batch size: tangent 0 has shape ${fmtShape(tx[0]!.shape)}, tangent ${i} has ${fmtShape(t.shape)}`,
         )
       }
     }
@@ -171,12 +175,26 @@ function jvpCore<O>(
 
 /** Replaces the tracers of `level` in a tree by their primals (non-tensor leaves pass through). */
 export function stripLevel(tree: unknown, level: Level): unknown {
-  if (tree instanceof Tensor) return primalAt(tree, level)
-  if (Array.isArray(tree)) return tree.map((t) => stripLevel(t, level))
-  if (tree !== null && typeof tree === 'object' && Object.getPrototypeOf(tree) === Object.prototype) {
-    return Object.fromEntries(Object.entries(tree).map(([key, v]) => [key, stripLevel(v, level)]))
+  // each array or object is copied once, so shared parts stay shared and a cycle stays a cycle
+  const copies = new Map<object, unknown>()
+  const go = (t: unknown): unknown => {
+    if (t instanceof Tensor) return primalAt(t, level)
+    if (t === null || typeof t !== 'object') return t
+    const done = copies.get(t)
+    if (done !== undefined) return done
+    if (Array.isArray(t)) {
+      const out: unknown[] = []
+      copies.set(t, out)
+      for (const e of t) out.push(go(e))
+      return out
+    }
+    if (Object.getPrototypeOf(t) !== Object.prototype) return t
+    const out: Record<string, unknown> = {}
+    copies.set(t, out)
+    for (const [key, v] of Object.entries(t)) out[key] = go(v)
+    return out
   }
-  return tree
+  return go(tree)
 }
 
 /**

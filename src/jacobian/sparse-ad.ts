@@ -1,4 +1,5 @@
 import { fromData } from '../core/create.js'
+import { checkOptions } from '../core/options.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
@@ -145,6 +146,7 @@ export function sparseJacobian(
   options: SparseJacobianAdOptions = {},
 ): (x: Tensor) => SparseJacobianResult {
   if (typeof f !== 'function') throw new ValueError('sparseJacobian: the first argument must be a function')
+  checkOptions('sparseJacobian', options)
   if (options.mode !== undefined && !MODES.includes(options.mode)) {
     throw new SparsityError(
       `sparseJacobian: unknown mode '${String(options.mode)}', expected 'fwd', 'rev' or 'auto'`,
@@ -211,6 +213,7 @@ export function sparseHessian(
   options: SparseHessianAdOptions = {},
 ): (x: Tensor) => SparseResult {
   if (typeof f !== 'function') throw new ValueError('sparseHessian: the first argument must be a function')
+  checkOptions('sparseHessian', options)
   return (x: Tensor) => {
     checkX('sparseHessian', x, options.pattern)
     const pattern = options.pattern ?? detectHessian(f, x, options.local === true)

@@ -7,7 +7,22 @@ import { sizeOf } from '../core/shape.js'
 import { Tensor, concreteOf } from '../core/tensor.js'
 import { asTensor } from './util.js'
 
-/** A user-defined op: its kernel (a composition of ops, or a raw function on arrays) and its two rules. */
+/**
+ * A user-defined op: its kernel (a composition of ops, or a raw function on arrays) and its two rules.
+ *
+ * @example
+ * import { defineOp, mul, grad, sum, tensor, type CustomOpSpec, type Tensor } from 'dualtape'
+ * // a raw kernel on the data (cpu) with its shape rule, instead of a composition of ops
+ * const spec: CustomOpSpec<null> = {
+ *   name: 'rawSquare',
+ *   raw: ([x]) => Float64Array.from(x!, (v) => v * v),
+ *   shape: ([m]) => m!,
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(mul(dx!, x!), 2), // d x² = 2x dx
+ *   vjp: ({ ct, x: [x] }) => [mul(mul(ct, x!), 2)],
+ * }
+ * const rawSquare = defineOp(spec)
+ * grad((x: Tensor) => sum(rawSquare(x)))(tensor([1, 2])) // → [2, 4]
+ */
 export interface CustomOpSpec<P> {
   readonly name: string
   /** The kernel as a composition of existing ops, run on plain tensors. */
@@ -22,7 +37,21 @@ export interface CustomOpSpec<P> {
   readonly vjp: (a: VjpArgs<P>) => readonly (Tensor | null)[]
 }
 
-/** A callable custom op. */
+/**
+ * A callable custom op.
+ *
+ * @example
+ * import { defineOp, mul, tensor, type CustomOp } from 'dualtape'
+ * // an op with a parameter k: y = k x
+ * const scale: CustomOp<{ readonly k: number }> = defineOp<{ readonly k: number }>({
+ *   name: 'scale',
+ *   impl: ([x], { k }) => mul(x!, k),
+ *   jvp: ({ dx: [dx], params: { k } }) => mul(dx!, k),
+ *   vjp: ({ ct, params: { k } }) => [mul(ct, k)],
+ * })
+ * scale.withParams({ k: 3 })(tensor([1, 2])) // → [3, 6]
+ * scale.def.name // → 'scale'
+ */
 export interface CustomOp<P> {
   (...inputs: Tensor[]): Tensor
   /** Applies the op with parameters. */
@@ -43,7 +72,7 @@ export interface CustomOp<P> {
  * const mySoftplus = defineOp({
  *   name: 'mySoftplus',
  *   impl: ([x]) => log(add(1, exp(x))),
- *   jvp: ({ x: [x], dx: [dx] }) => mul(dx, sigmoid(x)),
+ *   jvp: ({ x: [x], dx: [dx] }) => mul(dx!, sigmoid(x)), // one input: its tangent is never null
  *   vjp: ({ ct, x: [x] }) => [mul(ct, sigmoid(x))],
  * })
  * grad((x) => sum(mySoftplus(x)))(tensor([0])).toArray() // [0.5]

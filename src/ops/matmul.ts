@@ -135,8 +135,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const a2 = ta.rank === 1 ? reshape(ta, [1, ta.shape[0]!]) : ta
   const b2 = tb.rank === 1 ? reshape(tb, [tb.shape[0]!, 1]) : tb
-  if (ta.rank === 1 && tb.rank >= 2 && ta.shape[0] !== tb.shape[tb.rank - 2]) {
-    throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(ta.shape)} @ ${fmtShape(tb.shape)}`)
+  const ka = ta.shape[ta.rank - 1]!
+  const kb = tb.rank === 1 ? tb.shape[0]! : tb.shape[tb.rank - 2]!
+  if (ka !== kb) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: ${fmtShape(ta.shape)} @ ${fmtShape(tb.shape)} (${ka} ≠ ${kb})`,
+    )
   }
   const y = mm(a2, b2, false, false)
   if (ta.rank > 1 && tb.rank > 1) return y

@@ -74,7 +74,7 @@ function reduce(
   keepdims: boolean,
 ) {
   const t = asTensor(def.name, x)
-  return apply(def, [t], { axes: normAxes(def.name, axis, t.rank), keepdims: keepdims === true })
+  return apply(def, [t], { axes: normAxes(def.name, axis, t.shape), keepdims: keepdims === true })
 }
 
 /**
@@ -114,7 +114,7 @@ export const logsumexp = (x: Tensor, axis?: number | readonly number[], keepdims
  */
 export function mean(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
   const t = asTensor('mean', x)
-  const axes = normAxes('mean', axis, t.rank)
+  const axes = normAxes('mean', axis, t.shape)
   const n = sizeOf(axes.map((a) => t.shape[a]!))
   return div(sum(t, axes, keepdims), scalarLike(t, n))
 }

@@ -11,6 +11,14 @@ import * as U from './unary.js'
  * The parameters of every primitive, by name. The registry below is a mapped type over these
  * names, so a primitive declared here without a definition (or a definition without one of its
  * rules) fails the type check; props/ generates its checks from the registry.
+ *
+ * @example
+ * import { checkContract, type OpParams } from 'dualtape'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * // x³ elementwise: `pow` takes its exponent as a parameter
+ * const params: OpParams['pow'] = { p: 3 }
+ * const inputs = [{ shape: [2], domain: 'positive' as const, seed: 1 }]
+ * E.isRight(checkContract('pow', { inputs, params }, 0)) // → true
  */
 export interface OpParams {
   neg: null
@@ -55,10 +63,24 @@ export interface OpParams {
   logsumexp: R.ReduceParams
 }
 
-/** The name of a primitive. */
+/**
+ * The name of a primitive.
+ *
+ * @example
+ * import { registry, type OpName } from 'dualtape'
+ * const names: OpName[] = ['sin', 'matmul']
+ * names.map((n) => registry[n].name) // → ['sin', 'matmul']
+ */
 export type OpName = keyof OpParams
 
-/** Every primitive's definition, by name. */
+/**
+ * Every primitive's definition, by name.
+ *
+ * @example
+ * import { registry } from 'dualtape'
+ * 'tanh' in registry // → true
+ * registry.matmul.name // → 'matmul'
+ */
 export const registry: { readonly [K in OpName]: OpDef<OpParams[K]> } = {
   neg: U.negOp,
   exp: U.expOp,

@@ -1,6 +1,6 @@
 import { zerosLike } from '../core/create.js'
 import { type DType, checkDType } from '../core/dtype.js'
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'
 import { type Shape, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
@@ -35,8 +35,11 @@ export const reshapeOp: OpDef<{ readonly shape: Shape }> = {
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const t = asTensor('reshape', x)
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1)) {
-    throw new ValueError(`reshape: a shape must be an array of integers ≥ -1, got ${JSON.stringify(shape)}`)
+  if (
+    !Array.isArray(shape) ||
+    ![...(shape as unknown[])].every((d) => Number.isInteger(d) && (d as number) >= -1)
+  ) {
+    throw new ValueError(`reshape: a shape must be an array of integers ≥ -1, got ${fmtValue(shape)}`)
   }
   const unknown = shape.filter((d) => d === -1).length
   if (unknown > 1) throw new ShapeError(`reshape: at most one -1 in ${fmtShape(shape)}`)
@@ -85,10 +88,13 @@ export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = {
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const t = asTensor('transpose', x)
+  if (perm !== undefined && !Array.isArray(perm)) {
+    throw new ValueError(`transpose: perm must be an array of axes, got ${fmtValue(perm)}`)
+  }
   const p =
     perm === undefined
       ? Array.from({ length: t.rank }, (_, i) => t.rank - 1 - i)
-      : perm.map((a) => normAxis('transpose', a, t.rank))
+      : [...perm].map((a) => normAxis('transpose', a, t.shape))
   if (p.every((a, i) => a === i) && p.length === t.rank) return t
   return apply(transposeOp, [t], { perm: p })
 }
@@ -182,9 +188,9 @@ export const concatOp: OpDef<{ readonly axis: number }> = {
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0)
     throw new ValueError('concat: expected a non-empty array of tensors')
-  const ts = xs.map((x, i) => asTensor('concat', x, `element ${i}`))
+  const ts = [...xs].map((x, i) => asTensor('concat', x, `element ${i}`))
   if (ts[0]!.rank === 0) throw new ShapeError('concat: cannot concatenate scalars; reshape them to [1] first')
-  const ax = normAxis('concat', axis, ts[0]!.rank)
+  const ax = normAxis('concat', axis, ts[0]!.shape)
   if (ts.length === 1) return ts[0]!
   return apply(concatOp, ts, { axis: ax })
 }
@@ -211,7 +217,7 @@ export const sliceOp: OpDef<BoxParams> = {
       )
     if (!ok) {
       throw new ShapeError(
-        `slice: begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} do not fit in ${fmtShape(s)}`,
+        `slice: begin ${fmtValue(begin)} and size ${fmtValue(size)} do not fit in ${fmtShape(s)}`,
       )
     }
     return { shape: [...size], dtype: m!.dtype }
@@ -238,12 +244,17 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   const t = asTensor('slice', x)
   if (!Array.isArray(begin) || begin.length !== t.rank) {
     throw new ShapeError(
-      `slice: begin ${JSON.stringify(begin)} must have one entry per axis of ${fmtShape(t.shape)}`,
+      `slice: begin ${fmtValue(begin)} must have one entry per axis of ${fmtShape(t.shape)}`,
     )
   }
-  const sz = (size ?? t.shape.map(() => -1)).map((s, i) => (s === -1 ? t.shape[i]! - begin[i]! : s))
-  if (begin.every((bg) => bg === 0) && shapesEqual(sz, t.shape)) return t
-  return apply(sliceOp, [t], { begin: [...begin], size: sz })
+  if (size !== undefined && (!Array.isArray(size) || size.length !== t.rank)) {
+    throw new ShapeError(`slice: size ${fmtValue(size)} must have one entry per axis of ${fmtShape(t.shape)}`)
+  }
+  // spreads turn holes into undefined, which the shape rule rejects (map and every skip holes)
+  const bg = [...begin]
+  const sz = [...(size ?? t.shape.map(() => -1))].map((s, i) => (s === -1 ? t.shape[i]! - bg[i]! : s))
+  if (bg.every((b) => b === 0) && shapesEqual(sz, t.shape)) return t
+  return apply(sliceOp, [t], { begin: bg, size: sz })
 }
 
 export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: readonly number[] }> = {
@@ -256,7 +267,7 @@ export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: 
       [...before, ...after].every((v) => Number.isInteger(v) && v >= 0)
     if (!ok)
       throw new ShapeError(
-        `pad: widths ${JSON.stringify(before)}, ${JSON.stringify(after)} do not fit rank of ${fmtShape(s)}`,
+        `pad: widths ${fmtValue(before)}, ${fmtValue(after)} do not fit rank of ${fmtShape(s)}`,
       )
     return { shape: s.map((d, i) => d + before[i]! + after[i]!), dtype: m!.dtype }
   },
@@ -274,7 +285,13 @@ export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: 
  */
 export function pad(x: Tensor, before: readonly number[], after: readonly number[]): Tensor {
   const t = asTensor('pad', x)
-  if ([...before, ...after].every((v) => v === 0) && before.length === t.rank) return t
+  if (!Array.isArray(before) || !Array.isArray(after)) {
+    throw new ShapeError(
+      `pad: widths ${fmtValue(before)}, ${fmtValue(after)} must be arrays with one entry per axis of ${fmtShape(t.shape)}`,
+    )
+  }
+  if (before.length === t.rank && after.length === t.rank && [...before, ...after].every((v) => v === 0))
+    return t
   return apply(padOp, [t], { before, after })
 }
 

@@ -7,7 +7,14 @@ import { Tensor, isTensor } from '../core/tensor.js'
 import { reshape } from './shape.js'
 import { sum } from './reduce.js'
 
-/** A tensor or a plain number (taken as a scalar of the other operand's dtype). */
+/**
+ * A tensor or a plain number (taken as a scalar of the other operand's dtype).
+ *
+ * @example
+ * import { mul, tensor, type TensorLike } from 'dualtape'
+ * const half: TensorLike = 0.5
+ * mul(tensor([2, 4]), half) // → [1, 2]
+ */
 export type TensorLike = Tensor | number
 
 /** Checks that all inputs share one dtype and returns it. */

@@ -23,6 +23,48 @@ import { sumToShape } from '../ops/util.js'
  */
 export type Pullback = (ct: unknown) => unknown[]
 
+/**
+ * A recorded op: its place on the tape and what its pullback needs: the op, its parameters, its
+ * output, and its inputs' values (kept only when some input is a constant at this level; the
+ * others are the parents' outputs). The pullback is a method, so recording an op allocates this
+ * one object and no closure.
+ */
+class OpNode implements TapeNode {
+  readonly kind = 'tape' as const
+
+  constructor(
+    readonly level: Level,
+    readonly primal: Tensor,
+    readonly index: number,
+    readonly parents: readonly (TapeNode | null)[],
+    readonly def: OpDef<unknown>,
+    readonly params: unknown,
+    readonly inputs: readonly Tensor[] | null,
+    readonly site: string | undefined,
+  ) {}
+
+  get op(): string {
+    return this.def.name
+  }
+
+  /** x̄ᵢ = the op's VJP rule applied to ȳ, summed back over broadcast axes to xᵢ's shape. */
+  pullback(ct: Tensor): readonly (Tensor | null)[] {
+    const { def, parents } = this
+    const x = this.inputs ?? parents.map((p) => p!.primal)
+    const wants = parents.map((p) => p !== null)
+    return def.vjp({ ct, x, y: this.primal, params: this.params, wants }).map((g, i) => {
+      if (g === null || !wants[i]) return null
+      const s = sumToShape(g, x[i]!.shape)
+      if (!shapesEqual(s.shape, x[i]!.shape)) {
+        throw new ShapeError(
+          `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(x[i]!.shape)}`,
+        )
+      }
+      return s
+    })
+  }
+}
+
 function makeLevel(): Level {
   const tape: TapeNode[] = []
   const level: Level = {
@@ -35,28 +77,17 @@ function makeLevel(): Level {
       const y = apply(def, x, params)
       if (def.zeroGrad) return y
       const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl : null))
-      const node: TapeNode = {
-        kind: 'tape',
+      const site = nanChecking() ? callSite() : undefined
+      const node = new OpNode(
         level,
-        primal: y,
-        index: tape.length,
+        y,
+        tape.length,
         parents,
-        op: def.name,
-        site: nanChecking() ? callSite() : undefined,
-        pullback: (ct: Tensor) => {
-          const wants = parents.map((p) => p !== null)
-          return def.vjp({ ct, x, y, params, wants }).map((g, i) => {
-            if (g === null || !wants[i]) return null
-            const s = sumToShape(g, x[i]!.shape)
-            if (!shapesEqual(s.shape, x[i]!.shape)) {
-              throw new ShapeError(
-                `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(x[i]!.shape)}`,
-              )
-            }
-            return s
-          })
-        },
-      }
+        def,
+        params,
+        parents.includes(null) ? x : null,
+        site,
+      )
       tape.push(node)
       return new Tensor(y.shape, y.dtype, node)
     },
@@ -168,7 +199,7 @@ export function traceVjp(
     const [cts, ctDef] = flatten(`${where} pullback`, ctTree, 'cotangent')
     if (!sameDef(ctDef, outDef)) {
       throw new ShapeError(
-        `${where} pullback: the cotangent has structure ${showDef(ctDef)} but the output has ${showDef(outDef)}`,
+        `${where} pullback: the cotangent has structure ${showDef(ctDef, cts)} but the output has ${showDef(outDef, outs)}`,
       )
     }
     const seeds: [TapeNode, Tensor][] = []

@@ -9,10 +9,29 @@ export { toBackend, toBackendAsync, type MoveOptions } from './move.js'
 
 type Tf = typeof TfCore
 
-/** The TensorFlow.js backends dualtape runs on. */
+/**
+ * The TensorFlow.js backends dualtape runs on.
+ *
+ * @example
+ * import { initTfjsBackend, tfjsBackendName, type TfjsKind } from 'dualtape'
+ * const kind: TfjsKind = 'cpu'
+ * const backend = await initTfjsBackend(kind)
+ * backend.name === tfjsBackendName(kind) // → true
+ * backend.dtypes // → ['float32']
+ */
 export type TfjsKind = 'cpu' | 'wasm' | 'webgpu'
 
-/** Options of `initTfjsBackend`. */
+/**
+ * Options of `initTfjsBackend`.
+ *
+ * @example
+ * import { initTfjsBackend, type TfjsInitOptions } from 'dualtape'
+ * // in Node, Dawn's backend for WebGPU: 'vulkan', 'opengles' (Mesa's software renderer without
+ * // a GPU) or 'auto' (the default: Vulkan, then OpenGL ES)
+ * const options: TfjsInitOptions = { webgpu: { backend: 'auto' } }
+ * const backend = await initTfjsBackend('webgpu', options)
+ * backend.name // → 'tfjs-webgpu'
+ */
 export interface TfjsInitOptions {
   /** In Node: which Dawn backend WebGPU uses (default 'auto': Vulkan with a GPU, else OpenGL ES on Mesa). */
   readonly webgpu?: NodeWebGPUOptions

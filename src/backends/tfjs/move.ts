@@ -12,7 +12,18 @@ import { getBackend } from '../registry.js'
 // way. Works between any two registered backends, the cpu one included.
 // ---------------------------------------------------------------------------------------------
 
-/** Options of `toBackend`. */
+/**
+ * Options of `toBackend`.
+ *
+ * @example
+ * import { initTfjsBackend, toBackend, tensor, type MoveOptions } from 'dualtape'
+ * await initTfjsBackend('cpu')
+ * // tfjs holds float32 only: float64 data moves there with an explicit dtype
+ * const options: MoveOptions = { dtype: 'float32' }
+ * const x = toBackend(tensor([1, 2]), 'tfjs-cpu', options)
+ * x.dtype // → 'float32'
+ * toBackend(x, 'cpu', { dtype: 'float64' }).dtype // → 'float64'
+ */
 export interface MoveOptions {
   /**
    * The dtype on the target (the tensor's own by default). Moving float64 data to a float32-only
