@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
-import { debugNans, tensor, useBackend } from '../src/index.js'
+import { tensor } from '../src/index.js'
 import { AnnotationError, annotate } from './docs/annotate.js'
 import { linesMatch, mismatch, parsePattern, splitAnnotation } from './docs/expect.js'
 import { pageModule } from './docs/markdown.js'
+import { runCaptured } from './docs/run.js'
 import { assertCaptured, startCapture, stopCapture } from './docs/runtime.js'
 import { type FileDiagnostic, typecheck } from './docs/typecheck.js'
 
@@ -111,26 +112,7 @@ describe('docs/*.md', () => {
 
       test(`its ${page.blocks} code blocks run, in order, as one module`, async () => {
         if (page.error) throw new Error(`docs/${page.name}: ${page.error.message}`)
-        const cwd = process.cwd()
-        process.chdir(scratch)
-        startCapture((line) => `docs/${page.name}:${line}`)
-        let error: unknown = null
-        try {
-          await import(pathToFileURL(page.path).href)
-        } catch (e) {
-          error = e
-        }
-        const result = stopCapture()
-        process.chdir(cwd)
-        // the global settings a page or an example may change: the next one starts afresh
-        useBackend('cpu')
-        debugNans(false)
-        if (error !== null) {
-          if (error instanceof Error && result.printed.length > 0)
-            error.message += `\nit printed:\n${result.printed.join('\n')}`
-          throw error
-        }
-        assertCaptured(result)
+        const result = await runCaptured(page.path, scratch, (line) => `docs/${page.name}:${line}`)
         blocksRun += page.blocks
         checks += result.checks
       })

@@ -1,11 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, describe, test } from 'vitest'
-import { debugNans, useBackend } from '../src/index.js'
 import { annotate } from './docs/annotate.js'
 import { collectExports, type ExportInfo, type JsdocExample } from './docs/jsdoc.js'
-import { assertCaptured, startCapture, stopCapture } from './docs/runtime.js'
+import { runCaptured } from './docs/run.js'
 import { typecheck } from './docs/typecheck.js'
 
 // Every `@example` in the JSDoc of the package's exports (src/index.ts, and src/check/vitest.ts
@@ -84,26 +82,7 @@ describe('JSDoc @example blocks', () => {
   for (const g of generated) {
     test(`${g.example.exportName} (${g.example.file}:${g.example.line})`, async () => {
       if (g.error) throw new Error(`${g.example.file}:${g.example.line}: ${g.error.message}`)
-      const cwd = process.cwd()
-      process.chdir(scratch)
-      startCapture((line) => place(g, line))
-      let error: unknown = null
-      try {
-        await import(pathToFileURL(g.path).href)
-      } catch (e) {
-        error = e
-      }
-      const result = stopCapture()
-      process.chdir(cwd)
-      // the global settings a page or an example may change: the next one starts afresh
-      useBackend('cpu')
-      debugNans(false)
-      if (error !== null) {
-        if (error instanceof Error && result.printed.length > 0)
-          error.message += `\nit printed:\n${result.printed.join('\n')}`
-        throw error
-      }
-      assertCaptured(result)
+      const result = await runCaptured(g.path, scratch, (line) => place(g, line))
       checks += result.checks
     })
   }
