@@ -1,20 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
 import { describe, expect, it } from 'vitest'
+import { at, matmulWorstError, values } from './tfjs-env-checks.js'
 import { initTfjsWasm } from '../src/backends/tfjs/node-wasm.js'
-
-/** Deterministic values in [-1, 1), rounded to float32. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n)
-  let s = seed >>> 0
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    out[i] = s / 2 ** 31 - 1
-  }
-  return out
-}
-
-const at = (a: ArrayLike<number>, i: number): number => a[i] as number
 
 describe('initTfjsWasm', () => {
   it('selects the wasm backend, with SIMD, and is idempotent', async () => {
@@ -28,25 +16,7 @@ describe('initTfjsWasm', () => {
 
   it('computes a 64x64 matmul that matches a float64 reference to 1e-4', async () => {
     await initTfjsWasm()
-    const n = 64
-    const a = values(n * n, 1)
-    const b = values(n * n, 2)
-    const c = tf.tidy(() => tf.matMul(tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])))
-    const got = await c.data()
-    c.dispose()
-    let worst = 0
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let ref = 0
-        let scale = 0
-        for (let k = 0; k < n; k++) {
-          ref += at(a, i * n + k) * at(b, k * n + j)
-          scale += Math.abs(at(a, i * n + k) * at(b, k * n + j))
-        }
-        worst = Math.max(worst, Math.abs(at(got, i * n + j) - ref) / scale)
-      }
-    }
-    expect(worst).toBeLessThan(1e-4)
+    expect(await matmulWorstError(64)).toBeLessThan(1e-4)
   })
 
   it('computes elementwise ops', async () => {
