@@ -4,22 +4,41 @@
  * differentiated with `derivative` (first-order duals over numbers). The two are separate
  * functions so that the JIT specialises each on its own number type. Plain and dual runs
  * alternate within each repeat; the reported times are medians over the repeats, taken after
- * a warm-up, in CPU time per evaluation.
+ * a warm-up of at least 400 ms (150 ms quick), in CPU time per evaluation.
  *
- * A third row times Horner's rule on duals written inline, one `{ re, du, tag }` object per
- * term and no algebra: the cost of the one allocation per term that a loop-carried immutable
- * dual needs, against which the algebra's own overhead can be read.
+ * The 1,000-term polynomial appears four times, against the same plain Horner loop:
+ * - through `N.polyval`, the algebra's fused Horner loop (one dual built per evaluation);
+ * - written with `N.add` and `N.mul`, one immutable dual per term;
+ * - the same, in a function that is also run on plain numbers (`f(NumberField)`) in the
+ *   same process, as code written once for every algebra is: V8 shares the type feedback of
+ *   one function literal between all its closures, so the call sites turn polymorphic;
+ * - Horner on duals written inline, one `{ re, du, tag }` object per term and no algebra: the
+ *   cost of the one allocation per term that a loop-carried immutable dual needs, against
+ *   which the algebra's own overhead can be read.
  *
  * Run with `npx tsx bench/scalar-duals.ts [--quick]`.
  */
 import { pathToFileURL } from 'node:url'
-import { derivative, valueAndDerivative, type NumericFn } from '../src/forward/scalar/index.js'
+import { derivative, NumberField, valueAndDerivative, type NumericFn } from '../src/forward/scalar/index.js'
 
 // -------------------------------------------------------------------------------------
 // workloads
 // -------------------------------------------------------------------------------------
 
+/**
+ * The workloads: `polyval` and `transcendental` are the two of the targets (dual ÷ plain ≤ 3);
+ * the `horner` rows are the same polynomial written with add and mul.
+ *
+ * @example
+ * import { benchScalarDuals, type ScalarDualKey } from './scalar-duals.js'
+ * const key: ScalarDualKey = 'polyval'
+ * const rows = await benchScalarDuals({ quick: true })
+ * console.log(rows.some((r) => r.key === key)) // true
+ */
+export type ScalarDualKey = 'polyval' | 'transcendental' | 'horner' | 'horner-shared' | 'horner-inline'
+
 interface Workload {
+  readonly key: ScalarDualKey
   readonly name: string
   /** the function on plain numbers */
   readonly plain: (x: number) => number
@@ -53,7 +72,52 @@ const hornerAlgebra =
 
 const hornerWorkload = (): Workload => {
   const cs = hornerCoefficients()
-  return { name: 'horner, 1,000 terms', plain: hornerPlain(cs), f: hornerAlgebra(cs), calls: 200 }
+  return {
+    key: 'horner',
+    name: 'horner by add and mul, 1,000 terms',
+    plain: hornerPlain(cs),
+    f: hornerAlgebra(cs),
+    calls: 200,
+  }
+}
+
+// the same loop as another literal, so that running it on numbers leaves `hornerAlgebra` alone
+const hornerShared =
+  (cs: readonly number[]): NumericFn =>
+  (N) =>
+  (x) => {
+    let acc = N.zero
+    for (let i = 0; i < cs.length; i++) acc = N.add(N.mul(acc, x), N.fromNumber(cs[i] as number))
+    return acc
+  }
+
+const hornerSharedWorkload = (): Workload => {
+  const cs = hornerCoefficients()
+  const f = hornerShared(cs)
+  // run on plain numbers first, as a program that evaluates f before differentiating it does
+  const onNumbers = f(NumberField)
+  let sum = 0
+  for (let i = 0; i < 2000; i++) sum += onNumbers(i / 2000)
+  if (!Number.isFinite(sum)) throw new Error('benchScalarDuals: non-finite polynomial values')
+  return {
+    key: 'horner-shared',
+    name: 'horner by add and mul, also run on numbers',
+    plain: hornerPlain(cs),
+    f,
+    calls: 200,
+  }
+}
+
+// the same polynomial through the algebra's fused Horner loop
+const polyvalWorkload = (): Workload => {
+  const cs = hornerCoefficients()
+  return {
+    key: 'polyval',
+    name: 'polyval, 1,000 terms',
+    plain: hornerPlain(cs),
+    f: (N) => (x) => N.polyval(cs, x),
+    calls: 200,
+  }
 }
 
 class InlineDual {
@@ -70,6 +134,7 @@ class InlineDual {
 const hornerFloorWorkload = (): Workload => {
   const cs = hornerCoefficients()
   return {
+    key: 'horner-inline',
     name: 'horner, duals inline (floor)',
     plain: hornerPlain(cs),
     f: hornerAlgebra(cs),
@@ -87,6 +152,7 @@ const hornerFloorWorkload = (): Workload => {
 
 // twenty operations, every elementary function of the algebra among them
 const transcendentalWorkload = (): Workload => ({
+  key: 'transcendental',
   name: 'transcendental, 20 ops',
   plain: (x) => {
     const s = Math.sin(x)
@@ -113,7 +179,13 @@ const transcendentalWorkload = (): Workload => ({
   calls: 20_000,
 })
 
-const workloads = (): Workload[] => [hornerWorkload(), transcendentalWorkload(), hornerFloorWorkload()]
+const workloads = (): Workload[] => [
+  polyvalWorkload(),
+  transcendentalWorkload(),
+  hornerWorkload(),
+  hornerSharedWorkload(),
+  hornerFloorWorkload(),
+]
 
 // -------------------------------------------------------------------------------------
 // timing
@@ -148,6 +220,7 @@ const sample = (run: (x: number) => number, calls: number, sink: { v: number }):
  * console.log(rows.every((r) => r.ratio === r.dualNs / r.plainNs)) // true
  */
 export interface ScalarDualRow {
+  key: ScalarDualKey
   name: string
   plainNs: number
   dualNs: number
@@ -165,7 +238,10 @@ export interface ScalarDualRow {
  */
 export async function benchScalarDuals(opts: { quick: boolean }): Promise<ScalarDualRow[]> {
   const repeats = opts.quick ? 7 : 31
+  // at least this many rounds and this much CPU time before timing: the optimizing compiler
+  // takes a few thousand calls to settle on a loop this long
   const warmup = opts.quick ? 5 : 15
+  const warmupNs = (opts.quick ? 150 : 400) * 1e6
   const sink = { v: 0 }
   const rows: ScalarDualRow[] = []
   for (const w of workloads()) {
@@ -179,19 +255,21 @@ export async function benchScalarDuals(opts: { quick: boolean }): Promise<Scalar
     }
     const plainTimes: number[] = []
     const dualTimes: number[] = []
-    for (let r = 0; r < warmup + repeats; r++) {
+    let warmed = 0
+    for (let r = 0; plainTimes.length < repeats; r++) {
       const tp = sample(plain, w.calls, sink)
       const td = sample(dual, w.calls, sink)
-      if (r >= warmup) {
+      if (r >= warmup && warmed >= warmupNs) {
         plainTimes.push(tp)
         dualTimes.push(td)
       }
+      warmed += (tp + td) * w.calls
       // yield between repeats so a caller's event loop (progress bars) keeps running
       await new Promise((resolve) => setImmediate(resolve))
     }
     const plainNs = median(plainTimes)
     const dualNs = median(dualTimes)
-    rows.push({ name: w.name, plainNs, dualNs, ratio: dualNs / plainNs })
+    rows.push({ key: w.key, name: w.name, plainNs, dualNs, ratio: dualNs / plainNs })
   }
   if (!Number.isFinite(sink.v)) throw new Error('benchScalarDuals: non-finite results')
   return rows

@@ -1,5 +1,5 @@
 import type { Numeric } from './numeric.js'
-import { truncQuotient } from './numeric.js'
+import { coefficient, coefficientCount, truncQuotient } from './numeric.js'
 import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
 
 // -------------------------------------------------------------------------------------
@@ -153,6 +153,18 @@ export const dualAt = <A>(N: Numeric<A>, tag: number): DualNumeric<A> => {
         : dual(N.pow(x.re, p), N.mul(N.mul(N.fromNumber(p), N.pow(x.re, p - 1)), x.du), x.tag),
     // d |x| = sign(x) dx, with sign(0) = 0
     abs: (x) => dual(N.abs(x.re), N.mul(N.fromNumber(Math.sign(N.toNumber(x.re))), x.du), x.tag),
+    // p(a + b ε) = p(a) + p′(a) b ε, with p and p′ by one Horner loop over the inner algebra
+    polyval: (cs, x) => {
+      const n = coefficientCount(cs)
+      const a = x.re
+      let p = zero
+      let dp = zero
+      for (let i = 0; i < n; i++) {
+        dp = N.add(N.mul(dp, a), p)
+        p = N.add(N.mul(p, a), N.fromNumber(coefficient(cs, i)))
+      }
+      return dual(p, N.mul(dp, x.du), x.tag)
+    },
   }
 }
 

@@ -1,6 +1,6 @@
 import { OrderError } from './errors.js'
 import type { Numeric } from './numeric.js'
-import { truncQuotient } from './numeric.js'
+import { coefficient, coefficientCount, truncQuotient } from './numeric.js'
 import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
 
 // -------------------------------------------------------------------------------------
@@ -270,6 +270,17 @@ export const jetAt = (K: number, tag: number): JetNumeric => {
         const y = scale(a, Math.sign(at(a, 0)))
         y[0] = Math.abs(at(a, 0))
         return y
+      }),
+    // Horner's rule on the coefficients: acc ← acc·x + cᵢ, the constant cᵢ added to acc₀
+    polyval: (cs, x) =>
+      unary('polyval', x, (a) => {
+        const m = coefficientCount(cs)
+        let acc: Float64Array = new Float64Array(n)
+        for (let i = 0; i < m; i++) {
+          acc = mul(acc, a)
+          acc[0] = at(acc, 0) + coefficient(cs, i)
+        }
+        return acc
       }),
   }
 }

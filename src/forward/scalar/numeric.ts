@@ -1,4 +1,5 @@
 import type { Field } from 'fp-ts/Field'
+import { ValueError } from '../../core/errors.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -15,6 +16,8 @@ import type { Field } from 'fp-ts/Field'
  * - `toNumber` reads the real part through every level of nesting; `lt` and `gt` compare
  *   real parts, so branches take the same path on every instance.
  * - `pow(x, p)` raises to a real exponent `p`; `abs` has derivative `sign(x)` (0 at 0).
+ * - `polyval(cs, x)` evaluates a polynomial with constant coefficients by Horner's rule, in
+ *   one loop (see `Numeric.polyval`).
  *
  * Instances other than plain numbers are rings, not fields: a dual or a jet whose real part
  * is 0 has no inverse, and dividing by it gives non-finite parts.
@@ -40,6 +43,21 @@ export interface Numeric<A> extends Field<A> {
   readonly sqrt: (x: A) => A
   readonly pow: (x: A, p: number) => A
   readonly abs: (x: A) => A
+  /**
+   * The polynomial `c₀ xⁿ⁻¹ + c₁ xⁿ⁻² + … + cₙ₋₁` with constant coefficients `cs`, highest
+   * degree first as in numpy's and JAX's `polyval` (no coefficients give 0). It is Horner's
+   * rule, `acc ← acc·x + cᵢ`, run as one loop inside the instance: on dual numbers it carries
+   * p(a) and p′(a) together and builds one dual at the end, where the same loop written with
+   * `add` and `mul` builds one per term. Coefficients must be finite numbers; any other
+   * throws a `ValueError` that names the first bad one.
+   *
+   * @example
+   * import { NumberField, derivative } from 'dualtape'
+   * const p = [1, -3, 2] // x² - 3x + 2
+   * NumberField.polyval(p, 4) // → 6
+   * derivative((D) => (x) => D.polyval(p, x))(4) // → 5: 2x - 3 at 4
+   */
+  readonly polyval: (cs: ArrayLike<number>, x: A) => A
 }
 
 /**
@@ -87,7 +105,54 @@ export const NumberField: Numeric<number> = {
   sqrt: (x) => Math.sqrt(x),
   pow: (x, p) => Math.pow(x, p),
   abs: (x) => Math.abs(x),
+  polyval: (cs, x) => {
+    const n = coefficientCount(cs)
+    let acc = 0
+    for (let i = 0; i < n; i++) acc = acc * x + coefficient(cs, i)
+    return acc
+  },
 }
+
+/**
+ * The number of coefficients of `polyval`'s `cs`, which must be an array-like of numbers.
+ *
+ * @example
+ * import { coefficientCount } from './numeric.js'
+ * coefficientCount([1, 2, 3]) // → 3
+ */
+export const coefficientCount = (cs: ArrayLike<number>): number => {
+  const n = (cs as { length?: unknown } | null | undefined)?.length
+  if (typeof cs !== 'object' || cs === null || typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new ValueError(`polyval: coefficients must be an array of numbers, got ${describe(cs)}`)
+  }
+  return n
+}
+
+/**
+ * Coefficient `i` of `polyval`'s `cs`, checked to be a finite number.
+ *
+ * @example
+ * import { coefficient } from './numeric.js'
+ * coefficient([1, 2, 3], 1) // → 2
+ */
+export const coefficient = (cs: ArrayLike<number>, i: number): number => {
+  const c = cs[i]
+  if (typeof c !== 'number' || !Number.isFinite(c)) {
+    throw new ValueError(
+      `polyval: coefficient ${i} of ${cs.length} is ${describe(c)}; coefficients must be finite numbers`,
+    )
+  }
+  return c
+}
+
+const describe = (v: unknown): string =>
+  typeof v === 'number' || v === null || v === undefined
+    ? String(v)
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : `a ${typeof v}`
 
 /**
  * The integer quotient `q = trunc(x / y)` of the truncated remainder `x mod y = x - q·y`,
