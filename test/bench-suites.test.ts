@@ -64,10 +64,27 @@ describe('overhead (smoke size)', () => {
       expect(r['gradWithin']).toBe((r['omegaGrad'] as number) <= 4)
       expect(r['jvpWithin']).toBe((r['omegaJvp'] as number) <= 2.5)
     }
+    expect(dualTable!.rows.map((r) => r['workload'])).toEqual([
+      'polyval, 1,000 terms',
+      'transcendental, 20 ops',
+      'horner by add and mul, 1,000 terms',
+      'horner by add and mul, also run on numbers',
+      'horner, duals inline (floor)',
+    ])
     for (const k of ['plainNs', 'dualNs', 'omega']) positiveFinite(column(dualTable!, k))
     for (const r of dualTable!.rows) {
       expect(r['omega']).toBeCloseTo((r['dualNs'] as number) / (r['plainNs'] as number), 10)
     }
+    // the two targets of the dual numbers: the polynomial by polyval and the transcendental expression
+    expect(out.targets.map((t) => t.name)).toEqual([
+      'scalar duals ÷ plain numbers: 1,000-term polynomial (polyval)',
+      'scalar duals ÷ plain numbers: 20-op transcendental expression',
+    ])
+    const omega = (w: string): number => dualTable!.rows.find((r) => r['workload'] === w)!['omega'] as number
+    expect(out.targets.map((t) => t.measured)).toEqual([
+      omega('polyval, 1,000 terms'),
+      omega('transcendental, 20 ops'),
+    ])
     expect(out.plots.map((p) => p.file)).toEqual(['omega'])
   })
 })
@@ -86,7 +103,15 @@ describe('modes (smoke size)', () => {
     const { out, ticks } = await smoke(modesSuite)
     expect(ticks).toBe(modesSuite.steps('smoke'))
     wellFormed(out)
-    const [acc, grid, cross] = out.tables
+    const [acc, vector, grid, cross] = out.tables
+    // one stack of 3 tanh layers of width 32: 32 tangent directions in one pass against 32 JVPs
+    expect(vector!.rows).toHaveLength(1)
+    for (const r of vector!.rows) {
+      expect(r['name']).toBe('Jacobian of 3 tanh layers R^32 → R^32, k = 32')
+      expect(r['speedup']).toBeCloseTo((r['separateMs'] as number) / (r['batchedMs'] as number), 10)
+      expect(r['held']).toBe((r['speedup'] as number) >= 3)
+      expect(Number(r['maxDiff'])).toBeLessThan(1e-12)
+    }
     // 2 sizes of n, 2 of m, 2 depths
     expect(grid!.rows).toHaveLength(8)
     for (const k of ['fMs', 'fwdMs', 'revMs', 'ratio', 'predRatio', 'flopRatio'])
@@ -109,7 +134,7 @@ describe('modes (smoke size)', () => {
       expect(r['speedup']).toBeCloseTo(speedup, 10)
       expect(r['best']).toBeCloseTo(Math.min(fwd, rev) / (r['fMs'] as number), 10)
     }
-    expect(out.targets).toHaveLength(4)
+    expect(out.targets).toHaveLength(5)
     expect(out.plots.map((p) => p.file)).toEqual(['fwd-rev-ratio', 'predicted-vs-measured'])
   })
 })

@@ -234,10 +234,10 @@ export const modesSuite: Suite = {
   name: 'modes',
   title: 'Wide against deep: jacfwd and jacrev',
   description:
-    'jacfwd (vector mode) and jacrev on tanh networks R^n → R^m over n, m and depth, against the FLOP cost model; the acceptance case of the Jacobian issue',
+    'jacfwd (vector mode) and jacrev on tanh networks R^n → R^m over n, m and depth, against the FLOP cost model; the acceptance case of the Jacobian issue; one vector-mode pass against k JVPs',
   steps: (size) => {
     const s = SIZES[size]
-    return s.ns.length * s.ns.length * s.depths.length + 2
+    return s.ns.length * s.ns.length * s.depths.length + 3
   },
   run: async (ctx) => {
     const s = SIZES[ctx.size]
@@ -388,6 +388,30 @@ export const modesSuite: Suite = {
       rows: accRows,
     }
 
+    // vector mode: the Jacobian by one pass carrying every tangent direction, against one JVP per direction
+    ctx.tick('modes: vector mode')
+    const { benchVectorMode } = await import('../vector-mode.js')
+    const vectorRows = benchVectorMode({ quick: ctx.size !== 'full', width: ctx.size === 'smoke' ? 32 : 256 })
+    for (const r of vectorRows) {
+      targets.push(target(`${r.name}: one batched pass faster than k JVPs by`, r.speedup, '>=', 3))
+    }
+    const vectorTable: Table = {
+      title: 'Vector mode: the Jacobian by one pass with k tangent directions, against k separate JVPs',
+      columns: [
+        { key: 'name', header: 'function', format: 'text' },
+        { key: 'batchedMs', header: 'one pass ms', format: 'ms' },
+        { key: 'separateMs', header: 'k JVPs ms', format: 'ms' },
+        { key: 'speedup', header: 'speed-up', format: 'ratio' },
+        { key: 'held', header: '≥ 3×', format: 'check' },
+        { key: 'maxDiff', header: 'max |difference|', format: 'text' },
+      ],
+      rows: vectorRows.map((r) => ({ ...r, held: r.speedup >= 3, maxDiff: r.maxDiff.toExponential(1) })),
+      notes: [
+        'The k tangents ride as a leading axis through every JVP rule: one primal evaluation, and matrix products instead of k matrix-vector products.',
+      ],
+    }
+    await breathe()
+
     const points = rows.flatMap((r, i) => {
       const p = predicted[i]!.ms
       return [
@@ -401,7 +425,7 @@ export const modesSuite: Suite = {
         `Fitted machine (least squares on the times of f): ${machine.msPerFlop > 0 ? `${(1e-6 / machine.msPerFlop).toFixed(2)} GFLOP/s` : 'flops not resolved'} and ${(machine.msPerCall * 1000).toFixed(2)} µs per op call (≈ ${Math.round(perCall).toLocaleString('en-US')} flop-equivalents).`,
         'Every Jacobian is checked first: jacfwd and jacrev agree to 1e-8.',
       ],
-      tables: [accTable, gridTable, crossTable],
+      tables: [accTable, vectorTable, gridTable, crossTable],
       targets,
       plots: [
         ratioPlot(

@@ -184,14 +184,12 @@ export const overheadSuite: Suite = {
     try {
       const { benchScalarDuals } = await import('../scalar-duals.js')
       const measured = await benchScalarDuals({ quick: ctx.size !== 'full' })
-      if (ctx.size !== 'smoke') {
-        for (const [key, label] of [
-          ['polyval', 'scalar duals ÷ plain numbers: 1,000-term polynomial (polyval)'],
-          ['transcendental', 'scalar duals ÷ plain numbers: 20-op transcendental expression'],
-        ] as const) {
-          const row = measured.find((r) => r.key === key)
-          if (row !== undefined) targets.push(target(label, row.ratio, '<=', 3))
-        }
+      for (const [key, label] of [
+        ['polyval', 'scalar duals ÷ plain numbers: 1,000-term polynomial (polyval)'],
+        ['transcendental', 'scalar duals ÷ plain numbers: 20-op transcendental expression'],
+      ] as const) {
+        const row = measured.find((r) => r.key === key)
+        if (row !== undefined) targets.push(target(label, row.ratio, '<=', 3))
       }
       duals = measured.map((r) => ({
         workload: r.name,
