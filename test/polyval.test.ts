@@ -175,7 +175,7 @@ describe('polyval: bad coefficients', () => {
   const bad: [string, unknown, RegExp][] = [
     ['NaN', [1, Number.NaN, 2], /polyval: coefficient 1 of 3 is NaN; coefficients must be finite numbers/],
     ['Infinity', [Number.POSITIVE_INFINITY], /polyval: coefficient 0 of 1 is Infinity/],
-    ['a string', [1, '2'], /polyval: coefficient 1 of 2 is a string/],
+    ['a string', [1, '2'], /polyval: coefficient 1 of 2 is string 2/],
     ['undefined', [1, undefined, 2], /polyval: coefficient 1 of 3 is undefined/],
     ['a number for the array', 3, /polyval: coefficients must be an array of numbers, got 3/],
     ['null', null, /polyval: coefficients must be an array of numbers, got null/],

@@ -157,7 +157,7 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
 
 /** A short description of a value for error messages. */
 export function describe(v: unknown): string {
-  if (v === null) return 'null'
+  if (v === null || v === undefined) return String(v)
   if (Array.isArray(v)) return 'an array'
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
   if (typeof v === 'function') return 'a function'

@@ -1,5 +1,6 @@
 import type { Field } from 'fp-ts/Field'
 import { ValueError } from '../../core/errors.js'
+import { describe } from '../../core/op.js'
 
 // -------------------------------------------------------------------------------------
 // model
@@ -123,7 +124,7 @@ export const NumberField: Numeric<number> = {
 export const coefficientCount = (cs: ArrayLike<number>): number => {
   const n = (cs as { length?: unknown } | null | undefined)?.length
   if (typeof cs !== 'object' || cs === null || typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new ValueError(`polyval: coefficients must be an array of numbers, got ${describe(cs)}`)
+    throw new ValueError(`polyval: coefficients must be an array of numbers, got ${describeCoefficient(cs)}`)
   }
   return n
 }
@@ -139,20 +140,14 @@ export const coefficient = (cs: ArrayLike<number>, i: number): number => {
   const c = cs[i]
   if (typeof c !== 'number' || !Number.isFinite(c)) {
     throw new ValueError(
-      `polyval: coefficient ${i} of ${cs.length} is ${describe(c)}; coefficients must be finite numbers`,
+      `polyval: coefficient ${i} of ${cs.length} is ${describeCoefficient(c)}; coefficients must be finite numbers`,
     )
   }
   return c
 }
 
-const describe = (v: unknown): string =>
-  typeof v === 'number' || v === null || v === undefined
-    ? String(v)
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'object'
-        ? 'an object'
-        : `a ${typeof v}`
+// numbers by their value (NaN, Infinity, 3); anything else as every error message describes it
+const describeCoefficient = (v: unknown): string => (typeof v === 'number' ? String(v) : describe(v))
 
 /**
  * The integer quotient `q = trunc(x / y)` of the truncated remainder `x mod y = x - q·y`,
