@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { Matrix } from '../src/jacobian/matrix.js'
-import { signatureKey, type JacobianForm } from '../src/jacobian/structured.js'
+import { signatureKey } from '../src/jacobian/structured.js'
 import {
   accumulate,
   allBracketings,
@@ -13,22 +13,7 @@ import {
   planFromTree,
 } from '../src/jacobian/chain.js'
 import { chainArbitrary, operatorChainArbitrary } from '../src/jacobian/chain/arbitrary.js'
-
-/** J_L ⋯ J_1 by the definition, dense, multiplied from the left (entries are small integers: exact). */
-function denseProduct(factors: readonly JacobianForm[]): Matrix {
-  let acc = factors[factors.length - 1]!.toDense()
-  for (let t = factors.length - 2; t >= 0; t--) {
-    const b = factors[t]!.toDense()
-    const c = new Float64Array(acc.rows * b.cols)
-    for (let i = 0; i < acc.rows; i++)
-      for (let p = 0; p < acc.cols; p++) {
-        const a = acc.data[i * acc.cols + p]!
-        for (let j = 0; j < b.cols; j++) c[i * b.cols + j] = c[i * b.cols + j]! + a * b.data[p * b.cols + j]!
-      }
-    acc = { rows: acc.rows, cols: b.cols, data: c }
-  }
-  return acc
-}
+import { denseProduct } from '../test/dense-product.js'
 
 /** Entries with −0 read as 0. */
 const entries = (m: Matrix): number[] => Array.from(m.data, (v) => v + 0)

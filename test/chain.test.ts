@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { matrix, matrixFromRows, matrixToRows, maxAbsDiff, type Matrix } from '../src/jacobian/matrix.js'
+import { matrix, matrixFromRows, matrixToRows, maxAbsDiff } from '../src/jacobian/matrix.js'
 import {
   blockRow,
   dense,
@@ -24,6 +24,7 @@ import {
   type BracketTree,
   type JacobianOperator,
 } from '../src/jacobian/chain.js'
+import { denseProduct } from './dense-product.js'
 
 /** Deterministic dense factor with entries in [-1, 1). */
 function randomDense(rows: number, cols: number, seed: number): JacobianForm {
@@ -34,22 +35,6 @@ function randomDense(rows: number, cols: number, seed: number): JacobianForm {
     data[t] = s / 2 ** 31 - 1
   }
   return dense({ rows, cols, data })
-}
-
-/** J_L ⋯ J_1 by the definition, multiplying dense matrices from the left. */
-function denseProduct(factors: readonly JacobianForm[]): Matrix {
-  let acc = factors[factors.length - 1]!.toDense()
-  for (let t = factors.length - 2; t >= 0; t--) {
-    const b = factors[t]!.toDense()
-    const c = new Float64Array(acc.rows * b.cols)
-    for (let i = 0; i < acc.rows; i++)
-      for (let p = 0; p < acc.cols; p++) {
-        const a = acc.data[i * acc.cols + p]!
-        for (let j = 0; j < b.cols; j++) c[i * b.cols + j] = c[i * b.cols + j]! + a * b.data[p * b.cols + j]!
-      }
-    acc = { rows: acc.rows, cols: b.cols, data: c }
-  }
-  return acc
 }
 
 /** The hourglass n → w → n → w → n of dense factors. */
