@@ -2,7 +2,19 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { barPlot, linePlot, renderVegaLite, scatterPlot, vegaLiteField, writeSvg } from '../src/viz/plot.js'
+import { DualtapeError } from '../src/core/errors.js'
+import {
+  PlotError,
+  barPlot,
+  intervalPlot,
+  linePlot,
+  plotMarks,
+  renderVegaLite,
+  scatterPlot,
+  vegaLiteField,
+  writeSvg,
+  type IntervalPlotOptions,
+} from '../src/viz/plot.js'
 
 /** Number of occurrences of `needle` in `text`. */
 function count(text: string, needle: RegExp): number {
@@ -173,14 +185,181 @@ describe('barPlot', () => {
     expect(svg.indexOf('>wide<')).toBeLessThan(svg.indexOf('>deep<'))
   })
 
-  it('draws horizontal bars on a log scale', async () => {
+  it('draws horizontal bars on a log scale from a baseline inside the domain', async () => {
     const data = [
       { op: 'add', n: 10 },
       { op: 'mul', n: 1000 },
     ]
     const spec = barPlot({ title: 'Ops', data, x: 'op', y: 'n', horizontal: true, logY: true })
-    const svg = await renderVegaLite(spec)
+    const enc = (spec as { encoding: { x: { stack: unknown }; x2: { datum: number } } }).encoding
+    // half the smallest value is 5: the bars start at 1, not at 0, and are not stacked
+    expect(enc.x2).toEqual({ datum: 1 })
+    expect(enc.x.stack).toBeNull()
+    const warnings: string[] = []
+    const svg = await renderVegaLite(spec, { onWarning: (m) => warnings.push(m), strict: true })
+    expect(warnings).toEqual([])
     expect(count(svg, /aria-roledescription="bar"/g)).toBe(2)
+    const bars = await plotMarks(spec)
+    const [add, mul] = bars.map((b) => b.box.x2 - b.box.x1)
+    // log10(10 / 1) against log10(1000 / 1): one third of the length
+    expect(add! / mul!).toBeCloseTo(1 / 3, 2)
+  })
+
+  it('starts log bars a decade lower when the smallest value is near a power of ten', () => {
+    const at = (n: number, baseline?: number) =>
+      (
+        barPlot({ title: 'B', data: [{ c: 'a', n }], x: 'c', y: 'n', logY: true, baseline }) as {
+          encoding: { y2: { datum: number } }
+        }
+      ).encoding.y2.datum
+    expect([at(0.3), at(2), at(10), at(19.9), at(20), at(1e-3), at(1e5)]).toEqual([
+      0.1, 1, 1, 1, 10, 1e-4, 1e4,
+    ])
+    expect(at(10, 3)).toBe(3)
+  })
+
+  it('groups log bars side by side', async () => {
+    const data = [
+      { fn: 'wide', ms: 12, mode: 'jacfwd' },
+      { fn: 'wide', ms: 2, mode: 'jacrev' },
+    ]
+    const spec = barPlot({ title: 'T', data, x: 'fn', y: 'ms', color: 'mode', logY: true })
+    const bars = await plotMarks(spec)
+    expect(bars).toHaveLength(2)
+    expect(bars[0]!.box.x2).toBeLessThanOrEqual(bars[1]!.box.x1 + 1)
+    expect(bars.every((b) => b.problem === null && b.box.y2 - b.box.y1 > 10)).toBe(true)
+  })
+
+  it('rejects values a log scale cannot place', () => {
+    const data = [
+      { op: 'add', n: 10 },
+      { op: 'mul', n: 0 },
+    ]
+    expect(() => barPlot({ title: 'T', data, x: 'op', y: 'n', logY: true })).toThrow(PlotError)
+    expect(() => barPlot({ title: 'T', data, x: 'op', y: 'n', logY: true })).toThrow(/row 1 has n = 0/)
+    expect(() =>
+      barPlot({ title: 'T', data: [{ op: 'a', n: 1 }], x: 'op', y: 'n', logY: true, baseline: 0 }),
+    ).toThrow(/baseline must be positive/)
+    // a linear scale keeps vega-lite's stacking from zero
+    const linear = barPlot({ title: 'T', data, x: 'op', y: 'n' }) as { encoding: Record<string, unknown> }
+    expect(linear.encoding.y2).toBeUndefined()
+  })
+})
+
+describe('intervalPlot', () => {
+  const data = [
+    { fn: 'mlp', derivative: 'gradient', omega: 3.4, lo: 3.1, hi: 3.8 },
+    { fn: 'mlp', derivative: 'JVP', omega: 2.1, lo: 2.0, hi: 2.3 },
+    { fn: 'chain', derivative: 'JVP', omega: 2.4, lo: 2.4, hi: 2.4 },
+  ]
+  const base: IntervalPlotOptions = {
+    title: 'ω',
+    data,
+    x: 'fn',
+    y: 'omega',
+    low: 'lo',
+    high: 'hi',
+    color: 'derivative',
+    yTitle: 'ω (time ratio)',
+  }
+  type Layer = { mark: { type: string }; encoding: Record<string, { scale?: { domain?: unknown } }> }
+
+  it('layers bands, rules, whiskers, points and labels, categories in data order', async () => {
+    const spec = intervalPlot({
+      ...base,
+      bands: [{ from: 3, to: 4, label: 'ω_grad ∈ [3, 4]', group: 'gradient' }],
+      rules: [{ value: 1, label: '1 = equal' }],
+    })
+    const layers = (spec as { layer: Layer[] }).layer
+    expect(layers.map((l) => l.mark.type)).toEqual(['rect', 'rule', 'rule', 'point', 'text'])
+    expect(layers[3]!.encoding.x!.scale!.domain).toEqual(['mlp', 'chain'])
+    expect(layers[3]!.encoding.color!.scale!.domain).toEqual(['gradient', 'JVP'])
+    const svg = await renderVegaLite(spec, { strict: true })
+    expect(svg).toContain('ω_grad ∈ [3, 4]')
+    expect(svg).toContain('1 = equal')
+    expect(svg).toContain('ω (time ratio)')
+    const marks = await plotMarks(spec)
+    // the interval of one value draws no whisker: 1 band, 1 rule + 2 whiskers, 3 points, 2 labels
+    const types = marks.map((m) => m.type)
+    expect(types.filter((t) => t === 'rule')).toHaveLength(3)
+    expect(types.filter((t) => t === 'symbol')).toHaveLength(3)
+    expect(types.filter((t) => t === 'text')).toHaveLength(2)
+    // the band spans the plot along the category axis
+    const band = marks.find((m) => m.type === 'rect')!
+    expect(band.box.x1).toBeCloseTo(band.area.x1, 0)
+    expect(band.box.x2).toBeCloseTo(band.area.x2, 0)
+  })
+
+  it('draws a horizontal log plot strictly, with a long category label kept whole', async () => {
+    const long = 'scalar duals: horner by add and mul, 1,000 terms (flat arrays)'
+    const spec = intervalPlot({
+      ...base,
+      data: [...data, { fn: long, derivative: 'gradient', omega: 12, lo: 9, hi: 15 }],
+      horizontal: true,
+      logY: true,
+      bands: [
+        { from: 3, to: 4, label: 'ω_grad ∈ [3, 4]', group: 'gradient' },
+        { from: 2, to: 2.5, label: 'ω_JVP ∈ [2, 2.5]', group: 'JVP' },
+      ],
+    })
+    const svg = await renderVegaLite(spec, { strict: true })
+    expect(svg).toContain(`>${long}<`)
+  })
+
+  it('rejects rows, bands and rules it cannot draw', () => {
+    const bad = (opts: Partial<IntervalPlotOptions>) => () => intervalPlot({ ...base, ...opts })
+    expect(bad({ data: [] })).toThrow(/no rows/)
+    expect(bad({ data: [{ fn: 'a', derivative: 'JVP', omega: 1, lo: 2, hi: 3 }] })).toThrow(/not in order/)
+    expect(bad({ data: [{ fn: 'a', derivative: 'JVP', omega: 1, lo: 0, hi: 3 }], logY: true })).toThrow(
+      /lo = 0, which a log scale cannot place/,
+    )
+    expect(bad({ data: [{ fn: 'a', derivative: 'JVP', omega: Number.NaN, lo: 0, hi: 3 }] })).toThrow(
+      /not a finite number/,
+    )
+    expect(bad({ bands: [{ from: 4, to: 3, label: 'b' }] })).toThrow(/band 0 \(b\) runs from 4 to 3/)
+    expect(bad({ bands: [{ from: 3, to: 4, label: 'b', group: 'hessian' }] })).toThrow(
+      /not a value of derivative/,
+    )
+    expect(bad({ rules: [{ value: 0, label: 'r' }], logY: true })).toThrow(/rule 0 \(r\) is at 0/)
+    expect(bad({ color: undefined, rules: [{ value: 1, label: 'r', group: 'JVP' }] })).toThrow(
+      /no color field/,
+    )
+    expect(bad({ bands: [{ from: 4, to: 3, label: 'b' }] })).toThrow(PlotError)
+    expect(new PlotError('x')).toBeInstanceOf(DualtapeError)
+  })
+})
+
+describe('plotMarks and strict rendering', () => {
+  it('gives boxes inside the SVG, and strict rendering still reports warnings to onWarning', async () => {
+    const spec = linePlot({
+      title: 'L',
+      data: [
+        { a: 1, b: 2 },
+        { a: 2, b: 3 },
+      ],
+      x: 'a',
+      y: 'b',
+    })
+    const svg = await renderVegaLite(spec, { strict: true })
+    const [, width, height] = svg.match(/width="(\d+)" height="(\d+)"/)!.map(Number)
+    const marks = await plotMarks(spec)
+    expect(marks.map((m) => m.type)).toEqual(['line', 'symbol', 'symbol'])
+    for (const m of marks) {
+      expect(m.box.x1).toBeGreaterThanOrEqual(0)
+      expect(m.box.y1).toBeGreaterThanOrEqual(0)
+      expect(m.box.x2).toBeLessThanOrEqual(width!)
+      expect(m.box.y2).toBeLessThanOrEqual(height!)
+    }
+    const warnings: string[] = []
+    const noisy = {
+      data: { values: [{ a: 1 }] },
+      mark: 'point',
+      encoding: { x: { field: 'a', type: 'quantitative' }, size: { field: 'a', type: 'nominal' } },
+    } as const
+    await expect(renderVegaLite(noisy, { strict: true, onWarning: (m) => warnings.push(m) })).rejects.toThrow(
+      PlotError,
+    )
+    expect(warnings.length).toBeGreaterThan(0)
   })
 })
 
