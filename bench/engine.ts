@@ -1,10 +1,9 @@
+/** The workloads of the engine benchmarks (the overhead and peers suites time them). */
 import {
   type Tensor,
   add,
   cos,
   exp,
-  grad,
-  jvp,
   matmul,
   mean,
   mul,
@@ -15,20 +14,7 @@ import {
   square,
   sum,
   tanh,
-  valueAndGrad,
-  zeros,
 } from '../src/index.js'
-import { timeInterleaved } from './timing.js'
-
-/** One line of the engine benchmark. */
-export interface EngineRow {
-  readonly name: string
-  readonly fMs: number
-  readonly gradMs: number
-  readonly jvpMs: number
-  readonly gradRatio: number
-  readonly jvpRatio: number
-}
 
 /** The MLP of the engine issue: tanh layers of width `width`, a final linear layer, loss = mean of squares. */
 export function makeMlp(opts: { batch: number; width: number; layers: number; seed?: number }) {
@@ -40,15 +26,17 @@ export function makeMlp(opts: { batch: number; width: number; layers: number; se
     b: mul(randn([width], { seed: seed + 2 * i + 1 }), 0.1),
   }))
   const x = randn([batch, width], { seed: seed + 1000 })
-  const forward = (ps: readonly { w: Tensor; b: Tensor }[], input: Tensor): Tensor => {
-    let h = input
-    ps.forEach((p, i) => {
-      const z = add(matmul(h, p.w), p.b)
-      h = i < ps.length - 1 ? tanh(z) : z
-    })
-    return mean(square(h))
-  }
-  return { params, x, forward }
+  return { params, x, forward: mlpLoss }
+}
+
+/** The MLP's loss: tanh(h W + b) layer by layer, the last layer linear, then the mean of squares. */
+export function mlpLoss(ps: readonly { w: Tensor; b: Tensor }[], input: Tensor): Tensor {
+  let h = input
+  ps.forEach((p, i) => {
+    const z = add(matmul(h, p.w), p.b)
+    h = i < ps.length - 1 ? tanh(z) : z
+  })
+  return mean(square(h))
 }
 
 /** A chain of 12 elementwise ops on a vector of length n, followed by a sum. */
@@ -63,76 +51,4 @@ export function elementwiseChain(x: Tensor): Tensor {
     y = sigmoid(cos(y))
   }
   return sum(y)
-}
-
-/**
- * Overhead of the modes against one evaluation, side by side: the MLP (gradient with respect to
- * all parameters; JVP along one direction of the input batch) and the elementwise chain.
- */
-export function benchEngine(opts: { quick: boolean }): EngineRow[] {
-  const rows: EngineRow[] = []
-  const repeats = opts.quick ? 5 : 15
-  {
-    const { params, x, forward } = makeMlp({ batch: 64, width: 256, layers: 4 })
-    const vg = valueAndGrad((ps: typeof params) => forward(ps, x))
-    const dx = randn(x.shape, { seed: 99 })
-    const [fMs, gradMs, jvpMs] = timeInterleaved(
-      [() => forward(params, x), () => vg(params), () => jvp((xx: Tensor) => forward(params, xx), [x], [dx])],
-      { repeats },
-    )
-    rows.push({
-      name: 'MLP 64×256, 4 tanh + linear',
-      fMs: fMs!,
-      gradMs: gradMs!,
-      jvpMs: jvpMs!,
-      gradRatio: gradMs! / fMs!,
-      jvpRatio: jvpMs! / fMs!,
-    })
-  }
-  {
-    const n = 10_000
-    const x = randn([n], { seed: 5 })
-    const dx = randn([n], { seed: 6 })
-    const g = grad(elementwiseChain)
-    const [fMs, gradMs, jvpMs] = timeInterleaved(
-      [() => elementwiseChain(x), () => g(x), () => jvp(elementwiseChain, [x], [dx])],
-      {
-        repeats,
-      },
-    )
-    rows.push({
-      name: '12-op elementwise chain, n = 10,000',
-      fMs: fMs!,
-      gradMs: gradMs!,
-      jvpMs: jvpMs!,
-      gradRatio: gradMs! / fMs!,
-      jvpRatio: jvpMs! / fMs!,
-    })
-  }
-  {
-    const n = 1000
-    const chain = (x: Tensor): Tensor => {
-      let y = x
-      for (let i = 0; i < n; i++) y = tanh(y)
-      return y
-    }
-    const x = zeros([])
-    const g = grad(chain)
-    const [fMs, gradMs, jvpMs] = timeInterleaved([() => chain(x), () => g(x), () => jvp(chain, [x], [x])], {
-      repeats,
-    })
-    rows.push({
-      name: `scalar chain of ${n} tanh (µs per op)`,
-      fMs: (fMs! / n) * 1000,
-      gradMs: (gradMs! / n) * 1000,
-      jvpMs: (jvpMs! / n) * 1000,
-      gradRatio: gradMs! / fMs!,
-      jvpRatio: jvpMs! / fMs!,
-    })
-  }
-  return rows
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.table(benchEngine({ quick: process.argv.includes('--quick') }))
 }

@@ -7,7 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, platform, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import Table3 from 'cli-table3'
-import type { Cell, ColumnFormat, Problem, SuiteOutput, SuiteSize, Table } from './suites/types.js'
+import { type Estimate, type Timing, relativeSpread } from './measure/stats.js'
+import type { Cell, ColumnFormat, Problem, SuiteOutput, SuiteSize, Table, Target } from './suites/types.js'
 
 // ---------------------------------------------------------------------------------------------
 // the record of a run
@@ -23,6 +24,8 @@ export interface SuiteRecord {
   /** The message of what it threw. */
   readonly error?: string
   readonly seconds: number
+  /** The load averages (1, 5, 15 min) of the machine before and after the suite ran. */
+  readonly load?: { readonly before: readonly number[]; readonly after: readonly number[] }
   readonly output?: SuiteOutput
 }
 
@@ -46,6 +49,9 @@ export interface BenchRun {
   readonly suites: readonly SuiteRecord[]
 }
 
+/** The load averages (1, 5, 15 min) now, to two decimals. */
+export const loadNow = (): number[] => loadavg().map((x) => Math.round(x * 100) / 100)
+
 /** The machine the run is on. */
 export function environment(): RunEnvironment {
   const c = cpus()
@@ -54,7 +60,7 @@ export function environment(): RunEnvironment {
     platform: `${platform()} ${release()}`,
     cpu: c[0]?.model.trim() ?? 'unknown',
     cores: c.length,
-    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadavg: loadNow(),
   }
 }
 
@@ -71,16 +77,15 @@ function sig3(x: number): string {
   return x.toPrecision(3)
 }
 
-/**
- * A cell as text in the format of its column.
- *
- * @example
- * formatCell(12.345, 'ratio') // '12.3×'
- */
-export function formatCell(value: Cell | undefined, format: ColumnFormat): string {
-  if (value === null || value === undefined) return '–'
-  if (typeof value === 'boolean') return value ? '✓' : '✗'
-  if (typeof value === 'string') return value
+/** Whether a cell is a measured figure with an interval. */
+export const isEstimate = (c: unknown): c is Estimate =>
+  typeof c === 'object' && c !== null && 'median' in c && 'lo' in c && 'hi' in c
+/** Whether a cell is a timing (CPU with wall beside it). */
+export const isTiming = (c: unknown): c is Timing =>
+  typeof c === 'object' && c !== null && 'cpu' in c && 'wall' in c
+
+/** A number in the format of its column. */
+function formatNumber(value: number, format: ColumnFormat): string {
   if (!Number.isFinite(value)) return String(value)
   switch (format) {
     case 'ms':
@@ -100,11 +105,46 @@ export function formatCell(value: Cell | undefined, format: ColumnFormat): strin
   }
 }
 
+/** The spread of an estimate as a percentage of its median: `±2.1%`, `±14%`. */
+export function spreadPercent(e: Pick<Estimate, 'median' | 'lo' | 'hi'>): string {
+  const p = relativeSpread(e) * 100
+  if (!Number.isFinite(p)) return '±?'
+  return `±${p < 9.95 ? p.toFixed(1) : Math.round(p)}%`
+}
+
+/** Where a cell is shown: the terminal is narrow, the Markdown report has room for intervals. */
+export type CellStyle = 'terminal' | 'markdown'
+
+/**
+ * A cell as text in the format of its column. A measured figure shows its median and its spread:
+ * on the terminal as `±` the larger half-width of its 95% interval in percent, in Markdown as the
+ * interval itself, and for a timing the wall time beside the CPU time.
+ *
+ * @example
+ * formatCell(12.345, 'ratio') // '12.3×'
+ */
+export function formatCell(
+  value: Cell | undefined,
+  format: ColumnFormat,
+  style: CellStyle = 'terminal',
+): string {
+  if (value === null || value === undefined) return '–'
+  if (typeof value === 'boolean') return value ? '✓' : '✗'
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return formatNumber(value, format)
+  const cpu = isTiming(value) ? value.cpu : value
+  const main = formatNumber(cpu.median, format)
+  if (style === 'terminal') return `${main} ${spreadPercent(cpu)}`
+  const interval = `[${formatNumber(cpu.lo, format).replace('×', '')}–${formatNumber(cpu.hi, format)}]`
+  const wall = isTiming(value) ? ` · wall ${formatNumber(value.wall.median, format)}` : ''
+  return `${main} ${interval}${wall}`
+}
+
 const isNumeric = (f: ColumnFormat): boolean => f !== 'text' && f !== 'check'
 
 /** The table's cells as text, row by row. */
-function cells(t: Table): string[][] {
-  return t.rows.map((r) => t.columns.map((c) => formatCell(r[c.key], c.format)))
+function cells(t: Table, style: CellStyle): string[][] {
+  return t.rows.map((r) => t.columns.map((c) => formatCell(r[c.key], c.format, style)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,7 +165,7 @@ export function terminalTable(t: Table): string {
     style: { head: [], border: [] },
     wordWrap: true,
   })
-  for (const row of cells(t)) table.push(row)
+  for (const row of cells(t, 'terminal')) table.push(row)
   const notes = (t.notes ?? []).map((n) => `  ${n}`)
   return [t.title, table.toString(), ...notes].join('\n')
 }
@@ -142,7 +182,7 @@ const mdEscape = (s: string): string => s.replace(/\|/g, '\\|')
 export function markdownTable(t: Table): string {
   const head = `| ${t.columns.map((c) => mdEscape(c.header)).join(' | ')} |`
   const rule = `| ${t.columns.map((c) => (isNumeric(c.format) ? '--:' : '---')).join(' | ')} |`
-  const body = cells(t).map((r) => `| ${r.map(mdEscape).join(' | ')} |`)
+  const body = cells(t, 'markdown').map((r) => `| ${r.map(mdEscape).join(' | ')} |`)
   return [head, rule, ...body].join('\n')
 }
 
@@ -150,11 +190,26 @@ export function markdownTable(t: Table): string {
 // the terminal
 // ---------------------------------------------------------------------------------------------
 
-const checkMark = (held: boolean): string => (held ? '✓' : '✗')
+/** ✓ held, ✗ missed, ~ noisy. */
+const statusMark = (t: Target): string => (t.status === 'held' ? '✓' : t.status === 'missed' ? '✗' : '~')
+
+/** A target's figure: the median, with its interval when it has one. */
+function targetFigure(t: Target, style: CellStyle): string {
+  const m = formatNumber(t.measured, 'num')
+  if (t.lo === undefined || t.hi === undefined) return m
+  return style === 'terminal'
+    ? `${m} ${spreadPercent({ median: t.measured, lo: t.lo, hi: t.hi })}`
+    : `${m} [${formatNumber(t.lo, 'num')}–${formatNumber(t.hi, 'num')}]`
+}
+
+/** What a target's status says, in words. */
+const statusWord = (t: Target): string =>
+  t.status === 'held' ? 'held' : t.status === 'missed' ? 'missed' : 'noisy: the interval holds the limit'
 
 /** A suite's tables, targets and problems for the terminal. */
 export function terminalSuite(rec: SuiteRecord): string {
-  const out: string[] = [`\n== ${rec.title} [${rec.name}] (${rec.seconds.toFixed(1)} s) ==`]
+  const load = rec.load === undefined ? '' : `; load ${rec.load.before[0]} → ${rec.load.after[0]}`
+  const out: string[] = [`\n== ${rec.title} [${rec.name}] (${rec.seconds.toFixed(1)} s${load}) ==`]
   if (rec.status === 'failed') out.push(`FAILED: ${rec.error ?? 'unknown error'}`)
   const o = rec.output
   if (o !== undefined) {
@@ -164,13 +219,23 @@ export function terminalSuite(rec: SuiteRecord): string {
       out.push('', 'Targets:')
       for (const t of o.targets) {
         out.push(
-          `  ${checkMark(t.held)} ${t.name}: ${formatCell(t.measured, 'num')} (${t.comparison} ${t.limit})`,
+          `  ${statusMark(t)} ${t.name}: ${targetFigure(t, 'terminal')} (${t.comparison} ${t.limit})${t.status === 'noisy' ? ' noisy' : ''}`,
         )
       }
     }
     for (const p of o.problems) out.push(`  ! ${problemLabel(p)}: ${p.message}`)
+    const unstable = unstableWarmups(o)
+    if (unstable !== undefined) out.push(`  ${unstable}`)
   }
   return out.join('\n')
+}
+
+/** A line naming the functions whose time per call did not settle during warm-up, if any. */
+function unstableWarmups(o: SuiteOutput): string | undefined {
+  const unstable = (o.warmups ?? []).filter((w) => !w.stable)
+  if (unstable.length === 0) return undefined
+  const names = unstable.map((w) => `${w.subject} (${w.host})`)
+  return `Not settled after the warm-up's time limit (timed anyway; read their spread): ${names.join(', ')}.`
 }
 
 const problemLabel = (p: Problem): string =>
@@ -190,19 +255,31 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
     `- size: ${run.size}; dualtape backend: ${run.backend}`,
     `- machine: ${e.cpu}, ${e.cores} cores, ${e.platform}; Node ${e.node}; load average at start ${e.loadavg.join(', ')}`,
     '',
-    'Every figure is a median over repeats after warm-up; every comparison is a ratio of two',
-    'measurements taken side by side (interleaved rounds), so that load on the machine hits both alike.',
-    'On a shared or busy machine the absolute times are noisy; the ratios less so.',
+    'How to read the figures: each library, and each dualtape backend and dtype, runs in a process of its',
+    'own; every measured function is warmed up until its time per call is stable, then all the functions',
+    'of a comparison are timed in rounds, one sample each per round in a rotated order. A time is the',
+    "median of the samples' process CPU time per call (user + system, all threads of the process), with",
+    'its 95% confidence interval in brackets and the median wall time beside it; a ratio is the median of',
+    'the ratios taken round by round (paired), with its interval. A target is held or missed only when',
+    'its whole interval is on one side of the limit; when the limit lies inside the interval it is marked',
+    '~ noisy: the measurement cannot tell. The load averages before and after each suite are listed below.',
     '',
   ]
   const summary = run.suites.map((s) => {
     const o = s.output
     const targets = o?.targets ?? []
-    const held = targets.filter((t) => t.held).length
+    const count = (st: Target['status']): number => targets.filter((t) => t.status === st).length
     const status = s.status === 'failed' ? '✗ failed' : (o?.problems.length ?? 0) > 0 ? '⚠ problems' : '✓'
-    return `| [${s.name}](#${anchor(s.title)}) | ${status} | ${targets.length > 0 ? `${held}/${targets.length}` : '–'} | ${s.seconds.toFixed(1)} |`
+    const tally = targets.length > 0 ? `${count('held')} / ${count('missed')} / ${count('noisy')}` : '–'
+    const load = s.load === undefined ? '–' : `${s.load.before[0]} → ${s.load.after[0]}`
+    return `| [${s.name}](#${anchor(s.title)}) | ${status} | ${tally} | ${s.seconds.toFixed(1)} | ${load} |`
   })
-  lines.push('| suite | ran | targets held | seconds |', '| --- | --- | --: | --: |', ...summary, '')
+  lines.push(
+    '| suite | ran | targets held / missed / noisy | seconds | load average (1 min) before → after |',
+    '| --- | --- | --: | --: | --: |',
+    ...summary,
+    '',
+  )
   for (const s of run.suites) {
     lines.push(`## ${s.title}`, '', `\`${s.name}\`: ${s.description}.`, '')
     if (s.status === 'failed') lines.push(`**The suite failed:** ${mdEscape(s.error ?? 'unknown error')}`, '')
@@ -210,14 +287,21 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
     if (o === undefined) continue
     for (const n of o.notes) lines.push(n, '')
     if (o.targets.length > 0) {
-      lines.push('### Targets', '', '| target | measured | limit | held |', '| --- | --: | --: | --- |')
+      lines.push(
+        '### Targets',
+        '',
+        '| target | measured [95% interval] | limit | status |',
+        '| --- | --: | --: | --- |',
+      )
       for (const t of o.targets) {
         lines.push(
-          `| ${mdEscape(t.name)} | ${formatCell(t.measured, 'num')} | ${t.comparison} ${t.limit} | ${checkMark(t.held)} |`,
+          `| ${mdEscape(t.name)} | ${targetFigure(t, 'markdown')} | ${t.comparison} ${t.limit} | ${statusMark(t)} ${statusWord(t)} |`,
         )
       }
       lines.push('')
     }
+    const unstable = unstableWarmups(o)
+    if (unstable !== undefined) lines.push(unstable, '')
     if (o.problems.length > 0) {
       lines.push('### Problems', '')
       for (const p of o.problems) lines.push(`- **${problemLabel(p)}**: ${mdEscape(p.message)}`)

@@ -2,9 +2,9 @@
  * Scalar dual numbers against plain numbers. Each workload is written twice: once on plain
  * numbers, as one would write it without derivatives, and once against the numeric algebra,
  * differentiated with `derivative` (first-order duals over numbers). The two are separate
- * functions so that the JIT specialises each on its own number type. Plain and dual runs
- * alternate within each repeat; the reported times are medians over the repeats, taken after
- * a warm-up of at least 400 ms (150 ms quick), in CPU time per evaluation.
+ * functions so that the JIT specialises each on its own number type. Plain and dual runs are
+ * timed side by side by the benchmark's measurement core (bench/measure): warmed up until stable,
+ * then in rotated rounds, in CPU time per evaluation.
  *
  * The 1,000-term polynomial appears four times, against the same plain Horner loop:
  * - through `N.polyval`, the algebra's fused Horner loop (one dual built per evaluation);
@@ -30,10 +30,9 @@ import { derivative, NumberField, valueAndDerivative, type NumericFn } from '../
  * the `horner` rows are the same polynomial written with add and mul.
  *
  * @example
- * import { benchScalarDuals, type ScalarDualKey } from './scalar-duals.js'
+ * import { scalarDualsSetup, type ScalarDualKey } from './scalar-duals.js'
  * const key: ScalarDualKey = 'polyval'
- * const rows = await benchScalarDuals({ quick: true })
- * console.log(rows.some((r) => r.key === key)) // true
+ * console.log(scalarDualsSetup().info.some((w) => w.key === key)) // true
  */
 export type ScalarDualKey = 'polyval' | 'transcendental' | 'horner' | 'horner-shared' | 'horner-inline'
 
@@ -191,104 +190,76 @@ const workloads = (): Workload[] => [
 // timing
 // -------------------------------------------------------------------------------------
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
-}
-
-/**
- * Nanoseconds per call of `run` over `calls` points in [0.1, 0.9). The time is the CPU time
- * of this process (user + system), not wall time, so that time slices lost to other processes
- * on a shared machine do not count.
- */
-const sample = (run: (x: number) => number, calls: number, sink: { v: number }): number => {
-  const t0 = process.cpuUsage()
+/** Evaluates `run` at `calls` points in [0.1, 0.9) and returns the sum (so that no call is dropped). */
+const sweep = (run: (x: number) => number, calls: number): number => {
   let acc = 0
   for (let i = 0; i < calls; i++) acc += run(0.1 + (0.8 * i) / calls)
-  const dt = process.cpuUsage(t0)
-  sink.v += acc
-  return ((dt.user + dt.system) * 1000) / calls
+  return acc
+}
+
+/** A workload as the overhead suite names it: its key, its name, the evaluations per timed call. */
+export interface ScalarDualInfo {
+  readonly key: ScalarDualKey
+  readonly name: string
+  readonly calls: number
 }
 
 /**
- * One row of the table: CPU times in nanoseconds per evaluation, ratio = dual / plain.
+ * The workloads as subjects of a benchmark host (bench/measure/host.ts): `<key>/plain` and
+ * `<key>/dual` each evaluate the function (or its derivative) at `calls` points; `info` lists
+ * the workloads. Each workload is checked first: the plain and dual forms compute the same value
+ * and slope.
  *
  * @example
- * import { benchScalarDuals, type ScalarDualRow } from './scalar-duals.js'
- * const rows: ScalarDualRow[] = await benchScalarDuals({ quick: true })
- * console.log(rows.every((r) => r.ratio === r.dualNs / r.plainNs)) // true
+ * import { scalarDualsSetup } from './scalar-duals.js'
+ * const { subjects, info } = scalarDualsSetup()
+ * console.log(Object.keys(subjects).length === 2 * info.length) // true
  */
-export interface ScalarDualRow {
-  key: ScalarDualKey
-  name: string
-  plainNs: number
-  dualNs: number
-  ratio: number
-}
-
-/**
- * Times every workload on plain numbers and on first-order duals, alternating the two, and
- * returns medians per evaluation. `quick` takes fewer repeats (for CI smoke runs).
- *
- * @example
- * import { benchScalarDuals } from './scalar-duals.js'
- * const rows = await benchScalarDuals({ quick: true })
- * console.log(rows.map((r) => `${r.name}: ${r.ratio.toFixed(2)}×`).join('\n'))
- */
-export async function benchScalarDuals(opts: { quick: boolean }): Promise<ScalarDualRow[]> {
-  const repeats = opts.quick ? 7 : 31
-  // at least this many rounds and this much CPU time before timing: the optimizing compiler
-  // takes a few thousand calls to settle on a loop this long
-  const warmup = opts.quick ? 5 : 15
-  const warmupNs = (opts.quick ? 150 : 400) * 1e6
-  const sink = { v: 0 }
-  const rows: ScalarDualRow[] = []
+export function scalarDualsSetup(): {
+  subjects: Record<string, () => number>
+  info: ScalarDualInfo[]
+} {
+  const subjects: Record<string, () => number> = {}
+  const info: ScalarDualInfo[] = []
   for (const w of workloads()) {
     const plain = w.plain
     const dual = w.dual ?? derivative(w.f)
-    // the forms compute the same function and the same derivative
     const [value, slope] = valueAndDerivative(w.f)(0.5)
     const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b))
     if (!close(plain(0.5), value) || !close(dual(0.5), slope)) {
-      throw new Error(`benchScalarDuals: ${w.name}: the plain and dual forms disagree`)
+      throw new Error(`scalarDualsSetup: ${w.name}: the plain and dual forms disagree`)
     }
-    const plainTimes: number[] = []
-    const dualTimes: number[] = []
-    let warmed = 0
-    for (let r = 0; plainTimes.length < repeats; r++) {
-      const tp = sample(plain, w.calls, sink)
-      const td = sample(dual, w.calls, sink)
-      if (r >= warmup && warmed >= warmupNs) {
-        plainTimes.push(tp)
-        dualTimes.push(td)
-      }
-      warmed += (tp + td) * w.calls
-      // yield between repeats so a caller's event loop (progress bars) keeps running
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-    const plainNs = median(plainTimes)
-    const dualNs = median(dualTimes)
-    rows.push({ key: w.key, name: w.name, plainNs, dualNs, ratio: dualNs / plainNs })
+    subjects[`${w.key}/plain`] = () => sweep(plain, w.calls)
+    subjects[`${w.key}/dual`] = () => sweep(dual, w.calls)
+    info.push({ key: w.key, name: w.name, calls: w.calls })
   }
-  if (!Number.isFinite(sink.v)) throw new Error('benchScalarDuals: non-finite results')
-  return rows
-}
-
-const printTable = (rows: readonly ScalarDualRow[]): void => {
-  const header = ['workload', 'plain ns', 'dual ns', 'dual / plain']
-  const body = rows.map((r) => [r.name, r.plainNs.toFixed(1), r.dualNs.toFixed(1), `${r.ratio.toFixed(2)}×`])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)))
-  const line = (cells: readonly string[]): string =>
-    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |'
-  console.log(line(header))
-  console.log(
-    '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
-  )
-  for (const b of body) console.log(line(b))
+  return { subjects, info }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const rows = await benchScalarDuals({ quick: process.argv.includes('--quick') })
-  printTable(rows)
+  // the workloads in this process, warmed up until stable, timed side by side in rotated rounds
+  const { Session, TIMING_PLANS, hostOpener } = await import('./measure/session.js')
+  const { pairedRatio } = await import('./measure/stats.js')
+  const session = new Session(
+    hostOpener(false),
+    TIMING_PLANS[process.argv.includes('--quick') ? 'quick' : 'full'],
+  )
+  const { subjects, info } = await session.setup<ScalarDualInfo[]>('scalar duals', {
+    module: import.meta.url,
+    name: 'scalarDualsSetup',
+  })
+  console.log('| workload | plain ns | dual ns | dual ÷ plain [95%] |')
+  console.log('| --- | --: | --: | --: |')
+  for (const w of info) {
+    const m = await session.measure(
+      [subjects[`${w.key}/plain`]!, subjects[`${w.key}/dual`]!],
+      [w.name, w.name],
+    )
+    const [p, d] = m.timings.map((t) => (t.cpu.median * 1e6) / w.calls)
+    const r = pairedRatio(m.timings[1]!.cpu.samples, m.timings[0]!.cpu.samples)
+    console.log(
+      `| ${w.name} | ${p!.toFixed(1)} | ${d!.toFixed(1)} | ${r.median.toFixed(2)}× [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}] |`,
+    )
+  }
+  await session.close()
 }

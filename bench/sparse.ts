@@ -9,8 +9,8 @@
  *   tridiagonal; star colouring needs 3 colours, so 3 Hessian-vector products (one vector-mode
  *   JVP of the gradient with 3 directions) give all of it.
  *
- * Times are medians of interleaved rounds (`timeInterleaved`): every function of a row runs once
- * per round, so load on the machine affects them alike.
+ * Times are CPU medians of interleaved rounds (`timeSideBySide`, after a warm-up until stable):
+ * every function of a row runs once per round, so load on the machine affects them alike.
  *
  * Run: `npx tsx bench/sparse.ts [--quick]`.
  */
@@ -35,7 +35,9 @@ import {
   tanh,
   uniform,
 } from '../src/index.js'
-import { timeInterleaved } from './timing.js'
+import type { TimingPlan } from './measure/rounds.js'
+import { TIMING_PLANS } from './measure/session.js'
+import { timeSideBySide } from './timing.js'
 
 /** One line of the sparse benchmark. */
 export interface SparseRow {
@@ -102,6 +104,12 @@ function maxDiffDense(D: ArrayLike<number>, n: number, p: SparsityPattern, value
   return worst
 }
 
+/** The quick timing plan with exactly `rounds` rounds. */
+const roundsOf = (rounds: number): TimingPlan => ({
+  ...TIMING_PLANS.quick,
+  rounds: { min: rounds, max: rounds, budgetMs: 0 },
+})
+
 /**
  * Times the sparse evaluations among themselves, then (where `dense` is given) the whole sparse
  * evaluation and the dense one side by side, keeping the dense result of the last call.
@@ -114,12 +122,14 @@ function timeRow(
   repeats: number,
   denseRepeats: number,
 ) {
-  const [sparseMs, reusedMs, detectMs] = timeInterleaved([full, reused, detect], { warmup: 2, repeats })
+  const [sparseMs, reusedMs, detectMs] = timeSideBySide([full, reused, detect], roundsOf(repeats)).map(
+    (t) => t.cpu.median,
+  )
   let D: Tensor | null = null
   let denseMs: number | null = null
   let sparseBesideDenseMs: number | null = null
   if (dense !== null) {
-    const both = timeInterleaved(
+    const both = timeSideBySide(
       [
         () => {
           D = null // let the previous matrix go first
@@ -127,10 +137,11 @@ function timeRow(
         },
         full,
       ],
-      { warmup: 0, repeats: denseRepeats },
+      // a dense Jacobian takes seconds: one call to warm up
+      { ...roundsOf(denseRepeats), warmup: { ...TIMING_PLANS.quick.warmup, minMs: 0, maxMs: 0 } },
     )
-    denseMs = both[0]!
-    sparseBesideDenseMs = both[1]!
+    denseMs = both[0]!.cpu.median
+    sparseBesideDenseMs = both[1]!.cpu.median
   }
   return {
     sparseMs: sparseMs!,

@@ -14,7 +14,9 @@ import { useBackend } from '../src/backends/registry.js'
 import { type TfjsKind, initTfjsBackend } from '../src/backends/tfjs/index.js'
 import { dispose, tidy } from '../src/core/scope.js'
 import { type Tensor, add, matmul, mean, square, tanh, tensor, valueAndGrad } from '../src/index.js'
-import { median, timeInterleaved } from './timing.js'
+import type { TimingPlan } from './measure/rounds.js'
+import { TIMING_PLANS } from './measure/session.js'
+import { median, timeSideBySide } from './timing.js'
 
 /** One line of the MLP comparison: milliseconds per call, dualtape and tf side by side. */
 export interface TfjsMlpRow {
@@ -193,7 +195,7 @@ export async function benchTfjs(
     ]
     ms = await timeAsync(asyncFns, opts.quick ? 3 : 7)
   } else {
-    ms = timeInterleaved(fns, { repeats })
+    ms = timeSideBySide(fns, roundsOf(repeats)).map((t) => t.cpu.median)
   }
   useBackend('cpu')
   tf.dispose([...tw, ...tb, tx])
@@ -209,6 +211,12 @@ export async function benchTfjs(
     sizes: `MLP batch ${batch}, width ${width}, ${layers} tanh layers + linear, float32`,
   }
 }
+
+/** The quick timing plan with exactly `rounds` rounds. */
+const roundsOf = (rounds: number): TimingPlan => ({
+  ...TIMING_PLANS.quick,
+  rounds: { min: rounds, max: rounds, budgetMs: 0 },
+})
 
 /** Interleaved medians of asynchronous calls, after one warm-up call each. */
 async function timeAsync(fns: readonly (() => Promise<unknown>)[], repeats: number): Promise<number[]> {
@@ -256,9 +264,10 @@ async function benchTranspose(
       }
       ms = await timeAsync([run(flags), run(explicit)], opts.quick ? 3 : 7)
     } else {
-      ms = timeInterleaved([() => flags().dispose(), () => explicit().dispose()], {
-        repeats: opts.quick ? 5 : 15,
-      })
+      ms = timeSideBySide(
+        [() => flags().dispose(), () => explicit().dispose()],
+        roundsOf(opts.quick ? 5 : 15),
+      ).map((t) => t.cpu.median)
     }
     tf.dispose([A, B])
     const t = `${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}`
@@ -278,7 +287,7 @@ async function benchSwitch(opts: TfjsBenchOptions): Promise<number> {
   const a = tensor([1, 2], { backend: here })
   const b = tensor([1, 2], { backend: other })
   const n = 50
-  const [same, alternating] = timeInterleaved(
+  const [same, alternating] = timeSideBySide(
     [
       () => {
         for (let i = 0; i < n; i++) dispose(add(a, a))
@@ -287,8 +296,8 @@ async function benchSwitch(opts: TfjsBenchOptions): Promise<number> {
         for (let i = 0; i < n; i++) dispose(i % 2 === 0 ? add(a, a) : add(b, b))
       },
     ],
-    { repeats: opts.quick ? 3 : 7 },
-  )
+    roundsOf(opts.quick ? 3 : 7),
+  ).map((t) => t.cpu.median)
   dispose([a, b])
   return (alternating! - same!) / n
 }

@@ -1,48 +1,50 @@
-/** Timing helpers for the benchmarks: medians over repeats after warm-up, pairs interleaved. */
+/**
+ * Side-by-side timing in this process, for the standalone scripts of bench/ (engine, sparse,
+ * tfjs): the same measurement as the suites (bench/measure), without child processes. Each
+ * function is warmed up until stable, then all are timed in rounds, one sample each per round
+ * in a rotated order; a timing is the median CPU time per call with its 95% interval, and wall
+ * time beside it.
+ */
+import type { TimingPlan } from './measure/rounds.js'
+import { takeSample, warmUp } from './measure/sampler.js'
+import { TIMING_PLANS } from './measure/session.js'
+import { type Timing, estimate } from './measure/stats.js'
 
-/** The median of a list of numbers. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const n = s.length
-  if (n === 0) return NaN
-  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2
-}
-
-/** Options for `timeInterleaved`. */
-export interface TimingOptions {
-  /** Untimed calls of each function first. */
-  readonly warmup?: number
-  /** Timed rounds; each round times every function once, in turn. */
-  readonly repeats?: number
-  /** Each timed sample runs the function this many times at least, so short calls are measurable. */
-  readonly minSampleMs?: number
-}
+export { median } from './measure/stats.js'
 
 /**
- * Times several functions side by side: in each round every function runs once (a few calls
- * for fast functions), so that load on the machine affects them alike. Returns the median
- * milliseconds per call of each.
+ * Times functions side by side in this process and returns a timing per function, whose samples
+ * are paired by round.
+ *
+ * @example
+ * import { timeSideBySide } from './timing.js'
+ * const [a, b] = timeSideBySide([() => Math.sqrt(2), () => Math.cbrt(2)], 'smoke')
+ * console.log(a!.cpu.median >= 0 && b!.cpu.n === 3) // true
  */
-export function timeInterleaved(fns: readonly (() => unknown)[], opts: TimingOptions = {}): number[] {
-  const warmup = opts.warmup ?? 2
-  const repeats = opts.repeats ?? 7
-  const minMs = opts.minSampleMs ?? 5
-  const inner = fns.map((f) => {
-    for (let i = 0; i < warmup; i++) f()
-    // calls per sample so that one sample lasts about minMs
-    const t0 = performance.now()
-    f()
-    const dt = Math.max(performance.now() - t0, 1e-3)
-    return Math.max(1, Math.min(100_000, Math.ceil(minMs / dt)))
-  })
-  const samples: number[][] = fns.map(() => [])
-  for (let r = 0; r < repeats; r++) {
-    fns.forEach((f, i) => {
-      const k = inner[i]!
-      const t0 = performance.now()
-      for (let j = 0; j < k; j++) f()
-      samples[i]!.push((performance.now() - t0) / k)
-    })
+export function timeSideBySide(
+  fns: readonly (() => unknown)[],
+  size: keyof typeof TIMING_PLANS | TimingPlan = 'quick',
+): Timing[] {
+  const plan = typeof size === 'string' ? TIMING_PLANS[size] : size
+  const calls = fns.map((f) => warmUp(f, plan.warmup).callsPerSample)
+  const cpu: number[][] = fns.map(() => [])
+  const wall: number[][] = fns.map(() => [])
+  let rounds = plan.rounds.max
+  const t0 = performance.now()
+  for (let r = 0; r < rounds; r++) {
+    for (let q = 0; q < fns.length; q++) {
+      const i = (q + r) % fns.length
+      const s = takeSample(fns[i]!, calls[i]!)
+      cpu[i]!.push(s.cpuMs)
+      wall[i]!.push(s.wallMs)
+    }
+    if (r === 0) {
+      const perRound = Math.max(performance.now() - t0, 1e-3)
+      rounds = Math.max(
+        plan.rounds.min,
+        Math.min(plan.rounds.max, Math.floor(plan.rounds.budgetMs / perRound)),
+      )
+    }
   }
-  return samples.map(median)
+  return fns.map((_, i) => ({ cpu: estimate(cpu[i]!), wall: estimate(wall[i]!) }))
 }

@@ -1,36 +1,45 @@
 import { describe, expect, it } from 'vitest'
+import { TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
+import type { Timing } from '../bench/measure/stats.js'
 import { peersSuite } from '../bench/suites/peers.js'
 
 describe('peers (smoke size)', () => {
-  it('loads tfjs (cpu, wasm) and jax-js, checks their gradients against dualtape and times them', async () => {
+  it('runs tfjs (cpu, wasm), jax-js and dualtape each in a process of its own, checks their gradients and times them side by side', async () => {
     let ticks = 0
-    const out = await peersSuite.run({ size: 'smoke', backend: 'cpu', tick: () => ticks++ })
+    const out = await peersSuite.run({
+      size: 'smoke',
+      backend: 'cpu',
+      tick: () => ticks++,
+      openHost: hostOpener(true),
+      timing: TIMING_PLANS.smoke,
+    })
     expect(ticks).toBe(peersSuite.steps('smoke'))
-    expect(out.problems.filter((p) => p.kind === 'peer-load')).toEqual([])
+    expect(out.problems).toEqual([])
     const [table, probe] = out.tables
     // 6 configurations (tfjs cpu, tfjs wasm, jax-js × 2 dtypes × eager/jit) × 2 functions
     expect(table!.rows).toHaveLength(12)
     for (const r of table!.rows) {
       for (const c of table!.columns) expect(r).toHaveProperty(c.key)
-      if (r['agrees'] === true) {
-        const relErr = r['relErr'] as number
-        expect(relErr).toBeGreaterThanOrEqual(0)
-        expect(relErr).toBeLessThanOrEqual(r['tolerance'] as number)
-        for (const k of ['peerMs', 'dualtapeMs', 'ratio']) {
-          expect(Number.isFinite(r[k] as number)).toBe(true)
-          expect(r[k] as number).toBeGreaterThan(0)
-        }
-        expect(r['ratio']).toBeCloseTo((r['dualtapeMs'] as number) / (r['peerMs'] as number), 10)
-      } else {
-        expect(r['peerMs']).toBeNull()
+      expect(r['agrees']).toBe(true)
+      const relErr = r['relErr'] as number
+      expect(relErr).toBeGreaterThanOrEqual(0)
+      expect(relErr).toBeLessThanOrEqual(r['tolerance'] as number)
+      const [peer, ours, ratio] = ['peer', 'dualtape', 'ratio'].map((k) => r[k] as Timing)
+      for (const t of [peer!, ours!, ratio!]) {
+        expect(t.cpu.n).toBe(TIMING_PLANS.smoke.rounds.min)
+        expect(t.cpu.median).toBeGreaterThan(0)
       }
+      // dualtape ÷ peer is paired by round: the median of the per-round ratios
+      const perRound = ours!.cpu.samples.map((x, i) => x / peer!.cpu.samples[i]!).sort((a, b) => a - b)
+      expect(ratio!.cpu.median).toBeCloseTo(perRound[1]!, 12)
     }
-    // every float32 gradient is right to 1e-3: the workloads are the same functions
-    const float32 = table!.rows.filter((r) => r['dtype'] === 'float32')
-    expect(float32.every((r) => r['agrees'] === true)).toBe(true)
+    // each library ran in its own process: 6 peers and dualtape in 2 dtypes, 2 workloads each
+    const hosts = new Set(out.warmups!.map((w) => w.host))
+    expect(hosts.size).toBe(8)
+    expect(out.warmups).toHaveLength(2 * 8)
     // the float64 probe of jax-js: one row per elementary function, errors finite and small
     expect(probe!.rows.map((r) => r['fn'])).toEqual(['sin', 'cos', 'exp', 'tanh', 'sigmoid', 'softplus'])
     for (const r of probe!.rows) expect(r['relErr'] as number).toBeLessThan(1e-3)
-    expect(out.plots.map((p) => p.file)).toEqual(['speed'])
-  }, 60_000)
+    expect(out.plots.map((p) => p.file)).toEqual(['times', 'ratio'])
+  }, 120_000)
 })

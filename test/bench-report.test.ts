@@ -14,6 +14,7 @@ import {
 } from '../bench/report.js'
 import type { Table } from '../bench/suites/types.js'
 import { target } from '../bench/suites/types.js'
+import { estimate } from '../bench/measure/stats.js'
 
 const table: Table = {
   title: 'Times',
@@ -43,13 +44,18 @@ const run = (status: 'ok' | 'failed'): BenchRun => ({
       description: 'demonstrates the report',
       status,
       seconds: 0.5,
+      load: { before: [0.5, 0.4, 0.3], after: [0.75, 0.5, 0.3] },
       ...(status === 'failed'
         ? { error: 'it broke' }
         : {
             output: {
               notes: ['set-up'],
               tables: [table],
-              targets: [target('speed-up', 12, '>=', 10), target('cost', 40, '<=', 30)],
+              targets: [
+                target('speed-up', 12, '>=', 10),
+                target('cost', 40, '<=', 30),
+                target('noisy one', estimate([10, 12, 14]), '>=', 11),
+              ],
               plots: [
                 {
                   file: 'bars',
@@ -84,11 +90,29 @@ describe('cells', () => {
     expect(formatCell(Infinity, 'ratio')).toBe('Infinity')
   })
 
-  it('targets hold by their comparison', () => {
-    expect(target('a', 10, '>=', 10).held).toBe(true)
-    expect(target('a', 9.9, '>=', 10).held).toBe(false)
-    expect(target('a', 30, '<=', 30).held).toBe(true)
-    expect(target('a', 31, '<=', 30).held).toBe(false)
+  it('a measured figure shows its median and spread: ± in the terminal, the interval and wall time in Markdown', () => {
+    const cpu = estimate([10, 11, 12, 9, 10, 10.5, 9.5])
+    const wall = estimate([12, 13, 14, 11, 12, 12.5, 11.5])
+    // the 95% interval of the median of 7 samples: from the smallest to the largest
+    expect([cpu.lo, cpu.median, cpu.hi]).toEqual([9, 10, 12])
+    expect(formatCell(cpu, 'ms')).toBe('10.0 ±20%')
+    expect(formatCell({ cpu, wall }, 'ms')).toBe('10.0 ±20%')
+    expect(formatCell({ cpu, wall }, 'ms', 'markdown')).toBe('10.0 [9.00–12.0] · wall 12.0')
+    expect(formatCell(cpu, 'ratio', 'markdown')).toBe('10.0× [9.00–12.0×]')
+  })
+
+  it('targets: held or missed when the whole interval is on one side, noisy when it holds the limit', () => {
+    expect(target('a', 10, '>=', 10).status).toBe('held')
+    expect(target('a', 9.9, '>=', 10).status).toBe('missed')
+    expect(target('a', 30, '<=', 30).status).toBe('held')
+    expect(target('a', 31, '<=', 30).status).toBe('missed')
+    const around = (lo: number, m: number, hi: number) => estimate([lo, m, m, m, hi])
+    expect(target('a', around(11, 12, 13), '>=', 10).status).toBe('held')
+    expect(target('a', around(9, 12, 13), '>=', 10).status).toBe('noisy')
+    expect(target('a', around(7, 8, 9), '>=', 10).status).toBe('missed')
+    expect(target('a', around(27, 29, 31), '<=', 30).status).toBe('noisy')
+    const t = target('a', { cpu: around(11, 12, 13), wall: around(1, 2, 3) }, '>=', 10)
+    expect([t.measured, t.lo, t.hi, t.status]).toEqual([12, 11, 13, 'held'])
   })
 })
 
@@ -112,6 +136,8 @@ describe('tables', () => {
     const s = terminalSuite(run('ok').suites[0]!)
     expect(s).toContain('✓ speed-up')
     expect(s).toContain('✗ cost')
+    expect(s).toContain('~ noisy one: 12.0 ±17% (>= 11) noisy')
+    expect(s).toContain('load 0.5 → 0.75')
     expect(s).toContain('failed to load: lib: missing')
     expect(terminalSuite(run('failed').suites[0]!)).toContain('FAILED: it broke')
   })
@@ -126,9 +152,11 @@ describe('the report', () => {
   it('report.md has the summary, the targets, the tables, the problems and the plots', () => {
     const md = markdownReport(run('ok'), new Map([['demo/bars', 'demo-bars.svg']]))
     expect(md).toContain('# dualtape 0.0.0-test: benchmark report')
-    expect(md).toContain('| [demo](#a-demo-suite) | ⚠ problems | 1/2 | 0.5 |')
-    expect(md).toContain('| speed-up | 12.0 | >= 10 | ✓ |')
-    expect(md).toContain('| cost | 40.0 | <= 30 | ✗ |')
+    expect(md).toContain('| [demo](#a-demo-suite) | ⚠ problems | 1 / 1 / 1 | 0.5 | 0.5 → 0.75 |')
+    expect(md).toContain('| speed-up | 12.0 | >= 10 | ✓ held |')
+    expect(md).toContain('| cost | 40.0 | <= 30 | ✗ missed |')
+    expect(md).toContain('| noisy one | 12.0 [10.0–14.0] | >= 11 | ~ noisy: the interval holds the limit |')
+    expect(md).toContain('How to read the figures')
     expect(md).toContain('**failed to load**: lib: missing')
     expect(md).toContain('![bars](demo-bars.svg)')
     expect(markdownReport(run('failed'), new Map())).toContain('**The suite failed:** it broke')

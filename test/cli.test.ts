@@ -67,6 +67,8 @@ describe('main', () => {
       '--backend',
       '--out',
       '--json',
+      '--in-process',
+      'bench compare A.json B.json',
       'Exit codes',
     ]) {
       expect(io.out()).toContain(s)
@@ -89,7 +91,7 @@ describe('main', () => {
   it('an unknown backend or option is a usage error', async () => {
     const io = capture()
     expect(await main(['bench', 'chain', '--backend', 'nosuch'], io)).toBe(EXIT.usage)
-    expect(io.err()).toContain("unknown backend 'nosuch'; available: cpu")
+    expect(io.err()).toContain("unknown backend 'nosuch'; available: cpu, tfjs-cpu, tfjs-wasm, tfjs-webgpu")
     const io2 = capture()
     expect(await main(['bench', '--frobnicate'], io2)).toBe(EXIT.usage)
     expect(io2.err()).toContain('unknown option')
@@ -124,8 +126,24 @@ describe('main', () => {
     const results = JSON.parse(await readFile(json, 'utf8'))
     expect(results.suites.map((s: { name: string }) => s.name)).toEqual(['chain', 'modes'])
     expect(results.size).toBe('smoke')
+    // the load average before and after each suite
+    for (const s of results.suites) {
+      expect(s.load.before).toHaveLength(3)
+      expect(s.load.after).toHaveLength(3)
+    }
     expect(io.out()).toContain('Report: ')
     expect(io.out()).toContain('Accumulation of the chain')
+
+    // the run against itself: every figure within noise
+    const same = capture()
+    expect(await main(['bench', 'compare', json, json], same)).toBe(EXIT.ok)
+    expect(same.out()).toMatch(/(\d+) figures in both runs: 0 changed beyond the noise/)
+    expect(same.out()).not.toContain(' 0 figures in both runs')
+    const bad = capture()
+    expect(await main(['bench', 'compare', json], bad)).toBe(EXIT.usage)
+    expect(bad.err()).toContain('two results.json files')
+    const missing = capture()
+    expect(await main(['bench', 'compare', json, join(dir, 'nope.json')], missing)).toBe(EXIT.usage)
   })
 
   it('a suite that throws is reported, the others still run, exit code 1', async () => {
@@ -178,7 +196,10 @@ describe('main', () => {
       run: async () => ({
         notes: [],
         tables: [],
-        targets: [{ name: 't', measured: 2, comparison: '>=', limit: 10, held: false }],
+        targets: [
+          { name: 't', measured: 2, comparison: '>=', limit: 10, status: 'missed' },
+          { name: 'u', measured: 9, lo: 8, hi: 11, comparison: '>=', limit: 10, status: 'noisy' },
+        ],
         plots: [],
         problems: [],
       }),
@@ -188,5 +209,19 @@ describe('main', () => {
     expect(io.err()).toContain('somelib: not installed')
     expect(await runBench([], opts, capture(), [missed])).toBe(EXIT.ok)
     expect(await runBench([], { ...opts, strict: true }, capture(), [missed])).toBe(EXIT.targetMissed)
+    // a noisy target (its interval holds the limit) is not a miss
+    const noisyOnly: Suite = {
+      ...missed,
+      run: async () => ({
+        notes: [],
+        tables: [],
+        targets: [{ name: 'u', measured: 9, lo: 8, hi: 11, comparison: '>=', limit: 10, status: 'noisy' }],
+        plots: [],
+        problems: [],
+      }),
+    }
+    const io2 = capture()
+    expect(await runBench([], { ...opts, strict: true }, io2, [noisyOnly])).toBe(EXIT.ok)
+    expect(io2.out()).toContain('~ u: 9.00 ±22% (>= 10) noisy')
   })
 })

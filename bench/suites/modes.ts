@@ -6,7 +6,7 @@
  * The network: y ← tanh(y W_i) on a vector, with widths n → h → … → h → m for depth L ≥ 2 (L
  * layers, h = 100 hidden units), and n → m for L = 1; W_i has N(0, 1/fan-in) entries, no bias.
  */
-import { type Tensor, jacfwd, jacrev, matmul, mul, randn, tanh } from '../../src/index.js'
+import { type Tensor, matmul, mul, randn, tanh } from '../../src/index.js'
 import {
   type Crossover,
   type MachineModel,
@@ -20,8 +20,18 @@ import {
   programCost,
   tanhNetCost,
 } from '../costmodel.js'
-import { timeInterleaved } from '../timing.js'
-import { type Plot, type Suite, type SuiteSize, type Table, type Target, breathe, target } from './types.js'
+import type { TimingPlan } from '../measure/rounds.js'
+import { Session } from '../measure/session.js'
+import { type Timing, pairedTimingRatio } from '../measure/stats.js'
+import {
+  type Plot,
+  type Suite,
+  type SuiteOutput,
+  type SuiteSize,
+  type Table,
+  type Target,
+  target,
+} from './types.js'
 
 /** The widths of the network with n inputs, m outputs, `depth` layers and `hidden` units. */
 export function netWidths(n: number, m: number, depth: number, hidden: number): number[] {
@@ -40,7 +50,7 @@ export function tanhNet(widths: readonly number[], seed = 1): (x: Tensor) => Ten
   }
 }
 
-/** One measured configuration. */
+/** One measured configuration (times: CPU ms per call, medians; the timings carry their spread). */
 export interface ModesRow {
   readonly depth: number
   readonly n: number
@@ -48,6 +58,11 @@ export interface ModesRow {
   readonly fMs: number
   readonly fwdMs: number
   readonly revMs: number
+  readonly f: Timing
+  readonly fwd: Timing
+  readonly rev: Timing
+  /** jacfwd ÷ jacrev, paired per round. */
+  readonly ratio: Timing
   /** max |J_fwd − J_rev|: the two Jacobians agree. */
   readonly maxDiff: number
 }
@@ -56,10 +71,8 @@ interface Sizes {
   readonly ns: readonly number[]
   readonly depths: readonly number[]
   readonly hidden: number
-  /** The fewest timed rounds per configuration; cheap configurations get more, up to 5× as many. */
-  readonly repeats: number
-  /** The time to spend on the rounds of one configuration, in ms, when the fewest rounds take less. */
-  readonly budgetMs: number
+  /** Rounds for each grid configuration (the acceptance cases get the size's full plan). */
+  readonly gridRounds: TimingPlan['rounds']
   /** The acceptance case: three layers of `hidden` units, (wide, narrow) and (narrow, wide). */
   readonly acceptance: { readonly hidden: number; readonly wide: number; readonly narrow: number }
 }
@@ -69,61 +82,74 @@ const SIZES: Record<SuiteSize, Sizes> = {
     ns: [1, 10, 100, 1000],
     depths: [1, 4, 16, 64],
     hidden: 100,
-    repeats: 5,
-    budgetMs: 2000,
+    gridRounds: { min: 15, max: 41, budgetMs: 1500 },
     acceptance: { hidden: 100, wide: 1000, narrow: 10 },
   },
   quick: {
     ns: [1, 10, 100],
     depths: [1, 4, 16],
     hidden: 100,
-    repeats: 3,
-    budgetMs: 300,
+    gridRounds: { min: 11, max: 21, budgetMs: 300 },
     acceptance: { hidden: 100, wide: 1000, narrow: 10 },
   },
   smoke: {
     ns: [1, 4],
     depths: [1, 2],
     hidden: 6,
-    repeats: 2,
-    budgetMs: 20,
+    gridRounds: { min: 3, max: 3, budgetMs: 0 },
     acceptance: { hidden: 6, wide: 40, narrow: 2 },
   },
 }
 
-/** Times f, jacfwd and jacrev side by side on one network, after checking that the two Jacobians agree. */
-function measure(
+const workloadModule = new URL('../workloads/dualtape.js', import.meta.url).href
+
+/**
+ * Times f, jacfwd and jacrev side by side on one network in the session's dualtape host, after
+ * checking that the two Jacobians agree.
+ */
+async function measure(
+  session: Session,
+  backend: string,
   widths: readonly number[],
   depth: number,
-  s: Pick<Sizes, 'repeats' | 'budgetMs'>,
+  rounds: TimingPlan['rounds'],
   seed: number,
-): ModesRow {
+): Promise<ModesRow> {
   const n = widths[0]!
   const m = widths[widths.length - 1]!
-  const f = tanhNet(widths, seed)
-  const x = randn([n], { seed: seed + 1000 })
-  const jf = jacfwd(f)
-  const jr = jacrev(f)
-  const t0 = performance.now()
-  const a = (jf(x) as Tensor).dataSync()
-  const b = (jr(x) as Tensor).dataSync()
-  const once = performance.now() - t0
-  let maxDiff = 0
-  for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!))
-  if (a.length !== n * m || b.length !== n * m || !(maxDiff < 1e-8)) {
-    throw new Error(`modes: jacfwd and jacrev disagree on ${widths.join('→')} (max |difference| ${maxDiff})`)
+  const { host, prefix, subjects, info } = await session.setup<{ maxDiff: number; size: number }>(
+    `dualtape ${backend}`,
+    { module: workloadModule, name: 'modesSetup', args: [widths, seed, backend] },
+  )
+  try {
+    if (info.size !== n * m || !(info.maxDiff < 1e-8)) {
+      throw new Error(
+        `modes: jacfwd and jacrev disagree on ${widths.join('→')} (max |difference| ${info.maxDiff})`,
+      )
+    }
+    const what = `L = ${depth}, ${n} → ${m}`
+    const r = await session.measure(
+      [subjects['f']!, subjects['jacfwd']!, subjects['jacrev']!],
+      [`${what}: f`, `${what}: jacfwd`, `${what}: jacrev`],
+      rounds,
+    )
+    const [f, fwd, rev] = r.timings as [Timing, Timing, Timing]
+    return {
+      depth,
+      n,
+      m,
+      fMs: f.cpu.median,
+      fwdMs: fwd.cpu.median,
+      revMs: rev.cpu.median,
+      f,
+      fwd,
+      rev,
+      ratio: pairedTimingRatio(fwd, rev),
+      maxDiff: info.maxDiff,
+    }
+  } finally {
+    await host.drop(prefix)
   }
-  // cheap configurations get more rounds, within the budget; those of seconds per call, three
-  const rounds =
-    once > 2000
-      ? Math.min(3, s.repeats)
-      : Math.max(s.repeats, Math.min(5 * s.repeats, Math.floor(s.budgetMs / Math.max(once, 1e-3))))
-  const [fMs, fwdMs, revMs] = timeInterleaved([() => f(x), () => jf(x), () => jr(x)], {
-    warmup: 0,
-    repeats: rounds,
-    minSampleMs: 2,
-  }) as [number, number, number]
-  return { depth, n, m, fMs, fwdMs, revMs, maxDiff }
 }
 
 const costOf = (n: number, m: number, depth: number, hidden: number) =>
@@ -241,13 +267,37 @@ export const modesSuite: Suite = {
   },
   run: async (ctx) => {
     const s = SIZES[ctx.size]
+    const session = new Session(ctx.openHost, ctx.timing)
+    try {
+      return await runModes(ctx.backend, s, session, ctx.tick)
+    } finally {
+      await session.close()
+    }
+  },
+}
+
+async function runModes(
+  backend: string,
+  s: Sizes,
+  session: Session,
+  tick: (label: string) => void,
+): Promise<SuiteOutput> {
+  {
     const rows: ModesRow[] = []
     for (const depth of s.depths) {
       for (const m of s.ns) {
         for (const n of s.ns) {
-          ctx.tick(`modes: L = ${depth}, n = ${n}, m = ${m}`)
-          rows.push(measure(netWidths(n, m, depth, s.hidden), depth, s, 7 * depth + 3 * n + m))
-          await breathe()
+          tick(`modes: L = ${depth}, n = ${n}, m = ${m}`)
+          rows.push(
+            await measure(
+              session,
+              backend,
+              netWidths(n, m, depth, s.hidden),
+              depth,
+              s.gridRounds,
+              7 * depth + 3 * n + m,
+            ),
+          )
         }
       }
     }
@@ -271,21 +321,21 @@ export const modesSuite: Suite = {
         { key: 'depth', header: 'L', format: 'int' },
         { key: 'n', header: 'n', format: 'int' },
         { key: 'm', header: 'm', format: 'int' },
-        { key: 'fMs', header: 'f ms', format: 'ms' },
-        { key: 'fwdMs', header: 'jacfwd ms', format: 'ms' },
-        { key: 'revMs', header: 'jacrev ms', format: 'ms' },
+        { key: 'f', header: 'f ms', format: 'ms' },
+        { key: 'fwd', header: 'jacfwd ms', format: 'ms' },
+        { key: 'rev', header: 'jacrev ms', format: 'ms' },
         { key: 'ratio', header: 'fwd ÷ rev', format: 'ratio' },
         { key: 'predRatio', header: 'predicted', format: 'ratio' },
         { key: 'flopRatio', header: 'FLOPs only', format: 'ratio' },
         { key: 'faster', header: 'faster', format: 'text' },
         { key: 'agrees', header: 'model agrees', format: 'check' },
       ],
+      key: ['depth', 'n', 'm'],
       rows: rows.map((r, i) => {
         const p = predicted[i]!
         const faster = r.fwdMs <= r.revMs ? 'jacfwd' : 'jacrev'
         return {
           ...r,
-          ratio: r.fwdMs / r.revMs,
           predRatio: p.ms.jacfwd / p.ms.jacrev,
           flopRatio: p.flops.jacfwd / p.flops.jacrev,
           faster,
@@ -342,75 +392,72 @@ export const modesSuite: Suite = {
     const targets: Target[] = []
     const accRows = []
     for (const c of cases) {
-      ctx.tick(`modes: acceptance ${c.label}`)
-      const r = measure(
+      tick(`modes: acceptance ${c.label}`)
+      const r = await measure(
+        session,
+        backend,
         netWidths(c.n, c.m, 3, hidden),
         3,
-        { repeats: s.repeats + 2, budgetMs: 3 * s.budgetMs },
+        session.plan.rounds,
         11 + c.n,
       )
-      const fast = c.expect === 'jacrev' ? r.revMs : r.fwdMs
-      const slow = c.expect === 'jacrev' ? r.fwdMs : r.revMs
+      const [fast, slow] = c.expect === 'jacrev' ? [r.rev, r.fwd] : [r.fwd, r.rev]
       const limit = 3 * Math.min(c.n, c.m)
-      const speedup = slow / fast
-      const best = Math.min(r.fwdMs, r.revMs) / r.fMs
-      accRows.push({
-        case: c.label,
-        fMs: r.fMs,
-        fwdMs: r.fwdMs,
-        revMs: r.revMs,
-        expect: c.expect,
-        speedup,
-        speedupHeld: speedup >= 10,
-        best,
-        limit,
-        bestHeld: best <= limit,
-      })
+      const speedup = pairedTimingRatio(slow, fast)
+      const best = pairedTimingRatio(fast, r.f)
+      accRows.push({ case: c.label, f: r.f, fwd: r.fwd, rev: r.rev, expect: c.expect, speedup, best, limit })
       const name = `${c.label}, 3 tanh layers of ${hidden}`
       targets.push(target(`${name}: ${c.expect} faster than the other mode by`, speedup, '>=', 10))
       targets.push(target(`${name}: the faster mode ÷ one evaluation of f`, best, '<=', limit))
-      await breathe()
     }
     const accTable: Table = {
       title: `Acceptance case: three tanh(W·) layers of width ${hidden}`,
       columns: [
         { key: 'case', header: 'n → m', format: 'text' },
-        { key: 'fMs', header: 'f ms', format: 'ms' },
-        { key: 'fwdMs', header: 'jacfwd ms', format: 'ms' },
-        { key: 'revMs', header: 'jacrev ms', format: 'ms' },
+        { key: 'f', header: 'f ms', format: 'ms' },
+        { key: 'fwd', header: 'jacfwd ms', format: 'ms' },
+        { key: 'rev', header: 'jacrev ms', format: 'ms' },
         { key: 'expect', header: 'should win', format: 'text' },
-        { key: 'speedup', header: 'speed-up', format: 'ratio' },
-        { key: 'speedupHeld', header: '≥ 10×', format: 'check' },
+        { key: 'speedup', header: 'speed-up (≥ 10×)', format: 'ratio' },
         { key: 'best', header: 'faster ÷ f', format: 'ratio' },
         { key: 'limit', header: '3·min(n, m)', format: 'int' },
-        { key: 'bestHeld', header: '≤ limit', format: 'check' },
       ],
       rows: accRows,
+      notes: ['Whether each held, and with what confidence, is under Targets.'],
     }
 
     // vector mode: the Jacobian by one pass carrying every tangent direction, against one JVP per direction
-    ctx.tick('modes: vector mode')
-    const { benchVectorMode } = await import('../vector-mode.js')
-    const vectorRows = benchVectorMode({ quick: ctx.size !== 'full', width: ctx.size === 'smoke' ? 32 : 256 })
-    for (const r of vectorRows) {
-      targets.push(target(`${r.name}: one batched pass faster than k JVPs by`, r.speedup, '>=', 3))
-    }
+    tick('modes: vector mode')
+    const width = s.hidden === 6 ? 32 : 256
+    const depth = 3
+    const vector = await session.setup<{ maxDiff: number }>(`dualtape ${backend}`, {
+      module: workloadModule,
+      name: 'vectorModeSetup',
+      args: [width, depth, backend],
+    })
+    const vm = await session.measure(
+      [vector.subjects['batched']!, vector.subjects['separate']!],
+      ['vector mode: one pass', 'vector mode: k JVPs'],
+    )
+    await vector.host.drop(vector.prefix)
+    const [batched, separate] = vm.timings as [Timing, Timing]
+    const vectorName = `Jacobian of ${depth} tanh layers R^${width} → R^${width}, k = ${width}`
+    const vectorSpeedup = pairedTimingRatio(separate, batched)
+    targets.push(target(`${vectorName}: one batched pass faster than k JVPs by`, vectorSpeedup, '>=', 3))
     const vectorTable: Table = {
       title: 'Vector mode: the Jacobian by one pass with k tangent directions, against k separate JVPs',
       columns: [
         { key: 'name', header: 'function', format: 'text' },
-        { key: 'batchedMs', header: 'one pass ms', format: 'ms' },
-        { key: 'separateMs', header: 'k JVPs ms', format: 'ms' },
-        { key: 'speedup', header: 'speed-up', format: 'ratio' },
-        { key: 'held', header: '≥ 3×', format: 'check' },
-        { key: 'maxDiff', header: 'max |difference|', format: 'text' },
+        { key: 'batched', header: 'one pass ms', format: 'ms' },
+        { key: 'separate', header: 'k JVPs ms', format: 'ms' },
+        { key: 'speedup', header: 'speed-up (≥ 3×)', format: 'ratio' },
+        { key: 'maxDiff', header: 'max |difference|', format: 'err' },
       ],
-      rows: vectorRows.map((r) => ({ ...r, held: r.speedup >= 3, maxDiff: r.maxDiff.toExponential(1) })),
+      rows: [{ name: vectorName, batched, separate, speedup: vectorSpeedup, maxDiff: vector.info.maxDiff }],
       notes: [
         'The k tangents ride as a leading axis through every JVP rule: one primal evaluation, and matrix products instead of k matrix-vector products.',
       ],
     }
-    await breathe()
 
     const points = rows.flatMap((r, i) => {
       const p = predicted[i]!.ms
@@ -435,6 +482,7 @@ export const modesSuite: Suite = {
         predictedPlot(points),
       ],
       problems: [],
+      warmups: session.warmups,
     }
-  },
+  }
 }

@@ -3,6 +3,9 @@
  * report), targets that hold or not, plots as vega-lite specs, and the problems it met.
  */
 import type { TopLevelSpec } from '../../src/viz/plot.js'
+import type { Host } from '../measure/host.js'
+import type { TimingPlan, WarmupNote } from '../measure/rounds.js'
+import { type Estimate, type Timing, type Verdict, judge } from '../measure/stats.js'
 
 /**
  * How big a run is: `full` (the default of `dualtape bench`), `quick` (a subset, for `npm start`),
@@ -17,10 +20,20 @@ export interface SuiteContext {
   readonly backend: string
   /** Called once per step done, with what comes next; `steps(size)` steps in all. */
   readonly tick: (label: string) => void
+  /**
+   * Opens a host for one library, backend or dtype: a child process of its own (or this process
+   * when the run is `--in-process`). The suite closes what it opens.
+   */
+  readonly openHost: (label: string) => Promise<Host>
+  /** How long to warm up and how many rounds to time, for this size. */
+  readonly timing: TimingPlan
 }
 
-/** A table cell: raw values; the report formats them by column. */
-export type Cell = number | string | boolean | null
+/**
+ * A table cell: raw values, formatted by the report by column. A measured figure is an
+ * `Estimate` (its median with an interval) or a `Timing` (CPU time with wall time beside it).
+ */
+export type Cell = number | string | boolean | null | Estimate | Timing
 
 /** How a column's numbers are shown. */
 export type ColumnFormat =
@@ -55,15 +68,25 @@ export interface Table {
   readonly rows: readonly Readonly<Record<string, Cell>>[]
   /** Lines printed under the table (what the columns mean, the theory). */
   readonly notes?: readonly string[]
+  /** The columns whose values name a row (for `bench compare`); the first column when absent. */
+  readonly key?: readonly string[]
 }
 
-/** A target: a measured figure against a limit, and whether it held. */
+/**
+ * A target: a measured figure against a limit. `held` or `missed` when the figure's whole 95%
+ * interval is on one side of the limit; `noisy` when the limit lies inside the interval, so the
+ * measurement cannot tell.
+ */
 export interface Target {
   readonly name: string
+  /** The median. */
   readonly measured: number
+  /** The 95% interval of the median, when the figure has one. */
+  readonly lo?: number
+  readonly hi?: number
   readonly comparison: '>=' | '<='
   readonly limit: number
-  readonly held: boolean
+  readonly status: Verdict
 }
 
 /** A plot of a suite: the report renders `spec` to `<file>.svg`. */
@@ -88,6 +111,8 @@ export interface SuiteOutput {
   readonly problems: readonly Problem[]
   /** Lines for the report under the suite's title (the set-up, the definitions). */
   readonly notes: readonly string[]
+  /** How each measured function was warmed up (results.json keeps them; the report names the unstable ones). */
+  readonly warmups?: readonly (WarmupNote & { readonly subject: string })[]
 }
 
 /** A benchmark suite. */
@@ -102,10 +127,18 @@ export interface Suite {
   readonly run: (ctx: SuiteContext) => Promise<SuiteOutput>
 }
 
-/** A target from a measurement, a comparison and a limit. */
-export function target(name: string, measured: number, comparison: '>=' | '<=', limit: number): Target {
-  const held = comparison === '>=' ? measured >= limit : measured <= limit
-  return { name, measured, comparison, limit, held }
+/** A target from a measurement (a number, an estimate, or a timing's CPU estimate), a comparison and a limit. */
+export function target(
+  name: string,
+  measured: number | Estimate | Timing,
+  comparison: '>=' | '<=',
+  limit: number,
+): Target {
+  const e = typeof measured === 'number' ? measured : 'cpu' in measured ? measured.cpu : measured
+  const status = judge(e, comparison, limit)
+  return typeof e === 'number'
+    ? { name, measured: e, comparison, limit, status }
+    : { name, measured: e.median, lo: e.lo, hi: e.hi, comparison, limit, status }
 }
 
 /** Lets the event loop run (the progress bar redraws) between two measurements. */

@@ -3,6 +3,7 @@
  *
  * ```
  * dualtape bench [suites…] [--quick] [--backend cpu|…] [--out DIR] [--json FILE] [--strict]
+ * dualtape bench compare A.json B.json
  * dualtape --help | --version
  * ```
  *
@@ -18,16 +19,19 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { SingleBar } from 'cli-progress'
 import { Command, CommanderError, Option } from 'commander'
+import { compareFiles, formatComparison } from '../../bench/compare.js'
+import { hostOpener, TIMING_PLANS } from '../../bench/measure/session.js'
 import {
   type BenchRun,
   type SuiteRecord,
   environment,
+  loadNow,
   terminalSuite,
   writeReport,
 } from '../../bench/report.js'
 import { SUITES, suiteNames } from '../../bench/suites/index.js'
 import type { Suite, SuiteSize } from '../../bench/suites/types.js'
-import { backendNames, useBackend } from '../index.js'
+import { BENCH_BACKENDS, selectBackend } from '../../bench/workloads/dualtape.js'
 
 /** The exit codes of the command; when several apply, the first in this order wins. */
 export const EXIT = {
@@ -41,7 +45,7 @@ export const EXIT = {
   suiteFailed: 1,
   /** A peer library failed to load, or its gradient disagreed with dualtape's (the rest ran). */
   peerFailed: 4,
-  /** With `--strict`: a target was missed. */
+  /** With `--strict`: a target was missed (its whole interval on the wrong side; a noisy one is not missed). */
   targetMissed: 5,
 } as const
 
@@ -59,6 +63,11 @@ export interface BenchOptions {
   readonly json?: string
   readonly strict: boolean
   readonly progress: boolean
+  /**
+   * Measure in this process instead of one child process per library, backend and dtype (faster
+   * to start, for tests; the figures then share one JIT and one heap).
+   */
+  readonly inProcess?: boolean
 }
 
 /** The package's name and version, from the nearest package.json above this file. */
@@ -113,10 +122,11 @@ export async function runBench(
       `unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; the suites are: ${registry.map((s) => s.name).join(', ')}`,
     )
   }
-  if (!backendNames().includes(opts.backend)) {
-    throw new UsageError(`unknown backend '${opts.backend}'; available: ${backendNames().join(', ')}`)
+  if (!(BENCH_BACKENDS as readonly string[]).includes(opts.backend)) {
+    throw new UsageError(`unknown backend '${opts.backend}'; available: ${BENCH_BACKENDS.join(', ')}`)
   }
-  useBackend(opts.backend)
+  // the suites build their own tensors in their hosts; this process only checks the backend loads
+  await selectBackend(opts.backend)
   const out = resolve(opts.out)
   await checkWritable(out, 'output directory')
   if (opts.json !== undefined) await checkWritable(dirname(resolve(opts.json)), 'folder of the JSON file')
@@ -149,15 +159,24 @@ export async function runBench(
       bar?.update(done, { label })
     }
     let record: SuiteRecord
+    const before = loadNow()
     try {
-      const output = await suite.run({ size: opts.size, backend: opts.backend, tick })
-      record = { ...base(suite), status: 'ok', seconds: (performance.now() - t0) / 1000, output }
+      const output = await suite.run({
+        size: opts.size,
+        backend: opts.backend,
+        tick,
+        openHost: hostOpener(opts.inProcess !== true),
+        timing: TIMING_PLANS[opts.size],
+      })
+      const seconds = (performance.now() - t0) / 1000
+      record = { ...base(suite), status: 'ok', seconds, load: { before, after: loadNow() }, output }
     } catch (e) {
       record = {
         ...base(suite),
         status: 'failed',
         error: describeError(e),
         seconds: (performance.now() - t0) / 1000,
+        load: { before, after: loadNow() },
       }
     }
     // the suite's steps are done, however many it ticked
@@ -195,7 +214,7 @@ export async function runBench(
   const problems = records.flatMap((r) => r.output?.problems ?? [])
   const peerProblems = problems.filter((p) => p.kind === 'peer-load' || p.kind === 'peer-check')
   for (const p of peerProblems) io.stderr.write(`dualtape: peer: ${p.message}\n`)
-  const missed = records.flatMap((r) => r.output?.targets ?? []).filter((t) => !t.held)
+  const missed = records.flatMap((r) => r.output?.targets ?? []).filter((t) => t.status === 'missed')
   if (failed.length > 0 || written.plotErrors.length > 0 || problems.some((p) => p.kind === 'error')) {
     return EXIT.suiteFailed
   }
@@ -209,13 +228,18 @@ const base = (s: Suite) => ({ name: s.name, title: s.title, description: s.descr
 const EXIT_HELP = `
 Suites: ${SUITES.map((s) => `\n  ${s.name.padEnd(9)} ${s.description}`).join('')}
 
+Comparing two runs:
+  dualtape bench compare A.json B.json
+  every figure of both runs side by side: B ÷ A of the medians, with its 95% interval,
+  and whether the change is beyond the noise
+
 Exit codes:
   0  every suite ran; every peer loaded and agreed with dualtape
   1  a suite threw or a plot failed to render (the other suites still ran; the report is written)
   2  bad usage: an unknown suite, backend or option (nothing ran)
   3  the output directory or the JSON file cannot be written (nothing ran)
   4  a peer library failed to load or disagreed with dualtape (the rest ran; the report says which)
-  5  with --strict: a target was missed
+  5  with --strict: a target was missed (a noisy target, whose interval holds the limit, is not)
 When several apply, the first of 2, 3, 1, 4, 5 is returned.
 `
 
@@ -242,14 +266,31 @@ function program(io: CliIO, setCode: (code: number) => void): Command {
       'a subset of sizes and fewer repeats (all suites in about two minutes on two cores)',
     )
     .addOption(new Option('--smoke', 'tiny sizes, to check that everything runs: the numbers mean little'))
-    .option('-b, --backend <name>', `the dualtape backend (registered: ${backendNames().join(', ')})`, 'cpu')
+    .option('-b, --backend <name>', `the dualtape backend: ${BENCH_BACKENDS.join(', ')}`, 'cpu')
     .option('-o, --out <dir>', 'the output directory', 'report')
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--strict', 'exit with code 5 when a target is missed')
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal)')
+    .option(
+      '--in-process',
+      'measure everything in this process instead of one child process per library, backend and dtype',
+    )
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
     .action(async (suites: string[], o: Record<string, unknown>) => {
+      if (suites[0] === 'compare') {
+        if (suites.length !== 3)
+          throw new UsageError('bench compare takes two results.json files: A.json B.json')
+        let text: string
+        try {
+          text = formatComparison(await compareFiles(suites[1]!, suites[2]!), [suites[1]!, suites[2]!])
+        } catch (e) {
+          throw new UsageError(`bench compare: ${describeError(e)}`)
+        }
+        io.stdout.write(text + '\n')
+        setCode(EXIT.ok)
+        return
+      }
       if (o['quick'] === true && o['smoke'] === true)
         throw new UsageError('--quick and --smoke exclude each other')
       const size: SuiteSize = o['smoke'] === true ? 'smoke' : o['quick'] === true ? 'quick' : 'full'
@@ -262,6 +303,7 @@ function program(io: CliIO, setCode: (code: number) => void): Command {
           ...(typeof o['json'] === 'string' ? { json: o['json'] } : {}),
           strict: o['strict'] === true,
           progress: o['progress'] !== false,
+          inProcess: o['inProcess'] === true,
         },
         io,
       )
