@@ -12,9 +12,12 @@ import {
 } from '../src/jacobian/structured.js'
 import {
   ChainShapeError,
+  DEFAULT_CHAIN_COST_MODEL,
+  FLOP_COST_MODEL,
   accumulate,
   allBracketings,
   allSweepTrees,
+  calibrateChainCostModel,
   chainFromFactors,
   chainFromOperators,
   operatorFromForm,
@@ -22,6 +25,7 @@ import {
   planFromSweepTree,
   planFromTree,
   type BracketTree,
+  type ChainCostModel,
   type JacobianOperator,
 } from '../src/jacobian/chain.js'
 import { denseProduct } from './dense-product.js'
@@ -76,13 +80,22 @@ describe('bracketing', () => {
     // J3 J2 is 10×10; only the last product makes the 1000×1000 result
     expect(opt.flops).toBe(2e5 + 2e5 + 2e7)
     expect(opt.expression).toBe('(J4 · (J3 · J2)) · J1')
+    expect(plan(c, 'optimal', { model: FLOP_COST_MODEL }).expression).toBe(opt.expression)
     // P1 = J4 J3 (1e6 floats) is held while P2 = P1 J2 (1e4) is made, then P2 and P3 (1e6)
     expect(left.peakMemory).toBe(1e6 + 1e4)
     expect(opt.result).toEqual({ kind: 'dense', rows: 1000, cols: 1000 })
     const text = opt.toString()
-    expect(text).toContain('(J4 · (J3 · J2)) · J1')
-    expect(text).toContain('P1 = J3 · J2: dense 10×1000 · dense 1000×10 → dense 10×10, 200000 flops')
-    expect(text).toContain('P3 = P2 · J1: dense 1000×10 · dense 10×1000 → dense 1000×1000, 2.00e+7 flops')
+    expect(text).toMatch(
+      /^\(J4 · \(J3 · J2\)\) · J1 {4}\[optimal: 2\.04e\+7 flops, predicted [\d.]+ ms, peak/,
+    )
+    expect(text).toMatch(/P1 = J3 · J2: dense 10×1000 · dense 1000×10 → dense 10×10, 200000 flops, [\d.]+ µs/)
+    expect(text).toMatch(
+      /P3 = P2 · J1: dense 1000×10 · dense 10×1000 → dense 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/,
+    )
+    // the flop model prints flops only
+    expect(plan(c, 'optimal', { model: FLOP_COST_MODEL }).toString()).toContain(
+      '[optimal: 2.04e+7 flops, peak 1.01e+6 floats]',
+    )
   })
 
   it('every strategy gives the dense product', () => {
@@ -195,13 +208,19 @@ describe('matrix-free chains', () => {
     const seg = plan(c, 'segments')
     expect(seg.expression).toBe('tan(J2) · adj(J1)')
     expect(seg.cost).toBe(2e5 + 2e5 + 2e7)
-    // or push the 1000 columns of adj(J1) through J2's tangent model: 2e5 + 1000 · 2e4
-    const opt = plan(c)
-    expect(opt.expression).toBe('tan(J2)[adj(J1)]')
-    expect(opt.cost).toBe(2e5 + 2e7)
-    expect(opt.toString()).toContain(
+    // by flops, push the 1000 columns of adj(J1) through J2's tangent model: 2e5 + 1000 · 2e4
+    const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
+    expect(byFlops.expression).toBe('tan(J2)[adj(J1)]')
+    expect(byFlops.cost).toBe(2e5 + 2e7)
+    expect(byFlops.predictedMs).toBeCloseTo((2e5 + 2e7) / 1e6, 12)
+    expect(byFlops.toString()).toContain(
       'P2: tangent sweeps through J2, 1000 columns of the seed → 1000×1000, cost 2.00e+7',
     )
+    // in time, 1000 matrix–vector products lose to one matrix–matrix product
+    const opt = plan(c)
+    expect(opt.expression).toBe('tan(J2) · adj(J1)')
+    expect(opt.predictedMs).toBeLessThan(plan(c, 'optimal', { model: FLOP_COST_MODEL }).predictedMs)
+    expect(opt.toString()).toMatch(/P3: dense product, 1000×1000 → 1000×1000, cost 2\.00e\+7, [\d.]+ ms/)
   })
 
   it('every strategy gives the dense product', () => {
@@ -245,6 +264,121 @@ describe('matrix-free chains', () => {
     expect(() => planFromSweepTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
     expect(() => planFromSweepTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(
       /not within J1..J1/,
+    )
+  })
+})
+
+describe('the cost model', () => {
+  /** The matrix-free hourglass of the issue, 300 → 10 → 300 → 10 → 300, of dense operators. */
+  const operatorHourglass = () =>
+    chainFromOperators(hourglass(300, 10).factors.map((f) => operatorFromForm(f)))
+
+  it('calibration measures positive, finite figures', () => {
+    const m = calibrateChainCostModel({ sampleMs: 0.3, samples: 3 })
+    expect(m.name).toBe('calibrated')
+    for (const k of [
+      'callUs',
+      'gemmGflops',
+      'gemvGflops',
+      'scaleGflops',
+      'writeNs',
+      'sweepCallUs',
+      'jvpGflops',
+      'vjpGflops',
+    ] as const) {
+      expect(Number.isFinite(m[k]), k).toBe(true)
+      expect(m[k], k).toBeGreaterThanOrEqual(0)
+    }
+    for (const k of ['gemmGflops', 'gemvGflops', 'scaleGflops', 'jvpGflops', 'vjpGflops'] as const) {
+      expect(m[k], k).toBeGreaterThan(0)
+    }
+    // a calibrated model plans like any other
+    expect(plan(hourglass(40, 3), 'optimal', { model: m }).predictedMs).toBeGreaterThan(0)
+  })
+
+  it('a matrix–vector order costs more per flop than a matrix–matrix one', () => {
+    // the lecture's chain: four d × d layers and the loss's row; left is four row × matrix products
+    const d = 100
+    const c = chainFromFactors([
+      randomDense(d, d, 1),
+      randomDense(d, d, 2),
+      randomDense(d, d, 3),
+      randomDense(d, d, 4),
+      randomDense(1, d, 5),
+    ])
+    const left = plan(c, 'left')
+    const right = plan(c, 'right')
+    expect(left.predictedMs / left.flops).toBeGreaterThan(2 * (right.predictedMs / right.flops))
+    // …yet the left order still wins: it does d times fewer flops
+    expect(plan(c).expression).toBe(left.expression)
+    // a product's predicted time follows its kernel: gemv for the row, gemm for the squares
+    const m = DEFAULT_CHAIN_COST_MODEL
+    expect(left.steps[0]!.predictedMs).toBeCloseTo(
+      (m.callUs * 1e3 + 2e4 / m.gemvGflops + d * m.writeNs) / 1e6,
+      9,
+    )
+  })
+
+  it('the matrix-free hourglass 300→10→300→10→300 gets a plan of segments quality', () => {
+    const c = operatorHourglass()
+    const opt = plan(c)
+    const seg = plan(c, 'segments')
+    expect(opt.predictedMs).toBeLessThanOrEqual(seg.predictedMs)
+    // it multiplies accumulated segments (a gemm) rather than sweeping 300 columns through J1
+    expect(opt.expression).toBe(seg.expression)
+    expect(opt.steps.some((s) => s.node.kind === 'product')).toBe(true)
+    // the flop-optimal plan saves 3% of the flops but is predicted several times slower
+    const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
+    expect(byFlops.cost).toBeLessThan(seg.cost)
+    const byFlopsTimed = planFromSweepTree(c, byFlops.tree)
+    expect(byFlopsTimed.predictedMs).toBeGreaterThan(2 * opt.predictedMs)
+  })
+
+  it('under the flop model the predicted time is the flop count', () => {
+    // J = uᵀ · P · diag · (I ⊗ xᵀ) · W: every kind of product the planner prices
+    const c = chainFromFactors([
+      dense(
+        matrix(
+          6,
+          4,
+          Array.from({ length: 24 }, (_, t) => t - 11),
+        ),
+      ),
+      blockRow([1, 2], 3),
+      diagonal([1, 2, 3]),
+      permutation([2, 0, 1]),
+      dense(matrix(1, 3, [1, -1, 2])),
+    ])
+    for (const t of allBracketings(5)) {
+      const p = planFromTree(c, t, 'given', { model: FLOP_COST_MODEL })
+      expect(p.model).toBe('flops')
+      expect(p.predictedMs * 1e6).toBeCloseTo(p.flops, 6)
+      for (const s of p.steps) expect(s.predictedMs * 1e6).toBeCloseTo(s.flops, 6)
+    }
+  })
+
+  it('the planners follow the model they are given', () => {
+    // sweeps nearly free: pushing the accumulated part through the operators wins again
+    const fastSweeps: ChainCostModel = {
+      ...DEFAULT_CHAIN_COST_MODEL,
+      name: 'fast sweeps',
+      jvpGflops: 1e3,
+      vjpGflops: 1e3,
+    }
+    const p = plan(operatorHourglass(), 'optimal', { model: fastSweeps })
+    expect(p.model).toBe('fast sweeps')
+    expect(p.steps.some((s) => s.node.kind === 'product')).toBe(false)
+    expect(p.toString()).toMatch(/\[optimal: cost [^,]+, predicted [\d.]+ [µm]s \(fast sweeps model\), peak/)
+  })
+
+  it('rejects a model with a rate that is not positive', () => {
+    const bad: ChainCostModel = { ...DEFAULT_CHAIN_COST_MODEL, gemmGflops: 0 }
+    expect(() => plan(hourglass(4, 2), 'optimal', { model: bad })).toThrow(
+      /gemmGflops must be a positive number/,
+    )
+    const worse: ChainCostModel = { ...DEFAULT_CHAIN_COST_MODEL, callUs: -1 }
+    expect(() => plan(operatorHourglass(), 'tangent', { model: worse })).toThrow(
+      /callUs must be a number ≥ 0/,
     )
   })
 })

@@ -3,14 +3,17 @@
  *
  * Two kinds of chain share one API:
  * - structured factors (`chainFromFactors`): the question is the bracketing of the products
- *   (`left` = adjoint order, `right` = tangent order, `optimal` = dynamic programming on a flop
+ *   (`left` = adjoint order, `right` = tangent order, `optimal` = dynamic programming on a cost
  *   model that knows diagonal, permutation, blockRow, … factors); see `chain/bracketing.ts`;
  * - matrix-free factors (`chainFromOperators`), known only through JVP and VJP operators: the
  *   question is which segments to accumulate by tangent or adjoint sweeps and how to combine
  *   them; see `chain/matrixFree.ts`.
  *
- * `plan(chain, strategy?)` returns the chosen evaluation with predicted cost and peak memory;
- * `accumulate(chain, strategy | plan)` runs it and returns J as a structured form.
+ * `plan(chain, strategy?, { model }?)` returns the chosen evaluation with its flops, predicted
+ * time and peak memory; `accumulate(chain, strategy | plan)` runs it and returns J as a structured
+ * form. Both planners minimise the time a `ChainCostModel` predicts (`chain/cost.ts`): per-call
+ * overheads and the rates of the kernels that run each step, measured on this machine
+ * (`DEFAULT_CHAIN_COST_MODEL`) or by `calibrateChainCostModel()`; `FLOP_COST_MODEL` counts flops.
  */
 import type { JacobianForm } from './structured.js'
 import {
@@ -27,8 +30,16 @@ import {
   type MatrixFreeStrategy,
   type OperatorChain,
 } from './chain/matrixFree.js'
+import type { PlanOptions } from './chain/cost.js'
 
 export { ChainShapeError } from './chain/common.js'
+export {
+  DEFAULT_CHAIN_COST_MODEL,
+  FLOP_COST_MODEL,
+  type ChainCostModel,
+  type PlanOptions,
+} from './chain/cost.js'
+export { calibrateChainCostModel, type CalibrationOptions } from './chain/calibrate.js'
 export {
   allBracketings,
   accumulateBracketing,
@@ -62,8 +73,9 @@ export {
 /**
  * Plans the accumulation of a chain: for structured factors a bracketing (`left`, `right` or
  * `optimal`, the default), for operators a choice of tangent and adjoint sweeps (`tangent`,
- * `adjoint`, `segments` or `optimal`, the default). The plan's `toString()` prints the
- * bracketing with the cost of each product.
+ * `adjoint`, `segments` or `optimal`, the default). `optimal` minimises the time predicted by
+ * `opts.model` (default `DEFAULT_CHAIN_COST_MODEL`; `FLOP_COST_MODEL` minimises flops). The
+ * plan's `toString()` prints the bracketing with the flops and predicted time of each product.
  *
  * @example
  * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape'
@@ -75,15 +87,17 @@ export {
  * ])
  * console.log(plan(chain).expression) // (J4 · (J3 · J2)) · J1
  * console.log(plan(chain, 'left').flops / plan(chain).flops) // ≈ 2.94
+ * console.log(plan(chain, 'left').predictedMs / plan(chain).predictedMs) // ≈ 3, in time
  */
-export function plan(chain: JacobianChain, strategy?: ChainStrategy): ChainPlan
-export function plan(chain: OperatorChain, strategy?: MatrixFreeStrategy): MatrixFreePlan
+export function plan(chain: JacobianChain, strategy?: ChainStrategy, opts?: PlanOptions): ChainPlan
+export function plan(chain: OperatorChain, strategy?: MatrixFreeStrategy, opts?: PlanOptions): MatrixFreePlan
 export function plan(
   chain: JacobianChain | OperatorChain,
   strategy?: ChainStrategy | MatrixFreeStrategy,
+  opts: PlanOptions = {},
 ): ChainPlan | MatrixFreePlan {
-  if (chain.kind === 'forms') return planBracketing(chain, (strategy ?? 'optimal') as ChainStrategy)
-  return planSweeps(chain, (strategy ?? 'optimal') as MatrixFreeStrategy)
+  if (chain.kind === 'forms') return planBracketing(chain, (strategy ?? 'optimal') as ChainStrategy, opts)
+  return planSweeps(chain, (strategy ?? 'optimal') as MatrixFreeStrategy, opts)
 }
 
 /**

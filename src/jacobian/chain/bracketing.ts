@@ -6,10 +6,13 @@
  *
  *   left     ((J_L J_{L-1}) J_{L-2}) ⋯ J_1    from the output side: the adjoint (reverse) sweep
  *   right    J_L (⋯ (J_3 (J_2 J_1)))          from the input side: the tangent (forward) sweep
- *   optimal  the bracketing of least flops, by dynamic programming over sub-chains
+ *   optimal  the bracketing of least predicted time, by dynamic programming over sub-chains
  *
  * The cost of a product depends on the forms of its operands (diag·dense costs one multiply per
- * entry, identity·X nothing), so the dynamic program tracks the form of every sub-product,
+ * entry, identity·X nothing) and on the kernel that runs it (a row times a matrix is a
+ * matrix–vector product, several times slower per flop than a matrix–matrix one): `cost.ts` prices
+ * each product in time by a `ChainCostModel`, and `FLOP_COST_MODEL` makes that time the flop
+ * count. The dynamic program tracks the form of every sub-product,
  * computed symbolically by `productSignature` (a sub-chain of diagonals is diagonal, a
  * permutation times a diagonal is monomial, A·(I ⊗ xᵀ) is A ⊗ xᵀ). It keeps, for every sub-chain,
  * the cheapest bracketing for each form the product can take. With the forms of `structured.ts`
@@ -26,6 +29,15 @@ import {
   type JacobianForm,
 } from '../structured.js'
 import { ChainShapeError, chainWidths, checkSameWidths, fmtCount, postOrder, schedule } from './common.js'
+import {
+  checkModel,
+  modelOf,
+  productKernelNs,
+  stepNs,
+  timeText,
+  type ChainCostModel,
+  type PlanOptions,
+} from './cost.js'
 
 // ---------------------------------------------------------------------------------------------
 // Chains and bracketing trees
@@ -94,6 +106,7 @@ export type Operand =
  * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix, plan } from 'dualtape'
  * const s = plan(chainFromFactors([denseJacobian(matrix(2, 3)), diagonalJacobian([1, 2])])).steps[0]!
  * console.log(s.name, s.signature.kind, s.flops) // P1 dense 6
+ * s.predictedMs > 0 // → true
  */
 export interface BracketStep {
   /** `P1`, `P2`, … in execution order. */
@@ -104,11 +117,14 @@ export interface BracketStep {
   readonly rightSignature: FormSignature
   readonly signature: FormSignature
   readonly flops: number
+  /** Time the cost model predicts for the product, in milliseconds. */
+  readonly predictedMs: number
 }
 
 /**
  * The strategies of `plan` for structured chains: `left` (from the output side, the adjoint
- * order), `right` (from the input side, the tangent order), `optimal` (least flops).
+ * order), `right` (from the input side, the tangent order), `optimal` (least predicted time under
+ * the cost model; least flops under `FLOP_COST_MODEL`).
  *
  * @example
  * import { chainFromFactors, diagonalJacobian, plan, type ChainStrategy } from 'dualtape'
@@ -118,9 +134,9 @@ export interface BracketStep {
 export type ChainStrategy = 'left' | 'right' | 'optimal'
 
 /**
- * A bracketing of a chain with its predicted cost: total flops, peak memory (the most numbers
- * held at once by intermediate products, factors not counted), the steps in execution order and
- * the form of the result.
+ * A bracketing of a chain with its predicted cost: total flops, the time the cost model predicts,
+ * peak memory (the most numbers held at once by intermediate products, factors not counted), the
+ * steps in execution order and the form of the result.
  *
  * @example
  * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape'
@@ -132,6 +148,7 @@ export type ChainStrategy = 'left' | 'right' | 'optimal'
  *   ]),
  * )
  * console.log(p.expression, p.flops) // (J3 · J2) · J1 400000
+ * console.log(p.model) // default
  */
 export interface ChainPlan {
   readonly kind: 'bracketing'
@@ -143,11 +160,15 @@ export interface ChainPlan {
   readonly tree: BracketTree
   readonly steps: readonly BracketStep[]
   readonly flops: number
+  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
+  readonly predictedMs: number
+  /** The name of the cost model the plan was made and priced with. */
+  readonly model: string
   readonly peakMemory: number
   readonly result: FormSignature
   /** The bracketing, e.g. `(J4 · J3) · (J2 · J1)`. */
   readonly expression: string
-  /** The bracketing followed by one line per product with its operand forms and flops. */
+  /** The bracketing followed by one line per product with its operand forms, flops and time. */
   toString(): string
 }
 
@@ -177,8 +198,9 @@ function treeExpression(tree: BracketTree): string {
 }
 
 /**
- * The plan that evaluates a chain in the given bracketing. The tree must hold each factor once,
- * J_L leftmost and J_1 rightmost (a product is never reordered, only bracketed).
+ * The plan that evaluates a chain in the given bracketing, priced by the cost model of `opts`
+ * (default `DEFAULT_CHAIN_COST_MODEL`). The tree must hold each factor once, J_L leftmost and J_1
+ * rightmost (a product is never reordered, only bracketed).
  *
  * @example
  * import { chainFromFactors, diagonalJacobian, planFromTree } from 'dualtape'
@@ -190,7 +212,10 @@ export function planFromTree(
   chain: JacobianChain,
   tree: BracketTree,
   strategy: ChainPlan['strategy'] = 'given',
+  opts: PlanOptions = {},
 ): ChainPlan {
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
   const L = chain.factors.length
   const sigs = chain.factors.map((f) => f.signature)
   // The leaves, read left to right, must be J_L, J_{L-1}, …, J_1.
@@ -201,14 +226,16 @@ export function planFromTree(
       `planFromTree: the leaves of ${treeExpression(tree)} must be J${L} … J1 in that order, each once`,
     )
   }
-  const info = new Map<BracketTree, { signature: FormSignature; flops: number }>()
+  const info = new Map<BracketTree, { signature: FormSignature; flops: number; ns: number }>()
   const size = (t: BracketTree): number => (t.kind === 'factor' ? 0 : storageOf(info.get(t)!.signature))
   for (const t of postOrder(tree, treeChildren)) {
     if (t.kind === 'factor') {
-      info.set(t, { signature: sigs[t.index - 1]!, flops: 0 })
+      info.set(t, { signature: sigs[t.index - 1]!, flops: 0, ns: 0 })
     } else {
-      const p = productSignature(info.get(t.left)!.signature, info.get(t.right)!.signature)
-      info.set(t, p)
+      const a = info.get(t.left)!.signature
+      const b = info.get(t.right)!.signature
+      const p = productSignature(a, b)
+      info.set(t, { ...p, ns: stepNs(model, productKernelNs(model, a, b)) })
     }
   }
   const { order: exec, peak } = schedule(tree, treeChildren, size)
@@ -217,10 +244,12 @@ export function planFromTree(
   const operand = (t: BracketTree): Operand =>
     t.kind === 'factor' ? { kind: 'factor', index: t.index } : { kind: 'step', index: stepOf.get(t)! }
   let flops = 0
+  let ns = 0
   for (const t of exec) {
     if (t.kind === 'factor') continue
     const p = info.get(t)!
     flops += p.flops
+    ns += p.ns
     stepOf.set(t, steps.length)
     steps.push({
       name: `P${steps.length + 1}`,
@@ -230,6 +259,7 @@ export function planFromTree(
       rightSignature: info.get(t.right)!.signature,
       signature: p.signature,
       flops: p.flops,
+      predictedMs: p.ns / 1e6,
     })
   }
   const expression = treeExpression(tree)
@@ -243,10 +273,12 @@ export function planFromTree(
     tree,
     steps,
     flops,
+    predictedMs: ns / 1e6,
+    model: model.name,
     peakMemory: peak,
     result,
     expression,
-    toString: () => formatPlan(expression, strategy, flops, peak, steps),
+    toString: () => formatPlan(expression, strategy, model, flops, ns, peak, steps),
   }
 }
 
@@ -257,16 +289,20 @@ function operandName(o: Operand): string {
 function formatPlan(
   expression: string,
   strategy: string,
+  model: ChainCostModel,
   flops: number,
+  ns: number,
   peak: number,
   steps: readonly BracketStep[],
 ): string {
-  const lines = [`${expression}    [${strategy}: ${fmtCount(flops)} flops, peak ${fmtCount(peak)} floats]`]
+  const lines = [
+    `${expression}    [${strategy}: ${fmtCount(flops)} flops${timeText(model, ns, true)}, peak ${fmtCount(peak)} floats]`,
+  ]
   for (const s of steps) {
     lines.push(
       `  ${s.name} = ${operandName(s.left)} · ${operandName(s.right)}: ` +
         `${signatureToString(s.leftSignature)} · ${signatureToString(s.rightSignature)} → ` +
-        `${signatureToString(s.signature)}, ${fmtCount(s.flops)} flops`,
+        `${signatureToString(s.signature)}, ${fmtCount(s.flops)} flops${timeText(model, s.predictedMs * 1e6, false)}`,
     )
   }
   return lines.join('\n')
@@ -290,34 +326,35 @@ function rightTree(L: number): BracketTree {
   return t
 }
 
-/** A candidate bracketing of a sub-chain: its tree, total flops and the form of its product. */
+/** A candidate bracketing of a sub-chain: its tree, predicted time, flops and the form of its product. */
 interface Candidate {
   readonly tree: BracketTree
+  readonly ns: number
   readonly flops: number
   readonly signature: FormSignature
 }
 
 /**
- * The bracketing of least flops, by dynamic programming on sub-chains J_j ⋯ J_i
+ * The bracketing of least predicted time, by dynamic programming on sub-chains J_j ⋯ J_i
  * (matrix-chain order; Griewank & Walther, "Evaluating Derivatives", 2nd ed. 2008, §9 on
  * Jacobian accumulation by chained products; Griewank & Naumann, "Accumulating Jacobians as
  * chained sparse matrix products", Math. Program. 95(3), 2003):
  *
  *   best(i..j, form) = min over i ≤ k < j, forms f, g with form(f · g) = form of
- *                      best(k+1..j, f) + best(i..k, g) + flops(f · g)
+ *                      best(k+1..j, f) + best(i..k, g) + time(f · g)
  *
- * O(L³ · F²) for F forms per sub-chain (a handful in practice). Exact: the cost of every later
- * product depends on a sub-product only through its form, so keeping the cheapest bracketing
- * per form loses nothing.
+ * O(L³ · F²) for F forms per sub-chain (a handful in practice). Exact: the time of every later
+ * product depends on a sub-product only through its form (kind and shape pick the kernel and
+ * its sizes), so keeping the cheapest bracketing per form loses nothing.
  */
-function optimalTree(sigs: readonly FormSignature[]): Candidate {
+function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Candidate {
   const L = sigs.length
   // cells[i][j] (0-based, i ≤ j): cheapest candidate per form of J_{j+1} ⋯ J_{i+1}
   const cells: Map<string, Candidate>[][] = []
   for (let i = 0; i < L; i++) {
     cells.push([])
     const s = sigs[i]!
-    cells[i]![i] = new Map([[signatureKey(s), { tree: leaf(i + 1), flops: 0, signature: s }]])
+    cells[i]![i] = new Map([[signatureKey(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
   }
   for (let len = 2; len <= L; len++) {
     for (let i = 0; i + len - 1 < L; i++) {
@@ -328,12 +365,15 @@ function optimalTree(sigs: readonly FormSignature[]): Candidate {
         for (const out of cells[k + 1]![j]!.values()) {
           for (const inp of cells[i]![k]!.values()) {
             const p = productSignature(out.signature, inp.signature)
-            const flops = out.flops + inp.flops + p.flops
+            const c: Candidate = {
+              tree: node(out.tree, inp.tree),
+              ns: out.ns + inp.ns + stepNs(model, productKernelNs(model, out.signature, inp.signature)),
+              flops: out.flops + inp.flops + p.flops,
+              signature: p.signature,
+            }
             const key = signatureKey(p.signature)
             const prev = cell.get(key)
-            if (prev === undefined || flops < prev.flops) {
-              cell.set(key, { tree: node(out.tree, inp.tree), flops, signature: p.signature })
-            }
+            if (prev === undefined || better(c, prev)) cell.set(key, c)
           }
         }
       }
@@ -343,13 +383,17 @@ function optimalTree(sigs: readonly FormSignature[]): Candidate {
   return cheapest([...cells[0]![L - 1]!.values()])
 }
 
-/** Least flops, then least storage of the result. */
+/** Less predicted time; on a tie fewer flops. */
+const better = (c: Candidate, than: Candidate): boolean =>
+  c.ns < than.ns || (c.ns === than.ns && c.flops < than.flops)
+
+/** Least predicted time, then fewest flops, then least storage of the result. */
 function cheapest(cands: readonly Candidate[]): Candidate {
   let best = cands[0]!
   for (const c of cands) {
     if (
-      c.flops < best.flops ||
-      (c.flops === best.flops && storageOf(c.signature) < storageOf(best.signature))
+      better(c, best) ||
+      (c.ns === best.ns && c.flops === best.flops && storageOf(c.signature) < storageOf(best.signature))
     ) {
       best = c
     }
@@ -358,9 +402,10 @@ function cheapest(cands: readonly Candidate[]): Candidate {
 }
 
 /**
- * The bracketing of a chain chosen by `strategy` (default `optimal`) with its predicted flops and
- * peak memory. `left` is the adjoint order, `right` the tangent order, `optimal` the cheapest of
- * all bracketings under the structured cost model.
+ * The bracketing of a chain chosen by `strategy` (default `optimal`) with its flops, predicted
+ * time and peak memory. `left` is the adjoint order, `right` the tangent order, `optimal` the
+ * fastest of all bracketings under the cost model of `opts` (default `DEFAULT_CHAIN_COST_MODEL`;
+ * `FLOP_COST_MODEL` gives the bracketing of least flops).
  *
  * @example
  * import { chainFromFactors, denseJacobian, matrix, planBracketing } from 'dualtape'
@@ -372,15 +417,26 @@ function cheapest(cands: readonly Candidate[]): Candidate {
  * ])
  * console.log(planBracketing(hourglass, 'left').flops, planBracketing(hourglass).flops) // 60000000 20400000
  */
-export function planBracketing(chain: JacobianChain, strategy: ChainStrategy = 'optimal'): ChainPlan {
+export function planBracketing(
+  chain: JacobianChain,
+  strategy: ChainStrategy = 'optimal',
+  opts: PlanOptions = {},
+): ChainPlan {
   const L = chain.factors.length
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
   switch (strategy) {
     case 'left':
-      return planFromTree(chain, leftTree(L), 'left')
+      return planFromTree(chain, leftTree(L), 'left', opts)
     case 'right':
-      return planFromTree(chain, rightTree(L), 'right')
-    case 'optimal':
-      return planFromTree(chain, optimalTree(chain.factors.map((f) => f.signature)).tree, 'optimal')
+      return planFromTree(chain, rightTree(L), 'right', opts)
+    case 'optimal': {
+      const best = optimalTree(
+        chain.factors.map((f) => f.signature),
+        model,
+      )
+      return planFromTree(chain, best.tree, 'optimal', opts)
+    }
     default:
       throw new Error(`planBracketing: unknown strategy '${String(strategy)}' (left, right or optimal)`)
   }
@@ -416,8 +472,9 @@ export function allBracketings(L: number): BracketTree[] {
 }
 
 /**
- * The cheapest plan found by costing every bracketing separately (no dynamic program), ties going
- * to the first enumerated. For checking `planBracketing(chain, 'optimal')` on short chains.
+ * The cheapest plan under the cost model of `opts` found by pricing every bracketing separately
+ * (no dynamic program), ties going to the first enumerated. For checking
+ * `planBracketing(chain, 'optimal', opts)` on short chains.
  *
  * @example
  * import { chainFromFactors, denseJacobian, matrix, bruteForceBracketing, planBracketing } from 'dualtape'
@@ -428,11 +485,11 @@ export function allBracketings(L: number): BracketTree[] {
  * ])
  * console.log(bruteForceBracketing(chain).flops === planBracketing(chain).flops) // true
  */
-export function bruteForceBracketing(chain: JacobianChain): ChainPlan {
+export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): ChainPlan {
   let best: ChainPlan | null = null
   for (const t of allBracketings(chain.factors.length)) {
-    const p = planFromTree(chain, t, 'bruteForce')
-    if (best === null || p.flops < best.flops) best = p
+    const p = planFromTree(chain, t, 'bruteForce', opts)
+    if (best === null || p.predictedMs < best.predictedMs) best = p
   }
   return best!
 }

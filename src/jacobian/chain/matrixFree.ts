@@ -22,10 +22,29 @@
  * NP-complete", Math. Program. 112 (2008). For a chain the problem has optimal substructure, and
  * the dynamic program below solves it in O(L³). Tape memory for the adjoint sweeps is taken to
  * be unlimited (no checkpointing).
+ *
+ * The costs above count flops (`cost` of a plan). The planner minimises time instead, priced by a
+ * `ChainCostModel` (`cost.ts`): an operator application costs a fixed `sweepCallUs` plus its
+ * stated cost at `jvpGflops` or `vjpGflops`, every sweep gathers and scatters a vector, and a dense product runs
+ * at the gemm rate, which for dense operators is several times the rate of their JVPs and VJPs
+ * (matrix–vector products). Under `FLOP_COST_MODEL` the time is the flop count above.
  */
 import { identityMatrix, matmulMatrix, type Matrix } from '../matrix.js'
 import { DenseJacobian, type JacobianForm } from '../structured.js'
 import { ChainShapeError, chainWidths, checkSameWidths, fmtCount, postOrder, schedule } from './common.js'
+import {
+  FLOP_COST_MODEL,
+  checkModel,
+  gemmNs,
+  jvpNs,
+  modelOf,
+  stepNs,
+  sweepsNs,
+  vjpNs,
+  timeText,
+  type ChainCostModel,
+  type PlanOptions,
+} from './cost.js'
 
 // ---------------------------------------------------------------------------------------------
 // Operators and chains
@@ -141,7 +160,8 @@ export type SweepTree =
  * adjoint sweep per output (`adjoint`), the cheapest split into segments each accumulated in
  * tangent or adjoint mode and combined by dense products (`segments`), or the cheapest
  * evaluation that may also sweep accumulated segments through tangent or adjoint models
- * (`optimal`, the default).
+ * (`optimal`, the default). "Cheapest" is the least predicted time under the cost model
+ * (`plan(chain, strategy, { model })`).
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape'
@@ -168,17 +188,21 @@ export interface SweepStep {
   readonly rows: number
   readonly cols: number
   readonly cost: number
+  /** Time the cost model predicts for the step, in milliseconds. */
+  readonly predictedMs: number
 }
 
 /**
- * A way of accumulating an operator chain, with its predicted cost and peak memory (the most
- * numbers held at once in accumulated segments).
+ * A way of accumulating an operator chain, with its cost (in the operators' units: flops), the
+ * time the cost model predicts, and peak memory (the most numbers held at once in accumulated
+ * segments).
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape'
  * const ops = [operatorFromForm(denseJacobian(matrix(1, 100)))]
  * const p = plan(chainFromOperators(ops))
  * console.log(p.expression, p.cost) // adj(J1) 200: one adjoint sweep for the one output
+ * p.predictedMs < 0.01 // → true
  */
 export interface MatrixFreePlan {
   readonly kind: 'sweeps'
@@ -187,6 +211,10 @@ export interface MatrixFreePlan {
   readonly tree: SweepTree
   readonly steps: readonly SweepStep[]
   readonly cost: number
+  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
+  readonly predictedMs: number
+  /** The name of the cost model the plan was made and priced with. */
+  readonly model: string
   readonly peakMemory: number
   /** e.g. `adj(J4 J3) · tan(J2 J1)`; `tan(J4 J3)[X]` sweeps the columns of X, `[X]adj(J2 J1)` its rows. */
   readonly expression: string
@@ -204,18 +232,23 @@ const sweepChildren = (t: SweepTree): readonly SweepTree[] =>
 const names = (lo: number, hi: number): string =>
   Array.from({ length: hi - lo + 1 }, (_, t) => `J${hi - t}`).join(' ')
 
-/** Cost, covered range and result shape of every node; throws on a tree that does not fit the chain. */
-function analyse(
-  chain: OperatorChain,
-  tree: SweepTree,
-): Map<SweepTree, { from: number; to: number; rows: number; cols: number; cost: number; text: string }> {
+/** What `analyse` finds for a node of a sweep tree. */
+interface NodeInfo {
+  readonly from: number
+  readonly to: number
+  readonly rows: number
+  readonly cols: number
+  readonly cost: number
+  readonly ns: number
+  readonly text: string
+}
+
+/** Cost, time, covered range and result shape of every node; throws on a tree that does not fit the chain. */
+function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): Map<SweepTree, NodeInfo> {
   const n = chain.widths
   const ops = chain.operators
   const L = ops.length
-  const info = new Map<
-    SweepTree,
-    { from: number; to: number; rows: number; cols: number; cost: number; text: string }
-  >()
+  const info = new Map<SweepTree, NodeInfo>()
   const bad = (why: string): never => {
     throw new ChainShapeError(`matrix-free plan: ${why}`)
   }
@@ -241,6 +274,7 @@ function analyse(
           rows: n[t.index]!,
           cols: n[t.index - 1]!,
           cost: d!.cost,
+          ns: denseNs(model, d!.cost, n[t.index]!, n[t.index - 1]!),
           text: `J${t.index}`,
         })
         break
@@ -258,6 +292,17 @@ function analyse(
           rows: n[t.hi]!,
           cols: q,
           cost: q * sum(t.lo, t.hi, (op) => op.jvpCost),
+          ns: stepNs(
+            model,
+            sweepsNs(
+              model,
+              q,
+              sum(t.lo, t.hi, (op) => jvpNs(model, op.jvpCost)),
+              n[t.lo - 1]!,
+              n[t.hi]!,
+              s === null,
+            ),
+          ),
           text: s === null ? body : `${body}[${s.text}]`,
         })
         break
@@ -275,6 +320,17 @@ function analyse(
           rows: q,
           cols: n[t.lo - 1]!,
           cost: q * sum(t.lo, t.hi, (op) => op.vjpCost),
+          ns: stepNs(
+            model,
+            sweepsNs(
+              model,
+              q,
+              sum(t.lo, t.hi, (op) => vjpNs(model, op.vjpCost)),
+              n[t.hi]!,
+              n[t.lo - 1]!,
+              s === null,
+            ),
+          ),
           text: s === null ? body : `[${s.text}]${body}`,
         })
         break
@@ -292,6 +348,7 @@ function analyse(
           cols: b.cols,
           // C = A·B, A: n_i × n_k, B: n_k × n_{j-1}
           cost: 2 * a.rows * a.cols * b.cols,
+          ns: stepNs(model, gemmNs(model, a.rows, a.cols, b.cols)),
           text: `${wrap(t.left, a.text)} · ${wrap(t.right, b.text)}`,
         })
         break
@@ -302,6 +359,10 @@ function analyse(
   if (root.from !== 1 || root.to !== L) bad(`the plan covers J${root.from}..J${root.to}, not J1..J${L}`)
   return info
 }
+
+/** Nanoseconds of a dense evaluation of stated cost `cost` giving a rows × cols matrix. */
+const denseNs = (model: ChainCostModel, cost: number, rows: number, cols: number): number =>
+  stepNs(model, jvpNs(model, cost) + rows * cols * model.writeNs)
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 
@@ -319,8 +380,8 @@ function describe(t: SweepTree, rows: number, cols: number): string {
 }
 
 /**
- * The plan that accumulates an operator chain by the given sweep tree; throws a `ChainShapeError`
- * when the tree's segments do not tile J_1 … J_L.
+ * The plan that accumulates an operator chain by the given sweep tree, priced by the cost model
+ * of `opts`; throws a `ChainShapeError` when the tree's segments do not tile J_1 … J_L.
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planFromSweepTree } from 'dualtape'
@@ -331,8 +392,11 @@ export function planFromSweepTree(
   chain: OperatorChain,
   tree: SweepTree,
   strategy: MatrixFreePlan['strategy'] = 'given',
+  opts: PlanOptions = {},
 ): MatrixFreePlan {
-  const info = analyse(chain, tree)
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
+  const info = analyse(chain, tree, model)
   const { order, peak } = schedule(tree, sweepChildren, (t) => info.get(t)!.rows * info.get(t)!.cols)
   const steps: SweepStep[] = order.map((t, k) => {
     const x = info.get(t)!
@@ -343,9 +407,11 @@ export function planFromSweepTree(
       rows: x.rows,
       cols: x.cols,
       cost: x.cost,
+      predictedMs: x.ns / 1e6,
     }
   })
   const cost = steps.reduce((s, x) => s + x.cost, 0)
+  const ns = order.reduce((s, t) => s + info.get(t)!.ns, 0)
   const expression = info.get(tree)!.text
   return {
     kind: 'sweeps',
@@ -354,12 +420,18 @@ export function planFromSweepTree(
     tree,
     steps,
     cost,
+    predictedMs: ns / 1e6,
+    model: model.name,
     peakMemory: peak,
     expression,
     toString: () =>
       [
-        `${expression}    [${strategy}: cost ${fmtCount(cost)}, peak ${fmtCount(peak)} floats]`,
-        ...steps.map((s) => `  ${s.name}: ${s.description} → ${s.rows}×${s.cols}, cost ${fmtCount(s.cost)}`),
+        `${expression}    [${strategy}: cost ${fmtCount(cost)}${timeText(model, ns, true)}, peak ${fmtCount(peak)} floats]`,
+        ...steps.map(
+          (s) =>
+            `  ${s.name}: ${s.description} → ${s.rows}×${s.cols}, cost ${fmtCount(s.cost)}` +
+            timeText(model, s.predictedMs * 1e6, false),
+        ),
       ].join('\n'),
   }
 }
@@ -369,27 +441,34 @@ export function planFromSweepTree(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The cheapest sweep tree by dynamic programming over segments j..i (1-based), after
- * U. Naumann, "Matrix-free Jacobian chaining", arXiv:2406.11862 (2024), §3:
+ * The fastest sweep tree by dynamic programming over segments j..i (1-based), after
+ * U. Naumann, "Matrix-free Jacobian chaining", arXiv:2406.11862 (2024), §3, with flops replaced
+ * by the times of the cost model:
  *
- *   C(j, i) = min { n_{j-1} T(j, i),  n_i A(j, i),  denseCost_i if j = i,
- *                   min_{j ≤ k < i} C(j, k) + C(k+1, i) + 2 n_i n_k n_{j-1},
- *                   min_{j ≤ k < i} C(j, k) + n_{j-1} T(k+1, i)      (matrix-free products only),
- *                   min_{j ≤ k < i} C(k+1, i) + n_i A(j, k) }        (matrix-free products only)
+ *   C(j, i) = min { sweeps(n_{j-1}, T(j, i)),  sweeps(n_i, A(j, i)),  dense_i if j = i,
+ *                   min_{j ≤ k < i} C(j, k) + C(k+1, i) + gemm(n_i, n_k, n_{j-1}),
+ *                   min_{j ≤ k < i} C(j, k) + sweeps(n_{j-1}, T(k+1, i))   (matrix-free products only),
+ *                   min_{j ≤ k < i} C(k+1, i) + sweeps(n_i, A(j, k)) }     (matrix-free products only)
  *
- * with T(j, i) = Σ_{l=j..i} jvpCost_l and A(j, i) = Σ_{l=j..i} vjpCost_l. Ties go to the first
- * option listed. O(L³) time, O(L²) memory.
+ * with T(j, i) = Σ_{l=j..i} time(jvp_l) and A(j, i) = Σ_{l=j..i} time(vjp_l) the time of one sweep,
+ * sweeps(q, S) the time of q of them with their gathers and scatters (`sweepsNs`), gemm the dense
+ * product (`gemmNs`). Under `FLOP_COST_MODEL`, sweeps(q, S) = q·S and gemm = 2 n_i n_k n_{j-1}: the
+ * recurrence of the paper. Every option's time depends on the segments only through j, k and i,
+ * so the recurrence is exact. Ties go to the first option listed. O(L³) time, O(L²) memory.
  */
-function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean): SweepTree {
+function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean, model: ChainCostModel): SweepTree {
   const n = chain.widths
   const ops = chain.operators
   const L = ops.length
   const tp = [0]
   const ap = [0]
   ops.forEach((op, t) => {
-    tp.push(tp[t]! + op.jvpCost)
-    ap.push(ap[t]! + op.vjpCost)
+    tp.push(tp[t]! + jvpNs(model, op.jvpCost))
+    ap.push(ap[t]! + vjpNs(model, op.vjpCost))
   })
+  // q sweeps of time `per` each, from vectors of `inLength` to vectors of `outLength`
+  const sweeps = (q: number, per: number, inLength: number, outLength: number, identity: boolean): number =>
+    stepNs(model, sweepsNs(model, q, per, inLength, outLength, identity))
   const T = (j: number, i: number): number => tp[i]! - tp[j - 1]!
   const A = (j: number, i: number): number => ap[i]! - ap[j - 1]!
   const cost: number[][] = Array.from({ length: L + 2 }, () => [])
@@ -397,7 +476,7 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean): Sweep
   for (let len = 1; len <= L; len++) {
     for (let j = 1; j + len - 1 <= L; j++) {
       const i = j + len - 1
-      let c = n[j - 1]! * T(j, i)
+      let c = sweeps(n[j - 1]!, T(j, i), n[j - 1]!, n[i]!, true)
       let t: SweepTree = { kind: 'tangent', lo: j, hi: i, seed: null }
       const consider = (c2: number, t2: () => SweepTree): void => {
         if (c2 < c) {
@@ -405,25 +484,37 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean): Sweep
           t = t2()
         }
       }
-      consider(n[i]! * A(j, i), () => ({ kind: 'adjoint', lo: j, hi: i, seed: null }))
+      consider(sweeps(n[i]!, A(j, i), n[i]!, n[j - 1]!, true), () => ({
+        kind: 'adjoint',
+        lo: j,
+        hi: i,
+        seed: null,
+      }))
       const d = ops[i - 1]!.dense
-      if (len === 1 && d !== undefined) consider(d.cost, () => ({ kind: 'dense', index: i }))
+      if (len === 1 && d !== undefined) {
+        consider(denseNs(model, d.cost, n[i]!, n[j - 1]!), () => ({ kind: 'dense', index: i }))
+      }
       for (let k = j; k < i; k++) {
         const lower = cost[j]![k]!
         const upper = cost[k + 1]![i]!
-        consider(lower + upper + 2 * n[i]! * n[k]! * n[j - 1]!, () => ({
+        consider(lower + upper + stepNs(model, gemmNs(model, n[i]!, n[k]!, n[j - 1]!)), () => ({
           kind: 'product',
           left: best[k + 1]![i]!,
           right: best[j]![k]!,
         }))
         if (matrixFreeProducts) {
-          consider(lower + n[j - 1]! * T(k + 1, i), () => ({
+          consider(lower + sweeps(n[j - 1]!, T(k + 1, i), n[k]!, n[i]!, false), () => ({
             kind: 'tangent',
             lo: k + 1,
             hi: i,
             seed: best[j]![k]!,
           }))
-          consider(upper + n[i]! * A(j, k), () => ({ kind: 'adjoint', lo: j, hi: k, seed: best[k + 1]![i]! }))
+          consider(upper + sweeps(n[i]!, A(j, k), n[k]!, n[j - 1]!, false), () => ({
+            kind: 'adjoint',
+            lo: j,
+            hi: k,
+            seed: best[k + 1]![i]!,
+          }))
         }
       }
       cost[j]![i] = c
@@ -434,30 +525,38 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean): Sweep
 }
 
 /**
- * Plans the accumulation of an operator chain (default `optimal`).
+ * Plans the accumulation of an operator chain (default `optimal`) under the cost model of `opts`
+ * (default `DEFAULT_CHAIN_COST_MODEL`; `FLOP_COST_MODEL` minimises flops).
  *
  * @example
- * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planSweeps } from 'dualtape'
+ * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planSweeps, FLOP_COST_MODEL } from 'dualtape'
  * // 1000 inputs, 10 in the middle, 1000 outputs: neither sweep direction alone is cheap
  * const chain = chainFromOperators([
  *   operatorFromForm(denseJacobian(matrix(10, 1000))),
  *   operatorFromForm(denseJacobian(matrix(1000, 10))),
  * ])
  * const p = planSweeps(chain)
- * console.log(p.expression, p.cost) // tan(J2)[adj(J1)] 20200000: 10 adjoint sweeps, then 1000 tangent ones
+ * console.log(p.expression, p.cost) // tan(J2) · adj(J1) 20400000: 10 sweeps each way, then a gemm
+ * console.log(planSweeps(chain, 'optimal', { model: FLOP_COST_MODEL }).expression) // tan(J2)[adj(J1)]
  * console.log(planSweeps(chain, 'tangent').cost) // 40000000
  */
-export function planSweeps(chain: OperatorChain, strategy: MatrixFreeStrategy = 'optimal'): MatrixFreePlan {
+export function planSweeps(
+  chain: OperatorChain,
+  strategy: MatrixFreeStrategy = 'optimal',
+  opts: PlanOptions = {},
+): MatrixFreePlan {
   const L = chain.operators.length
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
   switch (strategy) {
     case 'tangent':
-      return planFromSweepTree(chain, { kind: 'tangent', lo: 1, hi: L, seed: null }, 'tangent')
+      return planFromSweepTree(chain, { kind: 'tangent', lo: 1, hi: L, seed: null }, 'tangent', opts)
     case 'adjoint':
-      return planFromSweepTree(chain, { kind: 'adjoint', lo: 1, hi: L, seed: null }, 'adjoint')
+      return planFromSweepTree(chain, { kind: 'adjoint', lo: 1, hi: L, seed: null }, 'adjoint', opts)
     case 'segments':
-      return planFromSweepTree(chain, optimalSweeps(chain, false), 'segments')
+      return planFromSweepTree(chain, optimalSweeps(chain, false, model), 'segments', opts)
     case 'optimal':
-      return planFromSweepTree(chain, optimalSweeps(chain, true), 'optimal')
+      return planFromSweepTree(chain, optimalSweeps(chain, true, model), 'optimal', opts)
     default:
       throw new Error(
         `planSweeps: unknown strategy '${String(strategy)}' (tangent, adjoint, segments or optimal)`,
@@ -505,8 +604,8 @@ export function allSweepTrees(
 }
 
 /**
- * The cheapest plan found by costing every sweep tree separately; for checking `planSweeps` on
- * chains of about five operators or fewer.
+ * The fastest plan under the cost model of `opts`, found by pricing every sweep tree separately;
+ * for checking `planSweeps` on chains of about five operators or fewer.
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix } from 'dualtape'
@@ -517,7 +616,11 @@ export function allSweepTrees(
  * ])
  * console.log(bruteForceSweeps(chain).cost === planSweeps(chain).cost) // true
  */
-export function bruteForceSweeps(chain: OperatorChain, matrixFreeProducts = true): MatrixFreePlan {
+export function bruteForceSweeps(
+  chain: OperatorChain,
+  matrixFreeProducts = true,
+  opts: PlanOptions = {},
+): MatrixFreePlan {
   const trees = allSweepTrees(
     chain.operators.length,
     matrixFreeProducts,
@@ -525,8 +628,8 @@ export function bruteForceSweeps(chain: OperatorChain, matrixFreeProducts = true
   )
   let best: MatrixFreePlan | null = null
   for (const t of trees) {
-    const p = planFromSweepTree(chain, t, 'bruteForce')
-    if (best === null || p.cost < best.cost) best = p
+    const p = planFromSweepTree(chain, t, 'bruteForce', opts)
+    if (best === null || p.predictedMs < best.predictedMs) best = p
   }
   return best!
 }
@@ -562,7 +665,7 @@ export function accumulateSweeps(
   const p = typeof how === 'string' ? planSweeps(chain, how) : how
   if (typeof how !== 'string') {
     checkSameWidths(p.widths, chain.widths, 'accumulate')
-    analyse(chain, p.tree)
+    analyse(chain, p.tree, FLOP_COST_MODEL)
   }
   const n = chain.widths
   const ops = chain.operators
