@@ -357,8 +357,9 @@ export function resultsJson(run: BenchRun): string {
 
 /**
  * Writes `report.md`, `results.json` and one SVG per plot (`<suite>-<plot>.svg`) into `dir`
- * (created if missing), and the JSON also to `jsonFile` when given. A plot that fails to render
- * is left out and named in `plotErrors`.
+ * (created if missing), and the JSON also to `jsonFile` when given. Plots render strictly: a plot
+ * that fails to render, makes vega warn or draws a mark with no extent is left out and named in
+ * `plotErrors`.
  */
 export async function writeReport(run: BenchRun, dir: string, jsonFile?: string): Promise<WrittenReport> {
   await mkdir(dir, { recursive: true })
@@ -370,7 +371,7 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
     for (const p of s.output?.plots ?? []) {
       const file = `${s.name}-${p.file}.svg`
       try {
-        await writeSvg(join(dir, file), await renderVegaLite(p.spec))
+        await writeSvg(join(dir, file), await renderVegaLite(p.spec, { strict: true }))
         svgs.set(`${s.name}/${p.file}`, file)
         written.push(join(dir, file))
       } catch (e) {

@@ -138,13 +138,18 @@ describe('warming up', () => {
   })
 
   it('gives up at its time limit when the time per call never settles, and says so', () => {
-    // a spin of 0.2 ms, 30% longer each call (spinning on the clock: no JIT in the way)
-    let ms = 0.2
+    // a spin of 1 ms of CPU time, 30% longer each call (spinning on the CPU clock: neither the
+    // JIT nor other processes on the machine change how much CPU time a call takes)
+    let ms = 1
+    const cpuMs = (): number => {
+      const u = process.cpuUsage()
+      return (u.user + u.system) / 1000
+    }
     const growing = (): number => {
       ms *= 1.3
-      const t0 = performance.now()
+      const t0 = cpuMs()
       let spins = 0
-      while (performance.now() - t0 < ms) spins++
+      while (cpuMs() - t0 < ms) spins++
       return spins
     }
     const w = warmUp(growing, { minSampleMs: 0, minMs: 0, maxMs: 100, window: 2, tolerance: 0.05 })

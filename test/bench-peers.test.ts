@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
 import type { Timing } from '../bench/measure/stats.js'
 import { peersSuite } from '../bench/suites/peers.js'
+import { renderVegaLite } from '../src/viz/plot.js'
+import { checkPicture } from './plot-picture.js'
 
 describe('peers (smoke size)', () => {
   it('runs tfjs (cpu, wasm), jax-js and dualtape each in a process of its own, checks their gradients and times them side by side', async () => {
@@ -41,5 +43,10 @@ describe('peers (smoke size)', () => {
     expect(probe!.rows.map((r) => r['fn'])).toEqual(['sin', 'cos', 'exp', 'tanh', 'sigmoid', 'softplus'])
     for (const r of probe!.rows) expect(r['relErr'] as number).toBeLessThan(1e-3)
     expect(out.plots.map((p) => p.file)).toEqual(['times', 'ratio'])
+    // each plot shows every one of its marks in the picture
+    for (const p of out.plots) {
+      await expect(renderVegaLite(p.spec, { strict: true })).resolves.toMatch(/^<svg/)
+      expect((await checkPicture(p.spec)).problems, p.file).toEqual([])
+    }
   }, 120_000)
 })

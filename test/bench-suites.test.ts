@@ -7,6 +7,8 @@ import { TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
 import { type Timing, judge } from '../bench/measure/stats.js'
 import type { Suite, SuiteOutput, Table } from '../bench/suites/types.js'
 import { jacrev, randn } from '../src/index.js'
+import { renderVegaLite } from '../src/viz/plot.js'
+import { checkPicture } from './plot-picture.js'
 
 /**
  * Runs a suite at the smoke size, counting its ticks: its hosts in child processes (as the
@@ -26,15 +28,6 @@ async function smoke(suite: Suite, isolated = false): Promise<{ out: SuiteOutput
 
 const column = (t: Table, key: string): unknown[] => t.rows.map((r) => r[key])
 
-const positiveFinite = (xs: unknown[]): void => {
-  expect(xs.length).toBeGreaterThan(0)
-  for (const x of xs) {
-    expect(typeof x).toBe('number')
-    expect(Number.isFinite(x as number)).toBe(true)
-    expect(x as number).toBeGreaterThan(0)
-  }
-}
-
 /** A timing cell: CPU and wall medians inside their intervals, positive and finite, `n` samples. */
 function isTiming(x: unknown, n = TIMING_PLANS.smoke.rounds.min): asserts x is Timing {
   expect(x).toBeTypeOf('object')
@@ -53,6 +46,19 @@ function isTiming(x: unknown, n = TIMING_PLANS.smoke.rounds.min): asserts x is T
 const pairedMedian = (a: Timing, b: Timing): number => {
   const r = a.cpu.samples.map((x, i) => x / b.cpu.samples[i]!).sort((p, q) => p - q)
   return r[(r.length - 1) / 2]!
+}
+
+/**
+ * Every plot renders strictly (no vega warning, every mark with extent) and shows each of its
+ * marks in the picture (rendered to pixels).
+ */
+async function plotsShowTheirData(out: SuiteOutput): Promise<void> {
+  for (const p of out.plots) {
+    await expect(renderVegaLite(p.spec, { strict: true }), p.file).resolves.toMatch(/^<svg/)
+    const check = await checkPicture(p.spec)
+    expect(check.problems, p.file).toEqual([])
+    expect(check.marks.length, p.file).toBeGreaterThan(0)
+  }
 }
 
 /** Every row has a cell for every column; every target's status follows from its interval. */
@@ -122,6 +128,7 @@ describe('overhead (smoke size)', () => {
       ]),
     )
     expect(out.plots.map((p) => p.file)).toEqual(['omega'])
+    await plotsShowTheirData(out)
     // every measured function was warmed up, in its own host
     expect(out.warmups).toHaveLength(3 * 3 + 2 * 5)
     expect(new Set(out.warmups!.map((w) => w.host)).size).toBe(4)
@@ -181,23 +188,41 @@ describe('modes (smoke size)', () => {
     }
     expect(out.targets).toHaveLength(5)
     expect(out.plots.map((p) => p.file)).toEqual(['fwd-rev-ratio', 'predicted-vs-measured'])
+    await plotsShowTheirData(out)
   })
 })
 
 describe('chain (smoke size)', () => {
-  it('accumulates every chain by every strategy; optimal never predicts more flops', async () => {
+  it('accumulates every chain by every strategy, predicted beside measured, and judges plan()’s choice', async () => {
     const { out, ticks } = await smoke(chainSuite)
     expect(ticks).toBe(1)
     wellFormed(out)
     const t = out.tables[0]!
-    expect(t.rows.length).toBeGreaterThan(0)
-    expect(t.rows.length % 3).toBe(0)
-    positiveFinite(column(t, 'predictedMflop'))
-    positiveFinite(column(t, 'ms'))
+    const shapes = [...new Set(column(t, 'shape'))]
+    expect(shapes.some((s) => String(s).startsWith('operators '))).toBe(true)
     for (const r of t.rows) {
-      expect(['left', 'right', 'optimal']).toContain(r['strategy'])
-      expect(r['flopsVsOptimal'] as number).toBeGreaterThanOrEqual(1 - 1e-12)
+      expect([
+        'left',
+        'right',
+        'optimal',
+        'tangent',
+        'adjoint',
+        'segments',
+        'plan()',
+        'least flops',
+      ]).toContain(r['strategy'])
+      isTiming(r['ms'])
+      isTiming(r['vsBest'])
+      expect(r['predictedMs'] as number).toBeGreaterThan(0)
     }
-    expect(out.plots.map((p) => p.file)).toEqual(['strategies'])
+    // one plan() per chain, and a target on it
+    for (const shape of shapes) {
+      expect(t.rows.filter((r) => r['shape'] === shape && r['chosen'] === true).length).toBeGreaterThan(0)
+    }
+    expect(out.targets.map((x) => x.name)).toEqual(
+      shapes.map((s) => `${s}: plan()’s choice ÷ the fastest strategy`),
+    )
+    expect(out.plots.map((p) => p.file)).toEqual(['strategies', 'predicted-vs-measured'])
+    await plotsShowTheirData(out)
   })
 })

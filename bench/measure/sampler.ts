@@ -71,25 +71,32 @@ export const callsFor = (perCallMs: number, minSampleMs: number): number =>
 /**
  * Warms `fn` up until its CPU time per call is stable: samples are taken (k calls each, k
  * adjusted to the current speed) until at least `minMs` of CPU time has passed and the median of
- * the last `window` samples is within `tolerance` of the median of the `window` samples before
- * them, or until `maxMs`. Returns what it did and the calls per sample for the timed rounds.
+ * the last `window` samples is within `tolerance` both of the median of the `window` samples
+ * before them and of the `window` samples halfway through the warm-up so far, or until `maxMs`.
+ * The second comparison catches a slow drift that two neighbouring windows are too close to see
+ * (code still being optimised, a heap still growing); no test can see a drop that has not begun,
+ * which is what `minMs` is for. Returns what it did and the calls per sample for the timed rounds.
  */
 export function warmUp(fn: () => unknown, opts: WarmupOptions): WarmupRecord {
   const start = cpuNowMs()
   const times: number[] = []
   let calls = 0
   let k = 1
+  const w = opts.window
+  const close = (a: number, b: number): boolean => Math.abs(a / b - 1) <= opts.tolerance
   for (;;) {
     const s = takeSample(fn, k)
     calls += k
     times.push(s.cpuMs)
     k = callsFor(s.wallMs, opts.minSampleMs)
     const spent = cpuNowMs() - start
-    const w = opts.window
-    if (spent >= opts.minMs && times.length >= 2 * w) {
-      const recent = medianOf(times.slice(-w))
-      const before = medianOf(times.slice(-2 * w, -w))
-      if (Math.abs(recent / before - 1) <= opts.tolerance) {
+    const n = times.length
+    if (spent >= opts.minMs && n >= 4 * w) {
+      const recent = medianOf(times.slice(n - w))
+      const before = medianOf(times.slice(n - 2 * w, n - w))
+      const mid = Math.floor(n / 2)
+      const halfway = medianOf(times.slice(mid - w, mid))
+      if (close(recent, before) && close(recent, halfway)) {
         return { calls, ms: spent, stable: true, callsPerSample: callsFor(recent, opts.minSampleMs) }
       }
     }

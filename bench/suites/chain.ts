@@ -1,144 +1,248 @@
 /**
- * The chain suite: the Jacobian of a chain J_L ⋯ J_1 accumulated from the left (adjoint order),
- * from the right (tangent order) and in the bracketing of least predicted flops, on chains of
- * constant, widening, narrowing, hourglass and random widths (bench/chain.ts).
+ * The chain suite: the Jacobian of a chain J_L ⋯ J_1 accumulated by every strategy of `plan`:
+ * from the left (adjoint order), from the right (tangent order) and in the bracketing of least
+ * predicted time, on chains of structured factors; by tangent sweeps, adjoint sweeps, segments
+ * and the optimal mix, on matrix-free chains (bench/chain.ts). The cost model is calibrated in
+ * the suite's own process, every strategy's predicted time stands beside its measured time, and
+ * `plan(chain)`'s choice is checked against the fastest strategy.
  */
-import { dense, diagonal, type JacobianForm } from '../../src/jacobian/structured.js'
-import { accumulate, chainFromFactors, plan } from '../../src/jacobian/chain.js'
-import type { ChainBenchRow } from '../chain.js'
-import { median } from '../timing.js'
-import { type Suite, type SuiteOutput, type Target, breathe, target } from './types.js'
+import { Session } from '../measure/session.js'
+import { type Timing, pairedTimingRatio } from '../measure/stats.js'
+import type { ChainEntry, ChainInfo } from '../workloads/chain.js'
+import { type Plot, type Suite, type SuiteOutput, type Table, type Target, target } from './types.js'
 
-/** A few tiny chains, for the smoke size: every strategy on every shape, in milliseconds. */
-function tinyChains(): ChainBenchRow[] {
-  let s = 1
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 31 - 1
-  }
-  const denseOf = (rows: number, cols: number): JacobianForm =>
-    dense({ rows, cols, data: Float64Array.from({ length: rows * cols }, next) })
-  const shapes: { name: string; widths: number[] }[] = [
-    { name: 'hourglass', widths: [12, 2, 12, 2, 12] },
-    { name: 'widening', widths: [2, 4, 8, 16] },
-    { name: 'narrowing', widths: [16, 8, 4, 2] },
-  ]
-  const rows: ChainBenchRow[] = []
-  for (const { name, widths } of shapes) {
-    const factors: JacobianForm[] = []
-    for (let t = 1; t < widths.length; t++) {
-      factors.push(denseOf(widths[t]!, widths[t - 1]!))
-      if (t < widths.length - 1) factors.push(diagonal(Array.from({ length: widths[t]! }, next)))
-    }
-    const chain = chainFromFactors(factors)
-    for (const strategy of ['left', 'right', 'optimal'] as const) {
-      const p = plan(chain, strategy)
-      const times: number[] = []
-      for (let r = 0; r < 3; r++) {
-        const t0 = performance.now()
-        accumulate(chain, p)
-        times.push(performance.now() - t0)
-      }
-      rows.push({
-        shape: `${name} ${widths.join('→')}`,
-        strategy,
-        predictedFlops: p.flops,
-        ms: median(times),
-      })
-    }
-  }
-  return rows
+/** How much slower than the fastest strategy plan()'s choice may be. */
+const WITHIN = 1.2
+
+const workloadModule = new URL('../workloads/chain.js', import.meta.url).href
+
+/** A plan of a case, measured. */
+interface Measured extends ChainEntry {
+  readonly time: Timing
 }
 
 /** The chain suite. */
 export const chainSuite: Suite = {
   name: 'chain',
-  title: 'Jacobian chains: left, right and optimal bracketing',
+  title: 'Jacobian chains: every accumulation order, predicted and measured',
   description:
-    'accumulating J_L ⋯ J_1 from the left, from the right and in the cheapest bracketing, predicted flops against measured time',
+    'accumulating J_L ⋯ J_1 by every strategy (left, right, optimal; tangent, adjoint, segments, optimal), predicted time beside measured time, and plan()’s choice against the fastest',
   steps: () => 1,
   run: async (ctx): Promise<SuiteOutput> => {
-    ctx.tick('chain: accumulating')
-    await breathe()
-    const rows =
-      ctx.size === 'smoke'
-        ? tinyChains()
-        : await (await import('../chain.js')).benchChain({ quick: ctx.size === 'quick' })
-    const optimal = new Map(rows.filter((r) => r.strategy === 'optimal').map((r) => [r.shape, r]))
-    const tableRows = rows.map((r) => {
-      const o = optimal.get(r.shape)
-      return {
-        shape: r.shape,
-        strategy: r.strategy,
-        predictedMflop: r.predictedFlops / 1e6,
-        ms: r.ms,
-        flopsVsOptimal: o === undefined ? null : r.predictedFlops / o.predictedFlops,
-        timeVsOptimal: o === undefined ? null : r.ms / o.ms,
+    ctx.tick('chain: calibrating and accumulating')
+    const session = new Session(ctx.openHost, ctx.timing)
+    const cases: { name: string; shape: string; kind: string; chosenEquals: string; plans: Measured[] }[] = []
+    let info: ChainInfo
+    try {
+      const built = await session.setup<ChainInfo>(`dualtape chain`, {
+        module: workloadModule,
+        name: 'chainSetup',
+        args: [ctx.size],
+      })
+      info = built.info
+      for (const c of info.cases) {
+        const distinct = [...new Set(c.entries.map((e) => e.subject))]
+        const m = await session.measure(
+          distinct.map((s) => built.subjects[s]!),
+          distinct.map((s) => `${c.shape}: ${c.entries.find((e) => e.subject === s)!.strategy}`),
+        )
+        const timeOf = (subject: string): Timing => m.timings[distinct.indexOf(subject)]!
+        cases.push({ ...c, plans: c.entries.map((e) => ({ ...e, time: timeOf(e.subject) })) })
       }
-    })
-    // the first chain is the issue's hourglass: optimal against the better of left and right
-    const first = rows[0]?.shape
+    } finally {
+      await session.close()
+    }
+
     const targets: Target[] = []
-    if (first !== undefined && ctx.size !== 'smoke') {
-      const of = (s: string): ChainBenchRow | undefined =>
-        rows.find((r) => r.shape === first && r.strategy === s)
-      const [l, r, o] = [of('left'), of('right'), of('optimal')]
-      if (l !== undefined && r !== undefined && o !== undefined) {
-        const predicted = Math.min(l.predictedFlops, r.predictedFlops) / o.predictedFlops
-        const measured = Math.min(l.ms, r.ms) / o.ms
-        targets.push(
-          target(`${first}: optimal faster than the better of left and right by`, measured, '>=', 2),
-        )
-        targets.push(
-          target(
-            `${first}: predicted speed-up (${predicted.toFixed(2)}×) within a factor of the measured one`,
-            Math.max(predicted / measured, measured / predicted),
-            '<=',
-            1.5,
-          ),
-        )
+    const rows: Record<string, unknown>[] = []
+    for (const c of cases) {
+      const strategies = c.plans.filter((p) => p.strategy !== 'plan()' && p.strategy !== 'least flops')
+      const best = strategies.reduce((a, b) => (b.time.cpu.median < a.time.cpu.median ? b : a))
+      const chosen = c.plans.find((p) => p.strategy === 'plan()')!
+      const vsBest = (p: Measured): Timing => pairedTimingRatio(p.time, best.time)
+      targets.push(target(`${c.shape}: plan()’s choice ÷ the fastest strategy`, vsBest(chosen), '<=', WITHIN))
+      const shown = c.plans.filter(
+        (p, i) =>
+          (p.strategy !== 'plan()' && p.strategy !== 'least flops') ||
+          c.plans.findIndex((q) => q.subject === p.subject) === i,
+      )
+      for (const p of shown) {
+        rows.push({
+          shape: c.shape,
+          strategy: p.strategy,
+          chosen: p.subject === chosen.subject,
+          predictedMflop: p.predictedFlops / 1e6,
+          predictedMs: p.predictedMs,
+          ms: p.time,
+          measuredVsPredicted: p.time.cpu.median / p.predictedMs,
+          vsBest: vsBest(p),
+        })
       }
     }
-    const { barPlot } = await import('../../src/viz/plot.js')
+    // the hourglass of the issue: the optimal bracketing against the better of left and right
+    const hourglass = cases.find((c) => c.name === 'hourglass')
+    if (hourglass !== undefined && ctx.size !== 'smoke') {
+      const of = (s: string): Measured => hourglass.plans.find((p) => p.strategy === s)!
+      const [l, r, o] = [of('left'), of('right'), of('optimal')]
+      const better = l.time.cpu.median <= r.time.cpu.median ? l : r
+      const measured = pairedTimingRatio(better.time, o.time)
+      const predicted = Math.min(l.predictedMs, r.predictedMs) / o.predictedMs
+      targets.push(
+        target(`${hourglass.shape}: optimal faster than the better of left and right by`, measured, '>=', 2),
+      )
+      const m = measured.cpu.median
+      targets.push(
+        target(
+          `${hourglass.shape}: predicted speed-up (${predicted.toFixed(2)}×) within a factor of the measured one`,
+          Math.max(predicted / m, m / predicted),
+          '<=',
+          1.5,
+        ),
+      )
+    }
+    const model = info.model
     return {
       notes: [
-        'Dense factors (D) are matrices; diagonal ones (d, elementwise activations) are never formed densely.',
-        'left = adjoint (reverse-mode) order, right = tangent (forward-mode) order, optimal = dynamic programming on the FLOP model.',
+        'Dense factors (D) are matrices; diagonal ones (d, elementwise activations) are never formed densely. Operator chains see the same kinds of factor only through their JVP and VJP.',
+        'left = adjoint (reverse-mode) order, right = tangent (forward-mode) order, optimal = dynamic programming on predicted time; on operator chains, tangent and adjoint sweeps, segments (each factor accumulated in its cheaper mode) and the optimal mix.',
+        `Cost model${info.calibrated ? ', calibrated in this run' : ' (the default; not calibrated at this size)'}: ${model.callUs} µs per product, gemm ${model.gemmGflops} GFLOP/s, gemv ${model.gemvGflops}, scaling ${model.scaleGflops}, ${model.writeNs} ns per entry written; operator sweeps ${model.sweepCallUs} µs per call, JVP ${model.jvpGflops} GFLOP/s, VJP ${model.vjpGflops}.`,
       ],
       tables: [
         {
-          title: 'Accumulation of the chain, per strategy',
+          title: 'Accumulation of the chain, per strategy: predicted and measured',
           columns: [
             { key: 'shape', header: 'chain', format: 'text' },
             { key: 'strategy', header: 'strategy', format: 'text' },
-            { key: 'predictedMflop', header: 'predicted MFLOP', format: 'num' },
-            { key: 'ms', header: 'ms', format: 'ms' },
-            { key: 'flopsVsOptimal', header: 'flops ÷ optimal', format: 'ratio' },
-            { key: 'timeVsOptimal', header: 'time ÷ optimal', format: 'ratio' },
+            { key: 'chosen', header: 'plan()', format: 'check' },
+            { key: 'predictedMflop', header: 'MFLOP', format: 'num' },
+            { key: 'predictedMs', header: 'predicted ms', format: 'ms' },
+            { key: 'ms', header: 'measured ms', format: 'ms' },
+            { key: 'measuredVsPredicted', header: 'measured ÷ predicted', format: 'num' },
+            { key: 'vsBest', header: '÷ fastest', format: 'ratio' },
           ],
-          rows: tableRows,
-          notes: ['Times: medians of interleaved rounds after warm-up.'],
+          key: ['shape', 'strategy'],
+          rows: rows as Table['rows'],
+          notes: [
+            `plan(): ✓ on the strategy whose plan plan(chain) makes (default model); a "plan()" row appears when it equals none of them, a "least flops" row when the plan of fewest flops (what plan chose before it counted time) differs from all the others. ÷ fastest: paired per round against the fastest strategy; plan()'s choice must be within ${WITHIN}×.`,
+          ],
         },
       ],
       targets,
-      plots: [
-        {
-          file: 'strategies',
-          title: 'chain strategies',
-          spec: barPlot({
-            title: 'Accumulating a Jacobian chain: time per strategy',
-            data: rows.map((r) => ({ chain: r.shape, strategy: r.strategy, ms: r.ms })),
-            x: 'chain',
-            y: 'ms',
-            color: 'strategy',
-            horizontal: true,
-            logY: true,
-            width: 420,
-            height: 36 * rows.length,
-          }),
-        },
-      ],
+      plots: [await strategiesPlot(cases), predictedPlot(cases)],
       problems: [],
+      warmups: session.warmups,
     }
   },
+}
+
+type MeasuredCase = { shape: string; plans: readonly Measured[] }
+
+/** Time per strategy per chain, with intervals. */
+async function strategiesPlot(cases: readonly MeasuredCase[]): Promise<Plot> {
+  const { intervalPlot } = await import('../../src/viz/plot.js')
+  const data = cases.flatMap((c) =>
+    c.plans
+      .filter((p) => p.strategy !== 'plan()' || !c.plans.some((q) => q !== p && q.subject === p.subject))
+      .filter((p) => p.strategy !== 'least flops' || !c.plans.some((q) => q !== p && q.subject === p.subject))
+      .map((p) => ({
+        chain: c.shape,
+        strategy: p.strategy,
+        ms: p.time.cpu.median,
+        lo: p.time.cpu.lo,
+        hi: p.time.cpu.hi,
+      })),
+  )
+  return {
+    file: 'strategies',
+    title: 'chain strategies',
+    spec: intervalPlot({
+      title: 'Accumulating a Jacobian chain: time per strategy, median and 95% interval',
+      data,
+      x: 'chain',
+      y: 'ms',
+      low: 'lo',
+      high: 'hi',
+      color: 'strategy',
+      horizontal: true,
+      logY: true,
+      xTitle: 'chain (widths, factor kinds)',
+      yTitle: 'CPU ms per accumulation (log scale)',
+      width: 480,
+      height: 16 * data.length,
+    }),
+  }
+}
+
+/** Predicted against measured time for every strategy of every chain. */
+function predictedPlot(cases: readonly MeasuredCase[]): Plot {
+  const points = cases.flatMap((c) =>
+    c.plans
+      .filter((p, i) => c.plans.findIndex((q) => q.subject === p.subject) === i)
+      .map((p) => ({
+        predicted: p.predictedMs,
+        measured: p.time.cpu.median,
+        lo: p.time.cpu.lo,
+        hi: p.time.cpu.hi,
+        strategy: p.strategy,
+      })),
+  )
+  const all = points.flatMap((p) => [p.predicted, p.lo, p.hi])
+  const lo = Math.min(...all)
+  const hi = Math.max(...all)
+  const log = { type: 'log' }
+  const x = {
+    field: 'predicted',
+    type: 'quantitative',
+    scale: log,
+    title: 'predicted ms (cost model, log scale)',
+  }
+  return {
+    file: 'predicted-vs-measured',
+    title: 'chain strategies: predicted against measured',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: 'Every strategy of every chain: the cost model against the clock (line: predicted = measured)',
+      width: 420,
+      height: 380,
+      layer: [
+        {
+          data: {
+            values: [
+              { a: lo, b: lo },
+              { a: hi, b: hi },
+            ],
+          },
+          mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
+          encoding: {
+            x: { field: 'a', type: 'quantitative', scale: log, title: x.title },
+            y: { field: 'b', type: 'quantitative', scale: log },
+          },
+        },
+        {
+          data: { values: points.filter((p) => p.hi > p.lo) },
+          mark: { type: 'rule' },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', scale: log },
+            y2: { field: 'hi' },
+            color: { field: 'strategy', type: 'nominal' },
+          },
+        },
+        {
+          data: { values: points },
+          mark: { type: 'point', filled: true, size: 50 },
+          encoding: {
+            x,
+            y: {
+              field: 'measured',
+              type: 'quantitative',
+              scale: log,
+              title: 'measured CPU ms, median (log scale)',
+            },
+            color: { field: 'strategy', type: 'nominal', title: 'strategy' },
+          },
+        },
+      ],
+    } as never,
+  }
 }

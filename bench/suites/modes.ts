@@ -178,9 +178,18 @@ function predictedCrossover(
 function ratioPlot(rows: readonly ModesRow[], predictedRatio: readonly number[]): Plot {
   const log = { type: 'log' }
   const data = rows.flatMap((r, i) => [
-    { 'n/m': r.n / r.m, ratio: r.fwdMs / r.revMs, depth: `L = ${r.depth}`, source: 'measured' },
+    {
+      'n/m': r.n / r.m,
+      ratio: r.ratio.cpu.median,
+      lo: r.ratio.cpu.lo,
+      hi: r.ratio.cpu.hi,
+      depth: `L = ${r.depth}`,
+      source: 'measured',
+    },
     { 'n/m': r.n / r.m, ratio: predictedRatio[i]!, depth: `L = ${r.depth}`, source: 'predicted' },
   ])
+  const x = { field: 'n/m', type: 'quantitative', scale: log, title: 'n / m (inputs ÷ outputs, log scale)' }
+  const color = { field: 'depth', type: 'nominal', sort: null, title: 'depth' }
   return {
     file: 'fwd-rev-ratio',
     title: 'jacfwd ÷ jacrev against n/m',
@@ -196,12 +205,28 @@ function ratioPlot(rows: readonly ModesRow[], predictedRatio: readonly number[])
           encoding: { y: { field: 'y', type: 'quantitative', scale: log } },
         },
         {
+          // the 95% interval of each measured ratio
+          data: { values: data.filter((d) => d.source === 'measured' && d.hi! > d.lo!) },
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: {
+            x,
+            y: { field: 'lo', type: 'quantitative', scale: log },
+            y2: { field: 'hi' },
+            color,
+          },
+        },
+        {
           data: { values: data },
           mark: { type: 'point', size: 60 },
           encoding: {
-            x: { field: 'n/m', type: 'quantitative', scale: log, title: 'n / m' },
-            y: { field: 'ratio', type: 'quantitative', scale: log, title: 'jacfwd ÷ jacrev' },
-            color: { field: 'depth', type: 'nominal', sort: null, title: 'depth' },
+            x,
+            y: {
+              field: 'ratio',
+              type: 'quantitative',
+              scale: log,
+              title: 'jacfwd ÷ jacrev (CPU time ratio, log scale)',
+            },
+            color,
             shape: { field: 'source', type: 'nominal', title: '' },
             fill: {
               condition: { test: "datum.source === 'measured'", field: 'depth', type: 'nominal', sort: null },
@@ -237,16 +262,26 @@ function predictedPlot(points: readonly { predicted: number; measured: number; w
           },
           mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
           encoding: {
-            x: { field: 'a', type: 'quantitative', scale: log },
-            y: { field: 'b', type: 'quantitative', scale: log },
+            x: { field: 'a', type: 'quantitative', scale: log, title: 'predicted CPU ms (log scale)' },
+            y: { field: 'b', type: 'quantitative', scale: log, title: 'measured CPU ms, median (log scale)' },
           },
         },
         {
           data: { values: values.map((p) => ({ ...p })) },
           mark: { type: 'point', filled: true, size: 50 },
           encoding: {
-            x: { field: 'predicted', type: 'quantitative', scale: log, title: 'predicted ms' },
-            y: { field: 'measured', type: 'quantitative', scale: log, title: 'measured ms' },
+            x: {
+              field: 'predicted',
+              type: 'quantitative',
+              scale: log,
+              title: 'predicted CPU ms (log scale)',
+            },
+            y: {
+              field: 'measured',
+              type: 'quantitative',
+              scale: log,
+              title: 'measured CPU ms, median (log scale)',
+            },
             color: { field: 'what', type: 'nominal', title: 'computation' },
           },
         },

@@ -18,7 +18,15 @@ import type { Contender } from '../measure/rounds.js'
 import { Session } from '../measure/session.js'
 import { type Timing, pairedTimingRatio } from '../measure/stats.js'
 import { type PeerWorkload, peerWorkloads } from '../workloads/dualtape.js'
-import { type Plot, type Problem, type Suite, type Table, type Target, target } from './types.js'
+import {
+  type Plot,
+  type Problem,
+  type Suite,
+  type SuiteSize,
+  type Table,
+  type Target,
+  target,
+} from './types.js'
 
 type DType = 'float32' | 'float64'
 
@@ -71,6 +79,15 @@ const TOLERANCE: Record<DType, number> = { float32: 1e-3, float64: 1e-3 }
 
 /** The relative error a float64 gradient of these workloads should stay under. */
 const FLOAT64_PRECISE = 1e-9
+
+/**
+ * The least warm-up of every library here, CPU ms. The WebAssembly kernels of tfjs-backend-wasm
+ * and jax-js start in V8's baseline compiler and tier up to the optimising one only after enough
+ * calls: before that their time per call sits on a plateau that looks stable but is not (jax-js
+ * jit's MLP gradient: 11 ms after a 0.1 s warm-up, 7 ms after 1.5 s, as in its standalone
+ * script). Every contender gets the same warm-up, dualtape too.
+ */
+const LIBRARY_WARMUP_MS: Record<SuiteSize, number> = { full: 3000, quick: 1500, smoke: 0 }
 
 /** The largest ratio between the suite's figure of a peer and its standalone script's. */
 const STANDALONE_AGREEMENT = 1.5
@@ -139,7 +156,11 @@ export const peersSuite: Suite = {
     const problems: Problem[] = []
     const rows: PeerRow[] = []
     const ws = peerWorkloads(ctx.size === 'smoke')
-    const session = new Session(ctx.openHost, ctx.timing)
+    const warmup = {
+      ...ctx.timing.warmup,
+      minMs: Math.max(ctx.timing.warmup.minMs, LIBRARY_WARMUP_MS[ctx.size]),
+    }
+    const session = new Session(ctx.openHost, { ...ctx.timing, warmup })
     const failed = new Map<Peer, string>()
     const library: { label: string; fn: string; time: Timing }[] = []
     let probe: { fn: string; relErr: number }[] | undefined
@@ -326,10 +347,17 @@ async function standaloneChecks(
         standaloneWall: s.wallMs,
         ratio,
       })
+      // the suite's figure ÷ the script's, folded to ≥ 1 (the larger way round), over the suite's interval
+      const fold = (x: number): number => Math.max(x, 1 / x)
+      const [lo, hi] = [r.peer.cpu.lo / s.cpuMs, r.peer.cpu.hi / s.cpuMs]
+      const folded =
+        lo <= 1 && 1 <= hi
+          ? { median: fold(ratio), lo: 1, hi: Math.max(fold(lo), fold(hi)) }
+          : { median: fold(ratio), lo: Math.min(fold(lo), fold(hi)), hi: Math.max(fold(lo), fold(hi)) }
       targets.push(
         target(
           `${peerLabel(peer)}, ${r.fn}: suite ÷ standalone script, the larger way round`,
-          Math.max(ratio, 1 / ratio),
+          folded,
           '<=',
           STANDALONE_AGREEMENT,
         ),
@@ -355,7 +383,7 @@ async function standaloneChecks(
       key: ['fn', 'peer'],
       rows: out as Table['rows'],
       notes: [
-        `A standalone script loads one library, warms up for 2 s and times 30 calls one by one (CPU medians); the suite's figure must agree within ${STANDALONE_AGREEMENT}×.`,
+        `A standalone script loads one library, warms up for 2 s and times 30 calls one by one (CPU medians); the suite's figure must agree within ${STANDALONE_AGREEMENT}×, judged over the suite's 95% interval (noisy when the interval reaches past ${STANDALONE_AGREEMENT}× while its median does not).`,
       ],
     },
     targets,

@@ -130,7 +130,7 @@ export interface Suite {
 /** A target from a measurement (a number, an estimate, or a timing's CPU estimate), a comparison and a limit. */
 export function target(
   name: string,
-  measured: number | Estimate | Timing,
+  measured: number | Pick<Estimate, 'median' | 'lo' | 'hi'> | Timing,
   comparison: '>=' | '<=',
   limit: number,
 ): Target {

@@ -455,6 +455,24 @@ export function scatterPlot(opts: ScatterPlotOptions): TopLevelSpec {
 }
 
 /**
+ * The axis of categories. Long labels are kept whole (up to {@link LABEL_LIMIT} pixels); on a
+ * vertical axis the title stands above the labels, level, where no label width can push it into
+ * them (vega only estimates text widths).
+ */
+function categoryAxis(vertical: boolean): Record<string, unknown> {
+  return vertical
+    ? {
+        labelLimit: LABEL_LIMIT,
+        titleAngle: 0,
+        titleAlign: 'right',
+        titleBaseline: 'bottom',
+        titleX: 0,
+        titleY: -8,
+      }
+    : { labelLimit: LABEL_LIMIT }
+}
+
+/**
  * A bar plot: categories on `x` (kept in data order), values on `y`, and with `color`, bars of
  * one category side by side (grouped), one per value of the color field.
  *
@@ -483,7 +501,7 @@ export function barPlot(opts: BarPlotOptions): TopLevelSpec {
     type: 'nominal',
     title: axisTitle(opts.x, opts.xTitle),
     sort: null,
-    axis: { labelLimit: LABEL_LIMIT },
+    axis: categoryAxis(opts.horizontal === true),
   }
   const value = {
     field: vegaLiteField(opts.y),
@@ -681,7 +699,7 @@ export function intervalPlot(opts: IntervalPlotOptions): TopLevelSpec {
     title: axisTitle(opts.x, opts.xTitle),
     sort: null,
     scale: { domain: categories, paddingInner, paddingOuter, align },
-    axis: { labelLimit: LABEL_LIMIT },
+    axis: categoryAxis(horizontal),
   }
   const colorScale = { domain: groups }
   const color =
@@ -695,7 +713,12 @@ export function intervalPlot(opts: IntervalPlotOptions): TopLevelSpec {
             sort: null,
             scale: colorScale,
             // the legend shows the points, not the faint bands that share their colors
-            legend: { symbolType: 'circle', symbolOpacity: 1, symbolFillColor: null },
+            legend: {
+              symbolType: 'circle',
+              symbolOpacity: 1,
+              symbolFillColor: null,
+              labelLimit: LABEL_LIMIT,
+            },
           },
         }
   const offset =
