@@ -3,7 +3,7 @@
  * files of the output directory (`report.md`, `results.json`, one SVG per plot) and the run's
  * record as JSON.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, platform, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import Table3 from 'cli-table3'
@@ -234,7 +234,7 @@ export function terminalSuite(rec: SuiteRecord): string {
 function unstableWarmups(o: SuiteOutput): string | undefined {
   const unstable = (o.warmups ?? []).filter((w) => !w.stable)
   if (unstable.length === 0) return undefined
-  const names = unstable.map((w) => `${w.subject} (${w.host})`)
+  const names = unstable.map((w) => (w.subject.includes(w.host) ? w.subject : `${w.subject} (${w.host})`))
   return `Not settled after the warm-up's time limit (timed anyway; read their spread): ${names.join(', ')}.`
 }
 
@@ -357,12 +357,19 @@ export function resultsJson(run: BenchRun): string {
 
 /**
  * Writes `report.md`, `results.json` and one SVG per plot (`<suite>-<plot>.svg`) into `dir`
- * (created if missing), and the JSON also to `jsonFile` when given. Plots render strictly: a plot
+ * (created if missing), and the JSON also to `jsonFile` when given; the SVGs an earlier run of
+ * the same suites left there are removed first. Plots render strictly: a plot
  * that fails to render, makes vega warn or draws a mark with no extent is left out and named in
  * `plotErrors`.
  */
 export async function writeReport(run: BenchRun, dir: string, jsonFile?: string): Promise<WrittenReport> {
   await mkdir(dir, { recursive: true })
+  // plots an earlier run of these suites left behind would sit beside this run's as if current
+  const ran = new Set(run.suites.map((s) => s.name))
+  for (const f of await readdir(dir)) {
+    const suite = /^([a-z0-9]+)-[a-z0-9-]+\.svg$/.exec(f)?.[1]
+    if (suite !== undefined && ran.has(suite)) await rm(join(dir, f), { force: true })
+  }
   const { renderVegaLite, writeSvg } = await import('../src/viz/plot.js')
   const svgs = new Map<string, string>()
   const written: string[] = []

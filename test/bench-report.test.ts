@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -166,9 +166,18 @@ describe('the report', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dualtape-report-'))
     dirs.push(dir)
     const json = join(dir, 'nested', 'copy.json')
+    // a plot an earlier run of the suite left behind goes; another suite's stays
+    await mkdir(join(dir, 'out'), { recursive: true })
+    await writeFile(join(dir, 'out', 'demo-stale.svg'), '<svg/>')
+    await writeFile(join(dir, 'out', 'other-plot.svg'), '<svg/>')
     const w = await writeReport(run('ok'), join(dir, 'out'), json)
     expect(w.plotErrors).toEqual([])
-    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['demo-bars.svg', 'report.md', 'results.json'])
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual([
+      'demo-bars.svg',
+      'other-plot.svg',
+      'report.md',
+      'results.json',
+    ])
     expect(await readFile(join(dir, 'out', 'demo-bars.svg'), 'utf8')).toMatch(/^<svg/)
     const parsed = JSON.parse(await readFile(w.results, 'utf8'))
     expect(parsed.suites[0].output.tables[0].rows[0].ms).toBe(1.23456)
