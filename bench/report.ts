@@ -224,18 +224,43 @@ export function terminalSuite(rec: SuiteRecord): string {
       }
     }
     for (const p of o.problems) out.push(`  ! ${problemLabel(p)}: ${p.message}`)
-    const unstable = unstableWarmups(o)
+    const unstable = unstableWarmups(o, 5)
     if (unstable !== undefined) out.push(`  ${unstable}`)
+    const disagree = disagreeingProcesses(o, 5)
+    if (disagree !== undefined) out.push(`  ${disagree}`)
   }
   return out.join('\n')
 }
 
+/** Processes whose medians differ by more than this factor are named. */
+const PROCESS_DISAGREEMENT = 1.2
+
+/**
+ * A line naming the functions whose processes disagree (their medians more than 20% apart), if
+ * any: their figures pool both processes, so their intervals are wide, and a run in one process
+ * alone could have read either.
+ */
+function disagreeingProcesses(o: SuiteOutput, limit = Infinity): string | undefined {
+  const apart = (o.processSpreads ?? []).filter(
+    (p) => p.medians.length > 1 && Math.max(...p.medians) > PROCESS_DISAGREEMENT * Math.min(...p.medians),
+  )
+  if (apart.length === 0) return undefined
+  const fmt = (x: number): string => formatNumber(x, 'ms')
+  const names = apart.slice(0, limit).map((p) => `${p.subject} (${p.medians.map(fmt).join(' / ')} ms)`)
+  if (apart.length > limit) names.push(`and ${apart.length - limit} more (report.md lists them)`)
+  return `Differ by more than ${Math.round((PROCESS_DISAGREEMENT - 1) * 100)}% between the processes that measured them (their medians; the figures pool both): ${names.join(', ')}.`
+}
+
 /** A line naming the functions whose time per call did not settle during warm-up, if any. */
-function unstableWarmups(o: SuiteOutput): string | undefined {
+function unstableWarmups(o: SuiteOutput, limit = Infinity): string | undefined {
   const unstable = (o.warmups ?? []).filter((w) => !w.stable)
   if (unstable.length === 0) return undefined
-  const names = unstable.map((w) => (w.subject.includes(w.host) ? w.subject : `${w.subject} (${w.host})`))
-  return `Not settled after the warm-up's time limit (timed anyway; read their spread): ${names.join(', ')}.`
+  const names = [
+    ...new Set(unstable.map((w) => (w.subject.includes(w.host) ? w.subject : `${w.subject} (${w.host})`))),
+  ]
+  const shown = names.slice(0, limit)
+  if (names.length > limit) shown.push(`and ${names.length - limit} more (report.md lists them)`)
+  return `Not settled after the warm-up's time limit (timed anyway; read their spread): ${shown.join(', ')}.`
 }
 
 const problemLabel = (p: Problem): string =>
@@ -302,6 +327,8 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
     }
     const unstable = unstableWarmups(o)
     if (unstable !== undefined) lines.push(unstable, '')
+    const disagree = disagreeingProcesses(o)
+    if (disagree !== undefined) lines.push(disagree, '')
     if (o.problems.length > 0) {
       lines.push('### Problems', '')
       for (const p of o.problems) lines.push(`- **${problemLabel(p)}**: ${mdEscape(p.message)}`)

@@ -1,7 +1,8 @@
 /**
  * The steady state of the overhead suite's functions, against which the quick report's ω is
- * checked: each function's f, gradient and JVP warmed up for 10 s of CPU time in a process of its
- * own (far beyond the report's warm-up), then timed for about 10 s of rounds.
+ * checked: each function's f, gradient and JVP warmed up for 10 s of CPU time in each of three
+ * processes of its own (far beyond the report's warm-up), then timed for about 10 s of rounds
+ * taken from the three in turn.
  *
  * Run: `npx tsx bench/steady-state.ts [mlp|chain|scalar]…` (all three by default).
  */
@@ -19,6 +20,7 @@ const which = process.argv.slice(2).filter((a) => a in FUNCTIONS)
 const session = new Session(hostOpener(true), {
   warmup: { minSampleMs: 20, minMs: 10_000, maxMs: 20_000, window: 5, tolerance: 0.02 },
   rounds: { min: 41, max: 401, budgetMs: 10_000 },
+  replicas: 3,
 })
 const f = (x: number): string => x.toFixed(2)
 console.log('| function | ω grad [95%] | ω jvp [95%] | rounds |')

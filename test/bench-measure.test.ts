@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { type Host, childHost, localHost } from '../bench/measure/host.js'
 import { measureSideBySide } from '../bench/measure/rounds.js'
 import { warmUp } from '../bench/measure/sampler.js'
-import { TIMING_PLANS } from '../bench/measure/session.js'
+import { Session, TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
 import {
   estimate,
   judge,
@@ -197,12 +197,42 @@ describe('hosts', () => {
     await expect(host.sample('w/exit')).rejects.toThrow(/exited/)
   }, 30_000)
 
+  it('replicas: each round takes its samples from the next process, and each process keeps its median', async () => {
+    const session = new Session(hostOpener(true), {
+      ...TIMING_PLANS.smoke,
+      rounds: { min: 6, max: 6, budgetMs: 0 },
+      replicas: 2,
+    })
+    try {
+      const { hosts, subjects, info } = await session.setup<{ pid: number }>('replicated', {
+        module: workload,
+        name: 'busyLoops',
+        args: [5000, 2],
+      })
+      expect(hosts).toHaveLength(2)
+      expect(subjects['short']!.hosts).toBe(hosts)
+      expect(info.pid).not.toBe(process.pid)
+      const m = await session.measure([subjects['short']!, subjects['long']!], ['short', 'long'])
+      expect(m.timings[0]!.cpu.n).toBe(6)
+      expect(m.processMedians.map((p) => p.length)).toEqual([2, 2])
+      expect(m.warmups.map((w) => w.length)).toEqual([2, 2])
+      // samples alternate between the processes: process 0 has rounds 0, 2, 4
+      const samples = m.timings[0]!.cpu.samples
+      expect(m.processMedians[0]![0]).toBe(median([samples[0]!, samples[2]!, samples[4]!]))
+      expect(m.processMedians[0]![1]).toBe(median([samples[1]!, samples[3]!, samples[5]!]))
+      expect(session.warmups).toHaveLength(4)
+      expect(session.processSpreads.map((p) => p.subject)).toEqual(['short', 'long'])
+    } finally {
+      await session.close()
+    }
+  }, 30_000)
+
   it('measures side by side in rotated rounds: samples paired by round, ratios near the work ratio', async () => {
     const host = localHost('here')
     const { names } = await host.setup({ module: workload, name: 'busyLoops', args: [20_000, 3] }, 'w')
     const plan = { ...TIMING_PLANS.smoke, rounds: { min: 9, max: 9, budgetMs: 0 } }
     const m = await measureSideBySide(
-      names.map((name) => ({ host, name })),
+      names.map((name) => ({ hosts: [host], name })),
       plan,
     )
     expect(m.rounds).toBe(9)

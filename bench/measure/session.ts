@@ -15,21 +15,24 @@ import {
 
 /** The timing plan of each run size. */
 export const TIMING_PLANS: Record<SuiteSize, TimingPlan> = {
-  // the full report: long warm-ups, many rounds
+  // the full report: long warm-ups, three processes per library, many rounds
   full: {
     warmup: { minSampleMs: 20, minMs: 300, maxMs: 6000, window: 5, tolerance: 0.03 },
     rounds: { min: 21, max: 81, budgetMs: 4000 },
+    replicas: 3,
   },
-  // npm start: warm until stable within 5%, at least 15 rounds (a 95% interval of the median
-  // from the 4th to the 12th of 15 samples)
+  // npm start: warm until stable within 5%, two processes per library, at least 16 rounds (a 95%
+  // interval of the median from the 4th to the 13th of 16 samples)
   quick: {
     warmup: { minSampleMs: 10, minMs: 100, maxMs: 2000, window: 3, tolerance: 0.05 },
-    rounds: { min: 15, max: 41, budgetMs: 900 },
+    rounds: { min: 16, max: 42, budgetMs: 900 },
+    replicas: 2,
   },
   // the tests: everything runs, the figures mean little
   smoke: {
     warmup: { minSampleMs: 1, minMs: 0, maxMs: 20, window: 1, tolerance: 1 },
     rounds: { min: 3, max: 3, budgetMs: 0 },
+    replicas: 1,
   },
 }
 
@@ -39,10 +42,30 @@ export const hostOpener =
   (label: string): Promise<Host> =>
     isolated ? childHost(label) : Promise.resolve(localHost(label))
 
+/** How a figure varied between the processes that measured it: the median CPU ms in each. */
+export interface ProcessSpread {
+  readonly subject: string
+  readonly host: string
+  readonly medians: readonly number[]
+}
+
+/** A workload set up on every process of a host. */
+export interface SetUp<I> {
+  /** The processes. */
+  readonly hosts: readonly Host[]
+  readonly prefix: string
+  readonly subjects: Record<string, Contender>
+  /** What the setup function returned as info, in the first process. */
+  readonly info: I
+  /** Drops the workload's subjects (and what they hold) in every process. */
+  readonly drop: () => Promise<void>
+}
+
 /** A suite's measurements: its hosts, its subjects, its warm-up records. */
 export class Session {
-  private readonly hosts = new Map<string, Promise<Host>>()
+  private readonly hosts = new Map<string, Promise<Host[]>>()
   private readonly notes: (WarmupNote & { subject: string })[] = []
+  private readonly spreads: ProcessSpread[] = []
   private setups = 0
 
   constructor(
@@ -50,30 +73,38 @@ export class Session {
     readonly plan: TimingPlan,
   ) {}
 
-  /** The host of a label, opened on first use. */
-  host(label: string): Promise<Host> {
+  /** The processes of a label (`plan.replicas` of them), opened on first use. */
+  host(label: string): Promise<Host[]> {
     let h = this.hosts.get(label)
     if (h === undefined) {
-      h = this.open(label)
+      const opening = Array.from({ length: Math.max(1, this.plan.replicas) }, () => this.open(label))
+      h = Promise.all(opening)
+      // a process that did start is closed with the others, even if a sibling failed to
       this.hosts.set(label, h)
+      void Promise.allSettled(opening).then((all) => {
+        if (all.some((x) => x.status === 'rejected')) {
+          for (const x of all) if (x.status === 'fulfilled') void x.value.close()
+        }
+      })
     }
     return h
   }
 
   /**
-   * Builds a workload's subjects on the host of `label`; returns them as contenders by their
-   * short names, and the workload's info.
+   * Builds a workload's subjects on every process of `label` (side by side); returns them as
+   * contenders by their short names, and the workload's info from the first process.
    */
-  async setup<I = unknown>(
-    label: string,
-    ref: SetupRef,
-  ): Promise<{ host: Host; prefix: string; subjects: Record<string, Contender>; info: I }> {
-    const host = await this.host(label)
+  async setup<I = unknown>(label: string, ref: SetupRef): Promise<SetUp<I>> {
+    const hosts = await this.host(label)
     const prefix = `w${this.setups++}`
-    const { names, info } = await host.setup(ref, prefix)
+    const built = await Promise.all(hosts.map((h) => h.setup(ref, prefix)))
+    const { names, info } = built[0]!
     const subjects: Record<string, Contender> = {}
-    for (const n of names) subjects[n.slice(prefix.length + 1)] = { host, name: n }
-    return { host, prefix, subjects, info: info as I }
+    for (const n of names) subjects[n.slice(prefix.length + 1)] = { hosts, name: n }
+    const drop = async (): Promise<void> => {
+      await Promise.all(hosts.map((h) => h.drop(prefix)))
+    }
+    return { hosts, prefix, subjects, info: info as I, drop }
   }
 
   /**
@@ -87,21 +118,30 @@ export class Session {
   ): Promise<Measured> {
     const plan = rounds === undefined ? this.plan : { ...this.plan, rounds }
     const m = await measureSideBySide(contenders, plan)
-    m.warmups.forEach((w, i) =>
-      this.notes.push({ ...w, host: contenders[i]!.host.label, subject: what[i] ?? contenders[i]!.name }),
-    )
+    m.warmups.forEach((ws, i) => {
+      const subject = what[i] ?? contenders[i]!.name
+      const host = contenders[i]!.hosts[0]!.label
+      for (const w of ws) this.notes.push({ ...w, host, subject })
+      this.spreads.push({ subject, host, medians: m.processMedians[i]! })
+    })
     return m
   }
 
-  /** How every measured function was warmed up, in the order measured. */
+  /** How every measured function was warmed up, in the order measured (one record per process). */
   get warmups(): readonly (WarmupNote & { subject: string })[] {
     return this.notes
   }
 
+  /** The median CPU time per call of every measured function in each of its processes. */
+  get processSpreads(): readonly ProcessSpread[] {
+    return this.spreads
+  }
+
   /** Closes every host opened (the children exit). */
   async close(): Promise<void> {
-    const hosts = await Promise.allSettled(this.hosts.values())
-    await Promise.all(hosts.map((h) => (h.status === 'fulfilled' ? h.value.close() : undefined)))
+    const groups = await Promise.allSettled(this.hosts.values())
+    const hosts = groups.flatMap((g) => (g.status === 'fulfilled' ? g.value : []))
+    await Promise.all(hosts.map((h) => h.close()))
     this.hosts.clear()
   }
 }

@@ -131,6 +131,7 @@ export const chainSuite: Suite = {
       plots: [await strategiesPlot(cases), predictedPlot(cases)],
       problems: [],
       warmups: session.warmups,
+      processSpreads: session.processSpreads,
     }
   },
 }

@@ -117,7 +117,7 @@ async function measure(
 ): Promise<ModesRow> {
   const n = widths[0]!
   const m = widths[widths.length - 1]!
-  const { host, prefix, subjects, info } = await session.setup<{ maxDiff: number; size: number }>(
+  const { subjects, info, drop } = await session.setup<{ maxDiff: number; size: number }>(
     `dualtape ${backend}`,
     { module: workloadModule, name: 'modesSetup', args: [widths, seed, backend] },
   )
@@ -148,7 +148,7 @@ async function measure(
       maxDiff: info.maxDiff,
     }
   } finally {
-    await host.drop(prefix)
+    await drop()
   }
 }
 
@@ -474,7 +474,7 @@ async function runModes(
       [vector.subjects['batched']!, vector.subjects['separate']!],
       ['vector mode: one pass', 'vector mode: k JVPs'],
     )
-    await vector.host.drop(vector.prefix)
+    await vector.drop()
     const [batched, separate] = vm.timings as [Timing, Timing]
     const vectorName = `Jacobian of ${depth} tanh layers R^${width} → R^${width}, k = ${width}`
     const vectorSpeedup = pairedTimingRatio(separate, batched)
@@ -518,6 +518,7 @@ async function runModes(
       ],
       problems: [],
       warmups: session.warmups,
+      processSpreads: session.processSpreads,
     }
   }
 }

@@ -255,6 +255,7 @@ export const overheadSuite: Suite = {
       plots: rows.length + duals.length === 0 ? [] : [await omegaPlot(rows, duals)],
       problems,
       warmups: session.warmups,
+      processSpreads: session.processSpreads,
     }
   },
 }

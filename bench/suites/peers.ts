@@ -156,10 +156,8 @@ export const peersSuite: Suite = {
     const problems: Problem[] = []
     const rows: PeerRow[] = []
     const ws = peerWorkloads(ctx.size === 'smoke')
-    const warmup = {
-      ...ctx.timing.warmup,
-      minMs: Math.max(ctx.timing.warmup.minMs, LIBRARY_WARMUP_MS[ctx.size]),
-    }
+    const minMs = Math.max(ctx.timing.warmup.minMs, LIBRARY_WARMUP_MS[ctx.size])
+    const warmup = { ...ctx.timing.warmup, minMs, maxMs: Math.max(ctx.timing.warmup.maxMs, 2 * minMs) }
     const session = new Session(ctx.openHost, { ...ctx.timing, warmup })
     const failed = new Map<Peer, string>()
     const library: { label: string; fn: string; time: Timing }[] = []
@@ -236,7 +234,7 @@ export const peersSuite: Suite = {
             ratio: pairedTimingRatio(ourTime, peerTime),
           })
         })
-        for (const o of [...ours, ...theirs]) if (o !== undefined) await o.host.drop(o.prefix)
+        for (const o of [...ours, ...theirs]) if (o !== undefined) await o.drop()
       }
       const jaxFloat64 = PEERS.find((p) => p.library === 'jax-js' && p.dtype === 'float64' && !failed.has(p))
       if (jaxFloat64 !== undefined) {
@@ -319,6 +317,7 @@ export const peersSuite: Suite = {
       plots: timedRows.length === 0 ? [] : [await timesPlot(library), await ratioPlot(timedRows)],
       problems,
       warmups: session.warmups,
+      processSpreads: session.processSpreads,
     }
   },
 }

@@ -5,6 +5,7 @@
 import type { TopLevelSpec } from '../../src/viz/plot.js'
 import type { Host } from '../measure/host.js'
 import type { TimingPlan, WarmupNote } from '../measure/rounds.js'
+import type { ProcessSpread } from '../measure/session.js'
 import { type Estimate, type Timing, type Verdict, judge } from '../measure/stats.js'
 
 /**
@@ -113,6 +114,11 @@ export interface SuiteOutput {
   readonly notes: readonly string[]
   /** How each measured function was warmed up (results.json keeps them; the report names the unstable ones). */
   readonly warmups?: readonly (WarmupNote & { readonly subject: string })[]
+  /**
+   * Each measured function's median CPU time per call in each process that measured it
+   * (results.json keeps them; the report names those whose processes disagree).
+   */
+  readonly processSpreads?: readonly ProcessSpread[]
 }
 
 /** A benchmark suite. */
