@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Host, childHost, localHost } from '../bench/measure/host.js'
 import { measureSideBySide } from '../bench/measure/rounds.js'
-import { warmUp } from '../bench/measure/sampler.js'
+import { takeSample, warmUp } from '../bench/measure/sampler.js'
 import { Session, TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
 import {
   estimate,
@@ -117,6 +117,16 @@ describe('statistics', () => {
     expect(same.lo).toBeLessThanOrEqual(1)
     expect(same.hi).toBeGreaterThanOrEqual(1)
     expect(ratioOfMedians([1], [2]).lo).toBeNaN()
+  })
+})
+
+describe('a sample', () => {
+  it('runs the function k times in the timed part, after its untimed preroll calls', () => {
+    let calls = 0
+    const s = takeSample(() => calls++, 5, 2)
+    expect(calls).toBe(7)
+    expect(s.cpuMs).toBeGreaterThanOrEqual(0)
+    expect(s.wallMs).toBeGreaterThanOrEqual(0)
   })
 })
 

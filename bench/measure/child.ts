@@ -17,7 +17,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'warmUp':
       return table.warmUp(req.names, req.opts)
     case 'sample':
-      return table.sample(req.name)
+      return table.sample(req.name, req.preroll)
     case 'drop':
       table.drop(req.prefix)
       return null

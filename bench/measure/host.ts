@@ -40,8 +40,8 @@ export interface Host {
   setup(ref: SetupRef, prefix: string): Promise<{ names: string[]; info: unknown }>
   /** Warms every named subject up until stable; returns what each warm-up did. */
   warmUp(names: readonly string[], opts: WarmupOptions): Promise<Record<string, WarmupRecord>>
-  /** One timed sample of a warmed subject. */
-  sample(name: string): Promise<Sample>
+  /** One timed sample of a warmed subject, after `preroll` untimed calls. */
+  sample(name: string, preroll?: number): Promise<Sample>
   /** Drops the subjects under `prefix/` (and what they hold). */
   drop(prefix: string): Promise<void>
   /** Ends the host (the child exits). */
@@ -77,10 +77,10 @@ export class SubjectTable {
     return out
   }
 
-  sample(name: string): Sample {
+  sample(name: string, preroll = 0): Sample {
     const k = this.calls.get(name)
     if (k === undefined) throw new Error(`the subject '${name}' was not warmed up`)
-    return takeSample(this.get(name), k)
+    return takeSample(this.get(name), k, preroll)
   }
 
   drop(prefix: string): void {
@@ -107,7 +107,7 @@ export function localHost(label: string): Host {
     isolated: false,
     setup: (ref, prefix) => table.setup(ref, prefix),
     warmUp: async (names, opts) => table.warmUp(names, opts),
-    sample: async (name) => table.sample(name),
+    sample: async (name, preroll) => table.sample(name, preroll),
     drop: async (prefix) => table.drop(prefix),
     close: async () => undefined,
   }
@@ -121,7 +121,7 @@ export function localHost(label: string): Host {
 export type Request =
   | { readonly op: 'setup'; readonly ref: SetupRef; readonly prefix: string }
   | { readonly op: 'warmUp'; readonly names: readonly string[]; readonly opts: WarmupOptions }
-  | { readonly op: 'sample'; readonly name: string }
+  | { readonly op: 'sample'; readonly name: string; readonly preroll?: number }
   | { readonly op: 'drop'; readonly prefix: string }
 
 /** A child's answer. */
@@ -198,7 +198,7 @@ export async function childHost(label: string): Promise<Host> {
     isolated: true,
     setup: (ref, prefix) => ask({ op: 'setup', ref, prefix }),
     warmUp: (names, opts) => ask({ op: 'warmUp', names, opts }),
-    sample: (name) => ask({ op: 'sample', name }),
+    sample: (name, preroll) => ask({ op: 'sample', name, preroll }),
     drop: (prefix) => ask({ op: 'drop', prefix }),
     close: async () => {
       if (exited !== undefined) return

@@ -20,6 +20,11 @@ export interface TimingPlan {
    * from one process to the next (V8 does not compile the same code the same way every time).
    */
   readonly replicas: number
+  /**
+   * Untimed calls before each sample (default none): each sample then starts hot, as in a loop,
+   * whatever the processes timed before it left in the caches.
+   */
+  readonly preroll?: number
 }
 
 /** A subject on its host's processes (replicas), by its (prefixed) name, the same in each. */
@@ -79,7 +84,7 @@ export async function measureSideBySide(
       const i = (q + r) % n
       const c = contenders[i]!
       const replica = r % c.hosts.length
-      const s = await c.hosts[replica]!.sample(c.name)
+      const s = await c.hosts[replica]!.sample(c.name, plan.preroll ?? 0)
       cpu[i]!.push(s.cpuMs)
       wall[i]!.push(s.wallMs)
       byProcess[i]![replica]!.push(s.cpuMs)

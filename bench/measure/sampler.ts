@@ -45,8 +45,13 @@ const cpuNowMs = (): number => {
 /** A sink for results, so that the optimiser cannot drop a call whose result is unused. */
 let sink: unknown
 
-/** Runs `fn` k times and returns CPU and wall milliseconds per call. */
-export function takeSample(fn: () => unknown, k: number): Sample {
+/**
+ * Runs `fn` k times and returns CPU and wall milliseconds per call; `preroll` untimed calls come
+ * first, so that a process that sat idle while others were timed starts its sample hot (caches,
+ * branch predictors, pages), as a function called in a loop is.
+ */
+export function takeSample(fn: () => unknown, k: number, preroll = 0): Sample {
+  for (let i = 0; i < preroll; i++) sink = fn()
   const c0 = cpuNowMs()
   const t0 = performance.now()
   for (let i = 0; i < k; i++) sink = fn()

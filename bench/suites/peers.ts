@@ -158,7 +158,9 @@ export const peersSuite: Suite = {
     const ws = peerWorkloads(ctx.size === 'smoke')
     const minMs = Math.max(ctx.timing.warmup.minMs, LIBRARY_WARMUP_MS[ctx.size])
     const warmup = { ...ctx.timing.warmup, minMs, maxMs: Math.max(ctx.timing.warmup.maxMs, 2 * minMs) }
-    const session = new Session(ctx.openHost, { ...ctx.timing, warmup })
+    // one untimed call before each sample: every library starts its sample hot, as in its own
+    // loop (and as its standalone script times it), whichever library ran just before
+    const session = new Session(ctx.openHost, { ...ctx.timing, warmup, preroll: 1 })
     const failed = new Map<Peer, string>()
     const library: { label: string; fn: string; time: Timing }[] = []
     let probe: { fn: string; relErr: number }[] | undefined
