@@ -1,8 +1,10 @@
 /* global console */
 // What the standalone peer scripts share: the workloads' sizes, a seeded normal generator, the
-// timing loop and the one line of JSON each script prints. No library is imported here.
+// timing (tinybench, a harness independent of the benchmark report's) and the one line of JSON
+// each script prints. No library under test is imported here.
 import process from 'node:process'
 import { performance } from 'node:perf_hooks'
+import { Bench } from 'tinybench'
 
 export const MLP = { batch: 64, width: 256, layers: 5 } // 4 tanh layers + 1 linear layer
 export const CHAIN_N = 10_000
@@ -47,34 +49,44 @@ const quantile = (sorted, q) => {
   return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (p - lo)
 }
 
+/** This process's CPU time so far (user + system, every thread), in ms. */
+const cpuNow = () => {
+  const c = process.cpuUsage()
+  return (c.user + c.system) / 1000
+}
+
 /**
- * Warms `call` up for at least `warmupMs` of calls, then times `n` calls one by one (wall time
- * and this process's user + system CPU time) and prints one line of JSON on stdout.
+ * Times `call` with tinybench: warmed up for `warmupMs` of calls, then `n` calls timed one by one
+ * in this process's CPU time; then `n` more in wall time. Prints one line of JSON on stdout: the
+ * medians (and the CPU quartiles) in ms per call.
  */
-export function timeAndPrint(label, call, { warmupMs = 2000, n = 30 } = {}) {
-  const start = performance.now()
-  while (performance.now() - start < warmupMs) call()
-  const cpu = []
-  const wall = []
-  for (let i = 0; i < n; i++) {
-    const c0 = process.cpuUsage()
-    const t0 = performance.now()
-    call()
-    const t1 = performance.now()
-    const c = process.cpuUsage(c0)
-    wall.push(t1 - t0)
-    cpu.push((c.user + c.system) / 1000)
+export async function timeAndPrint(label, call, { warmupMs = 2000, n = 30 } = {}) {
+  const timed = async (now, warmupTime) => {
+    const bench = new Bench({
+      now,
+      warmupTime,
+      warmupIterations: 1,
+      time: 0,
+      iterations: n,
+      retainSamples: true,
+    })
+    bench.add(label.library, call)
+    await bench.run()
+    const task = bench.tasks[0]
+    if (task.result.state !== 'completed') throw new Error(`tinybench: ${task.result.state}`)
+    return task.result.latency
   }
-  cpu.sort((a, b) => a - b)
-  wall.sort((a, b) => a - b)
+  const cpu = await timed(cpuNow, warmupMs)
+  const wall = await timed(() => performance.now(), 100)
+  const samples = [...cpu.samples].sort((a, b) => a - b)
   const r3 = (v) => Math.round(v * 1000) / 1000
   const result = {
     ...label,
-    cpuMs: r3(quantile(cpu, 0.5)),
-    wallMs: r3(quantile(wall, 0.5)),
-    cpuQ1: r3(quantile(cpu, 0.25)),
-    cpuQ3: r3(quantile(cpu, 0.75)),
-    n,
+    cpuMs: r3(cpu.p50),
+    wallMs: r3(wall.p50),
+    cpuQ1: r3(quantile(samples, 0.25)),
+    cpuQ3: r3(quantile(samples, 0.75)),
+    n: samples.length,
   }
   process.stdout.write(JSON.stringify(result) + '\n')
 }

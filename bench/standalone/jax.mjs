@@ -72,4 +72,4 @@ if (workload === 'mlp') {
 }
 
 checkResults(call())
-timeAndPrint({ library: 'jax-js', device: 'wasm', dtype, mode, workload }, call)
+await timeAndPrint({ library: 'jax-js', device: 'wasm', dtype, mode, workload }, call)

@@ -96,5 +96,5 @@ const label = {
   dtype: 'float32',
   mode: 'eager (tape)',
 }
-timeAndPrint({ ...label, workload }, call)
+await timeAndPrint({ ...label, workload }, call)
 if (tf.memory().numTensors !== tensors) throw new Error('tensors leaked between calls')

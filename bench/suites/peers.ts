@@ -384,7 +384,7 @@ async function standaloneChecks(
       key: ['fn', 'peer'],
       rows: out as Table['rows'],
       notes: [
-        `A standalone script loads one library, warms up for 2 s and times 30 calls one by one (CPU medians); the suite's figure must agree within ${STANDALONE_AGREEMENT}×, judged over the suite's 95% interval (noisy when the interval reaches past ${STANDALONE_AGREEMENT}× while its median does not).`,
+        `A standalone script loads one library, warms up for 2 s and times 30 calls one by one with tinybench (CPU medians); the suite's figure must agree within ${STANDALONE_AGREEMENT}×, judged over the suite's 95% interval (noisy when the interval reaches past ${STANDALONE_AGREEMENT}× while its median does not).`,
       ],
     },
     targets,
