@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { TIMING_PLANS, hostOpener } from '../bench/measure/session.js'
 import type { Timing } from '../bench/measure/stats.js'
-import { peersSuite } from '../bench/suites/peers.js'
+import { PEERS, peersSuite, runStandalone } from '../bench/suites/peers.js'
 import { renderVegaLite } from '../src/viz/plot.js'
 import { checkPicture } from './plot-picture.js'
 
@@ -49,4 +49,16 @@ describe('peers (smoke size)', () => {
       expect((await checkPicture(p.spec)).problems, p.file).toEqual([])
     }
   }, 120_000)
+})
+
+describe('the standalone scripts of the peers', () => {
+  it('time a peer on its own and print its medians, as the full run compares them', async () => {
+    for (const peer of [PEERS[1]!, PEERS.find((p) => p.library === 'jax-js' && p.mode === 'jit')!]) {
+      const r = await runStandalone(peer, 'chain')
+      expect(r.n).toBe(30)
+      for (const k of ['cpuMs', 'wallMs', 'cpuQ1', 'cpuQ3'] as const) expect(r[k]).toBeGreaterThan(0)
+      expect(r.cpuQ1).toBeLessThanOrEqual(r.cpuMs)
+      expect(r.cpuMs).toBeLessThanOrEqual(r.cpuQ3)
+    }
+  }, 60_000)
 })

@@ -31,7 +31,7 @@ import {
 type DType = 'float32' | 'float64'
 
 /** One way of differentiating the workloads outside dualtape, and where its setup is. */
-interface Peer {
+export interface Peer {
   readonly library: string
   readonly device: string
   readonly dtype: DType
@@ -42,7 +42,7 @@ interface Peer {
   readonly standalone: readonly string[]
 }
 
-const PEERS: readonly Peer[] = [
+export const PEERS: readonly Peer[] = [
   ...(['cpu', 'wasm'] as const).map((device): Peer => ({
     library: 'TensorFlow.js',
     device: `tfjs-backend-${device}`,
@@ -134,7 +134,7 @@ interface StandaloneResult {
 }
 
 /** Runs a peer's standalone script on a workload, alone, and returns what it measured. */
-async function runStandalone(peer: Peer, workload: 'mlp' | 'chain'): Promise<StandaloneResult> {
+export async function runStandalone(peer: Peer, workload: 'mlp' | 'chain'): Promise<StandaloneResult> {
   const [script, ...args] = peer.standalone
   const file = fileURLToPath(new URL(`../standalone/${script}`, import.meta.url))
   const { stdout } = await promisify(execFile)(process.execPath, [file, ...args, workload], {
