@@ -41,14 +41,6 @@ export interface ChainCase {
   /** The name, the widths n_0 → … → n_L and the factor kinds (D dense, d diagonal). */
   readonly shape: string
   readonly kind: 'structured' | 'matrix-free'
-  /**
-   * The strategy whose plan equals the one `plan(chain)` (strategy `optimal`) makes under the
-   * case's model: `left`, `right`, `tangent`, `adjoint` or `segments` when optimal coincides with
-   * one of them, otherwise `optimal`.
-   */
-  readonly chosen: string
-  /** The expression of the optimal plan, e.g. `(J4 · (J3 · J2)) · J1`. */
-  readonly chosenExpression: string
   /** The chain itself, for planning it under another model. */
   readonly chain: JacobianChain | OperatorChain
   readonly strategies: readonly CaseStrategy[]
@@ -179,47 +171,35 @@ export function chainCases(
   model: ChainCostModel = DEFAULT_CHAIN_COST_MODEL,
 ): ChainCase[] {
   return specs(size).map((spec) => {
-    const shapeOf = (widths: readonly number[]): string =>
-      `${spec.name} ${widths.join('→')} [${kindLetters(spec.factors)}]`
-    if (spec.kind === 'structured') {
-      const chain = chainFromFactors(spec.factors)
-      const plans = STRUCTURED.map((s) => plan(chain, s, { model }))
-      const optimal = plans[plans.length - 1]!
-      const same = plans.find((p) => p.expression === optimal.expression)!
-      return {
-        name: spec.name,
-        shape: shapeOf(chain.widths),
-        kind: spec.kind,
-        chosen: same.strategy,
-        chosenExpression: optimal.expression,
-        chain,
-        strategies: plans.map((p) => ({
-          strategy: p.strategy,
-          predictedMs: p.predictedMs,
-          predictedFlops: p.flops,
-          expression: p.expression,
-          run: () => accumulate(chain, p),
-        })),
-      }
-    }
-    const chain = chainFromOperators(spec.factors.map((f) => operatorFromForm(f)))
-    const plans = MATRIX_FREE.map((s) => plan(chain, s, { model }))
-    const optimal = plans[plans.length - 1]!
-    const same = plans.find((p) => p.expression === optimal.expression)!
+    const planned: { chain: JacobianChain | OperatorChain; strategies: CaseStrategy[] } =
+      spec.kind === 'structured' ? structuredCase(spec.factors, model) : operatorCase(spec.factors, model)
     return {
       name: spec.name,
-      shape: shapeOf(chain.widths),
+      shape: `${spec.name} ${planned.chain.widths.join('→')} [${kindLetters(spec.factors)}]`,
       kind: spec.kind,
-      chosen: same.strategy,
-      chosenExpression: optimal.expression,
-      chain,
-      strategies: plans.map((p) => ({
-        strategy: p.strategy,
-        predictedMs: p.predictedMs,
-        predictedFlops: p.cost,
-        expression: p.expression,
-        run: () => accumulate(chain, p),
-      })),
+      ...planned,
     }
   })
+}
+
+/** A chain of the factors, with each structured strategy planned under `model`. */
+function structuredCase(factors: readonly JacobianForm[], model: ChainCostModel) {
+  const chain = chainFromFactors(factors)
+  const strategies = STRUCTURED.map((s): CaseStrategy => {
+    const p = plan(chain, s, { model })
+    const run = (): unknown => accumulate(chain, p)
+    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.flops, expression: p.expression, run }
+  })
+  return { chain, strategies }
+}
+
+/** The factors as operators, with each matrix-free strategy planned under `model`. */
+function operatorCase(factors: readonly JacobianForm[], model: ChainCostModel) {
+  const chain = chainFromOperators(factors.map((f) => operatorFromForm(f)))
+  const strategies = MATRIX_FREE.map((s): CaseStrategy => {
+    const p = plan(chain, s, { model })
+    const run = (): unknown => accumulate(chain, p)
+    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.cost, expression: p.expression, run }
+  })
+  return { chain, strategies }
 }

@@ -109,14 +109,15 @@ export class Session {
 
   /**
    * Measures contenders side by side (see measureSideBySide); `what` names them in the warm-up
-   * records; `rounds` replaces the plan's rounds (a grid of many cheap cases takes fewer).
+   * records; `override` replaces parts of the plan (a grid of many cheap cases takes fewer rounds
+   * and a shorter warm-up).
    */
   async measure(
     contenders: readonly Contender[],
     what: readonly string[],
-    rounds?: TimingPlan['rounds'],
+    override: Partial<Pick<TimingPlan, 'rounds' | 'warmup'>> = {},
   ): Promise<Measured> {
-    const plan = rounds === undefined ? this.plan : { ...this.plan, rounds }
+    const plan = { ...this.plan, ...override }
     const m = await measureSideBySide(contenders, plan)
     m.warmups.forEach((ws, i) => {
       const subject = what[i] ?? contenders[i]!.name

@@ -7,6 +7,7 @@
  * `plan(chain)`'s choice is checked against the fastest strategy.
  */
 import { Session } from '../measure/session.js'
+import { predictedVsMeasured } from '../plots.js'
 import { type Timing, pairedTimingRatio } from '../measure/stats.js'
 import type { ChainEntry, ChainInfo } from '../workloads/chain.js'
 import { type Plot, type Suite, type SuiteOutput, type Table, type Target, target } from './types.js'
@@ -128,7 +129,22 @@ export const chainSuite: Suite = {
         },
       ],
       targets,
-      plots: [await strategiesPlot(cases), predictedPlot(cases)],
+      plots: [
+        await strategiesPlot(cases),
+        predictedVsMeasured({
+          file: 'predicted-vs-measured',
+          title: 'chain strategies: predicted against measured',
+          plotTitle:
+            'Every strategy of every chain: the cost model against the clock (line: predicted = measured)',
+          points: cases.flatMap((c) =>
+            c.plans
+              .filter((p, i) => c.plans.findIndex((q) => q.subject === p.subject) === i)
+              .map((p) => ({ predicted: p.predictedMs, measured: p.time, group: p.strategy })),
+          ),
+          groupTitle: 'strategy',
+          predictedTitle: 'predicted ms (cost model, log scale)',
+        }),
+      ],
       problems: [],
       warmups: session.warmups,
       processSpreads: session.processSpreads,
@@ -171,79 +187,5 @@ async function strategiesPlot(cases: readonly MeasuredCase[]): Promise<Plot> {
       width: 480,
       height: 16 * data.length,
     }),
-  }
-}
-
-/** Predicted against measured time for every strategy of every chain. */
-function predictedPlot(cases: readonly MeasuredCase[]): Plot {
-  const points = cases.flatMap((c) =>
-    c.plans
-      .filter((p, i) => c.plans.findIndex((q) => q.subject === p.subject) === i)
-      .map((p) => ({
-        predicted: p.predictedMs,
-        measured: p.time.cpu.median,
-        lo: p.time.cpu.lo,
-        hi: p.time.cpu.hi,
-        strategy: p.strategy,
-      })),
-  )
-  const all = points.flatMap((p) => [p.predicted, p.lo, p.hi])
-  const lo = Math.min(...all)
-  const hi = Math.max(...all)
-  const log = { type: 'log' }
-  const x = {
-    field: 'predicted',
-    type: 'quantitative',
-    scale: log,
-    title: 'predicted ms (cost model, log scale)',
-  }
-  return {
-    file: 'predicted-vs-measured',
-    title: 'chain strategies: predicted against measured',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: 'Every strategy of every chain: the cost model against the clock (line: predicted = measured)',
-      width: 420,
-      height: 380,
-      layer: [
-        {
-          data: {
-            values: [
-              { a: lo, b: lo },
-              { a: hi, b: hi },
-            ],
-          },
-          mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
-          encoding: {
-            x: { field: 'a', type: 'quantitative', scale: log, title: x.title },
-            y: { field: 'b', type: 'quantitative', scale: log },
-          },
-        },
-        {
-          data: { values: points.filter((p) => p.hi > p.lo) },
-          mark: { type: 'rule' },
-          encoding: {
-            x,
-            y: { field: 'lo', type: 'quantitative', scale: log },
-            y2: { field: 'hi' },
-            color: { field: 'strategy', type: 'nominal' },
-          },
-        },
-        {
-          data: { values: points },
-          mark: { type: 'point', filled: true, size: 50 },
-          encoding: {
-            x,
-            y: {
-              field: 'measured',
-              type: 'quantitative',
-              scale: log,
-              title: 'measured CPU ms, median (log scale)',
-            },
-            color: { field: 'strategy', type: 'nominal', title: 'strategy' },
-          },
-        },
-      ],
-    } as never,
   }
 }

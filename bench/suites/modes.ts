@@ -21,7 +21,8 @@ import {
   tanhNetCost,
 } from '../costmodel.js'
 import type { TimingPlan } from '../measure/rounds.js'
-import { Session } from '../measure/session.js'
+import { Session, TIMING_PLANS } from '../measure/session.js'
+import { predictedVsMeasured } from '../plots.js'
 import { type Timing, pairedTimingRatio } from '../measure/stats.js'
 import {
   type Plot,
@@ -71,8 +72,11 @@ interface Sizes {
   readonly ns: readonly number[]
   readonly depths: readonly number[]
   readonly hidden: number
-  /** Rounds for each grid configuration (the acceptance cases get the size's full plan). */
-  readonly gridRounds: TimingPlan['rounds']
+  /**
+   * The timing of each grid configuration, where it differs from the size's plan (the grid has
+   * many cases and no targets; the acceptance cases get the size's full plan).
+   */
+  readonly grid: Partial<Pick<TimingPlan, 'rounds' | 'warmup'>>
   /** The acceptance case: three layers of `hidden` units, (wide, narrow) and (narrow, wide). */
   readonly acceptance: { readonly hidden: number; readonly wide: number; readonly narrow: number }
 }
@@ -82,21 +86,22 @@ const SIZES: Record<SuiteSize, Sizes> = {
     ns: [1, 10, 100, 1000],
     depths: [1, 4, 16, 64],
     hidden: 100,
-    gridRounds: { min: 15, max: 41, budgetMs: 1500 },
+    // the quick run's warm-up, and rounds down to 7 for configurations of seconds per round
+    grid: { rounds: { min: 7, max: 41, budgetMs: 1500 }, warmup: TIMING_PLANS.quick.warmup },
     acceptance: { hidden: 100, wide: 1000, narrow: 10 },
   },
   quick: {
     ns: [1, 10, 100],
     depths: [1, 4, 16],
     hidden: 100,
-    gridRounds: { min: 11, max: 21, budgetMs: 300 },
+    grid: { rounds: { min: 11, max: 21, budgetMs: 300 } },
     acceptance: { hidden: 100, wide: 1000, narrow: 10 },
   },
   smoke: {
     ns: [1, 4],
     depths: [1, 2],
     hidden: 6,
-    gridRounds: { min: 3, max: 3, budgetMs: 0 },
+    grid: {},
     acceptance: { hidden: 6, wide: 40, narrow: 2 },
   },
 }
@@ -112,7 +117,7 @@ async function measure(
   backend: string,
   widths: readonly number[],
   depth: number,
-  rounds: TimingPlan['rounds'],
+  override: Partial<Pick<TimingPlan, 'rounds' | 'warmup'>>,
   seed: number,
 ): Promise<ModesRow> {
   const n = widths[0]!
@@ -131,7 +136,7 @@ async function measure(
     const r = await session.measure(
       [subjects['f']!, subjects['jacfwd']!, subjects['jacrev']!],
       [`${what}: f`, `${what}: jacfwd`, `${what}: jacrev`],
-      rounds,
+      override,
     )
     const [f, fwd, rev] = r.timings as [Timing, Timing, Timing]
     return {
@@ -239,57 +244,6 @@ function ratioPlot(rows: readonly ModesRow[], predictedRatio: readonly number[])
   }
 }
 
-function predictedPlot(points: readonly { predicted: number; measured: number; what: string }[]): Plot {
-  const values = points.filter((p) => p.predicted > 0 && p.measured > 0)
-  const lo = Math.min(...values.flatMap((p) => [p.predicted, p.measured]))
-  const hi = Math.max(...values.flatMap((p) => [p.predicted, p.measured]))
-  const log = { type: 'log' }
-  return {
-    file: 'predicted-vs-measured',
-    title: 'predicted against measured time',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: 'Cost model (fitted on f alone) against measurement; the line is predicted = measured',
-      width: 480,
-      height: 400,
-      layer: [
-        {
-          data: {
-            values: [
-              { a: lo, b: lo },
-              { a: hi, b: hi },
-            ],
-          },
-          mark: { type: 'line', color: 'gray', strokeDash: [4, 4] },
-          encoding: {
-            x: { field: 'a', type: 'quantitative', scale: log, title: 'predicted CPU ms (log scale)' },
-            y: { field: 'b', type: 'quantitative', scale: log, title: 'measured CPU ms, median (log scale)' },
-          },
-        },
-        {
-          data: { values: values.map((p) => ({ ...p })) },
-          mark: { type: 'point', filled: true, size: 50 },
-          encoding: {
-            x: {
-              field: 'predicted',
-              type: 'quantitative',
-              scale: log,
-              title: 'predicted CPU ms (log scale)',
-            },
-            y: {
-              field: 'measured',
-              type: 'quantitative',
-              scale: log,
-              title: 'measured CPU ms, median (log scale)',
-            },
-            color: { field: 'what', type: 'nominal', title: 'computation' },
-          },
-        },
-      ],
-    } as any,
-  }
-}
-
 /** The modes suite. */
 export const modesSuite: Suite = {
   name: 'modes',
@@ -329,7 +283,7 @@ async function runModes(
               backend,
               netWidths(n, m, depth, s.hidden),
               depth,
-              s.gridRounds,
+              s.grid,
               7 * depth + 3 * n + m,
             ),
           )
@@ -428,14 +382,7 @@ async function runModes(
     const accRows = []
     for (const c of cases) {
       tick(`modes: acceptance ${c.label}`)
-      const r = await measure(
-        session,
-        backend,
-        netWidths(c.n, c.m, 3, hidden),
-        3,
-        session.plan.rounds,
-        11 + c.n,
-      )
+      const r = await measure(session, backend, netWidths(c.n, c.m, 3, hidden), 3, {}, 11 + c.n)
       const [fast, slow] = c.expect === 'jacrev' ? [r.rev, r.fwd] : [r.fwd, r.rev]
       const limit = 3 * Math.min(c.n, c.m)
       const speedup = pairedTimingRatio(slow, fast)
@@ -497,9 +444,9 @@ async function runModes(
     const points = rows.flatMap((r, i) => {
       const p = predicted[i]!.ms
       return [
-        { predicted: p.f, measured: r.fMs, what: 'f' },
-        { predicted: p.jacfwd, measured: r.fwdMs, what: 'jacfwd' },
-        { predicted: p.jacrev, measured: r.revMs, what: 'jacrev' },
+        { predicted: p.f, measured: r.f, group: 'f' },
+        { predicted: p.jacfwd, measured: r.fwd, group: 'jacfwd' },
+        { predicted: p.jacrev, measured: r.rev, group: 'jacrev' },
       ]
     })
     return {
@@ -514,7 +461,14 @@ async function runModes(
           rows,
           predicted.map((p) => p.ms.jacfwd / p.ms.jacrev),
         ),
-        predictedPlot(points),
+        predictedVsMeasured({
+          file: 'predicted-vs-measured',
+          title: 'predicted against measured time',
+          plotTitle: 'Cost model (fitted on f alone) against measurement; the line is predicted = measured',
+          points,
+          groupTitle: 'computation',
+          predictedTitle: 'predicted CPU ms (log scale)',
+        }),
       ],
       problems: [],
       warmups: session.warmups,

@@ -146,6 +146,3 @@ export function target(
     ? { name, measured: e, comparison, limit, status }
     : { name, measured: e.median, lo: e.lo, hi: e.hi, comparison, limit, status }
 }
-
-/** Lets the event loop run (the progress bar redraws) between two measurements. */
-export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

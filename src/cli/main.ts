@@ -264,7 +264,7 @@ function program(io: CliIO, setCode: (code: number) => void): Command {
     .argument('[suites...]', `the suites to run (default: all): ${suiteNames().join(', ')}`)
     .option(
       '-q, --quick',
-      'a subset of sizes and fewer repeats (all suites in about two minutes on two cores)',
+      'a subset of sizes, two processes per library and fewer rounds (all suites in two to three minutes on two cores)',
     )
     .addOption(new Option('--smoke', 'tiny sizes, to check that everything runs: the numbers mean little'))
     .option('-b, --backend <name>', `the dualtape backend: ${BENCH_BACKENDS.join(', ')}`, 'cpu')
