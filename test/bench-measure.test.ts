@@ -237,6 +237,17 @@ describe('hosts', () => {
     }
   }, 30_000)
 
+  it('replicas whose setups build different subjects are refused, naming the setup', async () => {
+    const session = new Session(hostOpener(true), { ...TIMING_PLANS.smoke, replicas: 2 })
+    try {
+      await expect(session.setup('unlike', { module: workload, name: 'byProcess' })).rejects.toThrow(
+        "byProcess built different subjects in the processes of 'unlike'",
+      )
+    } finally {
+      await session.close()
+    }
+  }, 30_000)
+
   it('measures side by side in rotated rounds: samples paired by round, ratios near the work ratio', async () => {
     const host = localHost('here')
     const { names } = await host.setup({ module: workload, name: 'busyLoops', args: [20_000, 3] }, 'w')

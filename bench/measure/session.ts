@@ -99,6 +99,14 @@ export class Session {
     const prefix = `w${this.setups++}`
     const built = await Promise.all(hosts.map((h) => h.setup(ref, prefix)))
     const { names, info } = built[0]!
+    // a contender is the same subject in every process: their setups must agree on the names
+    for (const b of built.slice(1)) {
+      if (b.names.join('\n') !== names.join('\n')) {
+        throw new Error(
+          `${ref.name} built different subjects in the processes of '${label}' (${names.length} against ${b.names.length}); its arguments must fix them`,
+        )
+      }
+    }
     const subjects: Record<string, Contender> = {}
     for (const n of names) subjects[n.slice(prefix.length + 1)] = { hosts, name: n }
     const drop = async (): Promise<void> => {

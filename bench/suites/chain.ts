@@ -35,10 +35,16 @@ export const chainSuite: Suite = {
     const cases: { name: string; shape: string; kind: string; chosenEquals: string; plans: Measured[] }[] = []
     let info: ChainInfo
     try {
+      // one model for every process, so that all of them make the same plans
+      const { info: model } = await session.setup(`dualtape chain`, {
+        module: workloadModule,
+        name: 'chainCalibration',
+        args: [ctx.size],
+      })
       const built = await session.setup<ChainInfo>(`dualtape chain`, {
         module: workloadModule,
         name: 'chainSetup',
-        args: [ctx.size],
+        args: [ctx.size, model],
       })
       info = built.info
       for (const c of info.cases) {

@@ -65,12 +65,19 @@ function replan(
 }
 
 /**
- * The chain cases of a size with a subject per distinct plan. The model is calibrated here
- * (except at the smoke size, whose microsecond runs would calibrate nothing).
+ * The cost model of this machine, calibrated in the host's process (no subjects; the model is the
+ * info). The default model at the smoke size, whose microsecond runs would calibrate nothing.
  */
-export function chainSetup(size: 'full' | 'quick' | 'smoke'): Setup {
-  const calibrated = size !== 'smoke'
-  const model = calibrated ? calibrateChainCostModel() : DEFAULT_CHAIN_COST_MODEL
+export function chainCalibration(size: 'full' | 'quick' | 'smoke'): Setup {
+  return { subjects: {}, info: size === 'smoke' ? DEFAULT_CHAIN_COST_MODEL : calibrateChainCostModel() }
+}
+
+/**
+ * The chain cases of a size with a subject per distinct plan, every case planned under `model`
+ * (calibrated once, by `chainCalibration`, so that every process of the host plans alike).
+ */
+export function chainSetup(size: 'full' | 'quick' | 'smoke', model: ChainCostModel): Setup {
+  const calibrated = model.name !== DEFAULT_CHAIN_COST_MODEL.name
   const subjects: Record<string, () => unknown> = {}
   const cases = chainCases(size, model).map((c): ChainCaseInfo => {
     const entries: ChainEntry[] = []

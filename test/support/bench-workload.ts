@@ -20,3 +20,8 @@ export function broken(): Setup {
 export function dies(): Setup {
   return { subjects: { exit: () => process.exit(3) } }
 }
+
+/** Subjects that differ from process to process (named after the process id). */
+export function byProcess(): Setup {
+  return { subjects: { [`pid${process.pid}`]: () => process.pid } }
+}
