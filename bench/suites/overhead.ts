@@ -3,7 +3,7 @@
  * the engine benchmark, on an elementwise chain and on a dispatch-bound scalar chain, and for
  * scalar dual numbers against plain numbers, each beside Griewank and Walther's bounds (a tangent
  * costs 2–2.5 evaluations, a gradient 3–4). f, its gradient and its JVP are timed side by side in
- * one process of their own, and ω is the median of the ratios taken round by round.
+ * processes of their own, and ω is the median of the ratios taken round by round.
  */
 import { OMEGA_BOUNDS } from '../costmodel.js'
 import { Session } from '../measure/session.js'
@@ -248,7 +248,7 @@ export const overheadSuite: Suite = {
     ]
     return {
       notes: [
-        'For each function: one evaluation f, its gradient (valueAndGrad: the value and the reverse sweep), and one JVP along a random direction, timed side by side in a process of their own. Inputs are random, so that no op sits at a special value (tanh(0) = 0, say).',
+        'For each function: one evaluation f, its gradient (valueAndGrad: the value and the reverse sweep), and one JVP along a random direction, timed side by side in processes of their own. Inputs are random, so that no op sits at a special value (tanh(0) = 0, say).',
       ],
       tables,
       targets,
