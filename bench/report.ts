@@ -3,10 +3,11 @@
  * files of the output directory (`report.md`, `results.json`, one SVG per plot) and the run's
  * record as JSON.
  */
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { cpus, loadavg, platform, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import Table3 from 'cli-table3'
+import { ensureDir, writeAtomic } from './output.js'
 import { type Estimate, type Timing, relativeSpread } from './measure/stats.js'
 import type { Cell, ColumnFormat, Problem, SuiteOutput, SuiteSize, Table, Target } from './suites/types.js'
 
@@ -19,8 +20,11 @@ export interface SuiteRecord {
   readonly name: string
   readonly title: string
   readonly description: string
-  /** `ok`: it ran to the end (problems may still be listed); `failed`: it threw. */
-  readonly status: 'ok' | 'failed'
+  /**
+   * `ok`: it ran to the end (problems may still be listed); `failed`: it threw; `interrupted`:
+   * the run was interrupted (SIGINT) while it ran.
+   */
+  readonly status: 'ok' | 'failed' | 'interrupted'
   /** The message of what it threw. */
   readonly error?: string
   readonly seconds: number
@@ -211,6 +215,7 @@ export function terminalSuite(rec: SuiteRecord): string {
   const load = rec.load === undefined ? '' : `; load ${rec.load.before[0]} → ${rec.load.after[0]}`
   const out: string[] = [`\n== ${rec.title} [${rec.name}] (${rec.seconds.toFixed(1)} s${load}) ==`]
   if (rec.status === 'failed') out.push(`FAILED: ${rec.error ?? 'unknown error'}`)
+  if (rec.status === 'interrupted') out.push('INTERRUPTED: the run was stopped while this suite ran')
   const o = rec.output
   if (o !== undefined) {
     for (const n of o.notes) out.push(n)
@@ -296,7 +301,14 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
     const o = s.output
     const targets = o?.targets ?? []
     const count = (st: Target['status']): number => targets.filter((t) => t.status === st).length
-    const status = s.status === 'failed' ? '✗ failed' : (o?.problems.length ?? 0) > 0 ? '⚠ problems' : '✓'
+    const status =
+      s.status === 'failed'
+        ? '✗ failed'
+        : s.status === 'interrupted'
+          ? '⏹ interrupted'
+          : (o?.problems.length ?? 0) > 0
+            ? '⚠ problems'
+            : '✓'
     const tally = targets.length > 0 ? `${count('held')} / ${count('missed')} / ${count('noisy')}` : '–'
     const load = s.load === undefined ? '–' : `${s.load.before[0]} → ${s.load.after[0]}`
     return `| [${s.name}](#${anchor(s.title)}) | ${status} | ${tally} | ${s.seconds.toFixed(1)} | ${load} |`
@@ -310,6 +322,7 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
   for (const s of run.suites) {
     lines.push(`## ${s.title}`, '', `\`${s.name}\`: ${s.description}.`, '')
     if (s.status === 'failed') lines.push(`**The suite failed:** ${mdEscape(s.error ?? 'unknown error')}`, '')
+    if (s.status === 'interrupted') lines.push('**The run was interrupted while this suite ran.**', '')
     const o = s.output
     if (o === undefined) continue
     for (const n of o.notes) lines.push(n, '')
@@ -392,14 +405,14 @@ export function resultsJson(run: BenchRun): string {
  * `plotErrors`.
  */
 export async function writeReport(run: BenchRun, dir: string, jsonFile?: string): Promise<WrittenReport> {
-  await mkdir(dir, { recursive: true })
+  await ensureDir(dir)
   // plots an earlier run of these suites left behind would sit beside this run's as if current
   const ran = new Set(run.suites.map((s) => s.name))
   for (const f of await readdir(dir)) {
     const suite = /^([a-z0-9]+)-[a-z0-9-]+\.svg$/.exec(f)?.[1]
     if (suite !== undefined && ran.has(suite)) await rm(join(dir, f), { force: true })
   }
-  const { renderVegaLite, writeSvg } = await import('../src/viz/plot.js')
+  const { renderVegaLite } = await import('../src/viz/plot.js')
   const svgs = new Map<string, string>()
   const written: string[] = []
   const plotErrors: string[] = []
@@ -407,7 +420,7 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
     for (const p of s.output?.plots ?? []) {
       const file = `${s.name}-${p.file}.svg`
       try {
-        await writeSvg(join(dir, file), await renderVegaLite(p.spec, { strict: true }))
+        await writeAtomic(join(dir, file), await renderVegaLite(p.spec, { strict: true }))
         svgs.set(`${s.name}/${p.file}`, file)
         written.push(join(dir, file))
       } catch (e) {
@@ -418,11 +431,12 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
   const report = join(dir, 'report.md')
   const results = join(dir, 'results.json')
   const json = resultsJson(run)
-  await writeFile(report, markdownReport(run, svgs), 'utf8')
-  await writeFile(results, json, 'utf8')
+  // each file whole or not at all; results.json first, so that report.md never shows suites it lacks
+  await writeAtomic(results, json)
+  await writeAtomic(report, markdownReport(run, svgs))
   if (jsonFile !== undefined) {
-    await mkdir(dirname(jsonFile), { recursive: true })
-    await writeFile(jsonFile, json, 'utf8')
+    await ensureDir(dirname(jsonFile))
+    await writeAtomic(jsonFile, json)
   }
   return { report, results, svgs: written, plotErrors }
 }

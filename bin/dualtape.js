@@ -14,4 +14,4 @@ if (existsSync(source)) {
 } else {
   cli = await import(new URL('../dist/src/cli/main.js', import.meta.url).href)
 }
-process.exitCode = await cli.main(process.argv.slice(2))
+cli.exitWith(await cli.main(process.argv.slice(2)))

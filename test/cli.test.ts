@@ -225,3 +225,127 @@ describe('main', () => {
     expect(io2.out()).toContain('~ u: 9.00 ±22% (>= 10) noisy')
   })
 })
+
+describe('outputs, interruption and concurrent runs', () => {
+  const opts = (out: string) => ({
+    size: 'smoke' as const,
+    backend: 'cpu',
+    out,
+    strict: false,
+    progress: false,
+  })
+  const never: Suite = {
+    name: 'never',
+    title: 'Never',
+    description: 'must not run',
+    steps: () => 1,
+    run: async () => {
+      throw new Error('ran although an output was bad')
+    },
+  }
+
+  it('an output directory that cannot exist fails at once, before anything runs', async () => {
+    const io = capture()
+    const t0 = performance.now()
+    expect(await main(['bench', 'chain', '--smoke', '--out', '/proc/dualtape-nowhere'], io)).toBe(EXIT.output)
+    expect(performance.now() - t0).toBeLessThan(10_000)
+    expect(io.err()).toContain('cannot write the output directory /proc/dualtape-nowhere')
+  })
+
+  it('a JSON path that is a folder is refused before anything runs', async () => {
+    const dir = await tempDir()
+    const io = capture()
+    await expect(runBench([], { ...opts(join(dir, 'out')), json: dir }, io, [never])).rejects.toThrow(
+      `cannot write the JSON file ${dir}: it is a folder`,
+    )
+    expect(io.out()).toBe('')
+  })
+
+  it('a second run into an output directory in use stops with code 3; a lock left by a finished process is taken over', async () => {
+    const dir = await tempDir()
+    // the lock of a live process (this one's parent stands in for another run)
+    await writeFile(join(dir, '.dualtape-bench.lock'), String(process.ppid))
+    const io = capture()
+    await expect(runBench([], opts(dir), io, [never])).rejects.toThrow(
+      `another dualtape bench run (process ${process.ppid}) is writing into ${dir}`,
+    )
+    expect(await main(['bench', 'chain', '--smoke', '--out', dir], capture())).toBe(EXIT.output)
+    // a lock whose process is gone
+    const gone = spawnSync(process.execPath, ['-e', 'process.pid'], { encoding: 'utf8' }).pid!
+    await writeFile(join(dir, '.dualtape-bench.lock'), String(gone))
+    const fine: Suite = {
+      ...never,
+      name: 'fine',
+      run: async () => ({ notes: [], tables: [], targets: [], plots: [], problems: [] }),
+    }
+    expect(await runBench([], opts(dir), capture(), [fine])).toBe(EXIT.ok)
+    // the run took the lock and gave it back
+    expect(await readdir(dir)).not.toContain('.dualtape-bench.lock')
+  })
+
+  /** Starts a run of test/support/bench-interrupt-run.ts, and interrupts it once it prints `when`. */
+  async function interrupt(mode: 'sleep' | 'child' | 'first', when: string) {
+    const dir = await tempDir()
+    const script = join(root, 'test', 'support', 'bench-interrupt-run.ts')
+    const { spawn } = await import('node:child_process')
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dir, mode], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`the run did not end: ${stdout} ${stderr}`))
+      }, 50_000)
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString()
+        if (stdout.includes(when) && !child.killed) child.kill('SIGINT')
+      })
+      child.on('exit', (c) => {
+        clearTimeout(timer)
+        resolve(c)
+      })
+    })
+    const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))
+    const report = await readFile(join(dir, 'report.md'), 'utf8')
+    return { code, stdout, stderr, results, report, dir }
+  }
+
+  it('SIGINT during a suite: exit 130, and results.json and report.md hold every finished suite and the interrupted one', async () => {
+    const r = await interrupt('sleep', 'second started')
+    expect(r.code).toBe(EXIT.interrupted)
+    expect(r.results.suites.map((s: { name: string; status: string }) => [s.name, s.status])).toEqual([
+      ['first', 'ok'],
+      ['second', 'interrupted'],
+    ])
+    expect(r.results.suites[0].output.notes).toEqual(['first done'])
+    // report.md is the same run: same date, same suites
+    expect(r.report).toContain(`- date: ${r.results.date}`)
+    expect(r.report).toContain('| [first](#first) | ✓ |')
+    expect(r.report).toContain('| [second](#second) | ⏹ interrupted |')
+    expect(r.stderr).toContain('interrupted; writing the report of the suites that finished')
+    expect(await readdir(r.dir)).not.toContain('.dualtape-bench.lock')
+  }, 60_000)
+
+  it('SIGINT during the first suite: the pair holds it, interrupted', async () => {
+    const r = await interrupt('first', 'first started')
+    expect(r.code).toBe(EXIT.interrupted)
+    expect(r.results.suites.map((s: { status: string }) => s.status)).toEqual(['interrupted'])
+    expect(r.report).toContain(`- date: ${r.results.date}`)
+    expect(r.report).toContain('| [first](#first) | ⏹ interrupted |')
+  }, 60_000)
+
+  it('SIGINT while a child process measures: the child is ended, the finished suite kept', async () => {
+    const r = await interrupt('child', 'second started')
+    expect(r.code).toBe(EXIT.interrupted)
+    expect(r.results.suites.map((s: { status: string }) => s.status)).toEqual(['ok', 'interrupted'])
+    const pid = Number(/child (\d+)/.exec(r.stdout)?.[1])
+    expect(pid).toBeGreaterThan(0)
+    // the child process is gone
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(() => process.kill(pid, 0)).toThrow()
+  }, 60_000)
+})

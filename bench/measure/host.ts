@@ -150,6 +150,14 @@ export const MALLOC_SETTINGS = {
   MALLOC_TRIM_THRESHOLD_: '4294967296',
 } as const
 
+/** The child processes of every host not yet closed, so that an interrupted run can end them. */
+const liveChildren = new Set<ChildProcess>()
+
+/** Ends every child host of this process at once (an interrupted run). */
+export function killChildHosts(): void {
+  for (const child of liveChildren) child.kill('SIGKILL')
+}
+
 /** A host in a child process of its own. Rejects if the child does not start. */
 export async function childHost(label: string): Promise<Host> {
   const { file, execArgv } = childEntry()
@@ -176,7 +184,9 @@ export async function childHost(label: string): Promise<Host> {
     if (m.ok) p.resolve(m.value)
     else p.reject(new Error(m.error))
   })
+  liveChildren.add(child)
   child.on('exit', (code, signal) => {
+    liveChildren.delete(child)
     exited = `the ${label} process exited (${signal ?? `code ${code}`})${output.trim() === '' ? '' : `: ${output.trim().split('\n').slice(-5).join(' / ')}`}`
     for (const p of pending.values()) p.reject(new Error(exited))
     pending.clear()

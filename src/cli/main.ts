@@ -14,13 +14,14 @@
  * @module
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
-import { access, mkdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { SingleBar } from 'cli-progress'
 import { Command, CommanderError, Option } from 'commander'
 import { compareFiles, formatComparison } from '../../bench/compare.js'
+import { killChildHosts } from '../../bench/measure/host.js'
 import { hostOpener, TIMING_PLANS } from '../../bench/measure/session.js'
+import { OutputError, checkWritableDir, checkWritableFile, lockOutput } from '../../bench/output.js'
 import {
   type BenchRun,
   type SuiteRecord,
@@ -47,6 +48,11 @@ export const EXIT = {
   peerFailed: 4,
   /** With `--strict`: a target was missed (its whole interval on the wrong side; a noisy one is not missed). */
   targetMissed: 5,
+  /**
+   * Interrupted (SIGINT): the suite that was running is marked so, and results.json and report.md
+   * hold every suite that finished before it.
+   */
+  interrupted: 130,
 } as const
 
 /** Where the command writes: stdout for tables and the report's location, stderr for progress and errors. */
@@ -86,21 +92,6 @@ function packageInfo(): { name: string; version: string } {
 }
 
 class UsageError extends Error {}
-class OutputError extends Error {}
-
-/** Checks that `dir` can be created and written, by writing and removing a probe file. */
-async function checkWritable(dir: string, what: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true })
-    const probe = join(dir, `.dualtape-write-test-${process.pid}`)
-    await writeFile(probe, '')
-    await rm(probe, { force: true })
-    await access(dir)
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e)
-    throw new OutputError(`cannot write the ${what} ${dir}: ${reason}`)
-  }
-}
 
 const describeError = (e: unknown): string =>
   e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e)
@@ -125,13 +116,55 @@ export async function runBench(
   if (!(BENCH_BACKENDS as readonly string[]).includes(opts.backend)) {
     throw new UsageError(`unknown backend '${opts.backend}'; available: ${BENCH_BACKENDS.join(', ')}`)
   }
-  // the suites build their own tensors in their hosts; this process only checks the backend loads
-  await selectBackend(opts.backend)
+  // every output checked before anything runs, and the output folder taken for this run
   const out = resolve(opts.out)
-  await checkWritable(out, 'output directory')
-  if (opts.json !== undefined) await checkWritable(dirname(resolve(opts.json)), 'folder of the JSON file')
+  const jsonFile = opts.json === undefined ? undefined : resolve(opts.json)
+  await checkWritableDir(out, 'output directory')
+  if (jsonFile !== undefined) await checkWritableFile(jsonFile, 'JSON file')
+  const unlock = await lockOutput(out)
 
-  const suites = names.length === 0 ? registry : [...new Set(names)].map((n) => find(n)!)
+  // SIGINT: stop waiting for the running suite, end its processes, keep what finished, write it
+  let interrupted = false
+  let signal = (): void => undefined
+  const whenInterrupted = new Promise<void>((resolve) => (signal = resolve))
+  const onInterrupt = (): void => {
+    if (interrupted) return
+    interrupted = true
+    signal()
+    killChildHosts()
+    io.stderr.write('\ndualtape: interrupted; writing the report of the suites that finished\n')
+  }
+  process.on('SIGINT', onInterrupt)
+  try {
+    // the suites build their own tensors in their hosts; this process only checks the backend loads
+    await selectBackend(opts.backend)
+    return await runSuites(names.length === 0 ? registry : [...new Set(names)].map((n) => find(n)!), {
+      opts,
+      io,
+      out,
+      jsonFile,
+      interrupted: () => interrupted,
+      whenInterrupted,
+    })
+  } finally {
+    process.off('SIGINT', onInterrupt)
+    await unlock()
+  }
+}
+
+/** Runs the suites in turn, writing the report after each; returns the exit code. */
+async function runSuites(
+  suites: readonly Suite[],
+  ctx: {
+    opts: BenchOptions
+    io: CliIO
+    out: string
+    jsonFile: string | undefined
+    interrupted: () => boolean
+    whenInterrupted: Promise<void>
+  },
+): Promise<number> {
+  const { opts, io, out, jsonFile } = ctx
   const total = suites.reduce((acc, s) => acc + s.steps(opts.size), 0)
   const useBar = opts.progress && io.stderr.isTTY === true
   const bar = useBar
@@ -148,8 +181,28 @@ export async function runBench(
   let label = ''
   bar?.start(total, 0, { label: 'starting' })
 
+  const info = packageInfo()
+  const date = new Date().toISOString()
+  const runOf = (records: readonly SuiteRecord[]): BenchRun => ({
+    tool: info,
+    date,
+    size: opts.size,
+    backend: opts.backend,
+    environment: environment(),
+    suites: records,
+  })
+  const write = async (records: readonly SuiteRecord[]) => {
+    try {
+      return await writeReport(runOf(records), out, jsonFile)
+    } catch (e) {
+      throw new OutputError(`cannot write the report into ${out}: ${describeError(e)}`)
+    }
+  }
+
   const records: SuiteRecord[] = []
+  let written: Awaited<ReturnType<typeof write>> | undefined
   for (const suite of suites) {
+    if (ctx.interrupted()) break
     const t0 = performance.now()
     let steps = 0
     const tick = (next: string): void => {
@@ -161,7 +214,7 @@ export async function runBench(
     let record: SuiteRecord
     const before = loadNow()
     try {
-      const output = await suite.run({
+      const running = suite.run({
         size: opts.size,
         backend: opts.backend,
         tick,
@@ -169,13 +222,23 @@ export async function runBench(
         // in this process, a second replica would be the same process again
         timing: { ...TIMING_PLANS[opts.size], ...(opts.inProcess === true ? { replicas: 1 } : {}) },
       })
+      // an interrupted suite is abandoned: what it does after that is of no interest
+      running.catch(() => undefined)
+      const output = await Promise.race([
+        running,
+        ctx.whenInterrupted.then((): never => {
+          throw new Error('interrupted')
+        }),
+      ])
       const seconds = (performance.now() - t0) / 1000
-      record = { ...base(suite), status: 'ok', seconds, load: { before, after: loadNow() }, output }
+      record = ctx.interrupted()
+        ? { ...base(suite), status: 'interrupted', seconds, load: { before, after: loadNow() } }
+        : { ...base(suite), status: 'ok', seconds, load: { before, after: loadNow() }, output }
     } catch (e) {
       record = {
         ...base(suite),
-        status: 'failed',
-        error: describeError(e),
+        status: ctx.interrupted() ? 'interrupted' : 'failed',
+        ...(ctx.interrupted() ? {} : { error: describeError(e) }),
         seconds: (performance.now() - t0) / 1000,
         load: { before, after: loadNow() },
       }
@@ -187,28 +250,17 @@ export async function runBench(
     bar?.stop()
     io.stdout.write(terminalSuite(record) + '\n')
     bar?.start(total, done, { label })
+    // the report after every suite: an interruption keeps what finished
+    written = await write(records)
   }
   bar?.stop()
+  written ??= await write(records)
 
-  const info = packageInfo()
-  const run: BenchRun = {
-    tool: info,
-    date: new Date().toISOString(),
-    size: opts.size,
-    backend: opts.backend,
-    environment: environment(),
-    suites: records,
-  }
-  let written
-  try {
-    written = await writeReport(run, out, opts.json === undefined ? undefined : resolve(opts.json))
-  } catch (e) {
-    throw new OutputError(`cannot write the report into ${out}: ${describeError(e)}`)
-  }
   for (const p of written.plotErrors) io.stderr.write(`dualtape: a plot failed to render: ${p}\n`)
   io.stdout.write(
     `\nReport: ${written.report}\n        ${written.results}, ${written.svgs.length} plot${written.svgs.length === 1 ? '' : 's'}\n`,
   )
+  if (ctx.interrupted()) return EXIT.interrupted
 
   const failed = records.filter((r) => r.status === 'failed')
   for (const r of failed) io.stderr.write(`dualtape: the suite '${r.name}' failed: ${r.error}\n`)
@@ -241,7 +293,10 @@ Exit codes:
   3  the output directory or the JSON file cannot be written (nothing ran)
   4  a peer library failed to load or disagreed with dualtape (the rest ran; the report says which)
   5  with --strict: a target was missed (a noisy target, whose interval holds the limit, is not)
-When several apply, the first of 2, 3, 1, 4, 5 is returned.
+  130  interrupted (SIGINT): the report holds every suite that finished, and the interrupted one
+When several apply, the first of 2, 3, 130, 1, 4, 5 is returned.
+A run takes its output directory for itself: a second run into the same directory while the
+first one runs stops with code 3. The report is rewritten after each suite, each file whole.
 `
 
 /** The command line program, writing to `io`; `setCode` receives the exit code of `bench`. */
@@ -345,6 +400,16 @@ export async function main(args: readonly string[], io: CliIO = process): Promis
   }
 }
 
+/**
+ * Ends the command with its exit code: as soon as stdout has drained when the run was
+ * interrupted (an abandoned suite may still hold timers or processes), otherwise when the event
+ * loop empties.
+ */
+export function exitWith(code: number): void {
+  process.exitCode = code
+  if (code === EXIT.interrupted) process.stdout.write('', () => process.exit(code))
+}
+
 const isEntry = (): boolean => {
   const script = process.argv[1]
   if (script === undefined) return false
@@ -355,6 +420,4 @@ const isEntry = (): boolean => {
   }
 }
 
-if (isEntry()) {
-  process.exitCode = await main(process.argv.slice(2))
-}
+if (isEntry()) exitWith(await main(process.argv.slice(2)))

@@ -25,3 +25,16 @@ export function dies(): Setup {
 export function byProcess(): Setup {
   return { subjects: { [`pid${process.pid}`]: () => process.pid } }
 }
+
+/** A subject that spins for a minute (for interrupting a run while a child process works). */
+export function spins(): Setup {
+  return {
+    subjects: {
+      spin: () => {
+        const t0 = Date.now()
+        while (Date.now() - t0 < 60_000);
+      },
+    },
+    info: { pid: process.pid },
+  }
+}
