@@ -1,10 +1,13 @@
 /**
- * Where a benchmark run writes: folders created level by level (Node's recursive mkdir never
- * returns for a path under /proc), outputs checked before anything runs, files replaced
+ * Where a benchmark run writes: folders created level by level (`ensureDir`: Node's recursive
+ * mkdir never returns for a path under /proc), outputs checked before anything runs, files replaced
  * atomically (written beside, then renamed), and one run at a time per output folder.
  */
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { ensureDir } from '../src/viz/fs.js'
+
+export { ensureDir }
 
 /** An output that cannot be written; its message says which and why. */
 export class OutputError extends Error {
@@ -12,33 +15,6 @@ export class OutputError extends Error {
 }
 
 const codeOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code
-
-/**
- * Creates a folder and the missing ones above it, one level at a time, so that a path that
- * cannot exist (under /proc, under a file) fails at once instead of looping.
- */
-export async function ensureDir(dir: string): Promise<void> {
-  const missing: string[] = []
-  for (let d = resolve(dir); ;) {
-    try {
-      if (!(await stat(d)).isDirectory()) throw new OutputError(`${d} is not a folder`)
-      break
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') throw e
-      missing.push(d)
-      const up = dirname(d)
-      if (up === d) break
-      d = up
-    }
-  }
-  for (const d of missing.reverse()) {
-    try {
-      await mkdir(d)
-    } catch (e) {
-      if (codeOf(e) !== 'EEXIST') throw e
-    }
-  }
-}
 
 /** Checks that `dir` can be created and written, by writing and removing a probe file. */
 export async function checkWritableDir(dir: string, what: string): Promise<void> {

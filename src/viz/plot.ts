@@ -12,11 +12,12 @@
  *
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Spec as VegaSpec, View } from 'vega'
 import type { TopLevelSpec } from 'vega-lite'
 import { DualtapeError, fmtValue } from '../core/errors.js'
+import { ensureDir } from './fs.js'
 
 /**
  * A vega-lite spec as the helpers return it and {@link renderVegaLite} takes it.
@@ -1243,6 +1244,6 @@ function describeDatum(datum: Readonly<Record<string, unknown>> | undefined): st
  * ```
  */
 export async function writeSvg(path: string, svg: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+  await ensureDir(dirname(path))
   await writeFile(path, svg, 'utf8')
 }
