@@ -378,7 +378,6 @@ describe('writeSvg', () => {
 
 describe('writeSvg where no folder can be made', () => {
   it('fails at once under /proc instead of never returning', async () => {
-    const { writeSvg } = await import('../src/viz/plot.js')
     const t0 = performance.now()
     await expect(writeSvg('/proc/dualtape-nowhere/plot.svg', '<svg/>')).rejects.toThrow(/ENOENT/)
     expect(performance.now() - t0).toBeLessThan(5000)
