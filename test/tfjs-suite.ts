@@ -4,7 +4,7 @@
 // on the cpu backend in float64 from the same float32-rounded inputs.
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { samplers } from '../props/samplers.js'
 import type { Backend, DerivKernelName, Meta } from '../src/backends/backend.js'
 import { cpuBackend } from '../src/backends/cpu/index.js'
@@ -31,6 +31,7 @@ import {
   jacfwd,
   jacrev,
   jvp,
+  log,
   logsumexp,
   matmul,
   max,
@@ -48,6 +49,7 @@ import {
   transpose,
   valueAndGrad,
   vjp,
+  withNanCheck,
   zeros,
 } from '../src/index.js'
 import { type OpName, registry } from '../src/ops/registry.js'
@@ -392,6 +394,20 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
     })
 
     if (kind === 'webgpu') {
+      test('NaN checking cannot read it: it says so once, as a process warning, instead of passing silently', () => {
+        const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined)
+        try {
+          withNanCheck(() => log(tensor([-1], { backend: name })))
+          withNanCheck(() => log(tensor([-2], { backend: name })))
+          const ours = warn.mock.calls.filter((c) => String(c[0]).startsWith('debugNans:'))
+          expect(ours).toHaveLength(1)
+          expect(String(ours[0]![0])).toContain(`the ${name} backend reads its data only asynchronously`)
+          expect(ours[0]![1]).toEqual({ code: 'DUALTAPE_NAN_CHECK_SKIPPED' })
+        } finally {
+          warn.mockRestore()
+        }
+      })
+
       test('reads are asynchronous: dataSync is a BackendError that says to await data()', async () => {
         const x = tensor([1, 2], { backend: name })
         expect(() => x.dataSync()).toThrow(BackendError)

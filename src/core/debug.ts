@@ -24,7 +24,9 @@ export const nanChecking = (): boolean => enabled
  * Turns NaN/Inf checking on (or off with `false`). While on, the first op whose output holds a
  * NaN or an infinity although its inputs were finite throws a `NanError` naming the op, its
  * inputs' shapes, the sweep (forward or backward) and the call site. It costs a scan of every
- * output, so it is meant for debugging.
+ * output, so it is meant for debugging. A backend that reads only asynchronously (tfjs-webgpu in
+ * Node) cannot be checked inside an op: its outputs are skipped, and a process warning
+ * (`DUALTAPE_NAN_CHECK_SKIPPED`) says so once per backend.
  *
  * @example
  * import { debugNans, log, tensor, NanError } from 'dualtape'
@@ -78,9 +80,29 @@ export function callSite(): string | undefined {
   return line?.trim().replace(/^at /, '')
 }
 
+/** The backends whose outputs NaN checking had to skip, each named once. */
+const skipped = new Set<string>()
+
+/**
+ * Says, once per backend, that NaN checking cannot look at its outputs: a backend that reads
+ * only asynchronously (tfjs-webgpu in Node) cannot be checked inside a synchronous op.
+ */
+function warnSkipped(backend: string): void {
+  if (skipped.has(backend)) return
+  skipped.add(backend)
+  const message = `debugNans: the ${backend} backend reads its data only asynchronously, so NaN checking skips its op outputs; check the results with await t.data(), or debug on the cpu backend`
+  const p = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process
+  if (typeof p?.emitWarning === 'function') p.emitWarning(message, { code: 'DUALTAPE_NAN_CHECK_SKIPPED' })
+  else console.warn(message)
+}
+
 function firstNonFinite(t: Tensor): number {
   const impl = t.impl
-  if (impl.kind !== 'concrete' || !impl.backend.syncRead) return -1
+  if (impl.kind !== 'concrete') return -1
+  if (!impl.backend.syncRead) {
+    warnSkipped(impl.backend.name)
+    return -1
+  }
   const a = impl.backend.readSync(impl.handle, t)
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i
   return -1
