@@ -230,3 +230,47 @@ describe('taylorCoefficients and jets', () => {
     expect(() => jetOf(2).make([1, 2])).toThrow(OrderError)
   })
 })
+
+describe('edges: powers at 0, orders beyond float64, the cost of nested duals', () => {
+  const pow =
+    (p: number): NumericFn =>
+    (N) =>
+    (x) =>
+      N.pow(x, p)
+
+  it('x^p at 0 for a non-integer p: 0 below p, then infinite with the sign of the derivative at 0⁺', () => {
+    // d³/dx³ x^2.5 = 2.5·1.5·0.5·x^-0.5 → +∞, d⁴ → −∞, as nested duals and torch give
+    expect(taylor(pow(2.5), 0, 4)).toEqual([0, 0, 0, Infinity, -Infinity])
+    expect(taylor(pow(2.5), 0, 3)).toEqual([0, 1, 2, 3].map((n) => nthDerivative(pow(2.5), n)(0)))
+    expect(taylorCoefficients(pow(0.5), 0, 3)).toEqual([0, Infinity, -Infinity, Infinity])
+    // a pole: 1/√x at 0⁺
+    expect(taylorCoefficients(pow(-0.5), 0, 2)).toEqual([Infinity, -Infinity, Infinity])
+    // a real power of a negative number is undefined, as Math.pow says
+    expect(taylorCoefficients((N) => (x) => N.pow(N.neg(x), 2.5), 0, 3).slice(3)).toEqual([NaN])
+  })
+
+  it('x^p at 0 through an inner function: the first nonzero coefficient decides', () => {
+    // (t²)^1.5 = t³ exactly
+    expect(taylorCoefficients((N) => (x) => N.pow(N.mul(x, x), 1.5), 0, 5)).toEqual([0, 0, 0, 1, 0, 0])
+    // (sin t)^2.5 = t^2.5 (1 − t²/6 + …)^2.5: zero to order 2, then infinite
+    const c = taylorCoefficients((N) => (x) => N.pow(N.sin(x), 2.5), 0, 4)
+    expect(c).toEqual([0, 0, 0, Infinity, -Infinity])
+    // ((2t)²)^0.5 = 2t: a whole q = 1
+    const sq = taylorCoefficients((N) => (x) => N.pow(N.mul(N.add(x, x), N.add(x, x)), 0.5), 0, 3)
+    expectAllClose(sq, [0, 2, 0, 0], () => 4)
+  })
+
+  it('taylor refuses orders above 170, where k! overflows, instead of a silent ∞ or 0', () => {
+    expect(() => taylor(pow(2), 1, 171)).toThrow(OrderError)
+    expect(() => taylor(pow(2), 1, 171)).toThrow(/above 170.*taylorCoefficients/)
+    const d = taylor((N) => (x) => N.exp(x), 0, 170)
+    expect(d[170]).toBeCloseTo(1, 6)
+    expect(taylorCoefficients((N) => (x) => N.exp(x), 0, 200)).toHaveLength(201)
+  })
+
+  it('nthDerivative refuses orders above 16 (2ⁿ passes) and names taylor', () => {
+    expect(() => nthDerivative(pow(3), 17)).toThrow(OrderError)
+    expect(() => nthDerivative(pow(3), 17)).toThrow(/2\^17 passes.*taylor\(f, x, 17\)\[17\]/)
+    expect(nthDerivative(pow(3), 3)(5)).toBe(6)
+  })
+})

@@ -121,7 +121,8 @@ const derivativeOfNumbers =
 /**
  * The `n`-th derivative `f⁽ⁿ⁾(x)` by `n` nested dual algebras (`n = 0` gives `f(x)`). The cost
  * grows as `2ⁿ` passes of `f`; `taylor` gives all derivatives up to order `K` in `O(K²)`.
- * Throws an `OrderError` unless `n` is a non-negative integer.
+ * Throws an `OrderError` unless `n` is an integer from 0 to 16 (`MAX_NESTED_ORDER`): beyond,
+ * the cost is minutes; use `taylor`.
  *
  * @example
  * import { nthDerivative } from 'dualtape'
@@ -131,9 +132,17 @@ export function nthDerivative(f: NumericFn, n: number): (x: number) => number
 export function nthDerivative<A>(f: NumericFn, n: number, N: Numeric<A>): (x: A) => A
 export function nthDerivative<A>(f: NumericFn, n: number, N?: Numeric<A>): (x: A) => A {
   checkOrder('nthDerivative', n)
+  if (n > MAX_NESTED_ORDER) {
+    throw new OrderError(
+      `nthDerivative: order ${n} would take 2^${n} passes of f through nested duals (order 20 took over a minute); orders up to ${MAX_NESTED_ORDER} are accepted. taylor(f, x, ${n})[${n}] gives it in one pass of O(${n}²) per operation`,
+    )
+  }
   const base = N ?? (NumberField as unknown as Numeric<A>)
   return nested(f, n)(base)
 }
+
+/** The highest order `nthDerivative` takes: `2¹⁶` passes of f, about a second for a small f. */
+export const MAX_NESTED_ORDER = 16
 
 // f⁽ⁿ⁾ = (f⁽ⁿ⁻¹⁾)′
 const nested = (f: NumericFn, n: number): NumericFn =>

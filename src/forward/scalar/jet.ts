@@ -157,9 +157,7 @@ export const jetAt = (K: number, tag: number): JetNumeric => {
   }
 
   // y = xᵖ:  x y′ = p y x′  ⇒  yₖ = Σ_{j<k} (p(k - j) - j) xₖ₋ⱼ yⱼ / (k x₀)
-  const pow = (a: Float64Array, p: number): Float64Array => {
-    const a0 = at(a, 0)
-    if (a0 === 0 && Number.isInteger(p) && p >= 0) return powInt(a, p)
+  const powSeries = (a: Float64Array, p: number, a0: number): Float64Array => {
     const y = new Float64Array(n)
     y[0] = Math.pow(a0, p)
     for (let k = 1; k < n; k++) {
@@ -168,6 +166,46 @@ export const jetAt = (K: number, tag: number): JetNumeric => {
       y[k] = s / (k * a0)
     }
     return y
+  }
+
+  // xᵖ where x₀ = 0 and p is not a non-negative integer. With xₘ the first nonzero coefficient,
+  // x(t) = xₘ tᵐ (1 + u(t)), u = Σⱼ (xₘ₊ⱼ / xₘ) tʲ, so xᵖ = xₘᵖ t^q (1 + u)ᵖ with q = m p. For a
+  // whole q ≥ 0 that is a power series, shifted by q. Otherwise the coefficient of order k is
+  // the k-th derivative at 0⁺ over k!: 0 below q, and beyond q infinite, with the sign of
+  // xₘᵖ q(q - 1)⋯(q - k + 1) (NaN for xₘ < 0, as xₘᵖ is). A jet that is 0 to its order
+  // determines only the orders k < (K + 1) p: 0 there, NaN beyond.
+  const powAtZero = (a: Float64Array, p: number): Float64Array => {
+    let m = 1
+    while (m < n && at(a, m) === 0) m++
+    const y = new Float64Array(n)
+    if (m >= n) {
+      y[0] = Math.pow(0, p)
+      for (let k = 1; k < n; k++) y[k] = p > 0 && k < n * p ? 0 : NaN
+      return y
+    }
+    const am = at(a, m)
+    const scale = Math.pow(am, p)
+    const q = m * p
+    if (Number.isInteger(q) && q >= 0) {
+      const b = new Float64Array(n)
+      for (let j = 0; m + j < n; j++) b[j] = at(a, m + j) / am
+      const c = powSeries(b, p, 1)
+      for (let k = q; k < n; k++) y[k] = scale * at(c, k - q)
+      return y
+    }
+    for (let k = 0; k < n; k++) {
+      if (k < q) continue
+      let f = scale
+      for (let i = 0; i < k; i++) f *= q - i
+      y[k] = f * Infinity
+    }
+    return y
+  }
+
+  const pow = (a: Float64Array, p: number): Float64Array => {
+    const a0 = at(a, 0)
+    if (a0 !== 0) return powSeries(a, p, a0)
+    return Number.isInteger(p) && p >= 0 ? powInt(a, p) : powAtZero(a, p)
   }
 
   const map2 = (op: string, x: Jet, y: Jet, f: (u: number, v: number) => number): Jet => {

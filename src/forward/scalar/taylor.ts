@@ -8,6 +8,9 @@ import { withFreshTag } from './tags.js'
 // Taylor mode
 // -------------------------------------------------------------------------------------
 
+/** The highest order whose derivative `taylor` forms: 170! is the largest factorial in float64. */
+export const MAX_DERIVATIVE_ORDER = 170
+
 const checkK = (fn: string, K: number): void => {
   if (!Number.isInteger(K) || K < 0) {
     throw new OrderError(`${fn}: the order K must be a non-negative integer, got ${K}`)
@@ -38,13 +41,19 @@ export const taylorCoefficients = (f: NumericFn, x: number, K: number): number[]
  * The derivatives `[f(x), f′(x), f″(x), …, f⁽ᴷ⁾(x)]` of `f` at `x` (derivatives, not Taylor
  * coefficients: entry `k` is `k!·cₖ`), in one pass of `f` on jets of order `K`, exact to
  * rounding. The cost is `O(K²)` per operation of `f`, against `2ᴷ` passes for nested duals.
- * Throws an `OrderError` unless `K` is a non-negative integer.
+ * Throws an `OrderError` unless `K` is an integer from 0 to 170: 171! overflows float64, and a
+ * coefficient that small underflows, so a higher derivative would come out as a silent 0 or ∞.
  *
  * @example
  * import { taylor } from 'dualtape'
  * console.log(taylor((N) => (x) => N.sin(x), 0, 4)) // [0, 1, 0, -1, 0] (up to the sign of 0)
  */
 export const taylor = (f: NumericFn, x: number, K: number): number[] => {
+  if (K > MAX_DERIVATIVE_ORDER) {
+    throw new OrderError(
+      `taylor: derivatives of order above ${MAX_DERIVATIVE_ORDER} cannot be formed in float64 (k! overflows, and the Taylor coefficients they would come from underflow); asked for order ${K}. taylorCoefficients gives the coefficients`,
+    )
+  }
   const c = run('taylor', f, x, K)
   const d = new Array<number>(c.length)
   let factorial = 1
