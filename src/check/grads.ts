@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { DType } from '../core/dtype.js'
 import { ValueError } from '../core/errors.js'
-import { Rng } from '../core/random.js'
+import { Rng, checkSeed } from '../core/random.js'
 import { type Shape, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
@@ -58,7 +58,7 @@ export interface CheckGradsOptions extends FdOptions {
   readonly atol?: number
   /** Relative tolerance, against the magnitude of the numeric value. Default 1e-5 (float64), 2e-3 (float32). */
   readonly rtol?: number
-  /** Seeds the random directions u and v. Default 0. */
+  /** Seeds the random directions u and v: a safe integer, all of whose bits count. Default 0. */
   readonly seed?: number
   /** Compare random projections uᵀ J v instead of full Jacobians (PyTorch's fast mode). Default false. */
   readonly fast?: boolean
@@ -345,9 +345,7 @@ function validate(f: unknown, args: unknown, o: CheckGradsOptions): void {
       )
     }
   }
-  if (o.seed !== undefined && !Number.isInteger(o.seed)) {
-    throw new ValueError(`checkGrads: seed must be an integer, got ${String(o.seed)}`)
-  }
+  if (o.seed !== undefined) checkSeed('checkGrads', o.seed)
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Backend } from '../backends/backend.js'
 import { currentBackend, getBackend } from '../backends/registry.js'
 import { type DType, type FloatArray, allocArray, checkDType, defaultDType, dtypeOfArray } from './dtype.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from './errors.js'
-import { Rng } from './random.js'
+import { Rng, checkSeed } from './random.js'
 import { type Shape, checkShape, checkSize, shapesEqual, sizeOf } from './shape.js'
 import { type NestedArray, Tensor, isTensor } from './tensor.js'
 import { describe } from './op.js'
@@ -251,7 +251,12 @@ export function arange(start: number, stop?: number, step = 1, opts?: CreateOpti
  * JSON.stringify(randn([3], options).toArray()) === JSON.stringify(randn([3], options).toArray()) // → true
  */
 export interface RandomOptions extends CreateOptions {
-  /** The seed: the same seed gives the same tensor on every machine. */
+  /**
+   * The seed: the same seed gives the same tensor on every machine. Any safe integer, negative
+   * ones included (|seed| ≤ 2⁵³ − 1), as JAX's `PRNGKey` takes any integer; all its bits count,
+   * so seeds that agree modulo 2³² give different numbers. Others (1.5, 2⁵³, 1e300, NaN) are a
+   * `ValueError`. Without a seed, each call takes the next of a fixed sequence.
+   */
   readonly seed?: number
 }
 
@@ -259,10 +264,7 @@ let autoSeed = 0x5eed
 
 function rngOf(where: string, opts?: RandomOptions): Rng {
   checkOptions(where, opts)
-  const seed = opts?.seed ?? autoSeed++
-  if (!Number.isInteger(seed))
-    throw new ValueError(`${where}: seed must be an integer, got ${fmtValue(seed)}`)
-  return new Rng(seed)
+  return new Rng(opts?.seed === undefined ? autoSeed++ : checkSeed(where, opts.seed))
 }
 
 /**
@@ -280,12 +282,21 @@ export function randn(shape: Shape, opts?: RandomOptions): Tensor {
   return fromData(a, [...shape], backend)
 }
 
+/** The largest finite float32. */
+const float32Max = 3.4028234663852886e38
+
 /**
- * Uniform samples in [low, high).
+ * Uniform samples in [low, high) (low = 0 and high = 1 by default), as low + (high − low)·u.
+ * Any finite range works, even one wider than the largest double (−1e308 to 1e308): the
+ * samples are then computed without forming the width, and stay finite. As in numpy and JAX,
+ * rounding can give `high` itself, and high < low gives samples in (high, low]. With float32,
+ * low and high must be finite in float32 (|v| ≤ 3.4028234663852886e38): a `ValueError` names
+ * them otherwise.
  *
  * @example
  * import { uniform } from 'dualtape'
  * uniform([3], { seed: 1, low: -1, high: 1 }).shape // [3]
+ * uniform([2], { seed: 1, low: -1e308, high: 1e308 }).dataSync().every(Number.isFinite) // → true
  */
 export function uniform(shape: Shape, opts?: RandomOptions & { low?: number; high?: number }): Tensor {
   const rng = rngOf('uniform', opts)
@@ -297,8 +308,25 @@ export function uniform(shape: Shape, opts?: RandomOptions & { low?: number; hig
       `uniform: low and high must be finite numbers, got ${fmtValue(lo)} and ${fmtValue(hi)}`,
     )
   }
+  if (dtype === 'float32' && (Math.abs(lo) > float32Max || Math.abs(hi) > float32Max)) {
+    throw new ValueError(
+      `uniform: low and high must be finite in float32 (at most ${float32Max} in magnitude), got ${fmtValue(lo)} and ${fmtValue(hi)}`,
+    )
+  }
   const a = allocArray(dtype, sizeOf(checkShape('uniform', shape)))
-  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rng.uniform()
+  const width = hi - lo
+  if (Number.isFinite(width)) {
+    for (let i = 0; i < a.length; i++) a[i] = lo + width * rng.uniform()
+  } else {
+    // the width overflows: lo + 2·h·u with h = (high − low)/2, each partial sum finite; the
+    // rounding of a sample near an end may step past it, so it is clamped into the range
+    const half = hi / 2 - lo / 2
+    const [min, max] = lo < hi ? [lo, hi] : [hi, lo]
+    for (let i = 0; i < a.length; i++) {
+      const hu = half * rng.uniform()
+      a[i] = Math.min(max, Math.max(min, lo + hu + hu))
+    }
+  }
   return fromData(a, [...shape], backend)
 }
 

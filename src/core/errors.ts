@@ -80,7 +80,7 @@ export class BackendError extends DualtapeError {
  * }
  * error instanceof ValueError // → true
  * console.log((error as Error).message)
- * // prints: randn: seed must be an integer, got 1.5
+ * // prints: randn: seed must be a safe integer (between -(2^53 - 1) and 2^53 - 1), got 1.5
  */
 export class ValueError extends DualtapeError {
   override name = 'ValueError'
@@ -130,13 +130,23 @@ export class NanError extends DualtapeError {
   override name = 'NanError'
 }
 
-/** Formats a shape as `[2, 3]` for error messages. */
-export const fmtShape = (shape: readonly number[]): string => `[${shape.join(', ')}]`
+/** The most axes `fmtShape` lists; a longer shape shows its first and last eight. */
+const maxShownAxes = 32
+
+/** Formats a shape as `[2, 3]` for error messages, bounded: `[1, …, 1, … 99984 more axes …, 1, …, 1]` at rank 10⁵. */
+export function fmtShape(shape: readonly number[]): string {
+  if (shape.length <= maxShownAxes) return `[${shape.join(', ')}]`
+  const head = shape.slice(0, 8).join(', ')
+  const tail = shape.slice(-8).join(', ')
+  return `[${head}, … ${shape.length - 16} more axes …, ${tail}]`
+}
 
 /** Formats any value a user passed (a bigint, a symbol, a cycle included) for error messages. */
 export function fmtValue(v: unknown): string {
   if (typeof v === 'symbol' || typeof v === 'bigint' || typeof v === 'function') return String(v)
   if (v === undefined) return 'undefined'
+  // JSON would write NaN and ±Infinity as null
+  if (typeof v === 'number') return String(v)
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v)
   } catch {

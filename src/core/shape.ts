@@ -67,7 +67,9 @@ export function checkShape(where: string, shape: unknown): Shape {
  * Throws a `ShapeError` naming the op when the shapes do not broadcast.
  */
 export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
-  if (shapesEqual(a, b)) return a
+  // the result is one of the two (a tensor's frozen shape) when the shapes agree or one is a scalar's
+  if (b.length === 0 || shapesEqual(a, b)) return a
+  if (a.length === 0) return b
   const n = Math.max(a.length, b.length)
   const out = new Array<number>(n)
   for (let i = 0; i < n; i++) {

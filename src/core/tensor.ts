@@ -1,9 +1,12 @@
 import type { Backend } from '../backends/backend.js'
 import { type DType, type FloatArray } from './dtype.js'
-import { BackendError, ValueError } from './errors.js'
-import { type Shape, sizeOf } from './shape.js'
+import { BackendError, ValueError, fmtShape } from './errors.js'
+import { type Shape, sizeOf, stridesOf } from './shape.js'
 import type { Level } from './levels.js'
 import { track } from './scope.js'
+
+/** The one shape of every scalar. */
+const scalarShape: Shape = Object.freeze([])
 
 /** Data held by a backend. */
 export interface Concrete {
@@ -65,14 +68,37 @@ export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl
  * x.toArray()  // [[1, 2], [3, 4]]
  */
 export class Tensor {
+  readonly #shape: Shape
+  readonly #dtype: DType
+
   /** @internal */
   constructor(
-    readonly shape: Shape,
-    readonly dtype: DType,
+    shape: Shape,
+    dtype: DType,
     /** @internal */
     readonly impl: TensorImpl,
   ) {
+    // ops pass shapes that are already frozen (a tensor's, or a parameter kept by apply): no copy
+    this.#shape = Object.isFrozen(shape)
+      ? shape
+      : shape.length === 0
+        ? scalarShape
+        : Object.freeze([...shape])
+    this.#dtype = dtype
     if (impl.kind === 'concrete' && impl.backend.ownsMemory === true) track(impl)
+  }
+
+  /**
+   * The sizes of the axes, outermost first. Read-only, and frozen: a tensor never shares its
+   * shape with an array its caller can still change, and assigning to it throws a TypeError.
+   */
+  get shape(): Shape {
+    return this.#shape
+  }
+
+  /** The element type, 'float64' or 'float32' (read-only). */
+  get dtype(): DType {
+    return this.#dtype
   }
 
   /** The number of elements. */
@@ -110,27 +136,81 @@ export class Tensor {
   /** The value of a tensor with one element. */
   item(): number {
     if (this.size !== 1)
-      throw new ValueError(
-        `item: tensor of shape [${this.shape.join(', ')}] has ${this.size} elements, not 1`,
-      )
+      throw new ValueError(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`)
     return readConcrete(this)[0]!
   }
 
-  /** How `console.log` shows a tensor: its values, shape and dtype, not its internals. */
+  /**
+   * How `console.log` shows a tensor: as `toString` does on a backend that reads synchronously,
+   * else its shape and dtype only.
+   */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return concreteOf(this).backend.syncRead
       ? this.toString()
-      : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype})`
+      : `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
   }
 
+  /**
+   * The values, shape and dtype, bounded whatever the size or rank, as numpy prints: up to 1000
+   * values are all shown; a larger tensor shows the first and last three entries along each
+   * axis (two, or one, when three would still show more than 1000 values), with `...` between;
+   * a tensor that would show more than 1000 values even so, or of rank above 32, shows how many
+   * values it has instead. A shape of more than 32 axes shows its first and last eight.
+   *
+   * @example
+   * import { arange, tensor } from 'dualtape'
+   * String(tensor([[1, 2], [3, 4]])) // → 'Tensor([[1,2],[3,4]], shape=[2, 2], dtype=float64)'
+   * String(arange(2000)) // → 'Tensor([0,1,2,...,1997,1998,1999], shape=[2000], dtype=float64)'
+   */
   toString(): string {
-    return `Tensor(${showNested(this.toArray())}, shape=[${this.shape.join(', ')}], dtype=${this.dtype})`
+    return `Tensor(${showValues(readConcrete(this), this.shape)}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
   }
 }
 
-/** Nested arrays as `[[1,2],[NaN,-Infinity]]`: like JSON, but NaN and ±Infinity stay visible. */
-const showNested = (v: NestedArray): string =>
-  Array.isArray(v) ? `[${v.map(showNested).join(',')}]` : String(v)
+/** The most values `toString` shows (numpy's print threshold). */
+const printThreshold = 1000
+/** The rank above which `toString` shows no values. */
+const maxPrintRank = 32
+
+/**
+ * Values as `[[1,2],[NaN,-Infinity]]` (like JSON, but NaN and ±Infinity stay visible), with
+ * the middle of long axes left out as `...`, or a count of the values when too many would show.
+ */
+function showValues(a: FloatArray, shape: Shape): string {
+  const rank = shape.length
+  const size = a.length
+  const count = `${size} value${size === 1 ? '' : 's'} not shown`
+  if (rank > maxPrintRank) return `<${count}: rank ${rank}>`
+  let edge = Infinity
+  if (size > printThreshold) {
+    edge = 0
+    for (const e of [3, 2, 1]) {
+      let shown = 1
+      for (const d of shape) shown *= Math.min(d, 2 * e)
+      if (shown <= printThreshold) {
+        edge = e
+        break
+      }
+    }
+    if (edge === 0) return `<${count}>`
+  }
+  const strides = stridesOf(shape)
+  // rank ≤ 32 here, so the recursion is shallow
+  const go = (off: number, axis: number): string => {
+    if (axis === rank) return String(a[off])
+    const n = shape[axis]!
+    const parts: string[] = []
+    const item = (i: number) => parts.push(go(off + i * strides[axis]!, axis + 1))
+    if (n <= 2 * edge) for (let i = 0; i < n; i++) item(i)
+    else {
+      for (let i = 0; i < edge; i++) item(i)
+      parts.push('...')
+      for (let i = n - edge; i < n; i++) item(i)
+    }
+    return `[${parts.join(',')}]`
+  }
+  return go(0, 0)
+}
 
 /**
  * Nested arrays of numbers, as `toArray` returns.
@@ -160,20 +240,31 @@ export function readConcrete(t: Tensor): FloatArray {
   return c.backend.readSync(c.handle, t)
 }
 
+/**
+ * The data as nested arrays, built from the innermost axis out without recursion, so that any
+ * rank works: level k holds the Π shape[0..k) arrays of axis k.
+ */
 function nest(a: FloatArray, shape: Shape): NestedArray {
-  if (shape.length === 0) return a[0]!
-  const go = (off: number, axis: number): NestedArray[] => {
-    const n = shape[axis]!
-    const out: NestedArray[] = new Array(n)
-    if (axis === shape.length - 1) {
-      for (let i = 0; i < n; i++) out[i] = a[off + i]!
-      return out
-    }
-    const stride = sizeOf(shape.slice(axis + 1))
-    for (let i = 0; i < n; i++) out[i] = go(off + i * stride, axis + 1)
-    return out
+  const rank = shape.length
+  if (rank === 0) return a[0]!
+  // arrays[k] = Π shape[0..k): how many arrays axis k makes
+  const arrays = new Array<number>(rank)
+  arrays[0] = 1
+  for (let k = 1; k < rank; k++) arrays[k] = arrays[k - 1]! * shape[k - 1]!
+  const last = shape[rank - 1]!
+  let level: NestedArray[] = new Array<NestedArray>(arrays[rank - 1]!)
+  for (let i = 0; i < level.length; i++) {
+    const row = new Array<number>(last)
+    for (let j = 0; j < last; j++) row[j] = a[i * last + j]!
+    level[i] = row
   }
-  return go(0, 0)
+  for (let axis = rank - 2; axis >= 0; axis--) {
+    const n = shape[axis]!
+    const next = new Array<NestedArray>(arrays[axis]!)
+    for (let i = 0; i < next.length; i++) next[i] = level.slice(i * n, (i + 1) * n)
+    level = next
+  }
+  return level[0]!
 }
 
 /** Whether a value is a Tensor. */

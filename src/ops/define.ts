@@ -1,11 +1,27 @@
 import type { Meta } from '../backends/backend.js'
 import { fromData } from '../core/create.js'
-import type { FloatArray } from '../core/dtype.js'
-import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
-import { apply, type JvpArgs, type OpDef, type VjpArgs } from '../core/op.js'
+import { dtypeOfArray, type FloatArray } from '../core/dtype.js'
+import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
+import { apply, describe, type JvpArgs, type OpDef, type VjpArgs } from '../core/op.js'
 import { sizeOf } from '../core/shape.js'
 import { Tensor, concreteOf } from '../core/tensor.js'
 import { asTensor } from './util.js'
+
+/** Checks what a custom op's shape rule returned: `{ shape, dtype }` with a valid shape and a known dtype. */
+function checkMeta(name: string, m: unknown): Meta {
+  const meta = m as Partial<Meta> | null
+  const shapeOk =
+    typeof meta === 'object' &&
+    meta !== null &&
+    Array.isArray(meta.shape) &&
+    [...meta.shape].every((d) => Number.isInteger(d) && d >= 0)
+  if (!shapeOk || (meta.dtype !== 'float64' && meta.dtype !== 'float32')) {
+    throw new ValueError(
+      `${name}: its shape rule must return { shape, dtype } (a shape of non-negative integers, dtype 'float64' or 'float32'), got ${fmtValue(m)}`,
+    )
+  }
+  return meta as Meta
+}
 
 /**
  * A user-defined op: its kernel (a composition of ops, or a raw function on arrays) and its two rules.
@@ -115,14 +131,24 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
   const def: OpDef<P> = {
     name,
     shape: (inputs, params) => {
-      if (spec.shape !== undefined) return spec.shape(inputs, params)
+      if (spec.shape !== undefined) return checkMeta(name, spec.shape(inputs, params))
       const out = runImpl(plain(inputs), params)
       return { shape: out.shape, dtype: out.dtype }
     },
     kernel: (backend, handles, inputs, params, out) => {
       if (spec.raw !== undefined) {
         const data = handles.map((h, i) => backend.readSync(h, inputs[i]!))
-        const y = spec.raw(data, inputs, params)
+        const y: unknown = spec.raw(data, inputs, params)
+        if (!(y instanceof Float64Array) && !(y instanceof Float32Array)) {
+          throw new ValueError(
+            `${name}: its raw kernel must return a Float64Array or Float32Array of the output's dtype (${out.dtype}), got ${describe(y)}`,
+          )
+        }
+        if (dtypeOfArray(y) !== out.dtype) {
+          throw new DTypeError(
+            `${name}: its raw kernel returned ${dtypeOfArray(y)} data for a ${out.dtype} output (as its shape rule says)`,
+          )
+        }
         if (y.length !== sizeOf(out.shape)) {
           throw new ShapeError(
             `${name}: its raw kernel returned ${y.length} values for an output of shape ${fmtShape(out.shape)}`,
