@@ -18,16 +18,22 @@ const u32 = (x: bigint): bigint => x & MASK
 const rotl = (x: bigint, k: bigint): bigint => u32((x << k) | (x >> (32n - k)))
 
 function reference(seed: number) {
-  // splitmix32: z += 0x9e3779b9; t = z; t = (t ^ t >> 16)·0x85ebca6b; t = (t ^ t >> 13)·0xc2b2ae35; t ^ t >> 16
-  let z = u32(BigInt(seed))
-  const split = (): bigint => {
-    z = u32(z + 0x9e3779b9n)
-    let t = z
-    t = u32((t ^ (t >> 16n)) * 0x85ebca6bn)
-    t = u32((t ^ (t >> 13n)) * 0xc2b2ae35n)
-    return t ^ (t >> 16n)
-  }
-  let [s0, s1, s2, s3] = [split(), split(), split(), split()]
+  // splitmix32: z += 0x9e3779b9; t = z; t = (t ^ t >> a)·m1; t = (t ^ t >> b)·m2; t ^ t >> 16
+  const expand = (z: bigint, b: bigint, m1: bigint, m2: bigint): bigint[] =>
+    Array.from({ length: 4 }, () => {
+      z = u32(z + 0x9e3779b9n)
+      let t = z
+      t = u32((t ^ (t >> 16n)) * m1)
+      t = u32((t ^ (t >> b)) * m2)
+      return t ^ (t >> 16n)
+    })
+  // the seed as a 64-bit two's complement integer: its low word expanded with murmur3's
+  // constants, xored with its high word expanded with lowbias32's when that word is not 0
+  const s64 = BigInt.asUintN(64, BigInt(seed))
+  const lo = expand(u32(s64), 13n, 0x85ebca6bn, 0xc2b2ae35n)
+  const hi = s64 >> 32n
+  const words = hi === 0n ? lo : expand(hi, 15n, 0x7feb352dn, 0x846ca68bn).map((h, i) => h ^ lo[i]!)
+  let [s0, s1, s2, s3] = words as [bigint, bigint, bigint, bigint]
   // xoshiro128**: the output is rotl(5·s1, 7)·9; the state moves by xors, a shift and a rotation
   const next = (): bigint => {
     const out = u32(rotl(u32(s1 * 5n), 7n) * 9n)
@@ -62,7 +68,8 @@ describe('random tensors', () => {
   })
 
   test('randn and uniform follow the reference for other seeds, shapes and ranges', () => {
-    for (const seed of [1, 42, -7, 2 ** 31 + 5, 123456789]) {
+    const wide = [2 ** 32, 2 ** 32 + 1, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 40 + 12345]
+    for (const seed of [1, 42, -7, 2 ** 31 + 5, 123456789, ...wide]) {
       const r = reference(seed)
       const want = Array.from({ length: 6 }, () => r.normal())
       expect([...randn([2, 3], { seed }).dataSync()]).toEqual(want)

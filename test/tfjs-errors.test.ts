@@ -2,7 +2,19 @@ import { describe, expect, test } from 'vitest'
 import { getBackend, useBackend } from '../src/backends/registry.js'
 import { initTfjsBackend, type TfjsKind } from '../src/backends/tfjs/index.js'
 import { WebGPUUnavailableError } from '../src/backends/tfjs/node-webgpu.js'
-import { BackendError, tensor } from '../src/index.js'
+import {
+  BackendError,
+  ValueError,
+  add,
+  concat,
+  dispose,
+  grad,
+  sum,
+  tensor,
+  tidy,
+  toBackend,
+  type Tensor,
+} from '../src/index.js'
 
 // Bad input at the tfjs boundary: typed errors that say what to do. The WebGPU failure runs first
 // in this process, before any EGL display is opened, and is then retried successfully.
@@ -48,5 +60,28 @@ describe('tfjs backends: errors', () => {
     expect(getBackend('tfjs-webgpu')).toBe(backend)
     const x = tensor([1, 2], { backend: 'tfjs-webgpu' })
     expect(Array.from(await x.data())).toEqual([1, 2])
+  })
+
+  test('a tensor used after it was disposed is a ValueError naming the op or the read', async () => {
+    await initTfjsBackend('cpu')
+    const t = tensor([1, 2], { backend: 'tfjs-cpu' })
+    dispose(t)
+    const msg = /a tfjs-cpu tensor was used after it was disposed/
+    expect(() => t.toArray()).toThrow(ValueError)
+    expect(() => t.toArray()).toThrow(msg)
+    expect(() => add(t, t)).toThrow(/^add: a tfjs-cpu tensor was used after it was disposed/)
+    expect(() => concat([t, t])).toThrow(/^concat: /)
+    expect(() => grad((x: Tensor) => sum(x))(t)).toThrow(ValueError)
+    expect(() => toBackend(t, 'cpu')).toThrow(ValueError)
+    await expect(t.data()).rejects.toThrow(ValueError)
+    // a tensor freed by the tidy that made it
+    let inner: Tensor | undefined
+    tidy(() => {
+      inner = add(tensor([1], { backend: 'tfjs-cpu' }), 1)
+      return tensor([0], { backend: 'tfjs-cpu' })
+    })
+    expect(() => inner!.toArray()).toThrow(msg)
+    // a live tensor still works
+    expect(Array.from(add(tensor([1], { backend: 'tfjs-cpu' }), 1).dataSync())).toEqual([2])
   })
 })

@@ -7,8 +7,49 @@ const backends = new Map<string, Backend>([['cpu', cpuBackend as Backend]])
 const failures = new Map<string, string>()
 let current: Backend = cpuBackend as Backend
 
+/** The kernels every backend must have: those of the cpu backend (the `Kernels` type's keys). */
+const kernelNames = Object.keys(cpuBackend.kernels)
+
+/**
+ * Throws a BackendError unless `b` has what the engine calls: a non-empty name, known dtypes,
+ * `syncRead`, the data functions and every kernel.
+ */
+function checkBackend(b: unknown): asserts b is Backend {
+  const fail = (why: string): never => {
+    throw new BackendError(
+      `registerBackend: ${why}; see the Backend interface (cpuBackend is a complete one)`,
+    )
+  }
+  if (typeof b !== 'object' || b === null) return fail(`a backend must be an object, got ${fmtValue(b)}`)
+  const o = b as Record<string, unknown>
+  if (typeof o.name !== 'string' || o.name === '')
+    return fail(`a backend needs a non-empty string name, got ${fmtValue(o.name)}`)
+  const name = `the backend '${o.name}'`
+  const dtypes = o.dtypes
+  if (
+    !Array.isArray(dtypes) ||
+    dtypes.length === 0 ||
+    dtypes.some((d) => d !== 'float64' && d !== 'float32')
+  ) {
+    return fail(`${name} must list its dtypes ('float64', 'float32'), got ${fmtValue(dtypes)}`)
+  }
+  if (typeof o.syncRead !== 'boolean')
+    return fail(`${name} must say whether readSync works (syncRead: boolean)`)
+  for (const f of ['fromArray', 'readSync', 'read', 'dispose']) {
+    if (typeof o[f] !== 'function') return fail(`${name} lacks the function ${f}`)
+  }
+  const kernels = o.kernels as Record<string, unknown> | null | undefined
+  if (typeof kernels !== 'object' || kernels === null) return fail(`${name} has no kernels object`)
+  const missing = kernelNames.filter((k) => typeof kernels[k] !== 'function')
+  if (missing.length > 0) {
+    return fail(`${name} lacks the kernel${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`)
+  }
+}
+
 /**
  * Makes a backend available under its name (the tfjs backends register themselves this way).
+ * The backend must be complete (a name, its dtypes, the data functions and every kernel of
+ * `Kernels`); anything less is a BackendError and registers nothing.
  *
  * @example
  * import { registerBackend, useBackend, cpuBackend, tensor } from 'dualtape'
@@ -18,6 +59,7 @@ let current: Backend = cpuBackend as Backend
  * useBackend('cpu')
  */
 export function registerBackend<H>(backend: Backend<H>): void {
+  checkBackend(backend)
   backends.set(backend.name, backend as Backend)
   failures.delete(backend.name)
 }

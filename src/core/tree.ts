@@ -4,6 +4,8 @@ import { type Tensor, isTensor } from './tensor.js'
 
 /**
  * A tree of tensors: a tensor, or nested arrays and plain objects of trees (null/undefined are empty).
+ * Object keys are data: `__proto__` and `constructor` (as `JSON.parse` makes them) are keys like
+ * any other, and the trees dualtape builds keep them as own properties, with `Object.prototype`.
  *
  * @example
  * import { grad, add, mul, sum, tensor, type Tensor, type Tree } from 'dualtape'
@@ -75,12 +77,23 @@ export function unflatten<T = Tree>(def: TreeDef, leaves: readonly unknown[]): T
         return d.children.map(go)
       case 'object': {
         const o: Record<string, unknown> = {}
-        d.keys.forEach((key, i) => (o[key] = go(d.children[i]!)))
+        d.keys.forEach((key, i) => setKey(o, key, go(d.children[i]!)))
         return o
       }
     }
   }
   return go(def) as T
+}
+
+/**
+ * Sets `o[key] = value` as an own data property, whatever the key: `o.__proto__ = v` would
+ * replace the prototype instead (a tree parsed from JSON may hold such a key). Keys of trees are
+ * data, as the keys of JAX's pytree dicts.
+ */
+export function setKey(o: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true })
+  else o[key] = value
 }
 
 /** Whether two tree structures are the same. */

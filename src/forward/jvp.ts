@@ -1,12 +1,12 @@
 import { onesLike, zerosLike } from '../core/create.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { checkOptions } from '../core/options.js'
-import { type Level, nextLevelId, withLevel } from '../core/levels.js'
+import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, describe, primalAt, type OpDef } from '../core/op.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
-import { flatten, sameDef, showDef, unflatten } from '../core/tree.js'
+import { flatten, sameDef, setKey, showDef, unflatten } from '../core/tree.js'
 import { broadcastTo, reshape } from '../ops/shape.js'
 
 /**
@@ -58,11 +58,27 @@ function makeLevel(batch: number | null): Level {
           d !== null && !shapesEqual(x[i]!.shape, y.shape) ? broadcastTangent(d, b, x[i]!.shape, y.shape) : d,
         )
       }
-      const dy = def.jvp({ x, dx, y, params, b })
+      const dy: unknown = def.jvp({ x, dx, y, params, b })
       const want = b === 0 ? y.shape : [batch!, ...y.shape]
+      if (!(dy instanceof Tensor)) {
+        throw new ValueError(
+          `${def.name}: its JVP rule must return the output tangent, a Tensor of shape ${fmtShape(want)}, got ${describe(dy)}`,
+        )
+      }
       if (!shapesEqual(dy.shape, want)) {
         throw new ShapeError(
           `${def.name}: its JVP rule returned a tangent of shape ${fmtShape(dy.shape)}, expected ${fmtShape(want)}`,
+        )
+      }
+      // a float32 tangent of a float64 output would make every derivative after it float32
+      if (dy.dtype !== y.dtype) {
+        throw new DTypeError(
+          `${def.name}: its JVP rule returned a ${dy.dtype} tangent for a ${y.dtype} output`,
+        )
+      }
+      if (dy.backend !== y.backend) {
+        throw new BackendError(
+          `${def.name}: its JVP rule returned a tangent on the ${dy.backend.name} backend for an output on ${y.backend.name}`,
         )
       }
       return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy })
@@ -151,12 +167,14 @@ function jvpCore<O>(
       )
     }
   })
-  const level = makeLevel(batched ? (k ?? 0) : null)
+  // no tangent leaves at all: a batch of none
+  const kb: number = k ?? 0
+  const level = makeLevel(batched ? kb : null)
   const duals = px.map(
     (p, i) => new Tensor(p.shape, p.dtype, { kind: 'dual', level, primal: p, tangent: tx[i]! }),
   )
   const args = unflatten<unknown[]>(pdef, duals)
-  const raw = withLevel(level, () => f(...args))
+  const raw = callAtLevel('jvp', level, f, args)
   let out: unknown = raw
   let aux: unknown
   if (options.hasAux === true) {
@@ -167,7 +185,7 @@ function jvpCore<O>(
   }
   const [ox, odef] = flatten('jvp', out, 'output')
   const y = ox.map((o) => primalAt(o, level))
-  const dy = ox.map((o) => tangentAt(o, level) ?? zerosLike(o, batched ? [k!, ...o.shape] : o.shape))
+  const dy = ox.map((o) => tangentAt(o, level) ?? zerosLike(o, batched ? [kb, ...o.shape] : o.shape))
   const result: [O, O] = [unflatten<O>(odef, y), unflatten<O>(odef, dy)]
   if (options.hasAux === true) return [...result, stripLevel(aux, level)]
   return result
@@ -191,7 +209,7 @@ export function stripLevel(tree: unknown, level: Level): unknown {
     if (Object.getPrototypeOf(t) !== Object.prototype) return t
     const out: Record<string, unknown> = {}
     copies.set(t, out)
-    for (const [key, v] of Object.entries(t)) out[key] = go(v)
+    for (const [key, v] of Object.entries(t)) setKey(out, key, go(v))
     return out
   }
   return go(tree)

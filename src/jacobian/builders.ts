@@ -1,12 +1,13 @@
-import { eye, fromData, zerosLike } from '../core/create.js'
+import { fromData, zerosLike } from '../core/create.js'
 import { allocArray } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { describe } from '../core/op.js'
 import { checkOptions } from '../core/options.js'
-import { sizeOf } from '../core/shape.js'
-import { Tensor, isTensor } from '../core/tensor.js'
+import { refusePromise } from '../core/levels.js'
+import { type Tensor, isTensor } from '../core/tensor.js'
+import { type TreeDef, flatten, unflatten } from '../core/tree.js'
 import { jvp } from '../forward/jvp.js'
-import { concat, reshape, transpose } from '../ops/shape.js'
+import { concat, reshape, slice, transpose } from '../ops/shape.js'
 import { grad, vjp } from '../reverse/vjp.js'
 import { withScope } from '../core/scope.js'
 
@@ -19,7 +20,10 @@ import { withScope } from '../core/scope.js'
  * jacobian((a: Tensor, b: Tensor) => mul(a, b), options)(tensor([2, 3]), tensor([4, 5])) // → [[2, 0], [0, 3]]
  */
 export interface JacobianOptions {
-  /** Which arguments to differentiate: an index (default 0; one Jacobian) or a list (a list of Jacobians). */
+  /**
+   * Which arguments to differentiate: an index (default 0; one Jacobian) or a list (a list of
+   * Jacobians, one per entry: an argument listed twice gets its Jacobian twice, as in JAX).
+   */
   readonly argnums?: number | readonly number[]
 }
 
@@ -40,7 +44,8 @@ export interface JacfwdOptions extends JacobianOptions {
   readonly batched?: boolean
 }
 
-type Fn = (...args: any[]) => Tensor
+/** A function of tensors, or of trees of tensors, to a tensor or a tree of tensors. */
+type Fn = (...args: any[]) => unknown
 
 function argnumList(where: string, argnums: number | readonly number[] | undefined, n: number): number[] {
   if (argnums !== undefined && typeof argnums !== 'number' && !Array.isArray(argnums)) {
@@ -59,70 +64,151 @@ function argnumList(where: string, argnums: number | readonly number[] | undefin
   })
 }
 
-function checkArgs(where: string, args: readonly unknown[], argnums: readonly number[]): void {
-  for (const i of argnums) {
-    if (!isTensor(args[i]))
-      throw new ValueError(`${where}: argument ${i} must be a Tensor to be differentiated`)
+/**
+ * The arguments a Jacobian builder differentiates, each distinct argnum once (an argument listed
+ * twice gets its blocks twice, as in JAX), flattened to one list of leaves.
+ */
+interface Inputs {
+  /** The argnums as listed, made non-negative. */
+  readonly argnums: readonly number[]
+  /** The distinct argnums, in the order they are first listed. */
+  readonly distinct: readonly number[]
+  /** Each distinct argument's leaves and structure. */
+  readonly trees: readonly [Tensor[], TreeDef][]
+  /** The leaves of all distinct arguments, in order. */
+  readonly leaves: readonly Tensor[]
+  /** The index in `leaves` of each distinct argument's first leaf. */
+  readonly offsets: readonly number[]
+}
+
+function inputsOf(where: string, args: readonly unknown[], argnums: readonly number[]): Inputs {
+  const distinct = [...new Set(argnums)]
+  const trees = distinct.map((i) => flatten(where, args[i], `args[${i}]`))
+  const offsets: number[] = []
+  const leaves: Tensor[] = []
+  for (const [xs] of trees) {
+    offsets.push(leaves.length)
+    leaves.push(...xs)
   }
+  return { argnums, distinct, trees, leaves, offsets }
 }
 
-function checkOut(where: string, y: unknown): Tensor {
-  if (!isTensor(y)) throw new ValueError(`${where}: the function must return a Tensor, got ${typeof y}`)
-  return y
-}
-
-/** `f` as a function of argument `i` alone, the others fixed. */
-const partial =
-  (f: Fn, args: readonly unknown[], i: number) =>
-  (xi: Tensor): Tensor => {
+/** `f` as a function of the distinct differentiated arguments alone, the others fixed. */
+const partialOf =
+  (where: string, f: Fn, args: readonly unknown[], distinct: readonly number[]) =>
+  (...xs: unknown[]): unknown => {
     const a = [...args]
-    a[i] = xi
-    return checkOut('jacobian', f(...a))
+    distinct.forEach((i, j) => (a[i] = xs[j]))
+    const out = f(...a)
+    refusePromise(where, out)
+    flatten(where, out, 'output')
+    return out
   }
 
-const pick = <T>(argnums: number | readonly number[] | undefined, list: T[]): T | T[] =>
-  typeof argnums === 'number' || argnums === undefined ? list[0]! : list
+/** The distinct arguments as trees of new leaves (in the order of `inputs.leaves`). */
+const treesOf = (inputs: Inputs, leaves: readonly Tensor[]): unknown[] =>
+  inputs.trees.map(([xs, def], j) =>
+    unflatten(def, leaves.slice(inputs.offsets[j], inputs.offsets[j]! + xs.length)),
+  )
+
+/**
+ * The Jacobian in JAX's layout: the output's tree outside; at each output leaf, the argument's
+ * tree (one argnum) or a list of them (a list of argnums), with the block ∂yᵢ/∂xₗ of shape
+ * [...yᵢ.shape, ...xₗ.shape] at each input leaf. `block(i, l)` gives it for output leaf i and
+ * input leaf l (an index into `inputs.leaves`).
+ */
+function assemble(
+  argnums: number | readonly number[] | undefined,
+  inputs: Inputs,
+  outDef: TreeDef,
+  outCount: number,
+  block: (i: number, l: number) => Tensor,
+): unknown {
+  const perOut = Array.from({ length: outCount }, (_, i) => {
+    const trees = treesOf(
+      inputs,
+      inputs.leaves.map((_, l) => block(i, l)),
+    )
+    const perArg = inputs.argnums.map((a) => trees[inputs.distinct.indexOf(a)])
+    return typeof argnums === 'number' || argnums === undefined ? perArg[0] : perArg
+  })
+  return unflatten(outDef, perOut)
+}
+
+/**
+ * The seed of leaf `x` for all N input directions at once: row d is the unit vector e_d restricted
+ * to x's elements, which start at direction `first`. Shape [N, ...x.shape].
+ */
+function seedOf(x: Tensor, n: number, first: number): Tensor {
+  const size = x.size
+  const d = allocArray(x.dtype, n * size)
+  for (let c = 0; c < size; c++) d[(first + c) * size + c] = 1
+  return fromData(d, [n, ...x.shape], x.backend)
+}
+
+/** The block of leaf l from the columns [N, mᵢ] of output leaf i: [...y.shape, ...x.shape]. */
+function blockOf(cols: Tensor, first: number, x: Tensor, y: Tensor): Tensor {
+  const n = cols.shape[0]!
+  const mine = x.size === n ? cols : slice(cols, [first, 0], [x.size, y.size])
+  // the rows of `cols` are the columns of J
+  return reshape(transpose(mine), [...y.shape, ...x.shape])
+}
 
 /**
  * The Jacobian by forward mode: one JVP per input direction (column), carried in one vector-mode
  * pass by default. For f: R^{a×b} → R^{c} the Jacobian has shape [c, a, b], as in JAX.
  *
+ * As JAX's jacfwd, it takes trees (nested arrays and objects of tensors) as arguments and as the
+ * output: the result has the output's structure, with the argument's structure at each output
+ * leaf (a list of them for a list of argnums), holding the block ∂yᵢ/∂xₗ of shape
+ * [...yᵢ.shape, ...xₗ.shape]. An argnum listed twice gets its Jacobian twice.
+ *
  * @example
- * import { jacfwd, tensor, mul, sin } from 'dualtape'
+ * import { jacfwd, tensor, mul, sin, sum } from 'dualtape'
  * jacfwd((x) => mul(sin(x), 2))(tensor([0, 0])).toArray() // [[2, 0], [0, 2]]
+ * // trees: the output's keys outside, the argument's inside
+ * const J = jacfwd((p) => ({ y: mul(p.w, p.b) }))({ w: tensor([1, 2]), b: tensor(3) })
+ * J.y.b.toArray() // [1, 2]
  */
 export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: any[]) => any {
   if (typeof f !== 'function') throw new ValueError('jacfwd: the first argument must be a function')
   checkOptions('jacfwd', options)
   return (...args: unknown[]) =>
     withScope(() => {
-      const argnums = argnumList('jacfwd', options.argnums, args.length)
-      checkArgs('jacfwd', args, argnums)
-      const jacs = argnums.map((i) => {
-        const x = args[i] as Tensor
-        const fi = partial(f, args, i)
-        const n = x.size
-        let cols: Tensor
-        let yShape: readonly number[]
-        if (options.batched === false) {
-          const outs = Array.from({ length: n }, (_, j) => {
-            const e = reshape(rowOf(x, j), x.shape)
-            const [y, dy] = jvp(fi, [x], [e]) as [Tensor, Tensor]
-            yShape = y.shape
-            return reshape(dy, [1, y.size])
+      const inputs = inputsOf('jacfwd', args, argnumList('jacfwd', options.argnums, args.length))
+      const h = partialOf('jacfwd', f, args, inputs.distinct)
+      const primals = inputs.distinct.map((i) => args[i])
+      const xs = inputs.leaves
+      // the first direction of each leaf
+      const firsts: number[] = []
+      const n = xs.reduce((acc, x) => (firsts.push(acc), acc + x.size), 0)
+      let ys: Tensor[]
+      let outDef: TreeDef
+      let cols: Tensor[]
+      if (options.batched === false) {
+        const rows: Tensor[][] = []
+        let y: unknown
+        for (let d = 0; d < n; d++) {
+          const seeds = xs.map((x, l) => {
+            const c = d - firsts[l]!
+            return c >= 0 && c < x.size ? reshape(rowOf(x, c), x.shape) : zerosLike(x)
           })
-          if (n === 0) yShape = fi(x).shape
-          cols = n === 0 ? zerosLike(x, [0, sizeOf(yShape!)]) : concat(outs, 0)
-        } else {
-          const seeds = reshape(eye(n, n, { dtype: x.dtype, backend: x.backend.name }), [n, ...x.shape])
-          const [y, dy] = jvp(fi, [x], [seeds], { batched: true }) as [Tensor, Tensor]
-          yShape = y.shape
-          cols = reshape(dy, [n, y.size])
+          const [yd, dy] = jvp(h, primals, treesOf(inputs, seeds)) as [unknown, unknown]
+          y = yd
+          flatten('jacfwd', dy)[0].forEach((t, i) => (rows[i] ??= []).push(reshape(t, [1, t.size])))
         }
-        // the rows of `cols` are the columns of J
-        return reshape(transpose(cols), [...yShape!, ...x.shape])
-      })
-      return pick(options.argnums, jacs)
+        if (n === 0) y = h(...primals)
+        ;[ys, outDef] = flatten('jacfwd', y, 'output')
+        cols = ys.map((yi, i) => (n === 0 ? zerosLike(yi, [0, yi.size]) : concat(rows[i]!, 0)))
+      } else {
+        const seeds = xs.map((x, l) => seedOf(x, n, firsts[l]!))
+        const [y, dy] = jvp(h, primals, treesOf(inputs, seeds), { batched: true }) as [unknown, unknown]
+        ;[ys, outDef] = flatten('jacfwd', y, 'output')
+        cols = flatten('jacfwd', dy)[0].map((t, i) => reshape(t, [n, ys[i]!.size]))
+      }
+      return assemble(options.argnums, inputs, outDef, ys.length, (i, l) =>
+        blockOf(cols[i]!, firsts[l]!, xs[l]!, ys[i]!),
+      )
     })
 }
 
@@ -137,42 +223,50 @@ const rowOf = (x: Tensor, j: number): Tensor => {
  * The Jacobian by reverse mode: one tape, one pullback per output element (row). For
  * f: R^{a×b} → R^{c} the Jacobian has shape [c, a, b], as in JAX.
  *
+ * As JAX's jacrev, it takes trees as arguments and as the output, with the layout of `jacfwd`:
+ * the output's structure outside, the argument's (or a list of them) at each output leaf. An
+ * argnum listed twice gets its Jacobian twice.
+ *
  * @example
  * import { jacrev, tensor, mul, sum } from 'dualtape'
  * jacrev((x) => sum(mul(x, x)))(tensor([1, 2])).toArray() // [2, 4]
+ * const [Ja, Jb] = jacrev((a, b) => sum(mul(a, b)), { argnums: [0, 1] })(tensor([1, 2]), tensor([3, 4]))
+ * Jb.toArray() // [1, 2]
  */
 export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
   if (typeof f !== 'function') throw new ValueError('jacrev: the first argument must be a function')
   checkOptions('jacrev', options)
   return (...args: unknown[]) =>
     withScope(() => {
-      const argnums = argnumList('jacrev', options.argnums, args.length)
-      checkArgs('jacrev', args, argnums)
-      const diff = argnums.map((i) => args[i] as Tensor)
-      const g = (...xs: Tensor[]): Tensor => {
-        const a = [...args]
-        argnums.forEach((i, j) => (a[i] = xs[j]))
-        return checkOut('jacrev', f(...a))
-      }
-      const [y, pullback] = vjp(g, ...diff)
-      const m = y.size
-      const rows: Tensor[][] = diff.map(() => [])
-      for (let r = 0; r < m; r++) {
-        const ct = reshape(rowOf(y, r), y.shape)
-        const cts = pullback(ct) as Tensor[]
-        cts.forEach((c, j) => rows[j]!.push(reshape(c, [1, c.size])))
-      }
-      const jacs = diff.map((x, j) => {
-        const flat = m === 0 ? zerosLike(x, [0, x.size]) : concat(rows[j]!, 0)
-        return reshape(flat, [...y.shape, ...x.shape])
+      const inputs = inputsOf('jacrev', args, argnumList('jacrev', options.argnums, args.length))
+      const h = partialOf('jacrev', f, args, inputs.distinct)
+      const xs = inputs.leaves
+      const [y, pullback] = vjp(h, ...inputs.distinct.map((i) => args[i]))
+      const [ys, outDef] = flatten('jacrev', y, 'output')
+      // rows[i][l]: the rows of the block of output leaf i and input leaf l
+      const rows = ys.map(() => xs.map((): Tensor[] => []))
+      ys.forEach((yi, i) => {
+        for (let r = 0; r < yi.size; r++) {
+          const ct = ys.map((o, k) => (k === i ? reshape(rowOf(o, r), o.shape) : zerosLike(o)))
+          const cts = pullback(unflatten(outDef, ct))
+          cts
+            .flatMap((c) => flatten('jacrev', c)[0])
+            .forEach((c, l) => rows[i]![l]!.push(reshape(c, [1, c.size])))
+        }
       })
-      return pick(options.argnums, jacs)
+      return assemble(options.argnums, inputs, outDef, ys.length, (i, l) => {
+        const x = xs[l]!
+        const yi = ys[i]!
+        const flat = yi.size === 0 ? zerosLike(x, [0, x.size]) : concat(rows[i]![l]!, 0)
+        return reshape(flat, [...yi.shape, ...x.shape])
+      })
     })
 }
 
 /**
  * The Jacobian in the cheaper mode for the sizes: forward (one JVP per input) when the inputs
- * are no more than the outputs, reverse (one VJP per output) otherwise.
+ * are no more than the outputs, reverse (one VJP per output) otherwise. Takes and gives trees
+ * as `jacfwd` and `jacrev` do.
  *
  * @example
  * import { jacobian, tensor, sum, square } from 'dualtape'
@@ -183,10 +277,11 @@ export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: any[])
   checkOptions('jacobian', options)
   return (...args: unknown[]) =>
     withScope(() => {
-      const argnums = argnumList('jacobian', options.argnums, args.length)
-      checkArgs('jacobian', args, argnums)
-      const n = argnums.reduce((acc, i) => acc + (args[i] as Tensor).size, 0)
-      const m = checkOut('jacobian', f(...args)).size
+      const inputs = inputsOf('jacobian', args, argnumList('jacobian', options.argnums, args.length))
+      const n = inputs.leaves.reduce((acc, x) => acc + x.size, 0)
+      const out = f(...args)
+      refusePromise('jacobian', out)
+      const m = flatten('jacobian', out, 'output')[0].reduce((acc, y) => acc + y.size, 0)
       return chooseMode(n, m) === 'fwd' ? jacfwd(f, options)(...args) : jacrev(f, options)(...args)
     })
 }
@@ -205,9 +300,16 @@ export const chooseMode = (n: number, m: number): 'fwd' | 'rev' => (n <= m ? 'fw
  * The Hessian of a scalar function, forward over reverse (jacfwd of grad). For x of shape s
  * it has shape [...s, ...s].
  *
+ * As JAX's hessian: the arguments may be trees, and with a list of argnums the result is a list
+ * of lists, `H[i][j]` = ∂²f/∂xᵢ∂xⱼ (for trees: the tree of xᵢ with the tree of xⱼ at each leaf,
+ * holding blocks of shape [...xᵢₗ.shape, ...xⱼₖ.shape]).
+ *
  * @example
  * import { hessian, tensor, sum, mul } from 'dualtape'
  * hessian((x) => sum(mul(mul(x, x), x)))(tensor([1, 2])).toArray() // [[6, 0], [0, 12]]
+ * // f(a, b) = Σ a² b: H[0][1] = ∂²f/∂a∂b = diag(2a)
+ * const H = hessian((a, b) => sum(mul(mul(a, a), b)), { argnums: [0, 1] })(tensor([1, 2]), tensor([3, 4]))
+ * H[0][1].toArray() // [[2, 0], [0, 4]]
  */
 export function hessian(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
   if (typeof f !== 'function') throw new ValueError('hessian: the first argument must be a function')
@@ -220,6 +322,12 @@ export function hessian(f: Fn, options: JacobianOptions = {}): (...args: any[]) 
   }
   const argnums = options.argnums
   return jacfwd(grad(scalar, { argnums: argnums ?? 0 }), { argnums: argnums ?? 0 })
+}
+
+function checkOut(where: string, y: unknown): Tensor {
+  refusePromise(where, y)
+  if (!isTensor(y)) throw new ValueError(`${where}: the function must return a Tensor, got ${describe(y)}`)
+  return y
 }
 
 /**

@@ -10,12 +10,16 @@
  *   them; see `chain/matrixFree.ts`.
  *
  * `plan(chain, strategy?, { model }?)` returns the chosen evaluation with its flops, predicted
- * time and peak memory; `accumulate(chain, strategy | plan)` runs it and returns J as a structured
+ * time and peak memory (an unknown strategy, or something that is not a chain, is a ValueError); `accumulate(chain, strategy | plan)` runs it and returns J as a structured
  * form. Both planners minimise the time a `ChainCostModel` predicts (`chain/cost.ts`): per-call
  * overheads and the rates of the kernels that run each step, measured on this machine
  * (`DEFAULT_CHAIN_COST_MODEL`) or by `calibrateChainCostModel()`; `FLOP_COST_MODEL` counts flops.
  */
+import { ValueError } from '../core/errors.js'
+import { describe } from '../core/op.js'
+import { checkOptions } from '../core/options.js'
 import type { JacobianForm } from './structured.js'
+import { fmtStrategy } from './chain/common.js'
 import {
   accumulateBracketing,
   planBracketing,
@@ -96,8 +100,44 @@ export function plan(
   strategy?: ChainStrategy | MatrixFreeStrategy,
   opts: PlanOptions = {},
 ): ChainPlan | MatrixFreePlan {
+  checkChain('plan', chain)
+  checkStrategy('plan', chain, strategy)
+  checkOptions('plan', opts)
   if (chain.kind === 'forms') return planBracketing(chain, (strategy ?? 'optimal') as ChainStrategy, opts)
   return planSweeps(chain, (strategy ?? 'optimal') as MatrixFreeStrategy, opts)
+}
+
+const strategies = {
+  forms: ['left', 'right', 'optimal'],
+  operators: ['tangent', 'adjoint', 'segments', 'optimal'],
+} as const
+
+/** Throws a ValueError unless `chain` is a chain made by chainFromFactors or chainFromOperators. */
+function checkChain(where: string, chain: unknown): asserts chain is JacobianChain | OperatorChain {
+  const c = chain as { kind?: unknown; widths?: unknown; factors?: unknown; operators?: unknown } | null
+  const ok =
+    typeof c === 'object' &&
+    c !== null &&
+    Array.isArray(c.widths) &&
+    ((c.kind === 'forms' && Array.isArray(c.factors)) ||
+      (c.kind === 'operators' && Array.isArray(c.operators)))
+  if (!ok) {
+    throw new ValueError(
+      `${where}: expected a chain made by chainFromFactors or chainFromOperators, got ${describe(chain)}`,
+    )
+  }
+}
+
+/** Throws a ValueError unless `strategy` is undefined or one of the chain's strategies. */
+function checkStrategy(where: string, chain: JacobianChain | OperatorChain, strategy: unknown): void {
+  if (strategy === undefined) return
+  const known: readonly unknown[] = strategies[chain.kind]
+  if (!known.includes(strategy)) {
+    const what = chain.kind === 'forms' ? 'a chain of factors' : 'a chain of operators'
+    throw new ValueError(
+      `${where}: unknown strategy ${fmtStrategy(strategy)} for ${what} (${known.slice(0, -1).join(', ')} or ${known.at(-1)})`,
+    )
+  }
 }
 
 /**
@@ -118,6 +158,27 @@ export function accumulate(
   chain: JacobianChain | OperatorChain,
   how?: ChainStrategy | ChainPlan | MatrixFreeStrategy | MatrixFreePlan,
 ): JacobianForm {
+  checkChain('accumulate', chain)
+  if (typeof how === 'string' || how === undefined) checkStrategy('accumulate', chain, how)
+  else {
+    // a plan of this kind of chain: a bracketing for factors, sweeps for operators
+    const want = chain.kind === 'forms' ? 'bracketing' : 'sweeps'
+    const p = how as Partial<ChainPlan | MatrixFreePlan> | null
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      p.kind !== want ||
+      !Array.isArray(p.steps) ||
+      !Array.isArray(p.widths)
+    ) {
+      throw new ValueError(
+        `accumulate: expected a strategy or a plan from plan() for ${chain.kind === 'forms' ? 'a chain of factors' : 'a chain of operators'}, got ${describe(how)}` +
+          (typeof p === 'object' && p !== null && (p.kind === 'bracketing' || p.kind === 'sweeps')
+            ? ` (a plan of ${p.kind})`
+            : ''),
+      )
+    }
+  }
   if (chain.kind === 'forms')
     return accumulateBracketing(chain, (how ?? 'optimal') as ChainStrategy | ChainPlan)
   return accumulateSweeps(chain, (how ?? 'optimal') as MatrixFreeStrategy | MatrixFreePlan)

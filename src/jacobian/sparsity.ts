@@ -1,6 +1,6 @@
 import { fromData } from '../core/create.js'
 import { ValueError } from '../core/errors.js'
-import { type Level, nextLevelId, withLevel } from '../core/levels.js'
+import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
 import { type Shape, sizeOf, stridesOf } from '../core/shape.js'
 import { Tensor, isTensor, readConcrete } from '../core/tensor.js'
@@ -524,7 +524,7 @@ export function jacobianSparsity(
   const level = makeLevel(x.size, options.local === true)
   const sets: number[][] = Array.from({ length: x.size }, (_, i) => [i])
   const traced = new Tensor(x.shape, x.dtype, { kind: 'index', level, primal: x, sets })
-  const y = withLevel(level, () => f(traced))
+  const y = callAtLevel('jacobianSparsity', level, f, [traced])
   if (!isTensor(y)) throw new ValueError('jacobianSparsity: the function must return a Tensor')
   const rows = y.impl.kind === 'index' && y.impl.level === level ? y.impl.sets : emptySets(y.size)
   return patternFromRows(x.size, rows)

@@ -1,7 +1,7 @@
 import { onesLike, zerosLike } from '../core/create.js'
 import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
-import { type Level, nextLevelId, withLevel } from '../core/levels.js'
+import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, describe, primalAt, type OpDef } from '../core/op.js'
 import { checkOptions } from '../core/options.js'
 import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
@@ -52,7 +52,9 @@ class OpNode implements TapeNode {
     const { def, parents } = this
     const x = this.inputs ?? parents.map((p) => p!.primal)
     const wants = parents.map((p) => p !== null)
-    return def.vjp({ ct, x, y: this.primal, params: this.params, wants }).map((g, i) => {
+    const gs: unknown = def.vjp({ ct, x, y: this.primal, params: this.params, wants })
+    checkCotangents(def.name, gs, x, wants)
+    return gs.map((g, i) => {
       if (g === null || !wants[i]) return null
       const s = sumToShape(g, x[i]!.shape)
       if (!shapesEqual(s.shape, x[i]!.shape)) {
@@ -62,6 +64,48 @@ class OpNode implements TapeNode {
       }
       return s
     })
+  }
+}
+
+/**
+ * Checks what a VJP rule returned: an array with one entry per input, each a Tensor of the
+ * input's dtype and backend, or null (a zero, or an input that is not wanted). An empty array
+ * or a missing entry would silently be a zero gradient; a float32 cotangent would make a float64
+ * gradient float32.
+ */
+function checkCotangents(
+  op: string,
+  gs: unknown,
+  x: readonly Tensor[],
+  wants: readonly boolean[],
+): asserts gs is readonly (Tensor | null)[] {
+  const n = x.length
+  if (!Array.isArray(gs) || gs.length !== n) {
+    const got = Array.isArray(gs) ? `an array of ${gs.length}` : describe(gs)
+    throw new ValueError(
+      `${op}: its VJP rule must return an array of ${n} cotangent${n === 1 ? '' : 's'} (one per input, null where not wanted), got ${got}`,
+    )
+  }
+  for (let i = 0; i < n; i++) {
+    const g: unknown = gs[i]
+    if (g === null || (g === undefined && !wants[i])) continue
+    if (!(g instanceof Tensor)) {
+      throw new ValueError(
+        `${op}: its VJP rule returned ${describe(g)} for input ${i}; expected a Tensor or null`,
+      )
+    }
+    if (!wants[i]) continue
+    const xi = x[i]!
+    if (g.dtype !== xi.dtype) {
+      throw new DTypeError(
+        `${op}: its VJP rule returned a ${g.dtype} cotangent for input ${i}, which is ${xi.dtype}`,
+      )
+    }
+    if (g.backend !== xi.backend) {
+      throw new BackendError(
+        `${op}: its VJP rule returned a cotangent on the ${g.backend.name} backend for input ${i}, which lives on ${xi.backend.name}`,
+      )
+    }
   }
 }
 
@@ -155,10 +199,12 @@ export function traceVjp(
     throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
   const level = makeLevel()
   const tape = level.tape!
-  const leafDefs = argnums.map((i) => flatten(where, primals[i], `args[${i}]`))
+  // an argument listed twice is traced once and its gradient given for each listing, as JAX
+  const distinct = [...new Set(argnums)]
+  const leafDefs = distinct.map((i) => flatten(where, primals[i], `args[${i}]`))
   const leafNodes: TapeNode[][] = []
   const args = [...primals]
-  argnums.forEach((argi, j) => {
+  distinct.forEach((argi, j) => {
     const [xs, def] = leafDefs[j]!
     const nodes = xs.map((x) => {
       const node: TapeNode = {
@@ -179,7 +225,7 @@ export function traceVjp(
       xs.map((x, i) => new Tensor(x.shape, x.dtype, nodes[i]!)),
     )
   })
-  const raw = withLevel(level, () => f(...args))
+  const raw = callAtLevel(where, level, f, args)
   let outTree: unknown = raw
   let aux: unknown
   if (hasAux) {
@@ -221,12 +267,14 @@ export function traceVjp(
       if (n !== null && n !== undefined) seeds.push([n, ct])
     })
     const grads = sweep(tape, seeds, allLeaves)
-    let k = 0
-    return argnums.map((_, j) => {
+    const offsets: number[] = []
+    leafDefs.reduce((o, [xs]) => (offsets.push(o), o + xs.length), 0)
+    return argnums.map((argi) => {
+      const j = distinct.indexOf(argi)
       const [xs, def] = leafDefs[j]!
       return unflatten(
         def,
-        xs.map((x) => grads[k++] ?? zerosLike(x)),
+        xs.map((x, k) => grads[offsets[j]! + k] ?? zerosLike(x)),
       )
     })
   }
@@ -291,7 +339,10 @@ export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unkn
  * grad((a: Tensor) => [sum(mul(a, a)), 'aux'], { hasAux: true })(tensor([2])) // → [[4], 'aux']
  */
 export interface GradOptions {
-  /** Which arguments to differentiate: an index (default 0) or a list of indices. */
+  /**
+   * Which arguments to differentiate: an index (default 0) or a list of indices (negative ones
+   * count from the end). As in JAX, an index listed twice gets its gradient twice.
+   */
   readonly argnums?: number | readonly number[]
   /** `f` returns `[output, aux]`. */
   readonly hasAux?: boolean
@@ -340,7 +391,10 @@ function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOp
 /**
  * The gradient of a scalar-valued function, as a function of the same arguments (JAX's grad).
  * Differentiates argument 0 unless `argnums` says otherwise; a list of argnums gives a list of
- * gradients. With `hasAux`, f returns `[value, aux]` and the result is `[gradient, aux]`.
+ * gradients, one per entry (an argument listed twice gets its gradient twice, as in JAX). The
+ * arguments may be trees; each gradient has its argument's structure, keys such as `__proto__`
+ * included. With `hasAux`, f returns `[value, aux]` and the result is `[gradient, aux]`. A
+ * function that returns a Promise is refused with a ValueError.
  *
  * @example
  * import { grad, tensor, sum, square } from 'dualtape'

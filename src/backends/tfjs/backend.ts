@@ -1,6 +1,6 @@
 import type * as TfCore from '@tensorflow/tfjs-core'
 import type { FloatArray } from '../../core/dtype.js'
-import { BackendError, DTypeError } from '../../core/errors.js'
+import { BackendError, DTypeError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type {
   Backend,
@@ -294,6 +294,24 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     }),
   }
 
+  /** The error for a handle used after it was freed (tfjs itself throws a bare TypeError there). */
+  const disposed = (what: string): ValueError =>
+    new ValueError(
+      `${what}: a ${name} tensor was used after it was disposed (by dispose(), or by the tidy or ` +
+        'transformation that created it without returning it); keep() a tensor that must outlive its scope',
+    )
+  const isDead = (a: unknown): boolean => a instanceof tf.Tensor && a.isDisposed
+  /** Every kernel, first checking that none of its handles (or lists of handles) was disposed. */
+  const guarded = Object.fromEntries(
+    Object.entries(kernels as unknown as Record<string, (...args: unknown[]) => T>).map(([k, f]) => [
+      k,
+      (...args: unknown[]): T => {
+        for (const a of args) if (isDead(a) || (Array.isArray(a) && a.some(isDead))) throw disposed(k)
+        return f(...args)
+      },
+    ]),
+  ) as unknown as Kernels<T>
+
   const checkDevice = (): void => {
     const errors = config.takeErrors?.() ?? []
     if (errors.length > 0) throw new BackendError(`${name}: the device reported errors: ${errors.join('; ')}`)
@@ -314,6 +332,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       return tf.tensor(data, m.shape as number[], 'float32')
     },
     readSync: (h: T): FloatArray => {
+      if (h.isDisposed) throw disposed('dataSync')
       if (!config.syncRead) {
         throw new BackendError(`${name}: data is read asynchronously here; use \`await t.data()\``)
       }
@@ -322,11 +341,12 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       return d
     },
     read: async (h: T): Promise<FloatArray> => {
+      if (h.isDisposed) throw disposed('data')
       const d = (await h.data()) as Float32Array
       checkDevice()
       return config.copyOnRead ? d.slice() : d
     },
     dispose: (h: T) => h.dispose(),
-    kernels,
+    kernels: guarded,
   }
 }

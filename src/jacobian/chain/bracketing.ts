@@ -28,7 +28,15 @@ import {
   type FormSignature,
   type JacobianForm,
 } from '../structured.js'
-import { ChainShapeError, chainWidths, checkSameWidths, fmtCount, postOrder, schedule } from './common.js'
+import {
+  ChainShapeError,
+  chainWidths,
+  checkSameWidths,
+  fmtCount,
+  fmtStrategy,
+  postOrder,
+  schedule,
+} from './common.js'
 import {
   checkModel,
   modelOf,
@@ -438,7 +446,9 @@ export function planBracketing(
       return planFromTree(chain, best.tree, 'optimal', opts)
     }
     default:
-      throw new Error(`planBracketing: unknown strategy '${String(strategy)}' (left, right or optimal)`)
+      throw new ValueError(
+        `planBracketing: unknown strategy ${fmtStrategy(strategy)} for a chain of factors (left, right or optimal)`,
+      )
   }
 }
 

@@ -3,6 +3,7 @@
  * for factors given as tangent and adjoint operators): the shape check of a chain, the schedule
  * of an evaluation tree with its peak memory, and number formatting.
  */
+import { fmtValue } from '../../core/errors.js'
 import { JacobianShapeError } from '../matrix.js'
 
 /**
@@ -169,3 +170,12 @@ export function postOrder<N>(root: N, children: (n: N) => readonly N[]): N[] {
 export function fmtCount(x: number): string {
   return Math.abs(x) < 1e6 ? String(Math.round(x * 100) / 100) : x.toExponential(2)
 }
+
+/**
+ * A strategy a user passed, for error messages: a string in quotes, anything else as JSON.
+ *
+ * @example
+ * import { fmtStrategy } from './common.js'
+ * console.log(fmtStrategy('sideways'), fmtStrategy(3)) // 'sideways' 3
+ */
+export const fmtStrategy = (s: unknown): string => (typeof s === 'string' ? `'${s}'` : fmtValue(s))

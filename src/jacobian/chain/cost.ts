@@ -24,6 +24,7 @@
  * in nanoseconds is the flop count: that is `FLOP_COST_MODEL`, the model of the lecture's
  * question "which direction is more efficient to multiply?".
  */
+import { ValueError, fmtValue } from '../../core/errors.js'
 import type { FormSignature } from '../structured.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ export const modelOf = (opts: PlanOptions | undefined): ChainCostModel =>
   opts?.model ?? DEFAULT_CHAIN_COST_MODEL
 
 /**
- * Throws a `RangeError` unless every figure of a model is finite and positive (fixed costs and
+ * Throws a `ValueError` unless every figure of a model is finite and positive (fixed costs and
  * the write cost may be 0); `what` names the caller.
  *
  * @example
@@ -152,16 +153,21 @@ export const modelOf = (opts: PlanOptions | undefined): ChainCostModel =>
  * checkModel(FLOP_COST_MODEL, 'plan') // fine; a gemmGflops of 0 throws
  */
 export function checkModel(m: ChainCostModel, what: string): void {
+  if (typeof m !== 'object' || m === null) {
+    throw new ValueError(
+      `${what}: the cost model must be an object like DEFAULT_CHAIN_COST_MODEL, got ${fmtValue(m)}`,
+    )
+  }
   const positive = ['gemmGflops', 'gemvGflops', 'scaleGflops', 'jvpGflops', 'vjpGflops', 'gemmTile'] as const
   const nonNegative = ['callUs', 'writeNs', 'sweepCallUs'] as const
   for (const k of positive) {
     if (!(Number.isFinite(m[k]) && m[k] > 0)) {
-      throw new RangeError(`${what}: the cost model's ${k} must be a positive number, got ${String(m[k])}`)
+      throw new ValueError(`${what}: the cost model's ${k} must be a positive number, got ${String(m[k])}`)
     }
   }
   for (const k of nonNegative) {
     if (!(Number.isFinite(m[k]) && m[k] >= 0)) {
-      throw new RangeError(`${what}: the cost model's ${k} must be a number ≥ 0, got ${String(m[k])}`)
+      throw new ValueError(`${what}: the cost model's ${k} must be a number ≥ 0, got ${String(m[k])}`)
     }
   }
 }

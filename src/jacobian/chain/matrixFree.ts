@@ -29,9 +29,18 @@
  * at the gemm rate, which for dense operators is several times the rate of their JVPs and VJPs
  * (matrix–vector products). Under `FLOP_COST_MODEL` the time is the flop count above.
  */
+import { ValueError } from '../../core/errors.js'
 import { identityMatrix, matmulMatrix, type Matrix } from '../matrix.js'
 import { DenseJacobian, type JacobianForm } from '../structured.js'
-import { ChainShapeError, chainWidths, checkSameWidths, fmtCount, postOrder, schedule } from './common.js'
+import {
+  ChainShapeError,
+  chainWidths,
+  checkSameWidths,
+  fmtCount,
+  fmtStrategy,
+  postOrder,
+  schedule,
+} from './common.js'
 import {
   FLOP_COST_MODEL,
   checkModel,
@@ -558,8 +567,8 @@ export function planSweeps(
     case 'optimal':
       return planFromSweepTree(chain, optimalSweeps(chain, true, model), 'optimal', opts)
     default:
-      throw new Error(
-        `planSweeps: unknown strategy '${String(strategy)}' (tangent, adjoint, segments or optimal)`,
+      throw new ValueError(
+        `planSweeps: unknown strategy ${fmtStrategy(strategy)} for a chain of operators (tangent, adjoint, segments or optimal)`,
       )
   }
 }
