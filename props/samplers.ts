@@ -4,11 +4,12 @@ import {
   type ContractCheck,
   type Domain,
   type OpCase,
+  type ShapeOptions,
   arrays,
-  broadcastingShapes,
+  broadcastingShapes as broadcastingShapesOf,
   opCase,
   seeds,
-  shapes,
+  shapes as shapesOf,
 } from '../src/check/index.js'
 import { Rng } from '../src/core/random.js'
 import { broadcastShapes, sizeOf } from '../src/core/shape.js'
@@ -27,18 +28,11 @@ export interface Sampler<P> {
   readonly skip?: { readonly checks: readonly ContractCheck[]; readonly why: string }
 }
 
-/** An elementwise op of one input in `domain`, on any shape up to rank 3. */
-const unary = (domain: Domain): Sampler<null> => ({ cases: opCase([arrays(shapes(), domain)]) })
-
-/** Two inputs of broadcasting shapes, in domains `da` and `db`. */
-const binary = (da: Domain, db: Domain): Sampler<null> => ({
-  cases: fc.tuple(broadcastingShapes(), seeds(), seeds()).map(([[a, b], sa, sb]) => ({
-    inputs: [spec(a!, da, sa), spec(b!, db, sb)],
-    params: null,
-  })),
+const spec = (shape: readonly number[], domain: Domain, seed: number): ArraySpec => ({
+  shape,
+  domain,
+  seed,
 })
-
-const spec = (shape: readonly number[], domain: Domain, seed: number): ArraySpec => ({ shape, domain, seed })
 
 /** A seeded permutation of 0 … n−1. */
 function permutation(n: number, seed: number): number[] {
@@ -51,167 +45,211 @@ function permutation(n: number, seed: number): number[] {
   return p
 }
 
-/** A reduction over a subset of the axes (possibly none, possibly all), with or without keepdims. */
-const reduction = (domain: Domain): Sampler<ReduceParams> => ({
-  cases: fc
-    .tuple(shapes(), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fc.boolean(), seeds())
-    .map(([shape, pick, keepdims, seed]) => ({
-      inputs: [spec(shape, domain, seed)],
-      params: { axes: shape.map((_, i) => i).filter((i) => pick[i] === true), keepdims },
-    })),
-})
+/** The samplers of every op, over shapes whose axes have at least `minDim` elements (0: some may be empty). */
+function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParams[K]> } {
+  const shapes = (o: ShapeOptions = {}) => shapesOf({ minDim, ...o })
+  const broadcastingShapes = (o: ShapeOptions = {}, count?: number) =>
+    broadcastingShapesOf({ minDim, ...o }, count)
+  /** An elementwise op of one input in `domain`, on any shape up to rank 3. */
+  const unary = (domain: Domain): Sampler<null> => ({ cases: opCase([arrays(shapes(), domain)]) })
 
-/** Ops whose output is piecewise constant: their derivative is 0 away from ties. */
-const comparison = binary('gridA', 'gridB')
-
-export const samplers: { readonly [K in OpName]: Sampler<OpParams[K]> } = {
-  neg: unary('real'),
-  exp: unary('real'),
-  log: unary('positive'),
-  sin: unary('real'),
-  cos: unary('real'),
-  tan: unary({ lo: -1.2, hi: 1.2 }),
-  tanh: unary('real'),
-  sigmoid: unary('real'),
-  softplus: unary('real'),
-  logSigmoid: unary('real'),
-  sqrt: unary('positive'),
-  square: unary('real'),
-  // kinks at 0: keep |x| ≥ 1/4
-  abs: unary('nonzero'),
-  relu: unary('nonzero'),
-  sign: unary('nonzero'),
-  pow: {
-    cases: opCase(
-      [arrays(shapes(), 'positive')],
-      fc.constantFrom(2, 3, 0.5, -1, -1.5, 1, 0).map((p) => ({ p })),
-    ),
-  },
-  add: binary('real', 'real'),
-  sub: binary('real', 'real'),
-  mul: binary('real', 'real'),
-  div: binary('real', 'nonzero'),
-  // the two grids never come within 0.19 of each other: no ties
-  maximum: binary('gridA', 'gridB'),
-  minimum: binary('gridA', 'gridB'),
-  greater: comparison,
-  greaterEqual: comparison,
-  less: comparison,
-  lessEqual: comparison,
-  equal: comparison,
-  where: {
-    cases: fc.tuple(broadcastingShapes({}, 3), seeds(), seeds(), seeds()).map(([[c, a, b], s0, s1, s2]) => ({
-      inputs: [spec(c!, 'mask', s0), spec(a!, 'real', s1), spec(b!, 'real', s2)],
+  /** Two inputs of broadcasting shapes, in domains `da` and `db`. */
+  const binary = (da: Domain, db: Domain): Sampler<null> => ({
+    cases: fc.tuple(broadcastingShapes(), seeds(), seeds()).map(([[a, b], sa, sb]) => ({
+      inputs: [spec(a!, da, sa), spec(b!, db, sb)],
       params: null,
-      // the condition is piecewise constant: it is not differentiated
-      constants: [0],
     })),
-  },
-  matmul: {
+  })
+
+  /** A reduction over a subset of the axes (possibly none, possibly all), with or without keepdims. */
+  const reduction = (domain: Domain): Sampler<ReduceParams> => ({
     cases: fc
-      .tuple(
-        broadcastingShapes({ maxRank: 2, maxDim: 2 }),
-        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
-        fc.boolean(),
-        fc.boolean(),
-        seeds(),
-        seeds(),
-      )
-      .map(([[ba, bb], [n, k, m], transA, transB, sa, sb]) => ({
-        inputs: [
-          spec([...ba!, ...(transA ? [k!, n!] : [n!, k!])], 'real', sa),
-          spec([...bb!, ...(transB ? [m!, k!] : [k!, m!])], 'real', sb),
-        ],
-        params: { transA, transB },
+      .tuple(shapes(), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fc.boolean(), seeds())
+      .map(([shape, pick, keepdims, seed]) => ({
+        inputs: [spec(shape, domain, seed)],
+        params: { axes: shape.map((_, i) => i).filter((i) => pick[i] === true), keepdims },
       })),
-  },
-  reshape: {
-    cases: fc.tuple(shapes(), fc.integer({ min: 0, max: 3 }), seeds()).map(([shape, how, seed]) => {
-      const size = sizeOf(shape)
-      const to =
-        how === 0
-          ? [size]
-          : how === 1
-            ? [...shape].reverse()
-            : how === 2
-              ? [1, ...shape]
-              : shape.length >= 2
-                ? [shape[0]! * shape[1]!, ...shape.slice(2)]
-                : [...shape, 1]
-      return { inputs: [spec(shape, 'real', seed)], params: { shape: to } }
-    }),
-  },
-  transpose: {
-    cases: fc.tuple(shapes(), seeds(), seeds()).map(([shape, ps, seed]) => ({
-      inputs: [spec(shape, 'real', seed)],
-      params: { perm: permutation(shape.length, ps) },
-    })),
-  },
-  broadcastTo: {
-    cases: fc.tuple(broadcastingShapes(), seeds()).map(([[a, b], seed]) => ({
-      inputs: [spec(a!, 'real', seed)],
-      params: { shape: broadcastShapes('broadcastTo', a!, b!) },
-    })),
-  },
-  concat: {
-    cases: fc
-      .tuple(
-        shapes({ minRank: 1 }),
-        fc.nat(),
-        fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), seeds()), { minLength: 2, maxLength: 3 }),
-      )
-      .map(([shape, ax, parts]) => {
-        const axis = ax % shape.length
-        return {
-          inputs: parts.map(([d, seed]) =>
-            spec(
-              shape.map((s, i) => (i === axis ? d : s)),
-              'real',
-              seed,
-            ),
-          ),
-          params: { axis },
-        }
-      }),
-  },
-  slice: {
-    cases: fc
-      .tuple(shapes(), fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 3, maxLength: 3 }), seeds())
-      .map(([shape, bs, seed]) => {
-        const begin = shape.map((d, i) => bs[i]![0] % d)
-        const size = shape.map((d, i) => 1 + (bs[i]![1] % (d - begin[i]!)))
-        return { inputs: [spec(shape, 'real', seed)], params: { begin, size } }
-      }),
-  },
-  pad: {
-    cases: fc
-      .tuple(
-        shapes(),
-        fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })), { minLength: 3, maxLength: 3 }),
-        seeds(),
-      )
-      .map(([shape, ws, seed]) => ({
-        inputs: [spec(shape, 'real', seed)],
-        params: { before: shape.map((_, i) => ws[i]![0]), after: shape.map((_, i) => ws[i]![1]) },
-      })),
-  },
-  cast: {
-    cases: fc
-      .tuple(shapes(), fc.constantFrom('float64', 'float32'), fc.constantFrom('float64', 'float32'), seeds())
-      .map(([shape, from, to, seed]) => ({
-        inputs: [{ ...spec(shape, 'real', seed), dtype: from }],
-        params: { dtype: to },
-      })),
-  },
-  stopGradient: {
-    ...unary('real'),
-    skip: {
-      checks: ['jvp-fd', 'second-order'],
-      why: 'stopGradient is the identity with a derivative defined to be 0, so finite differences do not apply',
+  })
+
+  /** Ops whose output is piecewise constant: their derivative is 0 away from ties. */
+  const comparison = binary('gridA', 'gridB')
+
+  return {
+    neg: unary('real'),
+    exp: unary('real'),
+    log: unary('positive'),
+    sin: unary('real'),
+    cos: unary('real'),
+    tan: unary({ lo: -1.2, hi: 1.2 }),
+    tanh: unary('real'),
+    sigmoid: unary('real'),
+    softplus: unary('real'),
+    logSigmoid: unary('real'),
+    sqrt: unary('positive'),
+    square: unary('real'),
+    // kinks at 0: keep |x| ≥ 1/4
+    abs: unary('nonzero'),
+    relu: unary('nonzero'),
+    sign: unary('nonzero'),
+    pow: {
+      cases: opCase(
+        [arrays(shapes(), 'positive')],
+        fc.constantFrom(2, 3, 0.5, -1, -1.5, 1, 0).map((p) => ({ p })),
+      ),
     },
-  },
-  sum: reduction('real'),
-  // distinct values: no ties inside a reduction
-  max: reduction('distinct'),
-  logsumexp: reduction('real'),
+    add: binary('real', 'real'),
+    sub: binary('real', 'real'),
+    mul: binary('real', 'real'),
+    div: binary('real', 'nonzero'),
+    // the two grids never come within 0.19 of each other: no ties
+    maximum: binary('gridA', 'gridB'),
+    minimum: binary('gridA', 'gridB'),
+    greater: comparison,
+    greaterEqual: comparison,
+    less: comparison,
+    lessEqual: comparison,
+    equal: comparison,
+    where: {
+      cases: fc
+        .tuple(broadcastingShapes({}, 3), seeds(), seeds(), seeds())
+        .map(([[c, a, b], s0, s1, s2]) => ({
+          inputs: [spec(c!, 'mask', s0), spec(a!, 'real', s1), spec(b!, 'real', s2)],
+          params: null,
+          // the condition is piecewise constant: it is not differentiated
+          constants: [0],
+        })),
+    },
+    matmul: {
+      cases: fc
+        .tuple(
+          broadcastingShapes({ maxRank: 2, maxDim: 2 }),
+          fc.array(fc.integer({ min: minDim, max: 3 }), { minLength: 3, maxLength: 3 }),
+          fc.boolean(),
+          fc.boolean(),
+          seeds(),
+          seeds(),
+        )
+        .map(([[ba, bb], [n, k, m], transA, transB, sa, sb]) => ({
+          inputs: [
+            spec([...ba!, ...(transA ? [k!, n!] : [n!, k!])], 'real', sa),
+            spec([...bb!, ...(transB ? [m!, k!] : [k!, m!])], 'real', sb),
+          ],
+          params: { transA, transB },
+        })),
+    },
+    reshape: {
+      cases: fc.tuple(shapes(), fc.integer({ min: 0, max: 3 }), seeds()).map(([shape, how, seed]) => {
+        const size = sizeOf(shape)
+        const to =
+          how === 0
+            ? [size]
+            : how === 1
+              ? [...shape].reverse()
+              : how === 2
+                ? [1, ...shape]
+                : shape.length >= 2
+                  ? [shape[0]! * shape[1]!, ...shape.slice(2)]
+                  : [...shape, 1]
+        return { inputs: [spec(shape, 'real', seed)], params: { shape: to } }
+      }),
+    },
+    transpose: {
+      cases: fc.tuple(shapes(), seeds(), seeds()).map(([shape, ps, seed]) => ({
+        inputs: [spec(shape, 'real', seed)],
+        params: { perm: permutation(shape.length, ps) },
+      })),
+    },
+    broadcastTo: {
+      cases: fc.tuple(broadcastingShapes(), seeds()).map(([[a, b], seed]) => ({
+        inputs: [spec(a!, 'real', seed)],
+        params: { shape: broadcastShapes('broadcastTo', a!, b!) },
+      })),
+    },
+    concat: {
+      cases: fc
+        .tuple(
+          shapes({ minRank: 1 }),
+          fc.nat(),
+          fc.array(fc.tuple(fc.integer({ min: minDim, max: 3 }), seeds()), { minLength: 2, maxLength: 3 }),
+        )
+        .map(([shape, ax, parts]) => {
+          const axis = ax % shape.length
+          return {
+            inputs: parts.map(([d, seed]) =>
+              spec(
+                shape.map((s, i) => (i === axis ? d : s)),
+                'real',
+                seed,
+              ),
+            ),
+            params: { axis },
+          }
+        }),
+    },
+    slice: {
+      cases: fc
+        .tuple(shapes(), fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 3, maxLength: 3 }), seeds())
+        .map(([shape, bs, seed]) => {
+          // an empty axis has one box: at 0, of size 0
+          const begin = shape.map((d, i) => (d === 0 ? 0 : bs[i]![0] % d))
+          const size = shape.map((d, i) => (d === 0 ? 0 : 1 + (bs[i]![1] % (d - begin[i]!))))
+          return { inputs: [spec(shape, 'real', seed)], params: { begin, size } }
+        }),
+    },
+    pad: {
+      cases: fc
+        .tuple(
+          shapes(),
+          fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 })), { minLength: 3, maxLength: 3 }),
+          seeds(),
+        )
+        .map(([shape, ws, seed]) => ({
+          inputs: [spec(shape, 'real', seed)],
+          params: { before: shape.map((_, i) => ws[i]![0]), after: shape.map((_, i) => ws[i]![1]) },
+        })),
+    },
+    cast: {
+      cases: fc
+        .tuple(
+          shapes(),
+          fc.constantFrom('float64', 'float32'),
+          fc.constantFrom('float64', 'float32'),
+          seeds(),
+        )
+        .map(([shape, from, to, seed]) => ({
+          inputs: [{ ...spec(shape, 'real', seed), dtype: from }],
+          params: { dtype: to },
+        })),
+    },
+    stopGradient: {
+      ...unary('real'),
+      skip: {
+        checks: ['jvp-fd', 'second-order'],
+        why: 'stopGradient is the identity with a derivative defined to be 0, so finite differences do not apply',
+      },
+    },
+    sum: reduction('real'),
+    // distinct values: no ties inside a reduction
+    max: reduction('distinct'),
+    logsumexp: reduction('real'),
+  }
 }
+
+/** One sampler per op, on shapes of at least one element per axis. */
+export const samplers = makeSamplers(1)
+
+/**
+ * One sampler per op on zero-size tensors: the same cases with axes of size 0 allowed, and only
+ * those where some input holds no element (for the agreement of backends at the edges).
+ */
+export const emptySamplers = Object.fromEntries(
+  Object.entries(makeSamplers(0)).map(([name, s]) => [
+    name,
+    {
+      ...s,
+      cases: (s.cases as fc.Arbitrary<OpCase<unknown>>).filter((c) =>
+        c.inputs.some((x) => sizeOf(x.shape) === 0),
+      ),
+    },
+  ]),
+) as unknown as { readonly [K in OpName]: Sampler<OpParams[K]> }

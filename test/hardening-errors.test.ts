@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
+  type Backend,
   BackendError,
   DTypeError,
   DualtapeError,
@@ -9,6 +10,7 @@ import {
   TransformError,
   ValueError,
   accumulate,
+  add,
   backendNames,
   cast,
   chainFromFactors,
@@ -35,6 +37,7 @@ import {
   valueAndGrad,
   vjp,
 } from '../src/index.js'
+import type { FloatArray } from '../src/core/dtype.js'
 
 // Every error is a DualtapeError whose message begins with the function or op and says what was
 // expected: unknown strategies, broken custom-op rules, malformed backends, async functions given
@@ -333,4 +336,17 @@ describe('nesting deeper than the call stack allows', () => {
 
 test('a ShapeError still names shapes', () => {
   expectTyped(() => jvp((t: Tensor) => t, [tensor([1])], [tensor([1, 2])]), ShapeError, /^jvp: .*\[2\]/)
+})
+
+describe('a kernel output of another shape than the op gives', () => {
+  test('is a BackendError naming the op, the backend and both shapes, where the backend can tell', () => {
+    // a backend that reports a wrong shape for every handle, as tf.broadcastTo(t, [0]) did
+    const lying: Backend<FloatArray> = { ...cpuBackend, name: 'lying-shapes', shapeOf: () => [1] }
+    registerBackend(lying)
+    const x = tensor([1, 2], { backend: 'lying-shapes' })
+    expect(() => add(x, x)).toThrow(BackendError)
+    expect(() => add(x, x)).toThrow(
+      "add: the lying-shapes backend's kernel returned a tensor of shape [1], expected [2]",
+    )
+  })
 })

@@ -5,12 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
-import { samplers } from '../props/samplers.js'
+import { emptySamplers, samplers } from '../props/samplers.js'
 import type { Backend, DerivKernelName, Meta } from '../src/backends/backend.js'
 import { cpuBackend } from '../src/backends/cpu/index.js'
 import { getBackend, useBackend } from '../src/backends/registry.js'
 import { type TfjsKind, initTfjsBackend, toBackend, toBackendAsync } from '../src/backends/tfjs/index.js'
-import { assertGrads, specValues } from '../src/check/index.js'
+import { type OpCase, assertGrads, propsRuns, propsSeed, specValues } from '../src/check/index.js'
 import { fdJvp } from '../src/check/fd.js'
 import { apply } from '../src/core/op.js'
 import { dispose, keep, tidy } from '../src/core/scope.js'
@@ -21,6 +21,7 @@ import {
   TransformError,
   add,
   arange,
+  broadcastTo,
   cast,
   elementwiseGrad,
   exp,
@@ -85,7 +86,8 @@ export function expectClose(
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!
     const g = got[i]!
-    const err = Number.isNaN(w) && Number.isNaN(g) ? 0 : Math.abs(g - w) / (1 + Math.abs(w))
+    // equal infinities, or NaN on both sides, agree
+    const err = g === w || (Number.isNaN(w) && Number.isNaN(g)) ? 0 : Math.abs(g - w) / (1 + Math.abs(w))
     if (!(err <= worst)) {
       worst = err
       at = i
@@ -230,6 +232,106 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
           dispose([got, tfXs])
         }
       }
+    })
+
+    test('zero-size tensors: the examples that went wrong, as on the cpu backend', async () => {
+      const before = live()
+      const o = { backend: name, dtype: 'float32' as const }
+      /** The shape and data of what `f` computes on this backend (nothing else kept alive). */
+      const values = async (f: () => Tensor) => {
+        const t = tidy(f)
+        const got = [t.shape, Array.from(await read(t))]
+        dispose(t)
+        return got
+      }
+      // an empty output is empty, whatever tf.broadcastTo or a padded empty cotangent would give
+      expect(await values(() => sum(broadcastTo(tensor([0.5], o), [0])))).toEqual([[], [0]])
+      expect(await values(() => grad((x: Tensor) => sum(slice(x, [1], [0])))(tensor([1, 2, 3], o)))).toEqual([
+        [3],
+        [0, 0, 0],
+      ])
+      expect(await values(() => grad((c: Tensor) => sum(add(zeros([0], o), c)))(tensor(2, o)))).toEqual([
+        [],
+        [0],
+      ])
+      // reductions over nothing give their identity, not stale memory or NaN
+      for (let i = 0; i < 3; i++) {
+        // the memory of a freed tensor is what tfjs-wasm used to hand out
+        dispose(
+          tensor(
+            Float32Array.from({ length: 64 }, (_, k) => k + 1),
+            { ...o, shape: [64] },
+          ),
+        )
+        expect(await values(() => sum(zeros([64, 0], o), 1))).toEqual([[64], new Array(64).fill(0)])
+      }
+      expect(await values(() => max(zeros([2, 0], o), 1))).toEqual([[2], [-Infinity, -Infinity]])
+      expect(await values(() => logsumexp(zeros([2, 0], o), 1))).toEqual([[2], [-Infinity, -Infinity]])
+      expect(await values(() => mean(zeros([0], o)))).toEqual([[], [NaN]])
+      expect(await values(() => matmul(zeros([3, 0], o), zeros([0, 2], o)))).toEqual([
+        [3, 2],
+        [0, 0, 0, 0, 0, 0],
+      ])
+      // infinite entries: the cpu backend's values, and its gradient
+      expect(await values(() => logsumexp(tensor([-Infinity, -Infinity], o)))).toEqual([[], [-Infinity]])
+      expect(await values(() => logsumexp(tensor([Infinity, 0], o)))).toEqual([[], [Infinity]])
+      expect(await values(() => grad((x: Tensor) => logsumexp(x))(tensor([Infinity, 0], o)))).toEqual([
+        [2],
+        [NaN, 0],
+      ])
+      expect(live()).toBe(before)
+    })
+
+    test('every op of the registry agrees with the cpu backend on zero-size tensors: value, JVP and VJP', async () => {
+      const before = live()
+      const seed = propsSeed()
+      const normals = (k: number) => Float32Array.from(randn([k], { seed }).dataSync())
+      for (const opName of Object.keys(registry) as OpName[]) {
+        const def = registry[opName] as Parameters<typeof apply>[0]
+        await fc.assert(
+          fc.asyncProperty(emptySamplers[opName].cases as fc.Arbitrary<OpCase<unknown>>, async (c) => {
+            const shapes = c.inputs.map((s) => [...s.shape])
+            const data = c.inputs.map((s) => Float32Array.from(specValues(s)))
+            const params = opName === 'cast' ? { dtype: 'float32' } : c.params
+            const constants = new Set(c.constants ?? [])
+            const dIdx = data.map((_, i) => i).filter((i) => !constants.has(i))
+            const what = `${opName} at shapes ${JSON.stringify(shapes)}, params ${JSON.stringify(c.params)}`
+            /** The value, JVP and VJP on one backend, from the same float32 data and directions. */
+            const run = (backend: string) => {
+              const make = (d: Float32Array, shape: number[]) =>
+                backend === 'cpu'
+                  ? tensor(Float64Array.from(d), { shape, dtype: opName === 'cast' ? 'float32' : 'float64' })
+                  : tensor(d, { shape, backend, dtype: 'float32' })
+              const xs = data.map((d, i) => make(d, shapes[i]!))
+              const f = (...ds: Tensor[]) => {
+                const all = [...xs]
+                dIdx.forEach((i, k) => (all[i] = ds[k]!))
+                return apply(def, all, params)
+              }
+              const y = f(...dIdx.map((i) => xs[i]!))
+              if (dIdx.length === 0) return { y, jv: null, gs: [] as Tensor[] }
+              const [, jv] = jvp(
+                f,
+                dIdx.map((i) => xs[i]!),
+                dIdx.map((i) => make(normals(data[i]!.length), shapes[i]!)),
+              )
+              const [, pullback] = vjp(f, ...dIdx.map((i) => xs[i]!))
+              const gs = pullback(make(normals(y.size), [...y.shape])) as Tensor[]
+              return { y, jv, gs }
+            }
+            const want = run('cpu')
+            const got = tidy(() => run(name))
+            await expectSame(got.y, want.y, tol, `${what}: value`)
+            if (got.jv !== null) await expectSame(got.jv, want.jv!, tol, `${what}: JVP`)
+            for (let k = 0; k < want.gs.length; k++) {
+              await expectSame(got.gs[k]!, want.gs[k]!, tol, `${what}: VJP of input ${dIdx[k]}`)
+            }
+            dispose(got)
+          }),
+          { seed, numRuns: propsRuns(8) },
+        )
+      }
+      expect(live()).toBe(before)
     })
 
     test('derivMul agrees with the cpu kernel for every op, with and without batch axes', async () => {

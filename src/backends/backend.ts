@@ -112,6 +112,12 @@ export interface Backend<H = unknown> {
    * created inside a transformation are freed when it returns unless they are returned.
    */
   readonly ownsMemory?: boolean
+  /**
+   * The shape a handle holds, where the backend can tell (tfjs). The engine then checks every
+   * kernel's output against the shape the op's shape rule gives, and raises a BackendError
+   * when they differ, rather than label wrong data with the expected shape.
+   */
+  shapeOf?(h: H): Shape
   fromArray(data: FloatArray, m: Meta): H
   readSync(h: H, m: Meta): FloatArray
   read(h: H, m: Meta): Promise<FloatArray>

@@ -1,9 +1,10 @@
 import type { Backend, Meta } from '../backends/backend.js'
-import { BackendError, ValueError } from './errors.js'
+import { allocArray } from './dtype.js'
+import { BackendError, ValueError, fmtShape } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'
 import { checkNonFinite } from './debug.js'
 import { Tensor, isTensor } from './tensor.js'
-import { checkSize } from './shape.js'
+import { type Shape, checkSize, shapesEqual, sizeOf } from './shape.js'
 
 /**
  * What a JVP rule receives.
@@ -132,7 +133,8 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
   }
   if (typeof params === 'object' && params !== null) params = keepParams(params)
   const out = def.shape(inputs, params)
-  checkSize(def.name, out.shape)
+  const size = sizeOf(out.shape)
+  checkSize(def.name, out.shape, size)
   const level = topLevel(inputs)
   if (level !== null) {
     if (!isActive(level)) throw escapedTracer(def.name, level)
@@ -152,10 +154,23 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
     handles[i] = c.handle
   }
   if (backend === null) throw new ValueError(`${def.name}: needs at least one tensor argument`)
-  const handle = def.kernel(backend, handles, inputs, params, out)
+  // an empty output holds nothing to compute: no kernel runs (TensorFlow.js gets some wrong)
+  const handle =
+    size === 0 ? backend.fromArray(allocArray(out.dtype, 0), out) : def.kernel(backend, handles, inputs, params, out)
+  if (backend.shapeOf !== undefined) checkKernelShape(def.name, backend, handle, out.shape)
   const y = new Tensor(out.shape, out.dtype, { kind: 'concrete', backend, handle })
   checkNonFinite(def.name, inputs, y)
   return y
+}
+
+/** Throws a BackendError when a kernel's output holds another shape than the op's shape rule gives. */
+function checkKernelShape(op: string, backend: Backend, handle: unknown, want: Shape): void {
+  const got = backend.shapeOf!(handle)
+  if (shapesEqual(got, want)) return
+  backend.dispose(handle)
+  throw new BackendError(
+    `${op}: the ${backend.name} backend's kernel returned a tensor of shape ${fmtShape(got)}, expected ${fmtShape(want)}`,
+  )
 }
 
 /**

@@ -206,6 +206,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
   }
 
   const matmul = (a: T, b: T, ma: Meta, mb: Meta, out: Meta, transA: boolean, transB: boolean): T => {
+    // an inner dimension of 0: a sum of no products (tfjs-wasm leaves the memory as it was)
+    if (sizeOf(ma.shape) === 0 || sizeOf(mb.shape) === 0) return tf.zeros(out.shape as number[], 'float32')
     const batchA = ma.shape.slice(0, -2)
     const batchB = mb.shape.slice(0, -2)
     const broadcasts = tfBroadcastsBatch(batchA, batchB)
@@ -232,12 +234,31 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
   // reductions over sorted axes; `out` may keep them as size 1
   // ------------------------------------------------------------------------------------------
 
+  /**
+   * A reduction over `axes`, with `empty` (its identity) wherever they hold no element: the
+   * engine runs no kernel for an empty output, but a reduction of an empty tensor can have a
+   * non-empty one, which tfjs-wasm fills with stale memory, tfjs-cpu with NaN for max, and
+   * WebGPU does not compute at all.
+   */
   const reduction =
-    (f: (x: T, axes: number[]) => T) =>
-    (x: T, _m: Meta, axes: readonly number[], out: Meta): T => {
+    (f: (x: T, axes: number[]) => T, empty: number) =>
+    (x: T, m: Meta, axes: readonly number[], out: Meta): T => {
       if (axes.length === 0) return tf.reshape(x, out.shape as number[])
+      if (sizeOf(m.shape) === 0) return tf.fill(out.shape as number[], empty, 'float32')
       return shaped(f(x, [...axes]), out)
     }
+
+  /**
+   * log Σ eˣ as the cpu backend computes it, kept dims: m + log Σ e^(x − m), m = max x, with m taken as 0
+   * where it is infinite, so that [−∞, −∞] gives −∞ and [∞, 0] gives ∞ (tf.logSumExp gives NaN
+   * for both: it subtracts the maximum as it is).
+   */
+  const logSumExp = (x: T, axes: number[]): T =>
+    tf.tidy(() => {
+      const mx = tf.max(x, axes, true)
+      const m = tf.where(tf.isFinite(mx), mx, tf.zerosLike(mx))
+      return tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, m)), axes, true)), m)
+    })
 
   const unaryNames = Object.keys(unaryFns) as UnaryKernelName[]
   const binaryNames = Object.keys(binaryFns) as BinaryKernelName[]
@@ -269,18 +290,25 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     transpose: run((x: T, _m: Meta, perm: readonly number[]) => tf.transpose(x, [...perm])),
     reshape: run((x: T, _m: Meta, out: Meta) => tf.reshape(x, out.shape as number[])),
     broadcastTo: run((x: T, _m: Meta, out: Meta) => tf.broadcastTo(x, out.shape as number[])),
-    sum: run(reduction((x, axes) => tf.sum(x, axes))),
-    max: run(reduction((x, axes) => tf.max(x, axes))),
-    logsumexp: run(reduction((x, axes) => tf.logSumExp(x, axes))),
-    concat: run((xs: readonly T[], _ms: readonly Meta[], axis: number) => tf.concat([...xs], axis)),
+    sum: run(reduction((x, axes) => tf.sum(x, axes), 0)),
+    max: run(reduction((x, axes) => tf.max(x, axes), -Infinity)),
+    logsumexp: run(reduction(logSumExp, -Infinity)),
+    // empty parts add nothing (and tfjs-wasm copies stale memory for them)
+    concat: run((xs: readonly T[], ms: readonly Meta[], axis: number) => {
+      const parts = xs.filter((_, i) => sizeOf(ms[i]!.shape) > 0)
+      return parts.length === 1 ? tf.clone(parts[0]!) : tf.concat(parts, axis)
+    }),
     // a scalar's only box, and its only padding, is itself
     slice: run((x: T, m: Meta, begin: readonly number[], out: Meta) =>
       m.shape.length === 0 ? tf.clone(x) : tf.slice(x, [...begin], out.shape as number[]),
     ),
+    // an empty tensor padded is all padding
     pad: run((x: T, m: Meta, before: readonly number[], out: Meta) =>
       m.shape.length === 0
         ? tf.clone(x)
-        : tf.pad(
+        : sizeOf(m.shape) === 0
+          ? tf.zeros(out.shape as number[], 'float32')
+          : tf.pad(
             x,
             before.map((b, i): [number, number] => [b, out.shape[i]! - m.shape[i]! - b]),
           ),
@@ -322,6 +350,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     dtypes: ['float32'],
     syncRead: config.syncRead,
     ownsMemory: true,
+    shapeOf: (h: T): Shape => h.shape,
     fromArray: (data: FloatArray, m: Meta): T => {
       if (!(data instanceof Float32Array)) {
         throw new DTypeError(
