@@ -1,4 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { propsRuns, propsSeed } from '../src/check/index.js'
 import {
   Tensor,
   arange,
@@ -254,5 +256,78 @@ describe('custom-op parameters are held as a frozen copy', () => {
     ).toEqual([8])
     expect(got[0]).toBe(t)
     expect(got[1]).toBe(f)
+  })
+})
+
+describe('property: one caller array reused for every parameter', () => {
+  type Step = 'reshape' | 'transpose' | 'pad' | 'slice' | 'broadcastTo'
+  /**
+   * A chain of shape ops on a vector whose parameters all come from `arr`: either fresh arrays,
+   * or one array the caller rewrites for each call and scribbles over after it.
+   */
+  const program =
+    (steps: readonly Step[], arr: (v: number[]) => number[], scribble: () => void) =>
+    (x: Tensor): Tensor => {
+      let y = x
+      for (const s of steps) {
+        const m = y.shape[0]!
+        const n = () => m
+        if (s === 'reshape') {
+          y = reshape(y, arr([1, n()]))
+          scribble()
+          y = reshape(y, arr([n()]))
+        } else if (s === 'transpose') {
+          y = transpose(reshape(y, arr([1, n()])), arr([1, 0]))
+          scribble()
+          y = reshape(y, arr([n()]))
+        } else if (s === 'pad') {
+          y = pad(y, arr([1]), [2])
+        } else if (s === 'slice' && n() >= 2) {
+          y = slice(y, arr([1]), [n() - 1])
+        } else if (s === 'broadcastTo') {
+          y = sum(broadcastTo(y, arr([2, n()])), arr([0]))
+        }
+        scribble()
+      }
+      return sum(mul(y, arange(y.shape[0]!)))
+    }
+
+  test('values, gradients, JVPs and pullbacks run later are those of fresh arrays', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom<Step>('reshape', 'transpose', 'pad', 'slice', 'broadcastTo'), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.integer({ min: -3, max: 9 }),
+        (steps, junk) => {
+          const shared: number[] = []
+          const reuse = (v: number[]) => {
+            shared.length = 0
+            shared.push(...v)
+            return shared
+          }
+          const scribble = () => shared.fill(junk)
+          const fresh = program(
+            steps,
+            (v) => [...v],
+            () => undefined,
+          )
+          const reused = program(steps, reuse, scribble)
+          const x = tensor([0.5, -1, 2])
+          expect(reused(x).item()).toBe(fresh(x).item())
+          expect(grad(reused)(x).toArray()).toEqual(grad(fresh)(x).toArray())
+          const t = [tensor([1, 2, 3])]
+          expect(jvp(reused, [x], t)[1].item()).toBe(jvp(fresh, [x], t)[1].item())
+          const [, pbReused] = vjp(reused, x)
+          const [, pbFresh] = vjp(fresh, x)
+          shared.fill(junk + 1)
+          expect((pbReused(tensor(1.5))[0] as Tensor).toArray()).toEqual(
+            (pbFresh(tensor(1.5))[0] as Tensor).toArray(),
+          )
+        },
+      ),
+      { seed: propsSeed(), numRuns: propsRuns(100) },
+    )
   })
 })
