@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, fmtShape } from './errors.js'
-import { describe } from './op.js'
-import { type Tensor, isTensor } from './tensor.js'
+import type { Level } from './levels.js'
+import { describe, primalAt } from './op.js'
+import { Tensor, isTensor } from './tensor.js'
 
 /**
  * A tree of tensors: a tensor, or nested arrays and plain objects of trees (null/undefined are empty).
@@ -160,4 +161,28 @@ export function checkMatchingTrees(
       )
     }
   })
+}
+
+/** Replaces the tracers of `level` in a tree by their primals (non-tensor leaves pass through). */
+export function stripLevel(tree: unknown, level: Level): unknown {
+  // each array or object is copied once, so shared parts stay shared and a cycle stays a cycle
+  const copies = new Map<object, unknown>()
+  const go = (t: unknown): unknown => {
+    if (t instanceof Tensor) return primalAt(t, level)
+    if (t === null || typeof t !== 'object') return t
+    const done = copies.get(t)
+    if (done !== undefined) return done
+    if (Array.isArray(t)) {
+      const out: unknown[] = []
+      copies.set(t, out)
+      for (const e of t) out.push(go(e))
+      return out
+    }
+    if (Object.getPrototypeOf(t) !== Object.prototype) return t
+    const out: Record<string, unknown> = {}
+    copies.set(t, out)
+    for (const [key, v] of Object.entries(t)) setKey(out, key, go(v))
+    return out
+  }
+  return go(tree)
 }

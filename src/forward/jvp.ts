@@ -6,7 +6,7 @@ import { apply, describe, primalAt, type OpDef } from '../core/op.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
-import { flatten, sameDef, setKey, showDef, unflatten } from '../core/tree.js'
+import { flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
 import { broadcastTo, reshape } from '../ops/shape.js'
 
 /**
@@ -189,30 +189,6 @@ function jvpCore<O>(
   const result: [O, O] = [unflatten<O>(odef, y), unflatten<O>(odef, dy)]
   if (options.hasAux === true) return [...result, stripLevel(aux, level)]
   return result
-}
-
-/** Replaces the tracers of `level` in a tree by their primals (non-tensor leaves pass through). */
-export function stripLevel(tree: unknown, level: Level): unknown {
-  // each array or object is copied once, so shared parts stay shared and a cycle stays a cycle
-  const copies = new Map<object, unknown>()
-  const go = (t: unknown): unknown => {
-    if (t instanceof Tensor) return primalAt(t, level)
-    if (t === null || typeof t !== 'object') return t
-    const done = copies.get(t)
-    if (done !== undefined) return done
-    if (Array.isArray(t)) {
-      const out: unknown[] = []
-      copies.set(t, out)
-      for (const e of t) out.push(go(e))
-      return out
-    }
-    if (Object.getPrototypeOf(t) !== Object.prototype) return t
-    const out: Record<string, unknown> = {}
-    copies.set(t, out)
-    for (const [key, v] of Object.entries(t)) setKey(out, key, go(v))
-    return out
-  }
-  return go(tree)
 }
 
 /**
