@@ -244,8 +244,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     hostOpener(false),
     TIMING_PLANS[process.argv.includes('--quick') ? 'quick' : 'full'],
   )
+  // this module loaded a second time under another URL: importing the running entry module itself
+  // would wait on its own top-level await, and Node exits with code 13 (unsettled top-level await)
   const { subjects, info } = await session.setup<ScalarDualInfo[]>('scalar duals', {
-    module: import.meta.url,
+    module: `${import.meta.url}?setup`,
     name: 'scalarDualsSetup',
   })
   console.log('| workload | plain ns | dual ns | dual ÷ plain [95%] |')
