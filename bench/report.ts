@@ -7,6 +7,7 @@ import { readdir, rm } from 'node:fs/promises'
 import { cpus, loadavg, platform, release } from 'node:os'
 import { dirname, join } from 'node:path'
 import Table3 from 'cli-table3'
+import { MissingPackageError } from '../src/core/errors.js'
 import { ensureDir, writeAtomic } from './output.js'
 import { type Estimate, type Timing, relativeSpread } from './measure/stats.js'
 import type { Cell, ColumnFormat, Problem, SuiteOutput, SuiteSize, Table, Target } from './suites/types.js'
@@ -269,14 +270,24 @@ function unstableWarmups(o: SuiteOutput, limit = Infinity): string | undefined {
 }
 
 const problemLabel = (p: Problem): string =>
-  p.kind === 'peer-load' ? 'failed to load' : p.kind === 'peer-check' ? 'gradient check failed' : 'error'
+  p.kind === 'peer-load'
+    ? 'failed to load'
+    : p.kind === 'peer-check'
+      ? 'gradient check failed'
+      : p.kind === 'skipped'
+        ? 'skipped'
+        : 'error'
 
 // ---------------------------------------------------------------------------------------------
 // report.md
 // ---------------------------------------------------------------------------------------------
 
 /** The Markdown report of a run; `svgs` maps `suite/plot` to the SVG file, relative to the report. */
-export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>): string {
+export function markdownReport(
+  run: BenchRun,
+  svgs: ReadonlyMap<string, string>,
+  plotsSkipped?: string,
+): string {
   const e = run.environment
   const lines: string[] = [
     `# ${run.tool.name} ${run.tool.version}: benchmark report`,
@@ -297,6 +308,7 @@ export function markdownReport(run: BenchRun, svgs: ReadonlyMap<string, string>)
     '~ noisy: the measurement cannot tell. The load averages before and after each suite are listed below.',
     '',
   ]
+  if (plotsSkipped !== undefined) lines.push(`Plots: not drawn; ${plotsSkipped}.`, '')
   const summary = run.suites.map((s) => {
     const o = s.output
     const targets = o?.targets ?? []
@@ -374,12 +386,14 @@ const anchor = (title: string): string =>
 // the output directory
 // ---------------------------------------------------------------------------------------------
 
-/** The files a report wrote, and the plots that failed to render. */
+/** The files a report wrote, the plots that failed to render, and why plots were left out. */
 export interface WrittenReport {
   readonly report: string
   readonly results: string
   readonly svgs: readonly string[]
   readonly plotErrors: readonly string[]
+  /** Set when the plotting packages (vega, vega-lite) are not installed: what to install. */
+  readonly plotsSkipped?: string
 }
 
 /** The run as JSON: the raw numbers of every table (plots named, not inlined). */
@@ -416,15 +430,19 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
   const svgs = new Map<string, string>()
   const written: string[] = []
   const plotErrors: string[] = []
+  let plotsSkipped: string | undefined
   for (const s of run.suites) {
     for (const p of s.output?.plots ?? []) {
+      if (plotsSkipped !== undefined) break
       const file = `${s.name}-${p.file}.svg`
       try {
         await writeAtomic(join(dir, file), await renderVegaLite(p.spec, { strict: true }))
         svgs.set(`${s.name}/${p.file}`, file)
         written.push(join(dir, file))
       } catch (e) {
-        plotErrors.push(`${file}: ${e instanceof Error ? e.message : String(e)}`)
+        // an installed package without the optional plotting packages: the tables are the report
+        if (e instanceof MissingPackageError) plotsSkipped = e.message
+        else plotErrors.push(`${file}: ${e instanceof Error ? e.message : String(e)}`)
       }
     }
   }
@@ -433,10 +451,16 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
   const json = resultsJson(run)
   // each file whole or not at all; results.json first, so that report.md never shows suites it lacks
   await writeAtomic(results, json)
-  await writeAtomic(report, markdownReport(run, svgs))
+  await writeAtomic(report, markdownReport(run, svgs, plotsSkipped))
   if (jsonFile !== undefined) {
     await ensureDir(dirname(jsonFile))
     await writeAtomic(jsonFile, json)
   }
-  return { report, results, svgs: written, plotErrors }
+  return {
+    report,
+    results,
+    svgs: written,
+    plotErrors,
+    ...(plotsSkipped === undefined ? {} : { plotsSkipped }),
+  }
 }

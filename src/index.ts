@@ -15,6 +15,7 @@ export {
   ShapeError,
   DTypeError,
   BackendError,
+  MissingPackageError,
   ValueError,
   TransformError,
   NanError,

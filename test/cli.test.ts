@@ -344,8 +344,18 @@ describe('outputs, interruption and concurrent runs', () => {
     expect(r.results.suites.map((s: { status: string }) => s.status)).toEqual(['ok', 'interrupted'])
     const pid = Number(/child (\d+)/.exec(r.stdout)?.[1])
     expect(pid).toBeGreaterThan(0)
-    // the child process is gone
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(() => process.kill(pid, 0)).toThrow()
+    // the child process is gone (it may take a moment on a loaded machine)
+    const alive = () => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    for (let waited = 0; alive() && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(alive()).toBe(false)
   }, 60_000)
 })

@@ -12,6 +12,8 @@
  * peer (bench/standalone), run on its own afterwards: the two must agree within 1.5×.
  */
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Contender } from '../measure/rounds.js'
@@ -40,6 +42,8 @@ export interface Peer {
   readonly args: readonly unknown[]
   /** The arguments of its standalone script (bench/standalone). */
   readonly standalone: readonly string[]
+  /** The packages it loads (optional for users of dualtape: a missing one skips the peer). */
+  readonly packages: readonly string[]
 }
 
 export const PEERS: readonly Peer[] = [
@@ -51,6 +55,7 @@ export const PEERS: readonly Peer[] = [
     setup: 'tfjsSetup',
     args: [device],
     standalone: ['tfjs.mjs', device],
+    packages: ['@tensorflow/tfjs-core', `@tensorflow/tfjs-backend-${device}`],
   })),
   ...(['float32', 'float64'] as const).flatMap((dtype) =>
     [false, true].map((jit): Peer => ({
@@ -61,6 +66,7 @@ export const PEERS: readonly Peer[] = [
       setup: 'jaxSetup',
       args: [dtype, jit],
       standalone: ['jax.mjs', dtype, jit ? 'jit' : 'eager'],
+      packages: ['@jax-js/jax'],
     })),
   ),
 ]
@@ -133,6 +139,31 @@ interface StandaloneResult {
   readonly n: number
 }
 
+/** Whether a package can be found from here (an installed dualtape finds its user's packages). */
+function installed(pkg: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(`${pkg}/package.json`)
+    return true
+  } catch (e) {
+    // a package whose exports hide its package.json is there all the same
+    return (e as { code?: unknown }).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED'
+  }
+}
+
+/** The packages of `packages` that are not installed. */
+export const notInstalled = (packages: readonly string[]): string[] => packages.filter((p) => !installed(p))
+
+/**
+ * Why a peer's standalone script cannot run here, or undefined when it can: the scripts and
+ * tinybench ship with the repository, not with the installed package.
+ */
+function standaloneUnavailable(peer: Peer): string | undefined {
+  const file = fileURLToPath(new URL(`../standalone/${peer.standalone[0]}`, import.meta.url))
+  if (!existsSync(file)) return 'its standalone script ships with the repository only (bench/standalone)'
+  const missing = notInstalled(['tinybench', ...peer.packages])
+  return missing.length > 0 ? `not installed: npm install ${missing.join(' ')}` : undefined
+}
+
 /** Runs a peer's standalone script on a workload, alone, and returns what it measured. */
 export async function runStandalone(peer: Peer, workload: 'mlp' | 'chain'): Promise<StandaloneResult> {
   const [script, ...args] = peer.standalone
@@ -181,6 +212,13 @@ export const peersSuite: Suite = {
         const theirs = await Promise.all(
           PEERS.map(async (peer) => {
             if (failed.has(peer)) return undefined
+            const missing = notInstalled(peer.packages)
+            if (missing.length > 0) {
+              const why = `not installed: npm install ${missing.join(' ')}`
+              failed.set(peer, why)
+              problems.push({ kind: 'skipped', message: `${peerLabel(peer)}: ${why}` })
+              return undefined
+            }
             try {
               return await session.setup<{ gradient: Float64Array }>(peerLabel(peer), {
                 module: peersModule,
@@ -337,6 +375,14 @@ async function standaloneChecks(
       (p) => p.library === r.library && p.device === r.device && p.dtype === r.dtype && p.mode === r.mode,
     )!
     const workload = r.fn.startsWith('MLP') ? 'mlp' : 'chain'
+    const unavailable = standaloneUnavailable(peer)
+    if (unavailable !== undefined) {
+      problems.push({
+        kind: 'skipped',
+        message: `${peerLabel(peer)}, ${r.fn}: standalone check: ${unavailable}`,
+      })
+      continue
+    }
     try {
       const s = await runStandalone(peer, workload)
       const ratio = r.peer.cpu.median / s.cpuMs

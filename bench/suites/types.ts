@@ -99,8 +99,12 @@ export interface Plot {
 
 /** Something that went wrong in a suite without stopping it. */
 export interface Problem {
-  /** `peer-load`: a peer library failed to load; `peer-check`: its gradient disagreed; `error`: anything else. */
-  readonly kind: 'peer-load' | 'peer-check' | 'error'
+  /**
+   * `peer-load`: a peer library failed to load; `peer-check`: its gradient disagreed; `skipped`: a
+   * part needs an optional package that is not installed (the message says how to install it);
+   * `error`: anything else.
+   */
+  readonly kind: 'peer-load' | 'peer-check' | 'skipped' | 'error'
   readonly message: string
 }
 

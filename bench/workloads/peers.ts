@@ -23,7 +23,7 @@
  *   Its arrays are reference-counted: each call gets `.ref`s, and reading a result (`dataSync`)
  *   consumes it.
  */
-import { createRequire } from 'node:module'
+import { createRequire, register } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type * as TfCore from '@tensorflow/tfjs-core'
@@ -56,8 +56,30 @@ const TF_GRADIENTS = [
   'Identity',
 ]
 
+/**
+ * A module resolution hook: tfjs-core's ES modules in dist/ import each other without file
+ * extensions ('../kernel_names'), which Node's own loader refuses (tsx resolves them, compiled
+ * JavaScript does not); this retries such relative imports with '.js' appended.
+ */
+const TFJS_RESOLVE_HOOK = `export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context)
+  } catch (e) {
+    const relative = specifier.startsWith('./') || specifier.startsWith('../')
+    const inTfjs = context.parentURL?.includes('/@tensorflow/tfjs-core/dist/')
+    if (!relative || !inTfjs || e?.code !== 'ERR_MODULE_NOT_FOUND') throw e
+    return next(specifier + '.js', context)
+  }
+}`
+
+let hooked = false
+
 /** tfjs-core with its cpu backend and the gradients of {@link TF_GRADIENTS} registered. */
 async function loadTf(): Promise<Tf> {
+  if (!hooked) {
+    register(`data:text/javascript,${encodeURIComponent(TFJS_RESOLVE_HOOK)}`)
+    hooked = true
+  }
   const tf = (await import('@tensorflow/tfjs-core')) as Tf
   await import('@tensorflow/tfjs-backend-cpu')
   // no console banners; no debug checks

@@ -257,6 +257,8 @@ async function runSuites(
   written ??= await write(records)
 
   for (const p of written.plotErrors) io.stderr.write(`dualtape: a plot failed to render: ${p}\n`)
+  if (written.plotsSkipped !== undefined)
+    io.stderr.write(`dualtape: plots skipped: ${written.plotsSkipped}\n`)
   io.stdout.write(
     `\nReport: ${written.report}\n        ${written.results}, ${written.svgs.length} plot${written.svgs.length === 1 ? '' : 's'}\n`,
   )
@@ -267,6 +269,8 @@ async function runSuites(
   const problems = records.flatMap((r) => r.output?.problems ?? [])
   const peerProblems = problems.filter((p) => p.kind === 'peer-load' || p.kind === 'peer-check')
   for (const p of peerProblems) io.stderr.write(`dualtape: peer: ${p.message}\n`)
+  for (const p of problems.filter((q) => q.kind === 'skipped'))
+    io.stderr.write(`dualtape: skipped: ${p.message}\n`)
   const missed = records.flatMap((r) => r.output?.targets ?? []).filter((t) => t.status === 'missed')
   if (failed.length > 0 || written.plotErrors.length > 0 || problems.some((p) => p.kind === 'error')) {
     return EXIT.suiteFailed
@@ -287,7 +291,9 @@ Comparing two runs:
   and whether the change is beyond the noise
 
 Exit codes:
-  0  every suite ran; every peer loaded and agreed with dualtape
+  0  every suite ran; every peer that is installed loaded and agreed with dualtape (peers,
+     standalone checks and plots whose optional packages are not installed are skipped,
+     and the report says what to install)
   1  a suite threw or a plot failed to render (the other suites still ran; the report is written)
   2  bad usage: an unknown suite, backend or option (nothing ran)
   3  the output directory or the JSON file cannot be written (nothing ran)

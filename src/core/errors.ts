@@ -68,6 +68,54 @@ export class BackendError extends DualtapeError {
 }
 
 /**
+ * An optional package that a feature loads on first use is not installed: TensorFlow.js and
+ * its backends, `webgpu`, vega and vega-lite (plots), Graphviz's WebAssembly build (graph
+ * pictures). The message names the feature and the command that installs what it needs;
+ * `packages` lists them. A BackendError, as the backend (or renderer) cannot start.
+ *
+ * @example
+ * import { MissingPackageError } from 'dualtape'
+ * const e = new MissingPackageError('plotting', ['vega', 'vega-lite'])
+ * console.log(e.message)
+ * // prints: plotting needs packages that are not installed: npm install vega vega-lite
+ */
+export class MissingPackageError extends BackendError {
+  override name = 'MissingPackageError'
+  constructor(
+    what: string,
+    readonly packages: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`${what} needs packages that are not installed: npm install ${packages.join(' ')}`, options)
+  }
+}
+
+/** Whether an import failed because the package `pkg` (or a file of it) could not be found. */
+function isMissing(e: unknown, pkg: string): boolean {
+  const code = (e as { code?: unknown } | null)?.code
+  const text = e instanceof Error ? e.message : String(e)
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && text.includes(`'${pkg}`)
+}
+
+/**
+ * Loads an optional package with `load` (an `import()` of a literal specifier, so that bundlers
+ * see it); a missing package is a MissingPackageError naming `what` and every package of
+ * `packages` (all that the feature needs), any other failure passes through.
+ */
+export async function importOptional<T>(
+  what: string,
+  packages: readonly string[],
+  load: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await load()
+  } catch (e) {
+    if (packages.some((p) => isMissing(e, p))) throw new MissingPackageError(what, packages, { cause: e })
+    throw e
+  }
+}
+
+/**
  * A value of the wrong kind: not a tensor, a tree that does not match, an option out of range.
  *
  * @example

@@ -156,7 +156,9 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
   if (backend === null) throw new ValueError(`${def.name}: needs at least one tensor argument`)
   // an empty output holds nothing to compute: no kernel runs (TensorFlow.js gets some wrong)
   const handle =
-    size === 0 ? backend.fromArray(allocArray(out.dtype, 0), out) : def.kernel(backend, handles, inputs, params, out)
+    size === 0
+      ? backend.fromArray(allocArray(out.dtype, 0), out)
+      : def.kernel(backend, handles, inputs, params, out)
   if (backend.shapeOf !== undefined) checkKernelShape(def.name, backend, handle, out.shape)
   const y = new Tensor(out.shape, out.dtype, { kind: 'concrete', backend, handle })
   checkNonFinite(def.name, inputs, y)

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Graphviz } from '@hpcc-js/wasm-graphviz'
+import { importOptional } from '../core/errors.js'
 
 /**
  * A node of {@link digraph}.
@@ -198,7 +199,11 @@ let graphviz: Promise<Graphviz> | undefined
 function loadGraphviz(): Promise<Graphviz> {
   if (graphviz === undefined) {
     // loaded on first use: the WebAssembly module is large
-    graphviz = import('@hpcc-js/wasm-graphviz')
+    graphviz = importOptional(
+      'drawing graphs',
+      ['@hpcc-js/wasm-graphviz'],
+      () => import('@hpcc-js/wasm-graphviz'),
+    )
       .then(({ Graphviz: G }) => G.load())
       .catch((err: unknown) => {
         graphviz = undefined

@@ -16,7 +16,7 @@ import { writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Spec as VegaSpec, View } from 'vega'
 import type { TopLevelSpec } from 'vega-lite'
-import { DualtapeError, fmtValue } from '../core/errors.js'
+import { DualtapeError, fmtValue, importOptional } from '../core/errors.js'
 import { ensureDir } from './fs.js'
 
 /**
@@ -980,7 +980,11 @@ async function runView(
   onWarning: (message: string) => void,
 ): Promise<{ view: View; compiled: VegaSpec }> {
   // loaded on first use: vega and vega-lite are large, and most users never plot
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')])
+  const packages = ['vega', 'vega-lite']
+  const [vega, vegaLite] = await Promise.all([
+    importOptional('plotting', packages, () => import('vega')),
+    importOptional('plotting', packages, () => import('vega-lite')),
+  ])
   const logger = vega.logger(vega.Warn, undefined, (method, _level, args) => {
     if (method !== 'log') onWarning(args.map(String).join(' '))
   })

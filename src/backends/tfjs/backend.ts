@@ -309,9 +309,9 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
         : sizeOf(m.shape) === 0
           ? tf.zeros(out.shape as number[], 'float32')
           : tf.pad(
-            x,
-            before.map((b, i): [number, number] => [b, out.shape[i]! - m.shape[i]! - b]),
-          ),
+              x,
+              before.map((b, i): [number, number] => [b, out.shape[i]! - m.shape[i]! - b]),
+            ),
     ),
     cast: run((x: T, m: Meta, out: Meta): T => {
       if (out.dtype === m.dtype) return tf.clone(x)

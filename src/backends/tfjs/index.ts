@@ -1,5 +1,5 @@
 import type * as TfCore from '@tensorflow/tfjs-core'
-import { BackendError } from '../../core/errors.js'
+import { BackendError, MissingPackageError, importOptional } from '../../core/errors.js'
 import type { Backend } from '../backend.js'
 import { recordBackendFailure, registerBackend } from '../registry.js'
 import { type TfjsBackendConfig, createTfjsBackend } from './backend.js'
@@ -97,9 +97,15 @@ async function start(
   kind: TfjsKind,
   opts: TfjsInitOptions,
 ): Promise<{ tf: Tf; takeErrors?: () => string[] }> {
-  const tf = (await import('@tensorflow/tfjs-core')) as Tf
+  const packages = [
+    '@tensorflow/tfjs-core',
+    `@tensorflow/tfjs-backend-${kind}`,
+    ...(kind === 'webgpu' && isNode() ? ['webgpu'] : []),
+  ]
+  const what = `tfjs-${kind}`
+  const tf = (await importOptional(what, packages, () => import('@tensorflow/tfjs-core'))) as Tf
   if (kind === 'cpu') {
-    await import('@tensorflow/tfjs-backend-cpu')
+    await importOptional(what, packages, () => import('@tensorflow/tfjs-backend-cpu'))
     await selectTf(tf, 'cpu', 'tfjs-cpu')
   } else if (kind === 'wasm') {
     if (isNode()) {
@@ -107,13 +113,14 @@ async function start(
       try {
         await initTfjsWasm()
       } catch (e) {
+        if (e instanceof MissingPackageError) throw e
         throw new BackendError(
           `tfjs-wasm: ${message(e)}. Use initTfjsBackend('cpu') instead, or check that @tensorflow/tfjs-backend-wasm is installed with its .wasm files`,
           { cause: e },
         )
       }
     } else {
-      await import('@tensorflow/tfjs-backend-wasm')
+      await importOptional(what, packages, () => import('@tensorflow/tfjs-backend-wasm'))
       await selectTf(
         tf,
         'wasm',
@@ -125,6 +132,7 @@ async function start(
     try {
       await initNodeWebGPU(opts.webgpu)
     } catch (e) {
+      if (e instanceof MissingPackageError) throw e
       throw new BackendError(
         `tfjs-webgpu: ${message(e)}\nWithout WebGPU, use initTfjsBackend('wasm') or initTfjsBackend('cpu').`,
         { cause: e },
@@ -137,7 +145,7 @@ async function start(
         "tfjs-webgpu: this browser has no WebGPU (navigator.gpu is undefined); use initTfjsBackend('wasm') or initTfjsBackend('cpu')",
       )
     }
-    await import('@tensorflow/tfjs-backend-webgpu')
+    await importOptional(what, packages, () => import('@tensorflow/tfjs-backend-webgpu'))
     await selectTf(tf, 'webgpu', 'tfjs-webgpu: no WebGPU adapter or device')
   }
   return { tf }

@@ -10,6 +10,7 @@
  * @module
  */
 import { createRequire } from 'node:module'
+import { importOptional } from '../../core/errors.js'
 import { dirname } from 'node:path'
 import type * as TfCore from '@tensorflow/tfjs-core'
 
@@ -32,8 +33,13 @@ function wasmFolder(): string | undefined {
 }
 
 async function setUp(): Promise<Tf> {
-  const tf = (await import('@tensorflow/tfjs-core')) as Tf
-  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as TfWasm
+  const packages = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm']
+  const tf = (await importOptional('tfjs-wasm', packages, () => import('@tensorflow/tfjs-core'))) as Tf
+  const wasm = (await importOptional(
+    'tfjs-wasm',
+    packages,
+    () => import('@tensorflow/tfjs-backend-wasm'),
+  )) as unknown as TfWasm
   // The paths can only be set before the backend is first initialized.
   const folder = wasmFolder()
   if (folder !== undefined && (tf.findBackend('wasm') ?? null) === null) wasm.setWasmPaths(folder)

@@ -27,6 +27,7 @@
  */
 import { existsSync } from 'node:fs'
 import type * as TfCore from '@tensorflow/tfjs-core'
+import { MissingPackageError, importOptional } from '../../core/errors.js'
 
 /**
  * Which Dawn backend {@link initNodeWebGPU} uses: `auto` tries Vulkan, then OpenGL ES.
@@ -306,8 +307,13 @@ async function setUp(backend: NodeWebGPUBackend): Promise<Ready> {
 
   let dawn: { create: (options: string[]) => GPU; globals: object }
   try {
-    dawn = (await import('webgpu')) as unknown as typeof dawn
+    dawn = (await importOptional(
+      'tfjs-webgpu in Node',
+      ['webgpu'],
+      () => import('webgpu'),
+    )) as unknown as typeof dawn
   } catch (err) {
+    if (err instanceof MissingPackageError) throw err
     throw new WebGPUUnavailableError(
       `The webgpu package could not load Dawn for ${process.platform}-${process.arch}: ${String(err)}`,
       [],
@@ -346,8 +352,13 @@ async function setUp(backend: NodeWebGPUBackend): Promise<Ready> {
   installGlobals(dawn.globals as Record<string, unknown>)
   installNavigatorGpu(gpu)
 
-  const tf = (await import('@tensorflow/tfjs-core')) as Tf
-  const tfWebGPU = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as {
+  const packages = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu', 'webgpu']
+  const tf = (await importOptional('tfjs-webgpu', packages, () => import('@tensorflow/tfjs-core'))) as Tf
+  const tfWebGPU = (await importOptional(
+    'tfjs-webgpu',
+    packages,
+    () => import('@tensorflow/tfjs-backend-webgpu'),
+  )) as unknown as {
     WebGPUBackend: Ready['WebGPUBackend']
   }
   return {
