@@ -28,6 +28,7 @@ import {
   tanh,
   tensor,
   uniform,
+  type DType,
   type SparsityPattern,
 } from '../src/index.js'
 
@@ -94,7 +95,7 @@ function run(step: Step, x: Tensor): Tensor {
         const e = step.entries[k % step.entries.length]!
         return i === j ? 1 : e
       })
-      return reshape(matmul(tensor(A, { shape: [n, n] }), reshape(x, [n, 1])), [n])
+      return reshape(matmul(tensor(A, { shape: [n, n], dtype: x.dtype }), reshape(x, [n, 1])), [n])
     }
     case 'maximum':
       return maximum(x, shift(x, step.by))
@@ -134,7 +135,7 @@ const programArb = fc.record({
 
 type Program = typeof programArb extends fc.Arbitrary<infer T> ? T : never
 
-function build(p: Program): { f: (x: Tensor) => Tensor; x: Tensor } {
+function build(p: Program, dtype: DType = 'float64'): { f: (x: Tensor) => Tensor; x: Tensor } {
   const f = (x0: Tensor) => {
     let x = x0
     for (const s of p.steps) x = run(s, x)
@@ -143,7 +144,7 @@ function build(p: Program): { f: (x: Tensor) => Tensor; x: Tensor } {
     if (p.tail === 'total') return concat([x, reshape(sum(x), [1])])
     return x
   }
-  return { f, x: uniform([p.n], { seed: p.seed, low: -1.5, high: 1.5 }) }
+  return { f, x: uniform([p.n], { seed: p.seed, low: -1.5, high: 1.5, dtype }) }
 }
 
 /** A dense [m, n] tensor as rows. */
@@ -151,6 +152,12 @@ function rows(t: Tensor, m: number, n: number): number[][] {
   const v = t.dataSync()
   return Array.from({ length: m }, (_, i) => Array.from(v.subarray(i * n, (i + 1) * n)))
 }
+
+/**
+ * A missing nonzero this large relative to the largest entry is far above the rounding of the
+ * products (some 2⁸ ε of their scale in float64), so the check must find it.
+ */
+const VISIBLE = 1e-9
 
 /** Entries agree to rounding: |a - b| ≤ 1e-12 · max(1, max |B|). */
 function expectClose(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): void {
@@ -313,14 +320,14 @@ describe('colour counts reach the lower bound on banded and block-diagonal progr
   })
 })
 
-describe('sparse Hessians of random sparse programs', () => {
-  /** A scalar from a program: Σ w ⊙ program(x) + ½ Σ program(x)². */
-  const scalar = (p: Program) => {
-    const { f, x } = build(p)
-    const w = uniform([f(x).size], { seed: p.seed + 1, low: -1, high: 1 })
-    return { s: (t: Tensor) => add(sum(mul(w, f(t))), mul(sum(square(f(t))), 0.5)), x }
-  }
+/** A scalar from a program: Σ w ⊙ program(x) + ½ Σ program(x)². */
+const scalar = (p: Program, dtype: DType = 'float64') => {
+  const { f, x } = build(p, dtype)
+  const w = uniform([f(x).size], { seed: p.seed + 1, low: -1, high: 1, dtype })
+  return { s: (t: Tensor) => add(sum(mul(w, f(t))), mul(sum(square(f(t))), 0.5)), x }
+}
 
+describe('sparse Hessians of random sparse programs', () => {
   it('sparseHessian equals hessian; the star colouring uses ≥ lower-bound colours, one HVP each', () => {
     fc.assert(
       fc.property(programArb, (p) => {
@@ -345,12 +352,38 @@ describe('sparse Hessians of random sparse programs', () => {
         const { s, x } = scalar(p)
         const H = rows(hessian(s)(x), x.size, x.size)
         const [i, k, v] = largest(H, true)
-        fc.pre(v !== 0)
+        // a pair far below the rounding of every product (an entry of 5e-324 beside entries of
+        // order 1, from a constant of 5e-324) is a zero to any product: no check can see it
+        fc.pre(v !== 0 && Math.abs(v) >= VISIBLE * Math.abs(largest(H)[2]))
         const detected = sparseHessian(s)(x).matrix.pattern
         expect(() => sparseHessian(s, { pattern: without(detected, i, k, true) })(x)).toThrow(SparsityError)
         expectClose(sparseHessian(s, { pattern: detected })(x).matrix.toDense(), H)
       }),
       runs(20),
+    )
+  })
+})
+
+describe('the check in float32', () => {
+  // rounding in float32 is some 2²⁹ times that of float64: the right pattern passes, and a missing
+  // nonzero is caught when it stands out of float32 rounding
+  it('passes on the detected patterns and catches the largest entry left out', () => {
+    fc.assert(
+      fc.property(programArb, (p) => {
+        const { f, x } = build(p, 'float32')
+        const pattern = jacobianSparsity(f, x)
+        for (const mode of MODES) sparseJacobian(f, { mode, pattern })(x)
+        const { s, x: xs } = scalar(p, 'float32')
+        const H = sparseHessian(s)(xs).matrix
+        sparseHessian(s, { pattern: H.pattern })(xs)
+
+        const [i, k, v] = largest(rows(jacfwd(f)(x), f(x).size, x.size))
+        fc.pre(v !== 0)
+        expect(() => sparseJacobian(f, { mode: 'fwd', pattern: without(pattern, i, k) })(x)).toThrow(
+          new RegExp(`disagree: (.*, )?${i} \\(`),
+        )
+      }),
+      runs(15),
     )
   })
 })

@@ -11,13 +11,17 @@ import {
   colourRows,
   colourStar,
   concat,
+  exp,
   hessian,
+  hessianSparsity,
   jacfwd,
+  jacobianSparsity,
   mul,
   pad,
   patternFromRows,
   relu,
   reshape,
+  sin,
   slice,
   sparseHessian,
   sparseJacobian,
@@ -29,6 +33,7 @@ import {
   uniform,
   type Tensor,
 } from '../src/index.js'
+import { initTfjsBackend } from '../src/backends/tfjs/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // sparseJacobian and sparseHessian on the engine, against the dense jacfwd and hessian.
@@ -221,4 +226,64 @@ describe('sparseHessian', () => {
     expect(() => sparseHessian(rosenbrock, { pattern: bandedPattern(7, 0, 1) })(x)).toThrow(/symmetric/)
     expect(() => sparseHessian(rosenbrock, { pattern: bandedPattern(6, 1, 1) })(x)).toThrow(ShapeError)
   })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The check of a given pattern: at the rounding of the dtype the products are computed in.
+// ---------------------------------------------------------------------------------------------
+
+/** y = tanh(x ⊙ Σ x²): a dense Jacobian. */
+const denseMap = (x: Tensor) => tanh(mul(x, sum(square(x))))
+/** Σ exp(sin x) · Σ x²: a dense Hessian. */
+const denseScalar = (x: Tensor) => sum(mul(exp(sin(x)), sum(square(x))))
+
+/** The detected patterns are right: checking them must pass, in every mode. */
+function expectRightPatternsPass(x: Tensor): void {
+  const pattern = jacobianSparsity(denseMap, x)
+  for (const mode of ['fwd', 'rev', 'auto'] as const) {
+    const r = sparseJacobian(denseMap, { mode, pattern })(x)
+    expectClose(r.matrix.toDense(), rows(jacfwd(denseMap)(x), x.size, x.size), 1e-5)
+  }
+  const h = sparseHessian(denseScalar, { pattern: hessianSparsity(denseScalar, x) })(x)
+  expect(h.matrix.nnz).toBe(x.size * x.size)
+  sparseJacobian(stencil, { pattern: bandedPattern(x.size, 1, 1) })(x)
+  // and a missing nonzero is still found
+  expect(() => sparseJacobian(stencil, { pattern: bandedPattern(x.size, 1, 0) })(x)).toThrow(/rows disagree/)
+}
+
+describe('the check of a given pattern', () => {
+  it('float32 on the cpu backend: the right patterns pass', () => {
+    expectRightPatternsPass(
+      tensor(
+        Array.from({ length: 40 }, (_, i) => 1.3 * Math.sin(i)),
+        { dtype: 'float32' },
+      ),
+    )
+  })
+
+  it('float64: a nonzero of 1e-8 beside 2, left out of the pattern, is found rather than folded in', () => {
+    // f = x₀² + 10⁻⁸ x₀ x₁: H = [[2, 1e-8], [1e-8, 0]]; a diagonal pattern would read H₀₀ = 2.00000001
+    const f = (x: Tensor) => {
+      const [x0, x1] = [slice(x, [0], [1]), slice(x, [1], [1])]
+      return sum(add(square(x0), mul(mul(x0, x1), 1e-8)))
+    }
+    const x = tensor([0.5, -0.25])
+    expect(() => sparseHessian(f, { pattern: bandedPattern(2, 0, 0) })(x)).toThrow(
+      /2 of 2 rows disagree: 0 \(/,
+    )
+    expect(sparseHessian(f, { pattern: bandedPattern(2, 1, 1) })(x).matrix.toDense()).toEqual([
+      [2, 1e-8],
+      [1e-8, 0],
+    ])
+  })
+})
+
+describe('the check of a given pattern on tfjs backends (float32)', () => {
+  for (const kind of ['cpu', 'wasm'] as const) {
+    it(`tfjs-${kind}: the right patterns pass`, async () => {
+      await initTfjsBackend(kind)
+      const data = Array.from({ length: 40 }, (_, i) => 1.3 * Math.sin(i))
+      expectRightPatternsPass(tensor(data, { backend: `tfjs-${kind}`, dtype: 'float32' }))
+    })
+  }
 })

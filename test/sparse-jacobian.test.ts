@@ -417,6 +417,82 @@ describe('checkPattern', () => {
     expect(() => checkPattern(pattern, jvp, { seed: 42 })).not.toThrow()
   })
 
+  it('finds a nonzero of relative size 1e-8 that compression folds into another entry', () => {
+    // H = [[2, 1e-8], [1e-8, 0]] with a diagonal pattern: one colour, H·(1, 1) reads H_00 = 2.00000001
+    const hvp = (s: Float64Array) => Float64Array.of(2 * s[0]! + 1e-8 * s[1]!, 1e-8 * s[0]!)
+    const diagonal = bandedPattern(2, 0, 0)
+    const m = sparseHessianFromProducts(diagonal, hvp).matrix
+    expect(m.get(0, 0)).toBe(2.00000001)
+    expect(() => checkPattern(diagonal, hvp, { matrix: m })).toThrow(/2 of 2 rows disagree: 0 \(J·s = /)
+    expect(() => checkPattern(diagonal, hvp)).toThrow(SparsityError)
+    expect(checkPattern(bandedPattern(2, 1, 1), hvp).get(0, 1)).toBe(1e-8)
+  })
+
+  it('checks a matrix of any scale at its own scale', () => {
+    for (const scale of [1e-200, 1e-30, 1e30, 1e200]) {
+      const scaled = J.map((row) => row.map((v) => v * scale))
+      const jvp = (s: Float64Array) => times(scaled, s)
+      expect(checkPattern(pattern, jvp).get(4, 5)).toBe(11 * scale)
+      const missing = patternFromRows(6, [[0, 1], [0, 2, 5], [0], [0, 4], [5]])
+      expect(() => checkPattern(missing, jvp)).toThrow(/2 of 5 rows disagree: 2 \(.*\), 4 \(/)
+    }
+  })
+
+  it('passes float32 products of the right pattern, and still finds a missing nonzero', () => {
+    // a 40×40 Jacobian with two bands, its JVP computed in float32
+    const n = 40
+    const dense = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) =>
+        j === i || j === (i * 7) % n ? Math.fround(Math.sin(i + 2 * j) + 1.5) : 0,
+      ),
+    )
+    const jvp32 = (s: Float64Array) =>
+      Float64Array.from(dense, (row) =>
+        row.reduce((acc, v, j) => Math.fround(acc + Math.fround(v * Math.fround(s[j]!))), 0),
+      )
+    const right = patternFromDense(dense)
+    expect(checkPattern(right, jvp32, { dtype: 'float32' }).toDense()).toEqual(dense)
+    expect(
+      checkPattern(right, (s) => timesT(dense, n, s).map(Math.fround), { mode: 'rev', dtype: 'float32' }).nnz,
+    ).toBe(right.nnz)
+    const holed = patternFromRows(
+      n,
+      Array.from({ length: n }, (_, i) => [...right.row(i)].filter((j) => i !== 3 || j !== 21)),
+    )
+    expect(right.has(3, 21)).toBe(true)
+    expect(() => checkPattern(holed, jvp32, { dtype: 'float32' })).toThrow(/1 of 40 rows disagree: 3 \(/)
+  })
+
+  it('allows the rounding of terms that cancel inside the product, measured at ¾s', () => {
+    // J = diag(0.3) computed as (1e8 + 0.3) s - 1e8 s: rounding of order 1e-8, far above ε·0.3
+    const jvp = (s: Float64Array) => s.map((v) => (1e8 + 0.3) * v - 1e8 * v)
+    const m = checkPattern(bandedPattern(30, 0, 0), jvp)
+    expect(Math.abs(m.get(0, 0) - 0.3)).toBeLessThan(1e-7)
+    // a missing nonzero well above that rounding is still found
+    const withOff = (s: Float64Array) => jvp(s).map((v, i) => v + (i === 4 ? 1e-3 * s[5]! : 0))
+    expect(() => checkPattern(bandedPattern(30, 0, 0), withOff)).toThrow(/1 of 30 rows disagree: 4 \(/)
+  })
+
+  it('compares the compressed products given with the matrix: a nonzero where none is predicted', () => {
+    const jvp = (s: Float64Array) => times(J, s)
+    const r = sparseJacobianFromProducts(pattern, { mode: 'fwd', jvp })
+    const products = seedVectors(r.colouring).map(jvp)
+    const { matrix, colouring } = r
+    expect(checkPattern(pattern, jvp, { matrix, colouring, products })).toBe(matrix)
+    // row 0 of a colour that holds none of its columns: J·s_c must be 0 there
+    const c = [...Array(colouring.count).keys()].find((k) => ![0, 1].some((j) => colouring.colour[j] === k))!
+    const tampered = products.map((b, k) => (k === c ? b.map((v, i) => (i === 0 ? 1e-6 : v)) : b))
+    expect(() => checkPattern(pattern, jvp, { matrix, colouring, products: tampered })).toThrow(
+      new RegExp(`1 of 5 rows disagree: 0 \\(J·s of colour ${c} = 0.000001, decompressed = 0\\)`),
+    )
+    expect(() => checkPattern(pattern, jvp, { matrix, colouring })).toThrow(
+      /give colouring and products together/,
+    )
+    expect(() => checkPattern(pattern, jvp, { matrix, colouring, products: products.slice(1) })).toThrow(
+      /colours need .* products/,
+    )
+  })
+
   it('rejects an unknown mode, a matrix of the wrong shape, a product of the wrong length', () => {
     expect(() => checkPattern(pattern, jvp, { mode: 'both' as 'fwd' })).toThrow(/unknown mode 'both'/)
     const other = checkPattern(bandedPattern(3, 1, 1), (s) => s)

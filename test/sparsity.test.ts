@@ -8,6 +8,7 @@ import {
   ValueError,
   add,
   bandedPattern,
+  broadcastTo,
   concat,
   defineOp,
   div,
@@ -30,6 +31,8 @@ import {
   reshape,
   sin,
   slice,
+  sparseHessian,
+  sparseJacobian,
   square,
   stopGradient,
   sub,
@@ -288,5 +291,89 @@ describe('errors', () => {
     expect(() => jacobianSparsity((t) => t, [1] as never)).toThrow(ValueError)
     expect(() => jacobianSparsity((() => 3) as never, tensor([1]))).toThrow(ValueError)
     expect(() => hessianSparsity(null as never, tensor([1]))).toThrow(ValueError)
+  })
+})
+
+describe('the bound on the entries of the index sets', () => {
+  /** y = x ⊙ Σ x: a dense Jacobian, n² entries. */
+  const dense = (x: Tensor) => mul(x, sum(x))
+  const x100 = uniform([100], { seed: 1 })
+
+  it('a dense Jacobian past maxEntries is a ValueError naming the op, the sizes and the dense Jacobian', () => {
+    expect(() => jacobianSparsity(dense, x100, { maxEntries: 1000 })).toThrow(ValueError)
+    expect(() => jacobianSparsity(dense, x100, { maxEntries: 1000 })).toThrow(
+      /^jacobianSparsity: the Jacobian of the output of mul \[100\] \(100 elements\) with respect to 100 input elements has at least 10000 possible nonzeros, more than maxEntries = 1000: too dense for sparsity detection; use the dense Jacobian \(jacfwd or jacrev\), or raise maxEntries$/,
+    )
+    expect(jacobianSparsity(dense, x100, { maxEntries: 10_000 }).nnz).toBe(10_000)
+  })
+
+  it('counts exactly: a tridiagonal stencil of 100 holds 298 entries', () => {
+    const stencil = (x: Tensor) => {
+      const p = pad(x, [1], [1])
+      return add(sub(slice(p, [0], [100]), mul(slice(p, [1], [100]), 2)), slice(p, [2], [100]))
+    }
+    expect(jacobianSparsity(stencil, x100, { maxEntries: 298 }).nnz).toBe(298)
+    expect(() => jacobianSparsity(stencil, x100, { maxEntries: 297 })).toThrow(
+      /output of add .* at least 29\d/,
+    )
+    // the input alone holds one entry per element
+    expect(() => jacobianSparsity(stencil, x100, { maxEntries: 99 })).toThrow(/the input \[100\]/)
+  })
+
+  it('is checked in every kind of rule: moved, summed, multiplied, unions found to overlap less', () => {
+    const limit = { maxEntries: 2000 }
+    // broadcastTo shares one set among 100 elements: 100 × 100 entries
+    expect(() => jacobianSparsity((x) => broadcastTo(reshape(sum(x), [1]), [100]), x100, limit)).toThrow(
+      /output of broadcastTo/,
+    )
+    // an outer product: 100 × 100 elements of 2 entries
+    const outer = (x: Tensor) => matmul(reshape(x, [100, 1]), reshape(x, [1, 100]))
+    expect(() => jacobianSparsity(outer, x100, limit)).toThrow(/output of matmul \[100, 100\]/)
+    // a custom op counts as dense
+    const mix = defineOp({
+      name: 'mix',
+      impl: ([t]) => tanh(t!),
+      jvp: ({ y, dx: [dx] }) => mul(dx!, sub(1, square(y))),
+      vjp: ({ ct, y }) => [mul(ct, sub(1, square(y)))],
+    })
+    expect(() => jacobianSparsity((x) => mix(x), x100, limit)).toThrow(/output of mix/)
+    // (x ⊙ Σ x[:50]) + Σ x[50:]: the operands' sets hold at most 51 entries, their unions 100, so
+    // the count before the unions (5050) passes 8000 and the count while forming them does not
+    const halves = (x: Tensor) => add(mul(x, sum(slice(x, [0], [50]))), sum(slice(x, [50], [50])))
+    expect(jacobianSparsity(halves, x100, { maxEntries: 10_000 }).nnz).toBe(10_000)
+    expect(() => jacobianSparsity(halves, x100, { maxEntries: 8000 })).toThrow(
+      /output of add .* at least 80\d\d/,
+    )
+  })
+
+  it('hessianSparsity names itself and the dense Hessian; sparseJacobian and sparseHessian pass it on', () => {
+    const s = (x: Tensor) => square(sum(x))
+    expect(() => hessianSparsity(s, x100, { maxEntries: 5000 })).toThrow(
+      /^hessianSparsity: .* use the dense Hessian \(hessian\), or raise maxEntries$/,
+    )
+    expect(hessianSparsity(s, x100, { maxEntries: 10_000 }).nnz).toBe(10_000)
+    expect(() => sparseJacobian(dense, { maxEntries: 1000 })(x100)).toThrow(
+      /^jacobianSparsity: .*\(jacfwd or jacrev\)/,
+    )
+    expect(() => sparseHessian(s, { maxEntries: 1000 })(x100)).toThrow(/^hessianSparsity: /)
+  })
+
+  it('maxEntries must be a positive integer or Infinity', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, '10']) {
+      expect(() => jacobianSparsity(dense, x100, { maxEntries: bad as number })).toThrow(
+        /jacobianSparsity: maxEntries must be a positive integer or Infinity, got /,
+      )
+    }
+    expect(jacobianSparsity(dense, x100, { maxEntries: Infinity }).nnz).toBe(10_000)
+  })
+
+  it('n = 20,000, dense: a ValueError at once, before the 4·10⁸ entries are formed', () => {
+    const x = uniform([20_000], { seed: 2 })
+    const start = performance.now()
+    expect(() => jacobianSparsity(dense, x)).toThrow(
+      /at least 400000000 possible nonzeros, more than maxEntries = 50000000/,
+    )
+    expect(() => sparseJacobian(dense)(x)).toThrow(ValueError)
+    expect(performance.now() - start).toBeLessThan(10_000)
   })
 })

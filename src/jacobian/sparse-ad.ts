@@ -1,4 +1,5 @@
 import { fromData } from '../core/create.js'
+import type { DType } from '../core/dtype.js'
 import { checkOptions } from '../core/options.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'
@@ -11,6 +12,8 @@ import {
   checkPattern,
   sparseHessianFromProducts,
   sparseJacobianFromProducts,
+  type BatchedProductFn,
+  type ProductFn,
   type SparseJacobianMode,
   type SparseJacobianResult,
   type SparseResult,
@@ -30,11 +33,13 @@ import { hessianSparsity, jacobianSparsity } from './sparsity.js'
  *   colours rows and evaluates one VJP per colour on a single tape; `'auto'` (the default) takes
  *   the mode with fewer colours, forward on a tie.
  * - `pattern`: a known pattern (output elements × input elements, row-major); detected by index
- *   sets at each call otherwise. A given pattern is checked cheaply against the function (one
- *   extra JVP in a random direction) unless `check: false`.
+ *   sets at each call otherwise. A given pattern is checked cheaply against the function
+ *   (`checkPattern`: the compressed products against what the pattern predicts, and two more
+ *   JVPs, in a random direction s and at ¾s) unless `check: false`.
  * - `colouring`: a colouring of the pattern computed earlier (`colourColumns` for `'fwd'`,
  *   `colourRows` for `'rev'`), to skip the colouring at each call.
  * - `local`: detect the pattern at the point only (see `jacobianSparsity`); default global.
+ * - `maxEntries`: the bound of the detection (see `SparsityOptions`).
  * - `ordering`: the vertex order of the colouring (see `ColouringOptions`).
  *
  * @example
@@ -55,6 +60,7 @@ export interface SparseJacobianAdOptions extends ColouringOptions {
   readonly pattern?: SparsityPattern
   readonly colouring?: Colouring
   readonly local?: boolean
+  readonly maxEntries?: number
   readonly check?: boolean
 }
 
@@ -62,10 +68,12 @@ export interface SparseJacobianAdOptions extends ColouringOptions {
  * Options of `sparseHessian`.
  *
  * - `pattern`: a known symmetric pattern (n × n); detected by index sets through the gradient
- *   otherwise. A given pattern is checked with one extra Hessian-vector product in a random
- *   direction unless `check: false`.
+ *   otherwise. A given pattern is checked (`checkPattern`: the compressed products against what
+ *   the pattern predicts, and two more Hessian-vector products, in a random direction s and at
+ *   ¾s) unless `check: false`.
  * - `colouring`: a star colouring of the pattern computed earlier (`colourStar`).
  * - `local`: detect the pattern at the point only; default global.
+ * - `maxEntries`: the bound of the detection (see `SparsityOptions`).
  * - `ordering`: the vertex order of the star colouring.
  *
  * @example
@@ -83,6 +91,7 @@ export interface SparseHessianAdOptions extends ColouringOptions {
   readonly pattern?: SparsityPattern
   readonly colouring?: Colouring
   readonly local?: boolean
+  readonly maxEntries?: number
   readonly check?: boolean
 }
 
@@ -104,12 +113,42 @@ function unstack(t: Tensor, k: number): Float64Array[] {
   return Array.from({ length: k }, (_, i) => Float64Array.from(all.subarray(i * n, (i + 1) * n)))
 }
 
+/** Whether the input or an output seen so far is float32: the precision of the products. */
+interface Precision {
+  float32: boolean
+}
+
+const dtypeOf = (p: Precision): DType => (p.float32 ? 'float32' : 'float64')
+
 /** All seeds s_1 … s_k pushed through one vector-mode JVP of f at x: [J s_1, …, J s_k]. */
-function batchedJvpOf(f: (x: Tensor) => Tensor, x: Tensor) {
+function batchedJvpOf(f: (x: Tensor) => Tensor, x: Tensor, precision: Precision) {
   return (seeds: readonly Float64Array[]): Float64Array[] => {
     if (seeds.length === 0) return []
     const [, dy] = jvp(f, [x], [stackSeeds(seeds, x)], { batched: true }) as [Tensor, Tensor]
+    if (dy.dtype === 'float32') precision.float32 = true
     return unstack(dy, seeds.length)
+  }
+}
+
+/** The products a callback returns, kept in order: the compressed products, for the check. */
+function recorder() {
+  const products: ArrayLike<number>[] = []
+  return {
+    products,
+    single:
+      (product: ProductFn): ProductFn =>
+      (s) => {
+        const b = product(s)
+        products.push(b)
+        return b
+      },
+    batched:
+      (product: BatchedProductFn): BatchedProductFn =>
+      (seeds) => {
+        const bs = product(seeds)
+        for (const b of bs) products.push(b)
+        return bs
+      },
   }
 }
 
@@ -154,13 +193,19 @@ export function sparseJacobian(
   }
   return (x: Tensor) => {
     checkX('sparseJacobian', x, options.pattern)
-    const pattern = options.pattern ?? jacobianSparsity(f, x, { local: options.local === true })
-    const batchedJvp = batchedJvpOf(f, x)
+    const pattern =
+      options.pattern ??
+      jacobianSparsity(f, x, { local: options.local === true, maxEntries: options.maxEntries })
+    const precision: Precision = { float32: x.dtype === 'float32' }
+    const batchedJvp = batchedJvpOf(f, x, precision)
     let pullback: ((ct: Tensor) => unknown[]) | null = null
     let y: Tensor | null = null
     // one tape, pulled back once per colour: sᵀ J
     const vjpOne = (s: Float64Array) => {
-      if (pullback === null) [y, pullback] = vjp(f, x)
+      if (pullback === null) {
+        ;[y, pullback] = vjp(f, x)
+        if (y!.dtype === 'float32') precision.float32 = true
+      }
       const ct = fromData(
         y!.dtype === 'float64' ? Float64Array.from(s) : Float32Array.from(s),
         y!.shape,
@@ -168,14 +213,17 @@ export function sparseJacobian(
       )
       return Float64Array.from(readConcrete(pullback(ct)[0] as Tensor))
     }
+    const record = recorder()
     const result = sparseJacobianFromProducts(pattern, {
       ...options,
       mode: options.mode ?? 'auto',
-      batchedJvp,
-      vjp: vjpOne,
+      batchedJvp: record.batched(batchedJvp),
+      vjp: record.single(vjpOne),
     })
     if (options.pattern !== undefined && options.check !== false) {
-      checkPattern(pattern, (s) => batchedJvp([s])[0]!, { matrix: result.matrix })
+      const { matrix, colouring } = result
+      const check = { matrix, colouring, products: record.products, dtype: dtypeOf(precision) }
+      checkPattern(pattern, (s) => batchedJvp([s])[0]!, check)
     }
     return result
   }
@@ -185,8 +233,12 @@ export function sparseJacobian(
  * The detected Hessian pattern, made symmetric: H = Hᵀ, so an entry found in one triangle is a
  * possible nonzero of the other.
  */
-function detectHessian(f: (x: Tensor) => Tensor, x: Tensor, local: boolean): SparsityPattern {
-  const pattern = hessianSparsity(f, x, { local })
+function detectHessian(
+  f: (x: Tensor) => Tensor,
+  x: Tensor,
+  options: SparseHessianAdOptions,
+): SparsityPattern {
+  const pattern = hessianSparsity(f, x, { local: options.local === true, maxEntries: options.maxEntries })
   return pattern.isSymmetric() ? pattern : symmetrize(pattern)
 }
 
@@ -216,12 +268,16 @@ export function sparseHessian(
   checkOptions('sparseHessian', options)
   return (x: Tensor) => {
     checkX('sparseHessian', x, options.pattern)
-    const pattern = options.pattern ?? detectHessian(f, x, options.local === true)
+    const pattern = options.pattern ?? detectHessian(f, x, options)
     // H s = d/dε ∇f(x + ε s): forward over reverse, all seeds in one vector-mode pass
-    const batchedHvp = batchedJvpOf(grad(f) as (t: Tensor) => Tensor, x)
-    const result = sparseHessianFromProducts(pattern, { ...options, batchedHvp })
+    const precision: Precision = { float32: x.dtype === 'float32' }
+    const batchedHvp = batchedJvpOf(grad(f) as (t: Tensor) => Tensor, x, precision)
+    const record = recorder()
+    const result = sparseHessianFromProducts(pattern, { ...options, batchedHvp: record.batched(batchedHvp) })
     if (options.pattern !== undefined && options.check !== false) {
-      checkPattern(pattern, (s) => batchedHvp([s])[0]!, { matrix: result.matrix })
+      const { matrix, colouring } = result
+      const check = { matrix, colouring, products: record.products, dtype: dtypeOf(precision) }
+      checkPattern(pattern, (s) => batchedHvp([s])[0]!, check)
     }
     return result
   }

@@ -1,5 +1,5 @@
 import { fromData } from '../core/create.js'
-import { ValueError } from '../core/errors.js'
+import { ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
 import { type Shape, sizeOf, stridesOf } from '../core/shape.js'
@@ -102,6 +102,40 @@ class Unions {
   }
 }
 
+/** The most index entries the sets of one tensor may hold in all, unless `maxEntries` says otherwise. */
+const DEFAULT_MAX_ENTRIES = 5e7
+
+/**
+ * The bound of one detection: the sets of each tensor at the level hold at most `max` entries in
+ * all, one per possible nonzero of its Jacobian. A rule counts the entries of its output as it
+ * builds the sets (or bounds them from below first) and stops at the bound, so a dense Jacobian
+ * (n² entries for n inputs) is refused before its sets take the memory.
+ */
+class EntryLimit {
+  /** The op whose output is being built, and that output's shape. */
+  op = ''
+  shape: Shape = []
+
+  constructor(
+    readonly where: string,
+    readonly denseAlternative: string,
+    readonly inputs: number,
+    readonly max: number,
+  ) {}
+
+  /** Throws once `total`, the entries of the current output found so far, is over the bound. */
+  check(total: number): void {
+    if (total <= this.max) return
+    const what = this.op === '' ? 'the input' : `the output of ${this.op}`
+    throw new ValueError(
+      `${this.where}: the Jacobian of ${what} ${fmtShape(this.shape)} (${sizeOf(this.shape)} elements) ` +
+        `with respect to ${this.inputs} input elements has at least ${total} possible nonzeros, more than ` +
+        `maxEntries = ${this.max}: too dense for sparsity detection; use the ${this.denseAlternative}, ` +
+        'or raise maxEntries',
+    )
+  }
+}
+
 interface RuleArgs<P> {
   readonly x: readonly Tensor[]
   /** The inputs' index sets (null: a constant at this level). */
@@ -111,6 +145,8 @@ interface RuleArgs<P> {
   readonly local: boolean
   /** A union builder over this level's input indices. */
   readonly unions: Unions
+  /** The bound on the entries of the output's sets. */
+  readonly limit: EntryLimit
 }
 
 type SparsityRule<P> = (a: RuleArgs<P>) => IndexSets
@@ -121,26 +157,29 @@ const EMPTY: readonly number[] = []
 function union(a: readonly number[], b: readonly number[]): readonly number[] {
   if (a.length === 0) return b
   if (b.length === 0 || a === b) return a
-  const out: number[] = []
+  // room for both, trimmed to the union: no growth on the way
+  const out = new Array<number>(a.length + b.length)
   let i = 0
   let j = 0
+  let k = 0
   while (i < a.length && j < b.length) {
     const u = a[i]!
     const v = b[j]!
     if (u < v) {
-      out.push(u)
+      out[k++] = u
       i++
     } else if (v < u) {
-      out.push(v)
+      out[k++] = v
       j++
     } else {
-      out.push(u)
+      out[k++] = u
       i++
       j++
     }
   }
-  while (i < a.length) out.push(a[i++]!)
-  while (j < b.length) out.push(b[j++]!)
+  while (i < a.length) out[k++] = a[i++]!
+  while (j < b.length) out[k++] = b[j++]!
+  out.length = k
   return out
 }
 
@@ -152,23 +191,47 @@ const emptySets = (n: number): (readonly number[])[] => new Array<readonly numbe
 /**
  * For elementwise ops with broadcasting: each output element depends on the broadcast elements
  * of its inputs; `keep(i, j, p)` may drop input i's dependence at output element j (read from
- * input element p).
+ * input element p). The largest set each output element receives bounds its union from below:
+ * their sum is checked against the limit before any union is formed, and the exact count as the
+ * unions grow.
  */
 function broadcastUnion(
   shapes: readonly Shape[],
   sets: readonly (IndexSets | null)[],
   out: Shape,
+  limit: EntryLimit,
   keep?: (input: number, outIndex: number, inIndex: number) => boolean,
 ): IndexSets {
-  const res = emptySets(sizeOf(out))
-  sets.forEach((s, i) => {
-    if (s === null) return
-    forEachRun(out, [broadcastStrides(shapes[i]!, out)], (o, offs, len, steps) => {
-      let p = offs[0]!
-      for (let k = 0; k < len; k++, p += steps[0]!) {
-        if (keep === undefined || keep(i, o + k, p)) res[o + k] = union(res[o + k]!, s[p]!)
-      }
+  const size = sizeOf(out)
+  const visit = (each: (i: number, s: IndexSets, o: number, p: number) => void) =>
+    sets.forEach((s, i) => {
+      if (s === null) return
+      forEachRun(out, [broadcastStrides(shapes[i]!, out)], (o, offs, len, steps) => {
+        let p = offs[0]!
+        for (let k = 0; k < len; k++, p += steps[0]!) {
+          if (keep === undefined || keep(i, o + k, p)) each(i, s, o + k, p)
+        }
+      })
     })
+  // |∪_i S_i| ≥ max_i |S_i|
+  const largest = new Int32Array(size)
+  visit((_i, s, o, p) => {
+    if (s[p]!.length > largest[o]!) largest[o] = s[p]!.length
+  })
+  let lower = 0
+  for (let o = 0; o < size; o++) lower += largest[o]!
+  limit.check(lower)
+
+  const res = emptySets(size)
+  let total = 0
+  visit((_i, s, o, p) => {
+    const before = res[o]!
+    const after = union(before, s[p]!)
+    if (after !== before) {
+      res[o] = after
+      total += after.length - before.length
+      if (total > limit.max) limit.check(total)
+    }
   })
   return res
 }
@@ -190,25 +253,26 @@ function broadcastValues(x: readonly Tensor[], out: Shape): Float64Array[] {
 const known = (a: RuleArgs<unknown>, i: number): boolean => a.local || a.s[i] === null
 
 // d f(x) = f'(x) dx, f' nonzero almost everywhere
-const elementwise: SparsityRule<unknown> = ({ x, s, y }) =>
+const elementwise: SparsityRule<unknown> = ({ x, s, y, limit }) =>
   broadcastUnion(
     x.map((t) => t.shape),
     s,
     y.shape,
+    limit,
   )
 
 // d relu(x) = [x > 0] dx: locally no dependence where x ≤ 0
 const reluRule: SparsityRule<null> = (a) => {
   if (!a.local) return elementwise(a)
   const v = values(a.x[0]!)
-  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, (_i, _o, p) => v[p]! > 0)
+  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! > 0)
 }
 
 // d |x| = sign(x) dx: locally no dependence where x = 0
 const absRule: SparsityRule<null> = (a) => {
   if (!a.local) return elementwise(a)
   const v = values(a.x[0]!)
-  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, (_i, _o, p) => v[p]! !== 0)
+  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! !== 0)
 }
 
 // d xᵖ = p xᵖ⁻¹ dx vanishes identically for p = 0
@@ -224,6 +288,7 @@ const mulRule: SparsityRule<null> = (a) => {
     a.x.map((t) => t.shape),
     a.s,
     a.y.shape,
+    a.limit,
     (i, o) => !known(a, 1 - i) || other[i]![o] !== 0,
   )
 }
@@ -236,6 +301,7 @@ const divRule: SparsityRule<null> = (a) => {
     a.x.map((t) => t.shape),
     a.s,
     a.y.shape,
+    a.limit,
     (i, o) => i === 0 || va![o] !== 0,
   )
 }
@@ -252,6 +318,7 @@ function chooserRule(wins: (u: number, v: number) => boolean): SparsityRule<null
       a.x.map((t) => t.shape),
       a.s,
       a.y.shape,
+      a.limit,
       (i, o) => {
         const u = va![o]!
         const v = vb![o]!
@@ -265,9 +332,9 @@ function chooserRule(wins: (u: number, v: number) => boolean): SparsityRule<null
 const whereRule: SparsityRule<null> = (a) => {
   const shapes = [a.x[1]!.shape, a.x[2]!.shape]
   const sets = [a.s[1]!, a.s[2]!]
-  if (!a.local) return broadcastUnion(shapes, sets, a.y.shape)
+  if (!a.local) return broadcastUnion(shapes, sets, a.y.shape, a.limit)
   const [c] = broadcastValues([a.x[0]!], a.y.shape)
-  return broadcastUnion(shapes, sets, a.y.shape, (i, o) => (c![o] !== 0) === (i === 0))
+  return broadcastUnion(shapes, sets, a.y.shape, a.limit, (i, o) => (c![o] !== 0) === (i === 0))
 }
 
 /**
@@ -276,7 +343,7 @@ const whereRule: SparsityRule<null> = (a) => {
  * numbers 1, 2, … of its inputs (0 is the padding); each output element then names its source.
  */
 function gather<P>(def: OpDef<P>): SparsityRule<P> {
-  return ({ x, s, params }) => {
+  return ({ x, s, params, limit }) => {
     let offset = 0
     const starts: number[] = []
     const ids = x.map((t) => {
@@ -290,6 +357,7 @@ function gather<P>(def: OpDef<P>): SparsityRule<P> {
     const res = emptySets(moved.length)
     // inputs in order of their id ranges; the last one whose range starts below the id owns it
     let input = 0
+    let total = 0
     for (let j = 0; j < moved.length; j++) {
       const id = moved[j]!
       if (id === 0) continue
@@ -298,8 +366,14 @@ function gather<P>(def: OpDef<P>): SparsityRule<P> {
         while (starts[input]! >= id) input--
       }
       const set = s[input]
-      if (set != null) res[j] = set[id - 1 - starts[input]!]!
+      if (set != null) {
+        // shared, not copied: the count is the pattern this output would give
+        const from = set[id - 1 - starts[input]!]!
+        res[j] = from
+        total += from.length
+      }
     }
+    limit.check(total)
     return res
   }
 }
@@ -321,7 +395,7 @@ function reductionTargets(shape: Shape, axes: readonly number[]): Int32Array {
  * maximal elements.
  */
 function reduction(routes: boolean): SparsityRule<ReduceParams> {
-  return ({ x, s, y, params, local, unions }) => {
+  return ({ x, s, y, params, local, unions, limit }) => {
     const target = reductionTargets(x[0]!.shape, params.axes)
     const sx = s[0]!
     const xv = routes && local ? values(x[0]!) : null
@@ -335,13 +409,17 @@ function reduction(routes: boolean): SparsityRule<ReduceParams> {
     const members = new Int32Array(target.length)
     for (let i = 0; i < target.length; i++) members[next[target[i]!]!++] = i
     const res = emptySets(m)
+    let total = 0
     for (let j = 0; j < m; j++) {
       unions.begin()
       for (let p = start[j]!; p < start[j + 1]!; p++) {
         const i = members[p]!
         if (xv === null || xv[i] === yv![j]) unions.add(sx[i]!)
       }
-      res[j] = unions.end()
+      const joined = unions.end()
+      res[j] = joined
+      total += joined.length
+      limit.check(total)
     }
     return res
   }
@@ -352,7 +430,7 @@ function reduction(routes: boolean): SparsityRule<ReduceParams> {
  * zero, and on B[p, j] unless A[i, p] is.
  */
 const matmulRule: SparsityRule<MatmulParams> = (args) => {
-  const { x, s, y, unions } = args
+  const { x, s, y, unions, limit } = args
   const { transA, transB } = args.params
   const [a, b] = x
   const [sa, sb] = s
@@ -368,6 +446,7 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
   const av = known(args, 0) ? values(a!) : null
   const bv = known(args, 1) ? values(b!) : null
   const res = emptySets(y.size)
+  let total = 0
   let bi = 0
   forEachRun(
     batch.length === 0 ? [1] : batch,
@@ -385,7 +464,10 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
               if (sa != null && (bv === null || bv[ib] !== 0)) unions.add(sa[ia]!)
               if (sb != null && (av === null || av[ia] !== 0)) unions.add(sb[ib]!)
             }
-            res[bi * m * n + i * n + j] = unions.end()
+            const set = unions.end()
+            res[bi * m * n + i * n + j] = set
+            total += set.length
+            limit.check(total)
           }
       }
     },
@@ -441,18 +523,20 @@ const rules: { readonly [K in OpName]: SparsityRule<OpParams[K]> } = {
 }
 
 /** A custom op has no index-set rule: every output element may depend on every input element. */
-const dense: SparsityRule<unknown> = ({ s, y, unions }) => {
+const dense: SparsityRule<unknown> = ({ s, y, unions, limit }) => {
   unions.begin()
   for (const si of s) if (si !== null) for (const e of si) unions.add(e)
-  return new Array<readonly number[]>(y.size).fill(unions.end())
+  const set = unions.end()
+  limit.check(y.size * set.length)
+  return new Array<readonly number[]>(y.size).fill(set)
 }
 
 const builtins = registry as Readonly<Record<string, OpDef<unknown>>>
 const builtinRules = rules as Readonly<Record<string, SparsityRule<unknown>>>
 
-/** The detection level over n input elements. */
-function makeLevel(n: number, local: boolean): Level {
-  const unions = new Unions(n)
+/** The detection level over `limit.inputs` input elements. */
+function makeLevel(limit: EntryLimit, local: boolean): Level {
+  const unions = new Unions(limit.inputs)
   const level: Level = {
     id: nextLevelId(),
     kind: 'sparsity',
@@ -468,7 +552,9 @@ function makeLevel(n: number, local: boolean): Level {
         sets = emptySets(y.size)
       } else {
         const rule = builtins[def.name] === def ? builtinRules[def.name]! : dense
-        sets = rule({ x, s, y, params, local, unions })
+        limit.op = def.name
+        limit.shape = y.shape
+        sets = rule({ x, s, y, params, local, unions, limit })
       }
       return new Tensor(y.shape, y.dtype, { kind: 'index', level, primal: y, sets })
     },
@@ -494,6 +580,48 @@ export interface SparsityOptions {
    * abs where their derivative is 0, factors that are zero).
    */
   readonly local?: boolean
+  /**
+   * The most possible nonzeros the Jacobian of any tensor f computes (its output included) may
+   * have, a positive integer or Infinity; default 5·10⁷. Detection keeps one index per possible
+   * nonzero, so a dense Jacobian of n inputs takes memory for n² of them: past the bound it stops
+   * with a `ValueError` that suggests the dense Jacobian, before that memory is taken.
+   */
+  readonly maxEntries?: number
+}
+
+/** Checks `maxEntries` and makes the bound of one detection. */
+function entryLimit(
+  where: string,
+  denseAlternative: string,
+  x: Tensor,
+  options: SparsityOptions,
+): EntryLimit {
+  const max = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+  if (!((Number.isInteger(max) && max > 0) || max === Infinity)) {
+    throw new ValueError(`${where}: maxEntries must be a positive integer or Infinity, got ${fmtValue(max)}`)
+  }
+  const limit = new EntryLimit(where, denseAlternative, x.size, max)
+  // the input's own sets: one entry per element
+  limit.shape = x.shape
+  limit.check(x.size)
+  return limit
+}
+
+/** Propagates index sets through f from x; `where` names the caller in errors. */
+function detect(
+  where: string,
+  f: (x: Tensor) => Tensor,
+  x: Tensor,
+  options: SparsityOptions,
+  limit: EntryLimit,
+): SparsityPattern {
+  const level = makeLevel(limit, options.local === true)
+  const sets: number[][] = Array.from({ length: x.size }, (_, i) => [i])
+  const traced = new Tensor(x.shape, x.dtype, { kind: 'index', level, primal: x, sets })
+  const y = callAtLevel(where, level, f, [traced])
+  if (!isTensor(y)) throw new ValueError(`${where}: the function must return a Tensor`)
+  const rows = y.impl.kind === 'index' && y.impl.level === level ? y.impl.sets : emptySets(y.size)
+  return patternFromRows(x.size, rows)
 }
 
 /**
@@ -519,15 +647,11 @@ export function jacobianSparsity(
   x: Tensor,
   options: SparsityOptions = {},
 ): SparsityPattern {
-  if (typeof f !== 'function') throw new ValueError('jacobianSparsity: the first argument must be a function')
-  if (!isTensor(x)) throw new ValueError('jacobianSparsity: x must be a Tensor')
-  const level = makeLevel(x.size, options.local === true)
-  const sets: number[][] = Array.from({ length: x.size }, (_, i) => [i])
-  const traced = new Tensor(x.shape, x.dtype, { kind: 'index', level, primal: x, sets })
-  const y = callAtLevel('jacobianSparsity', level, f, [traced])
-  if (!isTensor(y)) throw new ValueError('jacobianSparsity: the function must return a Tensor')
-  const rows = y.impl.kind === 'index' && y.impl.level === level ? y.impl.sets : emptySets(y.size)
-  return patternFromRows(x.size, rows)
+  const where = 'jacobianSparsity'
+  if (typeof f !== 'function') throw new ValueError(`${where}: the first argument must be a function`)
+  if (!isTensor(x)) throw new ValueError(`${where}: x must be a Tensor`)
+  const limit = entryLimit(where, 'dense Jacobian (jacfwd or jacrev)', x, options)
+  return detect(where, f, x, options, limit)
 }
 
 /**
@@ -548,6 +672,9 @@ export function hessianSparsity(
   x: Tensor,
   options: SparsityOptions = {},
 ): SparsityPattern {
-  if (typeof f !== 'function') throw new ValueError('hessianSparsity: the first argument must be a function')
-  return jacobianSparsity(grad(f) as (x: Tensor) => Tensor, x, options)
+  const where = 'hessianSparsity'
+  if (typeof f !== 'function') throw new ValueError(`${where}: the first argument must be a function`)
+  if (!isTensor(x)) throw new ValueError(`${where}: x must be a Tensor`)
+  const limit = entryLimit(where, 'dense Hessian (hessian)', x, options)
+  return detect(where, grad(f) as (x: Tensor) => Tensor, x, options, limit)
 }

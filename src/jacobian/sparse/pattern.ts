@@ -262,21 +262,31 @@ export class SparsityPattern {
  */
 export function patternFromRows(nCols: number, rows: readonly (readonly number[])[]): SparsityPattern {
   checkDimension('patternFromRows', 'nCols', nCols)
+  let total = 0
+  for (const row of rows) total += row.length
   const rowPtr = new Int32Array(rows.length + 1)
-  const cols: number[] = []
+  const colIdx = new Int32Array(total)
+  let k = 0
   rows.forEach((row, i) => {
-    const sorted = [...row].sort((a, b) => a - b)
+    // a strictly increasing row (as sparsity detection gives) is copied as it is
+    let sorted = row
+    for (let p = 1; p < row.length; p++) {
+      if (!(row[p - 1]! < row[p]!)) {
+        sorted = [...row].sort((a, b) => a - b)
+        break
+      }
+    }
     let previous = -1
     for (const j of sorted) {
       if (!isIndex(j) || j >= nCols) {
         throw new SparsityError(`patternFromRows: column index ${j} in row ${i} is outside [0, ${nCols})`)
       }
-      if (j !== previous) cols.push(j)
+      if (j !== previous) colIdx[k++] = j
       previous = j
     }
-    rowPtr[i + 1] = cols.length
+    rowPtr[i + 1] = k
   })
-  return new SparsityPattern(rows.length, nCols, rowPtr, Int32Array.from(cols))
+  return new SparsityPattern(rows.length, nCols, rowPtr, k === total ? colIdx : colIdx.slice(0, k))
 }
 
 /**

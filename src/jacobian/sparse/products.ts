@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { DType } from '../../core/dtype.js'
 import { colourColumns, colourRows, colourStar, type Colouring, type ColouringOptions } from './colouring.js'
 import { decompressColumns, decompressRows, decompressStar, seedVectors } from './decompress.js'
 import { SparsityError } from './errors.js'
@@ -347,22 +348,70 @@ export function sparseHessianFromProducts(
  * - `matrix`: the decompressed matrix to check; by default it is computed from `product` with
  *   `sparseJacobianFromProducts`. Pass the result of `sparseHessianFromProducts` to check a
  *   Hessian pattern with its HVP in `'fwd'` mode.
+ * - `colouring`, `products`: with `matrix`, the colouring and the compressed products (one per
+ *   colour, in order) it was recovered from, to compare them too; without them only the random
+ *   direction is compared. Without `matrix`, checkPattern has its own.
  * - `seed`: the seed of the pseudo-random direction (default 1).
- * - `rtol`, `atol`: entry k agrees when |y_k - ŷ_k| ≤ atol + rtol·(|y_k| + Σ |M_kl s_l|)
- *   (defaults 1e-8 and 1e-12).
+ * - `dtype`: the precision the products are computed in, `'float64'` (the default) or
+ *   `'float32'`; it sets the default tolerances.
+ * - `rtol`, `atol`: entry k of a product y agrees with M's prediction ŷ when
+ *   |y_k - ŷ_k| ≤ atol + rtol·S + 32·R. S is the scale of the products, the largest
+ *   |y_k| + Σ_l |M_kl s_l| over all entries compared; R is their rounding as measured, the
+ *   largest |J·(¾s)/¾ - J·s| (terms that cancel inside f round at their own size, which no entry
+ *   of M shows). The defaults are rtol = 2⁸ ε, ε the machine epsilon of `dtype` (2⁻⁵² or
+ *   2⁻²³), and atol = its smallest normal number (2⁻¹⁰²² or 2⁻¹²⁶).
  *
  * @example
  * import type { CheckPatternOptions } from 'dualtape'
  *
- * const options: CheckPatternOptions = { mode: 'rev', rtol: 1e-6 }
+ * const options: CheckPatternOptions = { mode: 'rev', dtype: 'float32' }
  * void options
  */
 export interface CheckPatternOptions {
   readonly mode?: 'fwd' | 'rev'
   readonly matrix?: SparseMatrix
+  readonly colouring?: Colouring
+  readonly products?: readonly ArrayLike<number>[]
   readonly seed?: number
+  readonly dtype?: DType
   readonly rtol?: number
   readonly atol?: number
+}
+
+/** Machine epsilon and the smallest normal number of each dtype. */
+const PRECISION: { readonly [D in DType]: { readonly eps: number; readonly tiny: number } } = {
+  float64: { eps: 2 ** -52, tiny: 2 ** -1022 },
+  float32: { eps: 2 ** -23, tiny: 2 ** -126 },
+}
+
+/** The default rtol in units of machine epsilon. */
+const RTOL_IN_EPS = 2 ** 8
+
+/** The direction is evaluated again scaled by ¾, which rounds differently; the difference is rounding. */
+const RESCALE = 0.75
+
+/** How many times the measured rounding an entry may differ by. */
+const ROUNDING_FACTOR = 32
+
+/**
+ * The compressed products a matrix was recovered from, and their colouring: B_c = J s_c for
+ * column and star colourings, s_cᵀ J for row colourings.
+ */
+interface CompressedProducts {
+  readonly colouring: Colouring
+  readonly products: readonly ArrayLike<number>[]
+}
+
+/**
+ * One computed product b against M's prediction p, entry by entry along rows (b = J·s) or
+ * columns (b = sᵀ·J), with the size of the terms summed into each entry of p.
+ */
+interface Comparison {
+  readonly alongRows: boolean
+  readonly name: string
+  readonly computed: ArrayLike<number>
+  readonly predicted: Float64Array
+  readonly size: Float64Array
 }
 
 /** A small 32-bit generator (mulberry32): uniform in [0, 1). */
@@ -377,13 +426,139 @@ function uniform(seed: number): () => number {
   }
 }
 
+/** M·s (or sᵀ·M) and Σ_l |M_kl s_l| (or Σ_l |s_l M_lk|), the size of the terms of each entry. */
+function direction(
+  matrix: SparseMatrix,
+  s: Float64Array,
+  alongRows: boolean,
+  computed: ArrayLike<number>,
+): Comparison {
+  const abs = new SparseMatrix(matrix.pattern, matrix.values.map(Math.abs))
+  const absS = s.map(Math.abs)
+  return {
+    alongRows,
+    name: alongRows ? 'J·s' : 'sᵀ·J',
+    computed,
+    predicted: alongRows ? matrix.matvec(s) : matrix.rmatvec(s),
+    size: alongRows ? abs.matvec(absS) : abs.rmatvec(absS),
+  }
+}
+
 /**
- * A cheap consistency check between a pattern and the function behind `product`: one more product
- * with a pseudo-random direction s (entries ±[0.5, 1.5)) is compared with M·s (or sᵀ·M), M the
- * decompressed matrix. If J has a nonzero J_ik outside the pattern, compression folds it into
- * another entry of row i (or drops it), and row i of M·s then differs from J·s by J_ik (s_j - s_k)
- * or J_ik s_k, which a random s makes nonzero almost surely. Throws a `SparsityError` naming the
- * rows (columns in `'rev'` mode) that disagree; returns M when all agree.
+ * The compressed products against M: B_c = M s_c (column and star colourings) or s_cᵀ M (row
+ * colourings). Where row i has no nonzero of the pattern in colour c, M predicts B_c[i] = 0, and
+ * a nonzero that the pattern misses shows there on its own, not summed with the row's entries.
+ */
+function compressedComparisons(
+  matrix: SparseMatrix,
+  { colouring, products }: CompressedProducts,
+): Comparison[] {
+  const { colour, count, kind } = colouring
+  const alongRows = kind !== 'row'
+  const length = alongRows ? matrix.nRows : matrix.nCols
+  const predicted = Array.from({ length: count }, () => new Float64Array(length))
+  const size = Array.from({ length: count }, () => new Float64Array(length))
+  const { rowPtr, colIdx } = matrix.pattern
+  const values = matrix.values
+  // (M s_c)_i = Σ_{colour(j) = c} M_ij; (s_cᵀ M)_j = Σ_{colour(i) = c} M_ij
+  for (let i = 0; i < matrix.nRows; i++) {
+    for (let p = rowPtr[i]!; p < rowPtr[i + 1]!; p++) {
+      const j = colIdx[p]!
+      const c = alongRows ? colour[j]! : colour[i]!
+      const k = alongRows ? i : j
+      predicted[c]![k]! += values[p]!
+      size[c]![k]! += Math.abs(values[p]!)
+    }
+  }
+  return products.map((computed, c) => ({
+    alongRows,
+    name: `${alongRows ? 'J·s' : 'sᵀ·J'} of colour ${c}`,
+    computed,
+    predicted: predicted[c]!,
+    size: size[c]!,
+  }))
+}
+
+/** The rounding of a product as measured: the largest |b'_k / ¾ - b_k|, b' the product at ¾s. */
+function roundingOf(b: ArrayLike<number>, rescaled: ArrayLike<number>): number {
+  let rounding = 0
+  for (let k = 0; k < b.length; k++) {
+    const d = Math.abs(rescaled[k]! / RESCALE - b[k]!)
+    if (d > rounding && d < Infinity) rounding = d
+  }
+  return rounding
+}
+
+/** The scale of the products: the largest |b_k| + Σ|terms of k| over every entry compared. */
+function scaleOf(comparisons: readonly Comparison[]): number {
+  let scale = 0
+  for (const { computed, size } of comparisons) {
+    for (let k = 0; k < size.length; k++) {
+      const v = Math.abs(computed[k]!) + size[k]!
+      // a NaN or an infinity disagrees on its own; it sets no scale for the other entries
+      if (v > scale && v < Infinity) scale = v
+    }
+  }
+  return scale
+}
+
+/** "n of m rows disagree: …" for the disagreements along one axis, or null when there are none. */
+function summary(bad: ReadonlyMap<number, string>, total: number, what: string): string | null {
+  if (bad.size === 0) return null
+  const ks = [...bad.keys()].sort((a, b) => a - b)
+  const shown = ks
+    .slice(0, 5)
+    .map((k) => `${k} (${bad.get(k)})`)
+    .join(', ')
+  return `${bad.size} of ${total} ${what} disagree: ${shown}${bad.size > 5 ? ', …' : ''}`
+}
+
+/** The `colouring` and `products` options, checked against the matrix they come with. */
+function givenProducts(
+  where: string,
+  matrix: SparseMatrix,
+  options: CheckPatternOptions,
+): CompressedProducts | undefined {
+  const { colouring, products } = options
+  if (colouring === undefined && products === undefined) return undefined
+  if (colouring === undefined || products === undefined) {
+    throw new SparsityError(`${where}: give colouring and products together`)
+  }
+  const byRows = colouring.kind === 'row'
+  const coloured = byRows ? matrix.nRows : matrix.nCols
+  if (colouring.colour.length !== coloured) {
+    throw new SparsityError(
+      `${where}: the colouring colours ${colouring.colour.length} ${byRows ? 'rows' : 'columns'}, ` +
+        `the matrix is ${matrix.nRows}×${matrix.nCols}`,
+    )
+  }
+  const length = byRows ? matrix.nCols : matrix.nRows
+  if (products.length !== colouring.count) {
+    throw new SparsityError(
+      `${where}: ${colouring.count} colours need ${colouring.count} products, got ${products.length}`,
+    )
+  }
+  products.forEach((b, c) => {
+    if (b?.length !== length) {
+      throw new SparsityError(`${where}: product ${c} has length ${String(b?.length)}, expected ${length}`)
+    }
+  })
+  return { colouring, products }
+}
+
+/**
+ * A cheap consistency check between a pattern and the function behind `product`. M, the matrix
+ * decompressed from the compressed products B_c, predicts every entry of them: where row i has no
+ * nonzero of the pattern in colour c, (B_c)_i must vanish. Then the product in a pseudo-random
+ * direction s (entries ±[0.5, 1.5)) is compared with M·s (or sᵀ·M). A nonzero J_ik
+ * outside the pattern either shows alone in a compressed product, or is folded into another entry
+ * J_ij of its row (or dropped), and row i of M·s then differs from J·s by J_ik (s_k - s_j) (or
+ * J_ik s_k), which a random s makes nonzero almost surely. Agreement is up to rounding: the
+ * direction is also evaluated at ¾s, and J·(¾s)/¾ - J·s, zero but for rounding, measures it
+ * (see `CheckPatternOptions`). A missing nonzero is found when it is above that rounding, in
+ * float32 as in float64; one below it is indistinguishable from rounding in any product. Throws a
+ * `SparsityError` naming the rows (columns in `'rev'` mode) that disagree; returns M when all
+ * agree.
  *
  * @example
  * import { checkPattern, patternFromRows, SparsityError } from 'dualtape'
@@ -405,52 +580,72 @@ export function checkPattern(
   if (mode !== 'fwd' && mode !== 'rev') {
     throw new SparsityError(`${where}: unknown mode '${String(mode)}', expected 'fwd' or 'rev'`)
   }
-  const matrix =
-    options.matrix ??
-    sparseJacobianFromProducts(pattern, mode === 'fwd' ? { mode, jvp: product } : { mode, vjp: product })
-      .matrix
+  const dtype = options.dtype ?? 'float64'
+  if (dtype !== 'float64' && dtype !== 'float32') {
+    throw new SparsityError(`${where}: unknown dtype '${String(dtype)}', expected 'float64' or 'float32'`)
+  }
+  let matrix = options.matrix
+  let compressed: CompressedProducts | undefined
+  if (matrix === undefined) {
+    const products: ArrayLike<number>[] = []
+    const record: ProductFn = (s) => {
+      const b = product(s)
+      products.push(b)
+      return b
+    }
+    const r = sparseJacobianFromProducts(
+      pattern,
+      mode === 'fwd' ? { mode, jvp: record } : { mode, vjp: record },
+    )
+    matrix = r.matrix
+    compressed = { colouring: r.colouring, products }
+  }
   if (matrix.nRows !== pattern.nRows || matrix.nCols !== pattern.nCols) {
     throw new SparsityError(
       `${where}: the matrix is ${matrix.nRows}×${matrix.nCols}, the pattern ${shapeText(pattern)}`,
     )
   }
-  const rtol = options.rtol ?? 1e-8
-  const atol = options.atol ?? 1e-12
+  compressed ??= givenProducts(where, matrix, options)
+  const rtol = options.rtol ?? RTOL_IN_EPS * PRECISION[dtype].eps
+  const atol = options.atol ?? PRECISION[dtype].tiny
   const random = uniform(options.seed ?? 1)
   const fwd = mode === 'fwd'
   const inLength = fwd ? pattern.nCols : pattern.nRows
   const outLength = fwd ? pattern.nRows : pattern.nCols
-  const s = Float64Array.from({ length: inLength }, () => (random() < 0.5 ? -1 : 1) * (0.5 + random()))
+  // the direction as the product will see it: rounded to float32 when it computes in float32
+  const round = dtype === 'float32' ? Math.fround : (v: number) => v
+  const s = Float64Array.from({ length: inLength }, () => round((random() < 0.5 ? -1 : 1) * (0.5 + random())))
+  const rescaled = s.map((v) => round(RESCALE * v))
 
-  const [y] = evaluate(
+  const [y, yRescaled] = evaluate(
     where,
     fwd ? 'jvp' : 'vjp',
-    [s],
+    [s, rescaled],
     product,
     undefined,
     outLength,
     `${fwd ? 'J·s' : 'sᵀ·J'} for a ${shapeText(pattern)} pattern`,
   )
-  const predicted = fwd ? matrix.matvec(s) : matrix.rmatvec(s)
-  // scale_k = Σ_l |M_kl s_l|: the size of the terms summed into entry k
-  const abs = new SparseMatrix(matrix.pattern, matrix.values.map(Math.abs))
-  const absS = s.map(Math.abs)
-  const scale = fwd ? abs.matvec(absS) : abs.rmatvec(absS)
-
-  const bad: number[] = []
-  for (let k = 0; k < outLength; k++) {
-    const yk = y![k]!
-    const error = Math.abs(yk - predicted[k]!)
-    if (!(error <= atol + rtol * (Math.abs(yk) + scale[k]!))) bad.push(k)
+  const comparisons = [direction(matrix, s, fwd, y!)].concat(
+    compressed === undefined ? [] : compressedComparisons(matrix, compressed),
+  )
+  const tolerance = atol + rtol * scaleOf(comparisons) + ROUNDING_FACTOR * roundingOf(y!, yRescaled!)
+  const badRows = new Map<number, string>()
+  const badColumns = new Map<number, string>()
+  for (const { alongRows, name, computed, predicted, size } of comparisons) {
+    const bad = alongRows ? badRows : badColumns
+    for (let k = 0; k < size.length; k++) {
+      const b = computed[k]!
+      const p = predicted[k]!
+      if (!(Math.abs(b - p) <= tolerance) && !bad.has(k)) bad.set(k, `${name} = ${b}, decompressed = ${p}`)
+    }
   }
-  if (bad.length > 0) {
-    const what = fwd ? 'rows' : 'columns'
-    const shown = bad
-      .slice(0, 5)
-      .map((k) => `${k} (${fwd ? 'J·s' : 'sᵀ·J'} = ${y![k]}, decompressed = ${predicted[k]})`)
-      .join(', ')
+  const found = [summary(badRows, pattern.nRows, 'rows'), summary(badColumns, pattern.nCols, 'columns')]
+  if (badRows.size + badColumns.size > 0) {
+    const what =
+      badRows.size > 0 && badColumns.size > 0 ? 'rows and columns' : badRows.size > 0 ? 'rows' : 'columns'
     throw new SparsityError(
-      `${where}: ${bad.length} of ${outLength} ${what} disagree: ${shown}${bad.length > 5 ? ', …' : ''}; ` +
+      `${where}: ${found.filter((p) => p !== null).join('; ')}; ` +
         `the function has nonzeros outside the ${shapeText(pattern)} pattern in these ${what}`,
     )
   }
