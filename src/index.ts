@@ -36,7 +36,7 @@ export {
   type RandomOptions,
 } from './core/create.js'
 export type { Tree } from './core/tree.js'
-export type { OpDef, JvpArgs, VjpArgs } from './core/op.js'
+export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
 
 // backends
 export type { Backend, Kernels, Meta } from './backends/backend.js'

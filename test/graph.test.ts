@@ -12,6 +12,7 @@ import {
   maximum,
   mul,
   ones,
+  registry,
   reshape,
   sin,
   sum,
@@ -324,8 +325,19 @@ describe('isElementwiseOp', () => {
     for (const op of ['sin', 'tanh', 'relu', 'pow', 'add', 'mul', 'maximum', 'where']) {
       expect(isElementwiseOp(op)).toBe(true)
     }
-    for (const op of ['matmul', 'sum', 'reshape', 'transpose', 'input', 'myCustomOp']) {
+    for (const op of ['matmul', 'sum', 'reshape', 'transpose', 'input', 'myCustomOp', 'constructor']) {
       expect(isElementwiseOp(op)).toBe(false)
     }
+  })
+
+  it("reads each op's structure: elementwise, or broadcasting (the comparisons, piecewise constant)", () => {
+    for (const [name, def] of Object.entries(registry)) {
+      expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
+      // the piecewise constant ops, and only they, are constants at every level
+      expect(def.zeroGrad === true, name).toBe(def.structure === 'constant')
+    }
+    expect(isElementwiseOp('greater')).toBe(true)
+    expect(isElementwiseOp('sign')).toBe(false)
+    expect(isElementwiseOp('cast')).toBe(false)
   })
 })

@@ -63,6 +63,32 @@ export interface VjpArgs<P> {
 }
 
 /**
+ * The structure of an op's Jacobian, which code that classifies ops reads instead of their names:
+ *
+ * - `'elementwise'`: each output element depends only on the input elements at its own position
+ *   (after broadcasting): a diagonal Jacobian per input, or a broadcast of one. The unary math ops,
+ *   pow, add, sub, mul, div, maximum, minimum and where.
+ * - `'layout'`: each output element is a copy of one input element, or 0: a selection of 0s and
+ *   1s (reshape, transpose, broadcastTo, concat, slice, pad, cast).
+ * - `'reduce'`: each output element combines the input elements along the reduced axes (sum,
+ *   max, logsumexp).
+ * - `'matmul'`: the batched matrix product, bilinear in its two inputs.
+ * - `'constant'`: piecewise constant, a zero Jacobian wherever it exists (sign, the comparisons,
+ *   stopGradient); such ops also carry `zeroGrad`.
+ * - `'opaque'`: unknown, so every output element may depend on every input element (custom ops).
+ *
+ * Linearity is not a structure of its own: neg, add, sub and cast are linear and elementwise or
+ * layout, sum is linear and a reduction.
+ *
+ * @example
+ * import { registry, type OpStructure } from 'dualtape'
+ * const s: OpStructure = registry.transpose.structure
+ * s // → 'layout'
+ * registry.tanh.structure // → 'elementwise'
+ */
+export type OpStructure = 'elementwise' | 'layout' | 'reduce' | 'matmul' | 'constant' | 'opaque'
+
+/**
  * The contract of a primitive: its shape rule, its kernel call, its JVP rule and its VJP rule,
  * declared together. Rules call differentiable ops only, never kernels, so that every nesting
  * of transformations works. A cotangent a VJP rule returns may have a broadcast shape; it is
@@ -80,6 +106,7 @@ export interface VjpArgs<P> {
  *   vjp: ({ ct, y }) => [mul(ct, y)],
  * })
  * myExp.def.name // → 'myExp'
+ * myExp.def.structure // → 'opaque'
  */
 export interface OpDef<P> {
   readonly name: string
@@ -101,6 +128,8 @@ export interface OpDef<P> {
   readonly broadcasting?: boolean
   /** Piecewise constant (comparisons, sign, stopGradient): the output is a constant at every level. */
   readonly zeroGrad?: boolean
+  /** The structure of the op's Jacobian (see `OpStructure`); `'opaque'` for a custom op. */
+  readonly structure: OpStructure
 }
 
 /** The highest transformation level among the inputs, or null when all are plain data. */

@@ -23,6 +23,7 @@ function binaryDef(
 ): OpDef<null> {
   return {
     name,
+    structure: zeroGrad ? 'constant' : 'elementwise',
     broadcasting: true,
     zeroGrad,
     shape: broadcastRule(name),
@@ -115,6 +116,7 @@ export const equalOp = comparison('equal')
 
 export const whereOp: OpDef<null> = {
   name: 'where',
+  structure: 'elementwise',
   broadcasting: true,
   shape: ([c, a, b]) => ({
     shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape),

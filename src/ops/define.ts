@@ -130,6 +130,7 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
   }
   const def: OpDef<P> = {
     name,
+    structure: 'opaque',
     shape: (inputs, params) => {
       if (spec.shape !== undefined) return checkMeta(name, spec.shape(inputs, params))
       const out = runImpl(plain(inputs), params)

@@ -26,6 +26,7 @@ function expandBack(t: Tensor, shape: Shape, { axes }: ReduceParams): Tensor {
 
 export const sumOp: OpDef<ReduceParams> = {
   name: 'sum',
+  structure: 'reduce',
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.sum(h, m!, axes, out),
   // linear: d Σx = Σ dx
@@ -46,6 +47,7 @@ function maxShares(x: Tensor, y: Tensor, params: ReduceParams): Tensor {
 
 export const maxOp: OpDef<ReduceParams> = {
   name: 'max',
+  structure: 'reduce',
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.max(h, m!, axes, out),
   jvp: ({ x: [x], dx: [dx], y, params: p, b }) =>
@@ -59,6 +61,7 @@ const softmaxFrom = (x: Tensor, y: Tensor, params: ReduceParams): Tensor =>
 
 export const logsumexpOp: OpDef<ReduceParams> = {
   name: 'logsumexp',
+  structure: 'reduce',
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.logsumexp(h, m!, axes, out),
   // d logsumexp(x) = Σ softmax(x) dx

@@ -14,6 +14,7 @@ const zerosPrefix = (b: number): number[] => new Array<number>(b).fill(0)
 
 export const reshapeOp: OpDef<{ readonly shape: Shape }> = {
   name: 'reshape',
+  structure: 'layout',
   shape: ([m], { shape }) => {
     if (sizeOf(shape) !== sizeOf(m!.shape)) {
       throw new ShapeError(
@@ -61,6 +62,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 
 export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = {
   name: 'transpose',
+  structure: 'layout',
   shape: ([m], { perm }) => {
     const r = m!.shape.length
     const ok = perm.length === r && [...perm].sort((a, b) => a - b).every((p, i) => p === i)
@@ -105,6 +107,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 
 export const broadcastToOp: OpDef<{ readonly shape: Shape }> = {
   name: 'broadcastTo',
+  structure: 'layout',
   shape: ([m], { shape }) => {
     const s = broadcastShapes('broadcastTo', m!.shape, shape)
     if (!shapesEqual(s, shape)) {
@@ -145,6 +148,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 
 export const concatOp: OpDef<{ readonly axis: number }> = {
   name: 'concat',
+  structure: 'layout',
   shape: (ms, { axis }) => {
     const first = ms[0]!
     const dtype = sameDType('concat', ms)
@@ -202,6 +206,7 @@ interface BoxParams {
 
 export const sliceOp: OpDef<BoxParams> = {
   name: 'slice',
+  structure: 'layout',
   shape: ([m], { begin, size }) => {
     const s = m!.shape
     const ok =
@@ -259,6 +264,7 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 
 export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: readonly number[] }> = {
   name: 'pad',
+  structure: 'layout',
   shape: ([m], { before, after }) => {
     const s = m!.shape
     const ok =
@@ -301,6 +307,7 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
 
 export const castOp: OpDef<{ readonly dtype: DType }> = {
   name: 'cast',
+  structure: 'layout',
   shape: ([m], { dtype }) => ({ shape: m!.shape, dtype }),
   kernel: (be, [h], [m], _p, out) => be.kernels.cast(h, m!, out),
   jvp: ({ dx: [dx], params: { dtype } }) => cast(dx!, dtype),
@@ -321,6 +328,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 export const stopGradientOp: OpDef<null> = {
   name: 'stopGradient',
+  structure: 'constant',
   zeroGrad: true,
   shape: ([m]) => m!,
   kernel: (_be, [h]) => h,

@@ -70,6 +70,7 @@ export function derivMul(op: DerivKernelName, x: Tensor, y: Tensor, ct: Tensor, 
 function elementwise(name: Exclude<UnaryKernelName, 'sign'>): OpDef<null> {
   return {
     name,
+    structure: 'elementwise',
     shape: ([m]) => m!,
     kernel: (b, [h], [m]) => b.kernels[name](h, m!),
     jvp: ({ x: [x], dx: [dx], y }) => derivMul(name, x!, y, dx!),
@@ -79,6 +80,7 @@ function elementwise(name: Exclude<UnaryKernelName, 'sign'>): OpDef<null> {
 
 export const negOp: OpDef<null> = {
   name: 'neg',
+  structure: 'elementwise',
   shape: ([m]) => m!,
   kernel: (b, [h], [m]) => b.kernels.neg(h, m!),
   // linear: d(-x) = -dx
@@ -102,6 +104,7 @@ export const reluOp = elementwise('relu')
 
 export const powOp: OpDef<{ readonly p: number }> = {
   name: 'pow',
+  structure: 'elementwise',
   shape: ([m]) => m!,
   kernel: (b, [h], [m], { p }) => b.kernels.pow(h, m!, p),
   jvp: ({ x: [x], dx: [dx], y, params: { p } }) => derivMul('pow', x!, y, dx!, p),
@@ -110,6 +113,7 @@ export const powOp: OpDef<{ readonly p: number }> = {
 
 export const signOp: OpDef<null> = {
   name: 'sign',
+  structure: 'constant',
   zeroGrad: true,
   shape: ([m]) => m!,
   kernel: (b, [h], [m]) => b.kernels.sign(h, m!),

@@ -18,12 +18,12 @@
  * @module
  */
 import { onesLike } from '../core/create.js'
+import type { OpDef } from '../core/op.js'
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { shapesEqual, type Shape } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
 import { add } from '../ops/binary.js'
 import { registry } from '../ops/registry.js'
-import { derivatives } from '../ops/unary.js'
 import { digraph, renderDot, type DotEdge, type DotNode } from '../viz/dot.js'
 import { traceVjp } from './vjp.js'
 
@@ -292,8 +292,9 @@ export function backwardGraph(graph: ComputationGraph, ct?: Tensor): Computation
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Whether an op acts elementwise (its local Jacobian is diagonal, or a broadcast of diagonals):
- * the unary ops with a stated derivative and the broadcasting binary ops.
+ * Whether an op acts elementwise, as its structure says (see `OpStructure`): the ops of
+ * structure 'elementwise' and the broadcasting ones (which include the comparisons, piecewise
+ * constant). Only primitives of the registry are; a custom op is not.
  *
  * @example
  * import { isElementwiseOp } from 'dualtape'
@@ -301,9 +302,9 @@ export function backwardGraph(graph: ComputationGraph, ct?: Tensor): Computation
  * isElementwiseOp('matmul') // false
  */
 export function isElementwiseOp(op: string): boolean {
-  if (Object.prototype.hasOwnProperty.call(derivatives, op)) return true
-  const def = (registry as Record<string, { readonly broadcasting?: boolean } | undefined>)[op]
-  return def?.broadcasting === true
+  if (!Object.hasOwn(registry, op)) return false
+  const def = (registry as Readonly<Record<string, OpDef<unknown>>>)[op]!
+  return def.structure === 'elementwise' || def.broadcasting === true
 }
 
 /**
