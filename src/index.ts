@@ -43,25 +43,8 @@ export type { Backend, Kernels, Meta } from './backends/backend.js'
 export { cpuBackend } from './backends/cpu/index.js'
 export { registerBackend, useBackend, getBackend, backendNames } from './backends/registry.js'
 
-// ops
-export {
-  neg,
-  exp,
-  log,
-  sin,
-  cos,
-  tan,
-  tanh,
-  sigmoid,
-  softplus,
-  logSigmoid,
-  sqrt,
-  square,
-  abs,
-  relu,
-  sign,
-  pow,
-} from './ops/unary.js'
+// ops (every export of ops/unary.ts is a public unary op)
+export * from './ops/unary.js'
 export {
   add,
   sub,

@@ -54,6 +54,8 @@ import {
   zeros,
 } from '../src/index.js'
 import { type OpName, registry } from '../src/ops/registry.js'
+import { derivatives, derivNames } from '../src/ops/derivatives.js'
+import { derivMul, tensorAlgebra } from '../src/ops/elementwise.js'
 
 type Fn = (...xs: Tensor[]) => Tensor
 
@@ -335,23 +337,8 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
     })
 
     test('derivMul agrees with the cpu kernel for every op, with and without batch axes', async () => {
-      const ops: DerivKernelName[] = [
-        'neg',
-        'exp',
-        'log',
-        'sin',
-        'cos',
-        'tan',
-        'tanh',
-        'sigmoid',
-        'softplus',
-        'logSigmoid',
-        'sqrt',
-        'square',
-        'abs',
-        'relu',
-        'pow',
-      ]
+      // every op of the derivative table
+      const ops: readonly DerivKernelName[] = derivNames
       const m: Meta = { shape: [2, 3], dtype: 'float32' }
       const x32 = Float32Array.from([0.5, 1.25, 0.75, 2, 0.3, 1.1])
       for (const batch of [[], [2]]) {
@@ -372,6 +359,37 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
             )
             const got = await backend.read(h, ctMeta)
             expectClose(got, want, tol, `derivMul ${op} p=${p} batch ${batch.length}`)
+          }
+        }
+      }
+    })
+
+    test('derivMul is the derivative table on this backend: the tensor rule of the same ops, value for value', async () => {
+      // ordinary points and points near the kinks of abs and relu; positive where the op needs it
+      const real = Float32Array.from([-2.5, -1, -0.01, -1e-6, 0, 1e-6, 0.01, 0.7, 1.3, 2.5])
+      const positive = Float32Array.from([1e-3, 0.01, 0.2, 0.5, 0.9, 1, 1.7, 2.5, 10, 50])
+      const o = { backend: name, dtype: 'float32' as const }
+      for (const batch of [[], [2]]) {
+        const shape = [...batch, real.length]
+        const ct = sample(shape, 5)
+        for (const op of derivNames) {
+          const xs =
+            op === 'log' || op === 'sqrt' || op === 'pow'
+              ? positive
+              : op === 'tan'
+                ? real.map((v) => v / 2)
+                : real
+          for (const p of op === 'pow' ? [0, 1, 2, 3, -1.5] : [0]) {
+            const x = tensor(xs, o)
+            const y = op === 'pow' ? apply(registry.pow, [x], { p }) : apply(registry[op], [x], null)
+            const c = tensor(ct, { ...o, shape })
+            // on plain data derivMul runs the backend's fused kernel; the rule composes ops
+            const got = derivMul(op, x, y, c, p)
+            const want = mul(c, derivatives[op](tensorAlgebra, x, y, p))
+            expect(Array.from(await read(got)), `${op} p=${p} batch ${batch.length}`).toEqual(
+              Array.from(await read(want)),
+            )
+            dispose([x, y, c, got, want])
           }
         }
       }

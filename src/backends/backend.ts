@@ -1,5 +1,6 @@
 import type { DType, FloatArray } from '../core/dtype.js'
 import type { Shape } from '../core/shape.js'
+import type { DerivName } from '../ops/derivatives.js'
 
 /**
  * Shape and dtype of a kernel argument or result.
@@ -15,23 +16,11 @@ export interface Meta {
   readonly dtype: DType
 }
 
-/** Elementwise unary kernels, each applying one scalar function. */
-export type UnaryKernelName =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sin'
-  | 'cos'
-  | 'tan'
-  | 'tanh'
-  | 'sigmoid'
-  | 'softplus'
-  | 'logSigmoid'
-  | 'sqrt'
-  | 'square'
-  | 'abs'
-  | 'relu'
-  | 'sign'
+/**
+ * Elementwise unary kernels, each applying one scalar function: neg, sign, and the ops of the
+ * derivative table (src/ops/derivatives.ts) but pow, which has a kernel of its own.
+ */
+export type UnaryKernelName = Exclude<DerivName, 'pow'> | 'neg' | 'sign'
 
 /** Elementwise binary kernels with numpy broadcasting. */
 export type BinaryKernelName =
@@ -47,8 +36,8 @@ export type BinaryKernelName =
   | 'lessEqual'
   | 'equal'
 
-/** Unary ops whose derivative has a fused kernel `ct · f′(x)` (see `derivMul`). */
-export type DerivKernelName = Exclude<UnaryKernelName, 'sign'> | 'pow'
+/** The ops whose derivative has a fused kernel `ct · f′(x)` (see `derivMul`): those of the derivative table. */
+export type DerivKernelName = DerivName
 
 type Unary<H> = (x: H, m: Meta) => H
 type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H

@@ -2,15 +2,17 @@ import type { OpDef } from '../core/op.js'
 import type { DType } from '../core/dtype.js'
 import type { Shape } from '../core/shape.js'
 import * as B from './binary.js'
+import * as E from './elementwise.js'
 import * as M from './matmul.js'
 import * as R from './reduce.js'
 import * as S from './shape.js'
-import * as U from './unary.js'
 
 /**
- * The parameters of every primitive, by name. The registry below is a mapped type over these
- * names, so a primitive declared here without a definition (or a definition without one of its
- * rules) fails the type check; props/ generates its checks from the registry.
+ * The parameters of every primitive, by name. The unary elementwise ops of the derivative table
+ * (src/ops/derivatives.ts) take none and are not listed again here. The registry below is a
+ * mapped type over these names, so a primitive declared here without a definition (or a
+ * definition without one of its rules) fails the type check; props/ generates its checks from
+ * the registry.
  *
  * @example
  * import { checkContract, type OpParams } from 'dualtape'
@@ -20,21 +22,8 @@ import * as U from './unary.js'
  * const inputs = [{ shape: [2], domain: 'positive' as const, seed: 1 }]
  * E.isRight(checkContract('pow', { inputs, params }, 0)) // → true
  */
-export interface OpParams {
+export interface OpParams extends ElementwiseParams {
   neg: null
-  exp: null
-  log: null
-  sin: null
-  cos: null
-  tan: null
-  tanh: null
-  sigmoid: null
-  softplus: null
-  logSigmoid: null
-  sqrt: null
-  square: null
-  abs: null
-  relu: null
   sign: null
   pow: { readonly p: number }
   add: null
@@ -73,6 +62,9 @@ export interface OpParams {
  */
 export type OpName = keyof OpParams
 
+/** The parameters of the ops whose definition follows from the derivative table: none. */
+type ElementwiseParams = { readonly [K in E.ElementwiseName]: null }
+
 /**
  * Every primitive's definition, by name.
  *
@@ -82,22 +74,10 @@ export type OpName = keyof OpParams
  * registry.matmul.name // → 'matmul'
  */
 export const registry: { readonly [K in OpName]: OpDef<OpParams[K]> } = {
-  neg: U.negOp,
-  exp: U.expOp,
-  log: U.logOp,
-  sin: U.sinOp,
-  cos: U.cosOp,
-  tan: U.tanOp,
-  tanh: U.tanhOp,
-  sigmoid: U.sigmoidOp,
-  softplus: U.softplusOp,
-  logSigmoid: U.logSigmoidOp,
-  sqrt: U.sqrtOp,
-  square: U.squareOp,
-  abs: U.absOp,
-  relu: U.reluOp,
-  sign: U.signOp,
-  pow: U.powOp,
+  neg: E.negOp,
+  ...E.elementwiseOps,
+  sign: E.signOp,
+  pow: E.powOp,
   add: B.addOp,
   sub: B.subOp,
   mul: B.mulOp,

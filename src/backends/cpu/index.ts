@@ -2,7 +2,8 @@ import { allocArray, type FloatArray } from '../../core/dtype.js'
 import { BackendError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../backend.js'
-import { binaryFns, derivFns, unaryFns } from './scalar.js'
+import { derivMulKernel } from './derivative.js'
+import { binaryFns, unaryFns } from './scalar.js'
 import {
   broadcastCopy,
   broadcastStrides,
@@ -205,16 +206,7 @@ const kernels: Kernels<FloatArray> = {
     else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i]!, p)
     return y
   },
-  derivMul: (op, x, yv, ct, _m, ctMeta, p) => {
-    const d = derivFns[op]
-    const n = x.length
-    const out = allocArray(ctMeta.dtype, ct.length)
-    if (ct.length === n) for (let i = 0; i < n; i++) out[i] = ct[i]! * d(x[i]!, yv[i]!, p)
-    else
-      for (let off = 0; off < ct.length; off += n)
-        for (let i = 0; i < n; i++) out[off + i] = ct[off + i]! * d(x[i]!, yv[i]!, p)
-    return out
-  },
+  derivMul: (op, x, y, ct, _m, ctMeta, p) => derivMulKernel(op, x, y, ct, p, ctMeta.dtype),
   where: (c, a, b, mc, ma, mb, out) => {
     const y = allocArray(out.dtype, sizeOf(out.shape))
     const s = [mc, ma, mb].map((mm) => broadcastStrides(mm.shape, out.shape))

@@ -2,6 +2,7 @@ import type * as TfCore from '@tensorflow/tfjs-core'
 import type { FloatArray } from '../../core/dtype.js'
 import { BackendError, DTypeError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
+import { derivatives, derivNames, type DerivAlgebra } from '../../ops/derivatives.js'
 import type {
   Backend,
   BinaryKernelName,
@@ -112,23 +113,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
   // elementwise
   // ------------------------------------------------------------------------------------------
 
-  const unaryFns: { readonly [K in UnaryKernelName]: (x: T) => T } = {
-    neg: (x) => tf.neg(x),
-    exp: (x) => tf.exp(x),
-    log: (x) => tf.log(x),
-    sin: (x) => tf.sin(x),
-    cos: (x) => tf.cos(x),
-    tan: (x) => tf.tan(x),
-    tanh: (x) => tf.tanh(x),
-    sigmoid: (x) => tf.sigmoid(x),
-    softplus: (x) => tf.softplus(x),
-    logSigmoid: (x) => tf.logSigmoid(x),
-    sqrt: (x) => tf.sqrt(x),
-    square: (x) => tf.square(x),
-    abs: (x) => tf.abs(x),
-    relu: (x) => tf.relu(x),
-    sign: (x) => tf.sign(x),
-  }
+  /** Each unary kernel is the TensorFlow.js op of the same name (a name tfjs lacks fails the type check). */
+  const unaryFns: { readonly [K in UnaryKernelName]: (x: T) => T } = tf
 
   const asFloat = (t: T): T => tf.cast(t, 'float32')
   const binaryFns: { readonly [K in BinaryKernelName]: (a: T, b: T) => T } = {
@@ -145,45 +131,26 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     equal: (a, b) => asFloat(tf.equal(a, b)),
   }
 
-  /** ct · f′(x), f′ from x and y = f(x): the formulas of src/backends/cpu/scalar.ts `derivFns`. */
-  const derivMul = (op: DerivKernelName, x: T, y: T, ct: T, p: number): T => {
-    switch (op) {
-      case 'neg':
-        return tf.neg(ct)
-      case 'exp':
-        return tf.mul(ct, y)
-      case 'log':
-        return tf.div(ct, x)
-      case 'sin':
-        return tf.mul(ct, tf.cos(x))
-      case 'cos':
-        return tf.neg(tf.mul(ct, tf.sin(x)))
-      case 'tan':
-        return tf.mul(ct, tf.add(scalar(1), tf.square(y)))
-      case 'tanh':
-        return tf.mul(ct, tf.sub(scalar(1), tf.square(y)))
-      case 'sigmoid':
-        return tf.mul(ct, tf.mul(y, tf.sub(scalar(1), y)))
-      case 'softplus':
-        return tf.mul(ct, tf.sigmoid(x))
-      case 'logSigmoid':
-        return tf.mul(ct, tf.sigmoid(tf.neg(x)))
-      case 'sqrt':
-        return tf.div(tf.mul(ct, scalar(0.5)), y)
-      case 'square':
-        return tf.mul(ct, tf.mul(x, scalar(2)))
-      case 'abs':
-        return tf.mul(ct, tf.sign(x))
-      case 'relu':
-        return tf.mul(ct, tf.step(x, 0))
-      case 'pow':
-        // d xᵖ = p xᵖ⁻¹ dx
-        if (p === 0) return tf.zerosLike(ct)
-        if (p === 1) return tf.clone(ct)
-        if (p === 2) return tf.mul(ct, tf.mul(x, scalar(2)))
-        return tf.mul(ct, tf.mul(scalar(p), tf.pow(x, scalar(p - 1))))
-    }
+  /** The derivative table (src/ops/derivatives.ts) on float32 tf tensors. */
+  const algebra: DerivAlgebra<T> = {
+    add: (a, b) => tf.add(a, b),
+    sub: (a, b) => tf.sub(a, b),
+    mul: (a, b) => tf.mul(a, b),
+    div: (a, b) => tf.div(a, b),
+    neg: (a) => tf.neg(a),
+    scalar: (_like, c) => scalar(c),
+    sin: (a) => tf.sin(a),
+    cos: (a) => tf.cos(a),
+    sigmoid: (a) => tf.sigmoid(a),
+    sign: (a) => tf.sign(a),
+    step: (a) => tf.step(a, 0),
+    // x⁰ = 1, also at x = 0 and NaN, as Math.pow
+    pow: (a, p) => (p === 0 ? tf.onesLike(a) : pow(a, p)),
   }
+
+  /** ct · f′(x), f′ from the table at x and y = f(x); ct may carry leading batch axes. */
+  const derivMul = (op: DerivKernelName, x: T, y: T, ct: T, p: number): T =>
+    tf.mul(ct, derivatives[op](algebra, x, y, p))
 
   const pow = (x: T, p: number): T => {
     if (p === 2) return tf.square(x)
@@ -260,7 +227,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       return tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, m)), axes, true)), m)
     })
 
-  const unaryNames = Object.keys(unaryFns) as UnaryKernelName[]
+  const unaryNames: readonly UnaryKernelName[] = [...derivNames.filter((k) => k !== 'pow'), 'neg', 'sign']
   const binaryNames = Object.keys(binaryFns) as BinaryKernelName[]
 
   /** Single tfjs ops need no tidy: they create nothing but their result. */

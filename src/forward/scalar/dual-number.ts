@@ -1,3 +1,4 @@
+import { derivatives as D, numberAlgebra as N, numberRule } from '../../ops/derivatives.js'
 import type { Dual, DualNumeric } from './dual.js'
 import { coefficient, coefficientCount, NumberField, truncQuotient } from './numeric.js'
 import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
@@ -25,6 +26,22 @@ class NumberDual implements Dual<number> {
 
 type Ops = Omit<DualNumeric<number>, 'tag' | 'make' | 'variable' | 'primal' | 'tangent'>
 
+/**
+ * f′ of each op of the algebra, from the derivative table compiled on numbers: small functions
+ * that V8 inlines into the operations below, as it did the formulas they replace. pow's depends
+ * on its exponent, so its rule is evaluated on numbers at each call.
+ */
+const d = {
+  exp: numberRule('exp', 0),
+  log: numberRule('log', 0),
+  sin: numberRule('sin', 0),
+  cos: numberRule('cos', 0),
+  tan: numberRule('tan', 0),
+  tanh: numberRule('tanh', 0),
+  sqrt: numberRule('sqrt', 0),
+  abs: numberRule('abs', 0),
+}
+
 /** The operations, shared by every tag: a dual's tag travels in the dual itself. */
 const ops: Ops = {
   base: NumberField,
@@ -51,39 +68,43 @@ const ops: Ops = {
   },
   // d(x mod y) = dx - k dy with k = trunc(x / y), locally constant
   mod: (x, y) => new NumberDual(x.re % y.re, x.du - truncQuotient(x.re, y.re) * y.du, joinTags(x.tag, y.tag)),
-  // d exp = y dx
+  // d f(x) = f′(x) dx, f′ from the derivative table compiled on numbers
   exp: (x) => {
     const y = Math.exp(x.re)
-    return new NumberDual(y, y * x.du, x.tag)
+    return new NumberDual(y, d.exp(x.re, y) * x.du, x.tag)
   },
-  // d log = dx / x
-  log: (x) => new NumberDual(Math.log(x.re), x.du / x.re, x.tag),
-  // d sin = cos x dx
-  sin: (x) => new NumberDual(Math.sin(x.re), Math.cos(x.re) * x.du, x.tag),
-  // d cos = -sin x dx
-  cos: (x) => new NumberDual(Math.cos(x.re), -Math.sin(x.re) * x.du, x.tag),
-  // d tan = (1 + y²) dx
+  log: (x) => {
+    const y = Math.log(x.re)
+    return new NumberDual(y, d.log(x.re, y) * x.du, x.tag)
+  },
+  sin: (x) => {
+    const y = Math.sin(x.re)
+    return new NumberDual(y, d.sin(x.re, y) * x.du, x.tag)
+  },
+  cos: (x) => {
+    const y = Math.cos(x.re)
+    return new NumberDual(y, d.cos(x.re, y) * x.du, x.tag)
+  },
   tan: (x) => {
     const y = Math.tan(x.re)
-    return new NumberDual(y, (1 + y * y) * x.du, x.tag)
+    return new NumberDual(y, d.tan(x.re, y) * x.du, x.tag)
   },
-  // d tanh = (1 - y²) dx
   tanh: (x) => {
     const y = Math.tanh(x.re)
-    return new NumberDual(y, (1 - y * y) * x.du, x.tag)
+    return new NumberDual(y, d.tanh(x.re, y) * x.du, x.tag)
   },
-  // d sqrt = dx / (2 y)
   sqrt: (x) => {
     const y = Math.sqrt(x.re)
-    return new NumberDual(y, x.du / (2 * y), x.tag)
+    return new NumberDual(y, d.sqrt(x.re, y) * x.du, x.tag)
   },
-  // d xᵖ = p xᵖ⁻¹ dx (and d x⁰ = 0, also at x = 0)
-  pow: (x, p) =>
-    p === 0
-      ? new NumberDual(1, 0, x.tag)
-      : new NumberDual(Math.pow(x.re, p), p * Math.pow(x.re, p - 1) * x.du, x.tag),
-  // d |x| = sign(x) dx, with sign(0) = 0
-  abs: (x) => new NumberDual(Math.abs(x.re), Math.sign(x.re) * x.du, x.tag),
+  pow: (x, p) => {
+    const y = Math.pow(x.re, p)
+    return new NumberDual(y, D.pow(N, x.re, y, p) * x.du, x.tag)
+  },
+  abs: (x) => {
+    const y = Math.abs(x.re)
+    return new NumberDual(y, d.abs(x.re, y) * x.du, x.tag)
+  },
   // p(a + b ε) = p(a) + p′(a) b ε: p and p′ by one Horner loop on numbers, one dual at the end
   polyval: (cs, x) => {
     const n = coefficientCount(cs)

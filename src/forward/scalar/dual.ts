@@ -1,3 +1,4 @@
+import { derivatives, numberAlgebra, type DerivAlgebra, type DerivName } from '../../ops/derivatives.js'
 import type { Numeric } from './numeric.js'
 import { coefficient, coefficientCount, truncQuotient } from './numeric.js'
 import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
@@ -63,6 +64,26 @@ class GenericDual<A> implements Dual<A> {
 }
 
 /**
+ * The derivative table's algebra on an instance `N`. `sign` and `step` are piecewise constant:
+ * they read the real part through every level, and their result is a constant.
+ */
+const algebraOf = <A>(N: Numeric<A>): DerivAlgebra<A> => ({
+  add: (a, b) => N.add(a, b),
+  sub: (a, b) => N.sub(a, b),
+  mul: (a, b) => N.mul(a, b),
+  div: (a, b) => N.div(a, b),
+  neg: (a) => N.neg(a),
+  scalar: (_like, c) => N.fromNumber(c),
+  sin: (a) => N.sin(a),
+  cos: (a) => N.cos(a),
+  // 1 / (1 + e⁻ˣ)
+  sigmoid: (a) => N.div(N.one, N.add(N.one, N.exp(N.neg(a)))),
+  sign: (a) => N.fromNumber(numberAlgebra.sign(N.toNumber(a))),
+  step: (a) => N.fromNumber(numberAlgebra.step(N.toNumber(a))),
+  pow: (a, p) => N.pow(a, p),
+})
+
+/**
  * The dual algebra over `N` with the given tag (`dualOf` takes a fresh one). The operations
  * depend only on `N`; `make`, `variable`, `primal` and `tangent` use the tag.
  *
@@ -76,6 +97,10 @@ export const dualAt = <A>(N: Numeric<A>, tag: number): DualNumeric<A> => {
   const one = N.one
   const zero = N.zero
   const dual = (re: A, du: A, t: number): Dual<A> => new GenericDual(re, du, t)
+  const A = algebraOf(N)
+  // f(x + dx ε) = y + f′(x) dx ε, with y = f(x) and f′ from the derivative table
+  const chain = (op: DerivName, x: Dual<A>, y: A, p = 0): Dual<A> =>
+    dual(y, N.mul(derivatives[op](A, x.re, y, p), x.du), x.tag)
   return {
     tag,
     base: N,
@@ -120,39 +145,16 @@ export const dualAt = <A>(N: Numeric<A>, tag: number): DualNumeric<A> => {
       const k = truncQuotient(N.toNumber(x.re), N.toNumber(y.re))
       return dual(N.mod(x.re, y.re), N.sub(x.du, N.mul(N.fromNumber(k), y.du)), t)
     },
-    // d exp = y dx
-    exp: (x) => {
-      const y = N.exp(x.re)
-      return dual(y, N.mul(y, x.du), x.tag)
-    },
-    // d log = dx / x
-    log: (x) => dual(N.log(x.re), N.div(x.du, x.re), x.tag),
-    // d sin = cos x dx
-    sin: (x) => dual(N.sin(x.re), N.mul(N.cos(x.re), x.du), x.tag),
-    // d cos = -sin x dx
-    cos: (x) => dual(N.cos(x.re), N.neg(N.mul(N.sin(x.re), x.du)), x.tag),
-    // d tan = (1 + y²) dx
-    tan: (x) => {
-      const y = N.tan(x.re)
-      return dual(y, N.mul(N.add(one, N.mul(y, y)), x.du), x.tag)
-    },
-    // d tanh = (1 - y²) dx
-    tanh: (x) => {
-      const y = N.tanh(x.re)
-      return dual(y, N.mul(N.sub(one, N.mul(y, y)), x.du), x.tag)
-    },
-    // d sqrt = dx / (2 y)
-    sqrt: (x) => {
-      const y = N.sqrt(x.re)
-      return dual(y, N.div(x.du, N.add(y, y)), x.tag)
-    },
-    // d xᵖ = p xᵖ⁻¹ dx (and d x⁰ = 0, also at x = 0)
-    pow: (x, p) =>
-      p === 0
-        ? dual(N.pow(x.re, 0), zero, x.tag)
-        : dual(N.pow(x.re, p), N.mul(N.mul(N.fromNumber(p), N.pow(x.re, p - 1)), x.du), x.tag),
-    // d |x| = sign(x) dx, with sign(0) = 0
-    abs: (x) => dual(N.abs(x.re), N.mul(N.fromNumber(Math.sign(N.toNumber(x.re))), x.du), x.tag),
+    // d f(x) = f′(x) dx, f′ from the derivative table
+    exp: (x) => chain('exp', x, N.exp(x.re)),
+    log: (x) => chain('log', x, N.log(x.re)),
+    sin: (x) => chain('sin', x, N.sin(x.re)),
+    cos: (x) => chain('cos', x, N.cos(x.re)),
+    tan: (x) => chain('tan', x, N.tan(x.re)),
+    tanh: (x) => chain('tanh', x, N.tanh(x.re)),
+    sqrt: (x) => chain('sqrt', x, N.sqrt(x.re)),
+    pow: (x, p) => chain('pow', x, N.pow(x.re, p), p),
+    abs: (x) => chain('abs', x, N.abs(x.re)),
     // p(a + b ε) = p(a) + p′(a) b ε, with p and p′ by one Horner loop over the inner algebra
     polyval: (cs, x) => {
       const n = coefficientCount(cs)

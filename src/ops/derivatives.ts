@@ -1,0 +1,269 @@
+/**
+ * The derivative table: the derivative f′ of each differentiable elementwise op, stated once, as
+ * a function of x, y = f(x) and the op's number parameter p (pow's exponent), against a small
+ * numeric algebra. Every place that needs one of these derivatives instantiates the table with
+ * its own algebra (as DiffRules.jl serves ForwardDiff and ReverseDiff, and ChainRules'
+ * `@scalar_rule` gives both rules from one partial):
+ *
+ * - tensors: the JVP and VJP rules, dy = f′ dx and x̄ = f′ ȳ, as differentiable ops
+ *   (src/ops/elementwise.ts), so that higher derivatives stay exact;
+ * - the cpu backend's fused kernel ct · f′ (src/backends/cpu/derivative.ts), compiled into one
+ *   loop per op;
+ * - the tfjs backends' fused kernel (src/backends/tfjs/backend.ts), on tf tensors;
+ * - the scalar dual numbers, over any `Numeric` (src/forward/scalar/dual.ts) and over float64
+ *   (src/forward/scalar/dual-number.ts, compiled by `numberRule` below).
+ *
+ * Adding an elementwise op: its derivative here, its function in src/ops/unary.ts, its scalar
+ * function in the cpu backend (src/backends/cpu/scalar.ts), its sampler in props/samplers.ts.
+ * The op's definition, its registry entry, the kernels' names and the tfjs kernels follow from
+ * the table (see docs/design-notes.md, "One derivative table").
+ *
+ * @module
+ */
+
+// -------------------------------------------------------------------------------------
+// the algebra
+// -------------------------------------------------------------------------------------
+
+/**
+ * What a derivative formula may use: the field operations, the constants, and the few functions
+ * that the derivatives of the table need. An instance works on tensors, arrays, tf tensors,
+ * numbers or dual numbers; every operation is elementwise.
+ *
+ * @example
+ * import { derivatives, numberAlgebra } from './derivatives.js'
+ * // d tanh = (1 - y²) dx, on plain numbers
+ * derivatives.tanh(numberAlgebra, 0, Math.tanh(0), 0) // → 1
+ */
+export interface DerivAlgebra<T> {
+  readonly add: (a: T, b: T) => T
+  readonly sub: (a: T, b: T) => T
+  readonly mul: (a: T, b: T) => T
+  readonly div: (a: T, b: T) => T
+  readonly neg: (a: T) => T
+  /** The constant c, like `like` (of its dtype; instances broadcast it). */
+  readonly scalar: (like: T, c: number) => T
+  readonly sin: (a: T) => T
+  readonly cos: (a: T) => T
+  /** The logistic function 1 / (1 + e⁻ˣ). */
+  readonly sigmoid: (a: T) => T
+  /** -1, 0 or 1 (0 at ±0). */
+  readonly sign: (a: T) => T
+  /** 1 where x > 0, else 0. */
+  readonly step: (a: T) => T
+  /** xᵖ for a number p. */
+  readonly pow: (a: T, p: number) => T
+}
+
+/**
+ * The derivative f′ of an elementwise op f at x, from x, y = f(x) and the op's parameter p.
+ *
+ * @example
+ * import { numberAlgebra, type DerivRule } from './derivatives.js'
+ * // d x³ = 3x² dx
+ * const cube: DerivRule = (A, x) => A.mul(A.scalar(x, 3), A.mul(x, x))
+ * cube(numberAlgebra, 2, 8, 0) // → 12
+ */
+export type DerivRule = <T>(A: DerivAlgebra<T>, x: T, y: T, p: number) => T
+
+/** The table's type: one rule per name, each generic in the algebra. */
+const table = <K extends string>(rules: { readonly [N in K]: DerivRule }): { readonly [N in K]: DerivRule } =>
+  rules
+
+// -------------------------------------------------------------------------------------
+// the table
+// -------------------------------------------------------------------------------------
+
+const one = <T>(A: DerivAlgebra<T>, like: T): T => A.scalar(like, 1)
+
+/**
+ * f′(x) from x and y = f(x) for each differentiable elementwise op: the only place where these
+ * derivatives are written.
+ *
+ * @example
+ * import { derivatives, numberAlgebra } from './derivatives.js'
+ * // d sin x = cos x dx
+ * derivatives.sin(numberAlgebra, 0, 0, 0) // → 1
+ */
+export const derivatives = table({
+  // d eˣ = y dx
+  exp: (_A, _x, y) => y,
+  // d log x = dx / x
+  log: (A, x) => A.div(one(A, x), x),
+  // d sin x = cos x dx
+  sin: (A, x) => A.cos(x),
+  // d cos x = -sin x dx
+  cos: (A, x) => A.neg(A.sin(x)),
+  // d tan x = (1 + y²) dx
+  tan: (A, _x, y) => A.add(one(A, y), A.mul(y, y)),
+  // d tanh x = (1 - y²) dx
+  tanh: (A, _x, y) => A.sub(one(A, y), A.mul(y, y)),
+  // d σ(x) = y (1 - y) dx
+  sigmoid: (A, _x, y) => A.mul(y, A.sub(one(A, y), y)),
+  // d log(1 + eˣ) = σ(x) dx
+  softplus: (A, x) => A.sigmoid(x),
+  // d log σ(x) = σ(-x) dx
+  logSigmoid: (A, x) => A.sigmoid(A.neg(x)),
+  // d √x = dx / (2 y)
+  sqrt: (A, _x, y) => A.div(A.scalar(y, 0.5), y),
+  // d x² = 2x dx
+  square: (A, x) => A.mul(A.scalar(x, 2), x),
+  // d |x| = sign(x) dx, with the subgradient 0 at x = 0
+  abs: (A, x) => A.sign(x),
+  // d relu(x) = [x > 0] dx, with the subgradient 0 at x = 0
+  relu: (A, x) => A.step(x),
+  // d xᵖ = p xᵖ⁻¹ dx (and d x⁰ = 0, also at x = 0)
+  pow: (A, x, _y, p) => (p === 0 ? A.scalar(x, 0) : A.mul(A.scalar(x, p), A.pow(x, p - 1))),
+})
+
+/**
+ * The name of an op of the derivative table.
+ *
+ * @example
+ * import type { DerivName } from './derivatives.js'
+ * const op: DerivName = 'tanh'
+ */
+export type DerivName = keyof typeof derivatives
+
+/**
+ * The names of the table, in its order.
+ *
+ * @example
+ * import { derivNames } from './derivatives.js'
+ * derivNames[0] // → 'exp'
+ */
+export const derivNames: readonly DerivName[] = Object.keys(derivatives) as DerivName[]
+
+// -------------------------------------------------------------------------------------
+// the instance on numbers
+// -------------------------------------------------------------------------------------
+
+/**
+ * 1 / (1 + e⁻ˣ), evaluated on the side where the exponential cannot overflow.
+ *
+ * @example
+ * import { sigmoidNumber } from './derivatives.js'
+ * sigmoidNumber(0) // → 0.5
+ * sigmoidNumber(-1000) // → 0
+ */
+export const sigmoidNumber = (x: number): number => {
+  if (x >= 0) return 1 / (1 + Math.exp(-x))
+  const e = Math.exp(x)
+  return e / (1 + e)
+}
+
+/**
+ * -1, 0 or 1, with 0 at ±0 and NaN at NaN (unlike Math.sign, never -0).
+ *
+ * @example
+ * import { signNumber } from './derivatives.js'
+ * [signNumber(-3), signNumber(-0), signNumber(2)] // → [-1, 0, 1]
+ */
+export const signNumber = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN)
+
+/**
+ * The algebra of plain numbers (float64): the reference instance. The cpu backend's kernels and
+ * the float64 dual numbers evaluate the table with it, so their derivatives agree to the bit.
+ *
+ * @example
+ * import { derivatives, numberAlgebra } from './derivatives.js'
+ * derivatives.pow(numberAlgebra, 2, 8, 3) // → 12
+ */
+export const numberAlgebra: DerivAlgebra<number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  neg: (a) => -a,
+  scalar: (_like, c) => c,
+  sin: (a) => Math.sin(a),
+  cos: (a) => Math.cos(a),
+  sigmoid: sigmoidNumber,
+  sign: signNumber,
+  step: (a) => (a > 0 ? 1 : 0),
+  pow: (a, p) => Math.pow(a, p),
+}
+
+// -------------------------------------------------------------------------------------
+// the instance on source text: the table compiled
+// -------------------------------------------------------------------------------------
+
+/** A number as JavaScript source (keeping the sign of -0); nothing but a number becomes source. */
+const literal = (c: number): string => {
+  if (typeof c !== 'number') throw new TypeError(`a derivative's constant must be a number, got ${typeof c}`)
+  return Object.is(c, -0) ? '(-0)' : `(${String(c)})`
+}
+
+/**
+ * The source of f′ for op `op` at parameter p, at x = `x` and y = `y` (names of variables).
+ *
+ * @example
+ * import { derivSource } from './derivatives.js'
+ * derivSource('sigmoid', 0, 'x', 'y') // → '(y * ((1) - y))'
+ */
+export function derivSource(op: DerivName, p: number, x: string, y: string): string {
+  if (!Object.hasOwn(derivatives, op)) throw new TypeError(`no derivative of '${String(op)}' in the table`)
+  return derivatives[op](sourceAlgebra, x, y, p)
+}
+
+/**
+ * The derivative table on JavaScript expressions over numbers: evaluating a rule on it writes f′
+ * out as source, with the functions of `numberAlgebra` in scope as `N`. Compiled, that source
+ * gives the numbers of `numberAlgebra` to the bit, without a call through an algebra object.
+ *
+ * @example
+ * import { derivatives, sourceAlgebra } from './derivatives.js'
+ * derivatives.tanh(sourceAlgebra, 'x', 'y', 0) // → '((1) - (y * y))'
+ */
+export const sourceAlgebra: DerivAlgebra<string> = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b) => `(${a} / ${b})`,
+  neg: (a) => `(-${a})`,
+  scalar: (_like, c) => literal(c),
+  sin: (a) => `N.sin(${a})`,
+  cos: (a) => `N.cos(${a})`,
+  sigmoid: (a) => `N.sigmoid(${a})`,
+  sign: (a) => `N.sign(${a})`,
+  step: (a) => `N.step(${a})`,
+  pow: (a, p) => `N.pow(${a}, ${literal(p)})`,
+}
+
+/**
+ * Compiles `body`, source written with `sourceAlgebra`, into the function it returns (`N` in
+ * scope); null where code cannot be generated (a Content-Security-Policy without
+ * 'unsafe-eval').
+ *
+ * @example
+ * import { compileSource } from './derivatives.js'
+ * const f = compileSource<(x: number) => number>('return (x) => N.sign(x)')
+ * f?.(-2) // → -1
+ */
+export function compileSource<F>(body: string): F | null {
+  try {
+    return new Function('N', `'use strict'\n${body}`)(numberAlgebra) as F
+  } catch (e) {
+    if (e instanceof EvalError) return null
+    throw e
+  }
+}
+
+/**
+ * f′ of op `op` at parameter p on plain numbers: the table compiled into one small function of
+ * its own, which V8 inlines where it is called (or, where code cannot be generated, the rule
+ * evaluated on `numberAlgebra`). Its numbers are those of `numberAlgebra`.
+ *
+ * @example
+ * import { numberRule } from './derivatives.js'
+ * numberRule('tanh', 0)(0, 0.5) // → 0.75
+ */
+export function numberRule(op: DerivName, p: number): (x: number, y: number) => number {
+  const d = derivSource(op, p, 'x', 'y')
+  const rule = derivatives[op]
+  return (
+    compileSource<(x: number, y: number) => number>(
+      `return function ${op}Derivative(x, y) {\n  return ${d}\n}`,
+    ) ?? ((x, y) => rule(numberAlgebra, x, y, p))
+  )
+}

@@ -1,0 +1,124 @@
+import type { UnaryKernelName } from '../backends/backend.js'
+import { scalarLike } from '../core/create.js'
+import { checkNonFinite } from '../core/debug.js'
+import { apply, topLevel, type OpDef } from '../core/op.js'
+import { Tensor } from '../core/tensor.js'
+import { add, div, greater, mul, sub } from './binary.js'
+import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './derivatives.js'
+
+// ---------------------------------------------------------------------------------------------
+// The definitions of the unary elementwise ops. Each differentiable one takes its derivative from
+// the table (src/ops/derivatives.ts); its JVP rule (dy = f′ · dx) and its VJP rule (x̄ = f′ · ȳ)
+// both come from it through derivMul. The public functions are in src/ops/unary.ts.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The derivative table on tensors: f′ as differentiable ops, so that the rules can be
+ * differentiated again.
+ *
+ * @example
+ * import { tensorAlgebra } from './elementwise.js'
+ * import { derivatives } from './derivatives.js'
+ * import { tensor } from '../core/create.js'
+ * const x = tensor([0, 1])
+ * derivatives.sin(tensorAlgebra, x, x, 0) // → [1, 0.540302]
+ */
+export const tensorAlgebra: DerivAlgebra<Tensor> = {
+  add,
+  sub,
+  mul,
+  div,
+  neg: (a) => apply(negOp, [a], null),
+  scalar: scalarLike,
+  sin: (a) => apply(elementwiseOps.sin, [a], null),
+  cos: (a) => apply(elementwiseOps.cos, [a], null),
+  sigmoid: (a) => apply(elementwiseOps.sigmoid, [a], null),
+  sign: (a) => apply(signOp, [a], null),
+  step: (a) => greater(a, scalarLike(a, 0)),
+  pow: (a, p) => apply(powOp, [a], { p }),
+}
+
+/**
+ * ct · f′(x): one fused kernel pass on plain data; the differentiable composition
+ * `mul(ct, f′(x, y))` under a transformation, so higher derivatives stay exact.
+ *
+ * @example
+ * import { derivMul } from './elementwise.js'
+ * import { tensor } from '../core/create.js'
+ * const x = tensor([0])
+ * derivMul('tanh', x, x, tensor([3])) // → [3]
+ */
+export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0): Tensor {
+  if (topLevel([x, y, ct]) === null && x.backend === ct.backend) {
+    const xi = x.impl
+    const yi = y.impl
+    const ci = ct.impl
+    if (xi.kind === 'concrete' && yi.kind === 'concrete' && ci.kind === 'concrete') {
+      const h = x.backend.kernels.derivMul(op, xi.handle, yi.handle, ci.handle, x, ct, p)
+      const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend: x.backend, handle: h })
+      checkNonFinite(`${op}′`, [x, y, ct], out)
+      return out
+    }
+  }
+  return mul(ct, derivatives[op](tensorAlgebra, x, y, p))
+}
+
+/**
+ * The unary elementwise ops whose definition follows from the derivative table alone: every op
+ * of the table but pow, which takes a parameter.
+ */
+export type ElementwiseName = Exclude<DerivName, 'pow'>
+
+function elementwise(name: ElementwiseName): OpDef<null> {
+  return {
+    name,
+    structure: 'elementwise',
+    shape: ([m]) => m!,
+    kernel: (b, [h], [m]) => b.kernels[name satisfies UnaryKernelName](h, m!),
+    jvp: ({ x: [x], dx: [dx], y }) => derivMul(name, x!, y, dx!),
+    vjp: ({ ct, x: [x], y }) => [derivMul(name, x!, y, ct)],
+  }
+}
+
+/**
+ * The definition of each op of the derivative table but pow, by name.
+ *
+ * @example
+ * import { elementwiseOps } from './elementwise.js'
+ * elementwiseOps.tanh.structure // → 'elementwise'
+ */
+export const elementwiseOps = Object.fromEntries(
+  derivNames.filter((k): k is ElementwiseName => k !== 'pow').map((k) => [k, elementwise(k)]),
+) as { readonly [K in ElementwiseName]: OpDef<null> }
+
+/** -x: linear, its rules are itself. */
+export const negOp: OpDef<null> = {
+  name: 'neg',
+  structure: 'elementwise',
+  shape: ([m]) => m!,
+  kernel: (b, [h], [m]) => b.kernels.neg(h, m!),
+  // d(-x) = -dx
+  jvp: ({ dx: [dx] }) => apply(negOp, [dx!], null),
+  vjp: ({ ct }) => [apply(negOp, [ct], null)],
+}
+
+/** xᵖ: its derivative is the table's, at the parameter p. */
+export const powOp: OpDef<{ readonly p: number }> = {
+  name: 'pow',
+  structure: 'elementwise',
+  shape: ([m]) => m!,
+  kernel: (b, [h], [m], { p }) => b.kernels.pow(h, m!, p),
+  jvp: ({ x: [x], dx: [dx], y, params: { p } }) => derivMul('pow', x!, y, dx!, p),
+  vjp: ({ ct, x: [x], y, params: { p } }) => [derivMul('pow', x!, y, ct, p)],
+}
+
+/** The sign: piecewise constant, so its derivative is 0. */
+export const signOp: OpDef<null> = {
+  name: 'sign',
+  structure: 'constant',
+  zeroGrad: true,
+  shape: ([m]) => m!,
+  kernel: (b, [h], [m]) => b.kernels.sign(h, m!),
+  jvp: ({ y }) => y,
+  vjp: () => [null],
+}
