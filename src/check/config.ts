@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { ValueError } from '../core/errors.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -51,4 +52,24 @@ export function propsRuns(base: number): number {
     throw new ValueError(`DUALTAPE_PROPS_RUNS must be a count ('500') or a multiplier ('4x'), got '${s}'`)
   }
   return n
+}
+
+/**
+ * The seed and run count a `testOp` uses: the options first, then DUALTAPE_SEED and
+ * DUALTAPE_PROPS_RUNS, then fast-check's global configuration (`fc.configureGlobal`), then the
+ * defaults (a fixed seed, 25 runs). DUALTAPE_PROPS_RUNS='4x' scales whichever count applies.
+ *
+ * @example
+ * import { runSettings } from 'dualtape/vitest'
+ * runSettings({ seed: 5, numRuns: 3 }) // → { seed: 5, numRuns: 3 }
+ */
+export function runSettings(options: { readonly seed?: number; readonly numRuns?: number }): {
+  seed: number
+  numRuns: number
+} {
+  const global = fc.readConfigureGlobal() as { seed?: number; numRuns?: number } | undefined
+  return {
+    seed: options.seed ?? propsSeed(global?.seed ?? defaultSeed),
+    numRuns: options.numRuns ?? propsRuns(global?.numRuns ?? 25),
+  }
 }

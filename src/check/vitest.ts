@@ -7,8 +7,10 @@
 import { test } from '@fast-check/vitest'
 import fc from 'fast-check'
 import type { OpName, OpParams } from '../ops/registry.js'
-import { propsRuns, propsSeed } from './config.js'
+import { runSettings } from './config.js'
 import { type ContractOptions, type OpLike, opContract, resolveOp } from './contract.js'
+
+export { runSettings }
 
 // ---------------------------------------------------------------------------------------------
 // testOp registers an op's contract as a vitest test. It lives apart from the rest of the
@@ -39,18 +41,25 @@ import { type ContractOptions, type OpLike, opContract, resolveOp } from './cont
 export interface TestOpOptions<P> extends ContractOptions<P> {
   /** The test's name (by default from the op's name). */
   readonly name?: string
-  /** Cases per run (default 25, scaled by DUALTAPE_PROPS_RUNS). */
+  /** Cases per run (default: fast-check's global `numRuns` if configured, else 25; scaled by DUALTAPE_PROPS_RUNS). */
   readonly numRuns?: number
-  /** The fast-check seed (default DUALTAPE_SEED or a fixed seed); it is printed in the test name and on failure. */
+  /**
+   * The fast-check seed (default: DUALTAPE_SEED, else fast-check's global `seed` if configured,
+   * else a fixed seed); it is printed in the test name and, with the path, on failure.
+   */
   readonly seed?: number
+  /** A fast-check path, as a failure prints it with its seed: replays that one counterexample. */
+  readonly path?: string
   /** The test's timeout in milliseconds. */
   readonly timeout?: number
 }
 
 /**
  * Registers the contract of an op (see `opContract`) as a vitest test. On failure fast-check
- * prints the seed, the path and the shrunk counterexample; rerun one case with
- * `fc.assert(opContract(op, options), { seed, path })`.
+ * prints the seed, the path and the shrunk counterexample; replay that case by passing the two
+ * to `testOp` (`{ seed, path }`), or with `fc.assert(opContract(op, options), { seed, path })`.
+ * Seeds and run counts follow fast-check's global configuration unless the options or
+ * DUALTAPE_SEED / DUALTAPE_PROPS_RUNS say otherwise.
  *
  * @example
  * // my-op.test.ts
@@ -68,13 +77,14 @@ export function testOp<K extends OpName>(op: K, options: TestOpOptions<OpParams[
 export function testOp<P>(op: OpLike<P>, options: TestOpOptions<P>): void
 export function testOp<P>(op: OpName | OpLike<P>, options: TestOpOptions<P>): void {
   const def = resolveOp(op)
-  const seed = options.seed ?? propsSeed()
-  const numRuns = options.numRuns ?? propsRuns(25)
+  const { seed, numRuns } = runSettings(options)
   const name = options.name ?? `${def.name} satisfies its op contract`
+  const replay = options.path === undefined ? {} : { path: options.path }
   test(
     `${name} (seed ${seed}, ${numRuns} runs)`,
     () => {
-      fc.assert(opContract(def, options), { seed, numRuns, includeErrorInReport: true })
+      // fast-check's other global settings (verbose, endOnFailure, ...) apply as to any fc.assert
+      fc.assert(opContract(def, options), { seed, numRuns, includeErrorInReport: true, ...replay })
     },
     options.timeout,
   )

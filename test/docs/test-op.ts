@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { propsRuns, propsSeed } from '../../src/check/config.js'
+import { runSettings } from '../../src/check/config.js'
 import { opContract, resolveOp } from '../../src/check/contract.js'
 import type { OpName, OpParams } from '../../src/ops/registry.js'
 import type { OpLike } from '../../src/check/contract.js'
@@ -12,12 +12,13 @@ import type { TestOpOptions } from '../../src/check/vitest.js'
 // ---------------------------------------------------------------------------------------------
 
 export type { TestOpOptions }
+export { runSettings }
 
 export function testOp<K extends OpName>(op: K, options: TestOpOptions<OpParams[K]>): void
 export function testOp<P>(op: OpLike<P>, options: TestOpOptions<P>): void
 export function testOp<P>(op: OpName | OpLike<P>, options: TestOpOptions<P>): void {
   const def = resolveOp(op)
-  const seed = options.seed ?? propsSeed()
-  const numRuns = options.numRuns ?? propsRuns(25)
-  fc.assert(opContract(def, options), { seed, numRuns, includeErrorInReport: true })
+  const { seed, numRuns } = runSettings(options)
+  const replay = options.path === undefined ? {} : { path: options.path }
+  fc.assert(opContract(def, options), { seed, numRuns, includeErrorInReport: true, ...replay })
 }
