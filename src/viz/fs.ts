@@ -1,9 +1,15 @@
 /**
- * Creating folders where plots and reports are written. Node's `mkdir(dir, { recursive: true })`
- * never returns for a path that cannot exist under /proc; this creates the missing levels one
- * at a time, so such a path fails at once.
+ * Writing files in Node: creating the folders where plots and reports go, and writing text files
+ * in them. Node's `mkdir(dir, { recursive: true })` never returns for a path that cannot exist
+ * under /proc; this creates the missing levels one at a time, so such a path fails at once.
+ *
+ * The only module of the core that imports Node's file system: bundlers that honour the
+ * package's `browser` field (esbuild, webpack, vite) replace it with `fs.browser.ts`, whose
+ * functions throw a BackendError.
+ *
+ * @module
  */
-import { mkdir, stat } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 
 const codeOf = (e: unknown): string | undefined => (e as { code?: string } | null)?.code
@@ -30,4 +36,10 @@ export async function ensureDir(dir: string): Promise<void> {
       if (codeOf(e) !== 'EEXIST') throw e
     }
   }
+}
+
+/** Writes text (UTF-8) to a file, creating the missing folders above it. */
+export async function writeTextFile(path: string, text: string): Promise<void> {
+  await ensureDir(dirname(path))
+  await writeFile(path, text, 'utf8')
 }

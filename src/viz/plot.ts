@@ -12,12 +12,10 @@
  *
  * @module
  */
-import { writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { Spec as VegaSpec, View } from 'vega'
 import type { TopLevelSpec } from 'vega-lite'
 import { DualtapeError, fmtValue, importOptional } from '../core/errors.js'
-import { ensureDir } from './fs.js'
+import { writeTextFile } from './fs.js'
 
 /**
  * A vega-lite spec as the helpers return it and {@link renderVegaLite} takes it.
@@ -1238,7 +1236,9 @@ function describeDatum(datum: Readonly<Record<string, unknown>> | undefined): st
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Writes SVG text to a file, creating the missing directories on the way.
+ * Writes SVG text to a file, creating the missing directories on the way. Node only: in a
+ * browser bundle it rejects with a BackendError; put the string from `renderVegaLite` into the
+ * page instead.
  *
  * @example
  * ```ts
@@ -1248,6 +1248,5 @@ function describeDatum(datum: Readonly<Record<string, unknown>> | undefined): st
  * ```
  */
 export async function writeSvg(path: string, svg: string): Promise<void> {
-  await ensureDir(dirname(path))
-  await writeFile(path, svg, 'utf8')
+  await writeTextFile(path, svg)
 }

@@ -44,8 +44,9 @@ export interface CalibrationOptions {
   readonly name?: string
 }
 
-/** CPU time of this process so far, in µs (user + system). */
+/** CPU time of this process so far, in µs (user + system); in a browser, wall-clock time. */
 const cpuUs = (): number => {
+  if (typeof process === 'undefined' || typeof process.cpuUsage !== 'function') return performance.now() * 1e3
   const c = process.cpuUsage()
   return c.user + c.system
 }
