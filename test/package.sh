@@ -3,6 +3,7 @@
 # installed into an empty project, then
 #   - the installed size with the core's dependencies only (at most 15 MB) and what was installed;
 #   - `import` and `require` of the root entry, and a gradient through each;
+#   - a bundle for the browser made by esbuild from the installed package (the "browser" field);
 #   - `npx dualtape bench --smoke` from the installed package: exit 0, with the peers and the
 #     plots, whose optional packages are not installed, listed as skipped;
 #   - a vitest test of a custom op through `dualtape/vitest`, with only its documented peers
@@ -38,6 +39,16 @@ node -e "
   const g = d.grad((x) => d.sum(d.mul(x, x)))(d.tensor([3])).toArray()
   if (JSON.stringify(g) !== '[6]') throw new Error('require: grad gave ' + JSON.stringify(g))
 "
+
+echo "--- a bundle for the browser (esbuild honours the \"browser\" field: no Node built-in)"
+# the optional packages are not installed here: a user's bundle leaves them out the same way
+cat >app.mjs <<'APP'
+import { grad, hessian, jvp, mul, sum, tensor, writeSvg } from 'dualtape'
+console.log(grad((x) => sum(mul(x, x)))(tensor([1, 2])).toArray(), hessian, jvp, writeSvg)
+APP
+"$root/node_modules/.bin/esbuild" app.mjs --bundle --platform=browser --format=esm --minify --log-level=warning \
+  --external:vega --external:vega-lite --external:@hpcc-js/wasm-graphviz '--external:@tensorflow/*' --outfile=app.js
+echo "browser bundle: $(wc -c <app.js) bytes minified, $(gzip -c app.js | wc -c) gzipped"
 
 echo "--- npx dualtape bench --smoke"
 npx dualtape bench --smoke --no-progress --out report >bench.log 2>&1 || {
