@@ -11,7 +11,19 @@
 import { pathToFileURL } from 'node:url'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { type Tensor, add, matmul, mul, randn, sin, sum, tanh, tensor, vjp } from '../src/index.js'
+import {
+  type Pullback,
+  type Tensor,
+  add,
+  matmul,
+  mul,
+  randn,
+  sin,
+  sum,
+  tanh,
+  tensor,
+  vjp,
+} from '../src/index.js'
 
 /** One measured chain. */
 export interface MemoryRow {
@@ -69,7 +81,7 @@ const chains: readonly Chain[] = [
 
 /** Records a tape; its result lives in `holder` only (not in a register of the caller's frame). */
 function record(
-  holder: { traced: [Tensor, (ct: unknown) => unknown[]] | null },
+  holder: { traced: [Tensor, Pullback<[Tensor], Tensor>] | null },
   f: (t: Tensor) => Tensor,
   x: Tensor,
 ) {
@@ -77,9 +89,9 @@ function record(
 }
 
 /** Pulls a cotangent back through the held tape: it was alive while measured. */
-function pull(holder: { traced: [Tensor, (ct: unknown) => unknown[]] | null }, x: Tensor): void {
-  const [g] = holder.traced![1](tensor(1)) as Tensor[]
-  if (g!.shape.length !== x.shape.length) throw new Error('memory: wrong gradient shape')
+function pull(holder: { traced: [Tensor, Pullback<[Tensor], Tensor>] | null }, x: Tensor): void {
+  const [g] = holder.traced![1](tensor(1))
+  if (g.shape.length !== x.shape.length) throw new Error('memory: wrong gradient shape')
 }
 
 function measure(chain: Chain, links: number, gc: () => void): MemoryRow {
@@ -89,7 +101,7 @@ function measure(chain: Chain, links: number, gc: () => void): MemoryRow {
     for (let i = 0; i < links; i++) h = chain.link(h)
     return sum(h)
   }
-  const holder: { traced: [Tensor, (ct: unknown) => unknown[]] | null } = { traced: null }
+  const holder: { traced: [Tensor, Pullback<[Tensor], Tensor>] | null } = { traced: null }
   // one run first, so that code and caches allocated once do not count
   record(holder, f, x)
   pull(holder, x)

@@ -145,9 +145,15 @@ export async function main(opts: GradientPatternsOptions = {}): Promise<Gradient
     })
   }
 
-  const inputs = [a, b, a - 1, b + 3]
-  const [fx, pullback] = vjp(combined, ...inputs.map((v) => tensor(v)))
-  const grads = (pullback(tensor(1)) as Tensor[]).map((g) => g.item())
+  const inputs: [number, number, number, number] = [a, b, a - 1, b + 3]
+  const [fx, pullback] = vjp(
+    combined,
+    tensor(inputs[0]),
+    tensor(inputs[1]),
+    tensor(inputs[2]),
+    tensor(inputs[3]),
+  )
+  const grads = pullback(tensor(1)).map((g) => g.item())
   const graph = backwardGraph(traceGraph(combined, ...inputs.map((v) => tensor(v))), tensor(1))
   const svg = await renderGraph(graph, { inputNames: ['x', 'y', 'z', 'w'], title: 'all three gates' })
   const combinedResult = {

@@ -35,7 +35,7 @@ export {
   type TensorOptions,
   type RandomOptions,
 } from './core/create.js'
-export type { Tree } from './core/tree.js'
+export type { Tree, Tangent, MapTree } from './core/tree.js'
 export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
 
 // backends
@@ -67,11 +67,20 @@ export { defineOp, type CustomOp, type CustomOpSpec } from './ops/define.js'
 export type { TensorLike } from './ops/util.js'
 
 // forward mode
-export { jvp, elementwiseGrad, type JvpOptions } from './forward/jvp.js'
+export { jvp, elementwiseGrad, type JvpOptions, type JvpResult } from './forward/jvp.js'
 export * from './forward/scalar/index.js'
 
 // reverse mode
-export { vjp, vjpWithAux, grad, valueAndGrad, type Pullback, type GradOptions } from './reverse/vjp.js'
+export {
+  vjp,
+  vjpWithAux,
+  grad,
+  valueAndGrad,
+  type Pullback,
+  type GradOptions,
+  type GradFn,
+  type ValueAndGradFn,
+} from './reverse/vjp.js'
 
 // Jacobians
 export {
@@ -83,6 +92,8 @@ export {
   chooseMode,
   type JacobianOptions,
   type JacfwdOptions,
+  type JacobianFn,
+  type HessianFn,
 } from './jacobian/builders.js'
 
 // debugging

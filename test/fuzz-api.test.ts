@@ -1194,7 +1194,8 @@ describe('transformations', () => {
       )
         want = anyError
       const what = `jvp ${c.fn.name} ${c.xs.map(show)} tangents ${c.spoil ?? 'matching'}`
-      const out = attempt(what, () => D.jvp(c.fn.f, primals, tangents))
+      // tangents may be junk on purpose: what a JavaScript caller could pass
+      const out = attempt(what, () => D.jvp(c.fn.f, primals as Tensor[], tangents as never))
       if ('value' in want) {
         if (!out.ok) throw new Error(`${what}: threw ${out.error.message}`)
         const [y, dy] = out.value as [Tensor, Tensor]
@@ -1212,7 +1213,7 @@ describe('transformations', () => {
     props(transformCase, 600, (c: Case) => {
       const lin = c.fn.ref(c.xs)
       const what = `vjp ${c.fn.name} ${c.xs.map(show)} cotangent ${c.spoil ?? 'matching'}`
-      const traced = attempt(what, () => D.vjp(c.fn.f, ...c.xs.map(build)))
+      const traced = attempt(what, () => D.vjp(c.fn.f, ...(c.xs.map(build) as Tensor[])))
       if (!('out' in lin)) return check(what, traced, lin)
       if (!traced.ok) throw new Error(`${what}: threw ${traced.error.message}`)
       const [y, pullback] = traced.value as [Tensor, D.Pullback]
@@ -1241,7 +1242,7 @@ describe('transformations', () => {
         ct = D.reshape(ct as Tensor, [...outShape, 1])
         want = { error: ShapeError }
       } else want = either
-      const out = attempt(`${what} pullback`, () => pullback(ct))
+      const out = attempt(`${what} pullback`, () => pullback(ct as never))
       if (!('either' in want)) return check(`${what} pullback`, out, want)
       if (!out.ok) throw new Error(`${what} pullback: threw ${out.error.message}`)
       const gs = out.value as Tensor[]
@@ -1281,7 +1282,9 @@ describe('transformations', () => {
       ([c, opts, withValue]: [Case, unknown, boolean]) => {
         const name = withValue ? 'valueAndGrad' : 'grad'
         const what = `${name} ${c.fn.name} ${c.xs.map(show)} ${text(opts)}`
-        const made = attempt(what, () => (withValue ? D.valueAndGrad : D.grad)(c.fn.f, opts as never))
+        const made = attempt(what, () =>
+          withValue ? D.valueAndGrad(c.fn.f, opts as D.GradOptions) : D.grad(c.fn.f, opts as D.GradOptions),
+        )
         const optsBad =
           opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))
         if (optsBad) return check(what, made, { error: ValueError })
@@ -1334,16 +1337,21 @@ describe('transformations', () => {
   test('elementwiseGrad, vjpWithAux and hasAux', () => {
     run('elementwiseGrad(3)', () => D.elementwiseGrad(3 as never), { error: ValueError })
     run('elementwiseGrad(sin)(junk)', () => D.elementwiseGrad(D.sin)('x' as never), { error: ValueError })
-    run('vjpWithAux without aux', () => D.vjpWithAux(((x: Tensor) => x) as never, D.tensor(1)), {
+    // wrong uses that TypeScript refuses, checked at run time for JavaScript callers
+    // @ts-expect-error: f returns no [output, aux]
+    run('vjpWithAux without aux', () => D.vjpWithAux((x: Tensor) => x, D.tensor(1)), {
       error: ValueError,
     })
+    // @ts-expect-error: f returns no [output, aux]
     run('grad hasAux without aux', () => D.grad((x: Tensor) => D.sum(x), { hasAux: true })(D.tensor([1])), {
       error: ValueError,
     })
+    // @ts-expect-error: f returns no [output, aux]
     run('jvp hasAux without aux', () => D.jvp(D.sin, [D.tensor(1)], [D.tensor(1)], { hasAux: true }), {
       error: ValueError,
     })
-    run('jvp options null', () => D.jvp(D.sin, [D.tensor(1)], [D.tensor(1)], null as never), {
+    // @ts-expect-error: options must be an object
+    run('jvp options null', () => D.jvp(D.sin, [D.tensor(1)], [D.tensor(1)], null), {
       error: ValueError,
     })
     run('jvp primals not an array', () => D.jvp(D.sin, D.tensor(1) as never, [D.tensor(1)]), {
@@ -1358,7 +1366,8 @@ describe('transformations', () => {
       { error: ShapeError },
     )
     run('grad of a function', () => D.grad(3 as never), { error: ValueError })
-    run('grad returns a string', () => D.grad(() => 'x')(D.tensor(1)), anyError)
+    // @ts-expect-error: f must return a Tensor
+    run('grad returns a string', () => D.grad((_x: Tensor) => 'x')(D.tensor(1)), anyError)
   })
 })
 
@@ -1403,7 +1412,13 @@ describe('Jacobians', () => {
       400,
       ([fn, x, opts, name]: [PoolFn, Arg, unknown, 'jacfwd' | 'jacrev' | 'jacobian']) => {
         const what = `${name} ${fn.name} ${show(x)} ${text(opts)}`
-        const out = attempt(what, () => D[name](fn.f, opts as never)(build(x)))
+        const jac = () =>
+          name === 'jacfwd'
+            ? D.jacfwd(fn.f, opts as D.JacfwdOptions)
+            : name === 'jacrev'
+              ? D.jacrev(fn.f, opts as D.JacobianOptions)
+              : D.jacobian(fn.f, opts as D.JacobianOptions)
+        const out = attempt(what, () => jac()(build(x) as Tensor))
         const o = opts as { argnums?: unknown } | null | undefined
         const bad = opts !== undefined && (opts === null || typeof opts !== 'object')
         const a = o?.argnums
@@ -1439,7 +1454,7 @@ describe('Jacobians', () => {
       200,
       ([x, v]: [Arg, Arg]) => {
         const what = `hessian sum(x³) ${show(x)}`
-        const h = attempt(what, () => D.hessian(cube.f)(build(x)))
+        const h = attempt(what, () => D.hessian(cube.f)(build(x) as Tensor))
         if (x.kind !== 'tensor') return check(what, h, { error: ValueError })
         const n = x.data.length
         // ∂²Σx³/∂xᵢ∂xⱼ = 6xᵢ [i = j]
@@ -1459,7 +1474,7 @@ describe('Jacobians', () => {
           scale: scaleOf(refOf(x), refOf(v)),
         })
         if (x.shape.length > 0 && x.data.length > 1) {
-          run(`hessian sin ${show(x)}`, () => D.hessian(D.sin)(build(x)), { error: ShapeError })
+          run(`hessian sin ${show(x)}`, () => D.hessian(D.sin)(build(x) as Tensor), { error: ShapeError })
           run(`hvp sin ${show(x)}`, () => D.hvp(D.sin)(build(x) as Tensor, build(x) as Tensor), {
             error: ShapeError,
           })

@@ -317,7 +317,7 @@ describe('property: one caller array reused for every parameter', () => {
           const x = tensor([0.5, -1, 2])
           expect(reused(x).item()).toBe(fresh(x).item())
           expect(grad(reused)(x).toArray()).toEqual(grad(fresh)(x).toArray())
-          const t = [tensor([1, 2, 3])]
+          const t: [Tensor] = [tensor([1, 2, 3])]
           expect(jvp(reused, [x], t)[1].item()).toBe(jvp(fresh, [x], t)[1].item())
           const [, pbReused] = vjp(reused, x)
           const [, pbFresh] = vjp(fresh, x)

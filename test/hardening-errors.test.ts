@@ -266,12 +266,19 @@ describe('an async function given to a transformation', () => {
       return sum(mul(t, t))
     }
     const calls: [string, () => unknown][] = [
+      // @ts-expect-error: f returns a Promise
       ['grad', () => grad(f)(x)],
+      // @ts-expect-error: f returns a Promise
       ['valueAndGrad', () => valueAndGrad(f, { hasAux: true })(x)],
+      // @ts-expect-error: f returns a Promise
       ['jvp', () => jvp(f, [x], [x])],
+      // @ts-expect-error: f returns a Promise
       ['vjp', () => vjp(f, x)],
+      // @ts-expect-error: f returns a Promise
       ['jacfwd', () => jacfwd(f)(x)],
+      // @ts-expect-error: f returns a Promise
       ['jacrev', () => jacrev(f)(x)],
+      // @ts-expect-error: f returns a Promise
       ['hessian', () => hessian(f)(x)],
       ['jacobianSparsity', () => jacobianSparsity(f as never, x)],
     ]

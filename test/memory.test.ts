@@ -1,7 +1,7 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { afterAll, describe, expect, test } from 'vitest'
-import { type Tensor, grad, mul, randn, sin, sum, tanh, tensor, vjp } from '../src/index.js'
+import { type Pullback, type Tensor, grad, mul, randn, sin, sum, tanh, tensor, vjp } from '../src/index.js'
 import type { TapeNode } from '../src/core/tensor.js'
 
 // Nothing the reverse mode records outlives the pullback that needs it: the heap stays flat over
@@ -29,7 +29,7 @@ const nextJob = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 const figures: string[] = []
 afterAll(() => console.log(`Memory:\n${figures.map((f) => `  ${f}`).join('\n')}`))
 
-type Held = { traced: [Tensor, (ct: unknown) => unknown[]] | null }
+type Held = { traced: [Tensor, Pullback<[Tensor], Tensor>] | null }
 
 describe('memory', () => {
   test('the heap does not grow over 10,000 grad calls', () => {
@@ -61,7 +61,7 @@ describe('memory', () => {
     }
     const held: Held = { traced: null }
     const record = () => void (held.traced = vjp(f, tensor(0.5)))
-    const pull = () => (held.traced![1](tensor(1)) as Tensor[])[0]!.item()
+    const pull = () => held.traced![1](tensor(1))[0].item()
     record()
     pull()
     held.traced = null

@@ -451,19 +451,13 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
         [6, 3],
         [4, 5],
       ] as const
+      // net's three arguments
+      const three = <T>([a, b, c]: readonly T[]): [T, T, T] => [a!, b!, c!]
       const pairs = shapes.map((s, i) => both(sample(s, 10 + i, 0.5), s, name))
-      const at = (j: 0 | 1) => pairs.map((p) => p[j])
+      const at = (j: 0 | 1) => three(pairs.map((p) => p[j]))
       const tangents = shapes.map((s, i) => both(sample(s, 20 + i), s, name))
-      const [y32, dy32] = jvp(
-        net,
-        at(1),
-        tangents.map((t) => t[1]),
-      ) as [Tensor, Tensor]
-      const [y64, dy64] = jvp(
-        net,
-        at(0),
-        tangents.map((t) => t[0]),
-      ) as [Tensor, Tensor]
+      const [y32, dy32] = jvp(net, at(1), three(tangents.map((t) => t[1])))
+      const [y64, dy64] = jvp(net, at(0), three(tangents.map((t) => t[0])))
       await expectSame(y32, y64, tol, 'jvp primal')
       await expectSame(dy32, dy64, tol, 'jvp tangent')
 

@@ -17,6 +17,62 @@ import { Tensor, isTensor } from './tensor.js'
  */
 export type Tree = Tensor | null | undefined | readonly Tree[] | { readonly [key: string]: Tree }
 
+/** Whether `T` is `any` (an untyped parameter): its trees are untyped too. */
+type IsAny<T> = 0 extends 1 & T ? true : false
+
+/**
+ * The type of a tree with the structure of `T` and `Leaf` at each tensor: arrays, tuples and
+ * plain objects are mapped key by key, `null` and `undefined` stay. This is the type of what the
+ * transformations build from a tree (a gradient, a tangent, a Jacobian's blocks). A leaf that is
+ * no tree (a number, a string, a function) maps to `never`; the wide `Tree` maps to `Tree`, and
+ * `any` (an untyped parameter) to `any`; a tree type of tensors with `Leaf` a Tensor maps to
+ * itself. A recursive type that is no tree of tensors is followed 12 levels deep, then maps to
+ * `Tree`.
+ *
+ * @example
+ * import { tensor, type MapTree, type Tensor } from 'dualtape'
+ * type Params = { w: Tensor; layers: [Tensor, Tensor] }
+ * // the Jacobian of a [Tensor, Tensor] output with respect to Params: Params at each output leaf
+ * type J = MapTree<[Tensor, Tensor], Params>
+ * const j: J[1]['layers'][0] = tensor([1]) // → [1]
+ */
+export type MapTree<T, Leaf> = MapTreeAt<T, Leaf, []>
+
+/** `MapTree` at depth `D['length']`. */
+type MapTreeAt<T, Leaf, D extends unknown[]> =
+  IsAny<T> extends true
+    ? any
+    : [Tree] extends [T]
+      ? Tree
+      : [Leaf, T] extends [Tensor, Tree]
+        ? T
+        : D['length'] extends 12
+          ? Tree
+          : MapTreeOf<T, Leaf, [...D, unknown]>
+
+type MapTreeOf<T, Leaf, D extends unknown[]> = T extends Tensor
+  ? Leaf
+  : T extends null | undefined
+    ? T
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends object
+        ? { -readonly [K in keyof T]: MapTreeAt<T[K], Leaf, D> }
+        : never
+
+/**
+ * The type of a tree of tensors with the structure of `T`: the type of a gradient of an argument
+ * of type `T`, of a tangent of it, or of a cotangent of an output of type `T`. A Tensor gives a
+ * Tensor, `{ w: Tensor; b: Tensor[] }` gives `{ w: Tensor; b: Tensor[] }`.
+ *
+ * @example
+ * import { grad, mul, sum, tensor, type Tangent, type Tensor } from 'dualtape'
+ * const params = { w: tensor([1, 2]), b: [tensor(3)] }
+ * const g: Tangent<typeof params> = grad((p: typeof params) => sum(mul(p.w, p.b[0]!)))(params)
+ * g.w // → [3, 3]
+ */
+export type Tangent<T> = MapTree<T, Tensor>
+
 /** The structure of a tree, without its tensors. */
 export type TreeDef =
   | { readonly kind: 'leaf' }

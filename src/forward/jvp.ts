@@ -1,12 +1,12 @@
 import { onesLike, zerosLike } from '../core/create.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
-import { checkOptions } from '../core/options.js'
+import { type Exact, type HasAux, checkOptions } from '../core/options.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, describe, primalAt, type OpDef } from '../core/op.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
-import { flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
+import { type Tangent, type Tree, flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
 import { broadcastTo, reshape } from '../ops/shape.js'
 
 /**
@@ -87,6 +87,29 @@ function makeLevel(batch: number | null): Level {
   return level
 }
 
+/** What f must return for options `O`: a tree of tensors, or `[tree, aux]` with `hasAux`. */
+type JvpOutput<H> = H extends true ? readonly [Tree, unknown] : Tree
+
+/**
+ * What `jvp(f, primals, tangents, options)` returns: `[output, outputTangent]`, both shaped like
+ * f's output, or `[output, outputTangent, aux]` with `hasAux`.
+ *
+ * @example
+ * import { jvp, sin, tensor, type JvpResult } from 'dualtape'
+ * const r: JvpResult<typeof sin> = jvp(sin, [tensor([0])], [tensor([1])])
+ * r[1] // → [1]
+ */
+export type JvpResult<F extends (...args: any[]) => unknown, O = object> =
+  HasAux<O> extends infer H
+    ? H extends true
+      ? ReturnType<F> extends infer R
+        ? R extends readonly [infer Y, infer X]
+          ? [Tangent<Y>, Tangent<Y>, X]
+          : never
+        : never
+      : [Tangent<ReturnType<F>>, Tangent<ReturnType<F>>]
+    : never
+
 /**
  * Forward mode: evaluates `f(...primals)` and its directional derivative along `tangents`,
  * with dual tensors. `primals` and `tangents` are arrays of trees of the same structure and
@@ -95,27 +118,41 @@ function makeLevel(batch: number | null): Level {
  * With `{ batched: true }` each tangent has a leading axis of size k (the same k for all), and
  * the output tangent has it too: k directions in one pass (vector mode).
  *
+ * Types (`JvpResult`): `primals` are f's arguments, `tangents` trees of the same structure; f
+ * must return a tree of tensors (`[tree, aux]` with `hasAux: true`), and the output and its
+ * tangent have its type. Options are exact: a misspelt key is a type error.
+ *
  * @example
  * import { jvp, tensor, sin, mul, sum, type Tensor } from 'dualtape'
  * const f = (x: Tensor) => sum(mul(sin(x), x))
  * const [y, dy] = jvp(f, [tensor([1, 2, 3])], [tensor([1, 0, 0])])
  * dy.item() // sin(1) + cos(1)
  */
-export function jvp<O>(
-  f: (...args: any[]) => O,
+export function jvp<F extends (...args: any[]) => Tree, A extends Readonly<Parameters<F>>>(
+  f: F,
+  primals: A,
+  tangents: Tangent<A>,
+): JvpResult<F>
+export function jvp<
+  F extends (...args: any[]) => JvpOutput<HasAux<O>>,
+  A extends Readonly<Parameters<F>>,
+  const O extends Exact<JvpOptions, O>,
+>(f: F, primals: A, tangents: Tangent<A>, options: O): JvpResult<F, O>
+export function jvp(
+  f: (...args: any[]) => unknown,
   primals: readonly unknown[],
   tangents: readonly unknown[],
   options: JvpOptions = {},
-): [O, O] | [O, O, unknown] {
+): unknown[] {
   return withScope(() => jvpCore(f, primals, tangents, options))
 }
 
-function jvpCore<O>(
-  f: (...args: any[]) => O,
+function jvpCore(
+  f: (...args: any[]) => unknown,
   primals: readonly unknown[],
   tangents: readonly unknown[],
   options: JvpOptions,
-): [O, O] | [O, O, unknown] {
+): unknown[] {
   if (typeof f !== 'function')
     throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
@@ -186,7 +223,7 @@ function jvpCore<O>(
   const [ox, odef] = flatten('jvp', out, 'output')
   const y = ox.map((o) => primalAt(o, level))
   const dy = ox.map((o) => tangentAt(o, level) ?? zerosLike(o, batched ? [kb, ...o.shape] : o.shape))
-  const result: [O, O] = [unflatten<O>(odef, y), unflatten<O>(odef, dy)]
+  const result = [unflatten(odef, y), unflatten(odef, dy)]
   if (options.hasAux === true) return [...result, stripLevel(aux, level)]
   return result
 }
@@ -205,7 +242,7 @@ export function elementwiseGrad(f: (x: Tensor) => Tensor): (x: Tensor) => Tensor
   return (x: Tensor) => {
     if (!(x instanceof Tensor)) throw new ValueError('elementwiseGrad: the argument must be a Tensor')
     return withScope(() => {
-      const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
+      const [, dy] = jvp(f, [x], [onesLike(x)])
       return dy
     })
   }

@@ -2,10 +2,10 @@ import { fromData, zerosLike } from '../core/create.js'
 import { allocArray } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { describe } from '../core/op.js'
-import { checkOptions } from '../core/options.js'
+import { type ArgTangents, type ArgnumsOf, type OptionsWithArgnums, checkOptions } from '../core/options.js'
 import { refusePromise } from '../core/levels.js'
 import { type Tensor, isTensor } from '../core/tensor.js'
-import { type TreeDef, flatten, unflatten } from '../core/tree.js'
+import { type MapTree, type Tree, type TreeDef, flatten, unflatten } from '../core/tree.js'
 import { jvp } from '../forward/jvp.js'
 import { concat, reshape, slice, transpose } from '../ops/shape.js'
 import { grad, vjp } from '../reverse/vjp.js'
@@ -45,7 +45,43 @@ export interface JacfwdOptions extends JacobianOptions {
 }
 
 /** A function of tensors, or of trees of tensors, to a tensor or a tree of tensors. */
-type Fn = (...args: any[]) => unknown
+type Fn = (...args: any[]) => Tree
+
+/** Any function (its parameters are read with `Parameters`). */
+type AnyFn = (...args: any[]) => unknown
+
+/**
+ * The function `jacfwd(f, options)` (or `jacrev`, `jacobian`) returns: it takes f's arguments
+ * and gives the Jacobian in JAX's layout: f's output structure outside, and at each output leaf
+ * the structure of the argument differentiated (a tuple of them for a list of argnums). For a
+ * Tensor argument and a Tensor output it is a Tensor. The type follows the arguments of each call.
+ *
+ * @example
+ * import { jacfwd, mul, tensor, type JacobianFn, type Tensor } from 'dualtape'
+ * const f = (p: { w: Tensor; b: Tensor }) => ({ y: mul(p.w, p.b) })
+ * const jf: JacobianFn<typeof f> = jacfwd(f)
+ * const J = jf({ w: tensor([1, 2]), b: tensor(3) })
+ * J.y.b // → [1, 2]
+ */
+export type JacobianFn<F extends AnyFn, O = object> = <A extends Parameters<F>>(
+  ...args: A
+) => MapTree<ReturnType<F>, ArgTangents<A, ArgnumsOf<O>>>
+
+/**
+ * The function `hessian(f, options)` returns: the Jacobian of the gradient, so the gradient's
+ * structure (that of the argument, or a tuple of them for a list of argnums) with that structure
+ * again at each leaf. For a Tensor argument it is a Tensor.
+ *
+ * @example
+ * import { hessian, mul, sum, tensor, type HessianFn, type Tensor } from 'dualtape'
+ * const f = (a: Tensor, b: Tensor) => sum(mul(mul(a, a), b))
+ * const hf: HessianFn<typeof f, { argnums: [0, 1] }> = hessian(f, { argnums: [0, 1] })
+ * const [[Haa, Hab], [Hba, Hbb]] = hf(tensor([1, 2]), tensor([3, 4]))
+ * Hab // → [[2, 0], [0, 4]]
+ */
+export type HessianFn<F extends AnyFn, O = object> = <A extends Parameters<F>>(
+  ...args: A
+) => MapTree<ArgTangents<A, ArgnumsOf<O>>, ArgTangents<A, ArgnumsOf<O>>>
 
 function argnumList(where: string, argnums: number | readonly number[] | undefined, n: number): number[] {
   if (argnums !== undefined && typeof argnums !== 'number' && !Array.isArray(argnums)) {
@@ -96,17 +132,17 @@ function inputsOf(where: string, args: readonly unknown[], argnums: readonly num
 /** `f` as a function of the distinct differentiated arguments alone, the others fixed. */
 const partialOf =
   (where: string, f: Fn, args: readonly unknown[], distinct: readonly number[]) =>
-  (...xs: unknown[]): unknown => {
+  (...xs: unknown[]): Tree => {
     const a = [...args]
     distinct.forEach((i, j) => (a[i] = xs[j]))
-    const out = f(...a)
+    const out: unknown = f(...a)
     refusePromise(where, out)
     flatten(where, out, 'output')
-    return out
+    return out as Tree
   }
 
 /** The distinct arguments as trees of new leaves (in the order of `inputs.leaves`). */
-const treesOf = (inputs: Inputs, leaves: readonly Tensor[]): unknown[] =>
+const treesOf = (inputs: Inputs, leaves: readonly Tensor[]): Tree[] =>
   inputs.trees.map(([xs, def], j) =>
     unflatten(def, leaves.slice(inputs.offsets[j], inputs.offsets[j]! + xs.length)),
   )
@@ -163,14 +199,22 @@ function blockOf(cols: Tensor, first: number, x: Tensor, y: Tensor): Tensor {
  * leaf (a list of them for a list of argnums), holding the block ∂yᵢ/∂xₗ of shape
  * [...yᵢ.shape, ...xₗ.shape]. An argnum listed twice gets its Jacobian twice.
  *
+ * Types (`JacobianFn`): f must return a tree of tensors; the result takes f's parameters;
+ * options are exact and literal argnums must be in range for f's parameters.
+ *
  * @example
- * import { jacfwd, tensor, mul, sin, sum } from 'dualtape'
+ * import { jacfwd, tensor, mul, sin, sum, type Tensor } from 'dualtape'
  * jacfwd((x) => mul(sin(x), 2))(tensor([0, 0])).toArray() // [[2, 0], [0, 2]]
  * // trees: the output's keys outside, the argument's inside
- * const J = jacfwd((p) => ({ y: mul(p.w, p.b) }))({ w: tensor([1, 2]), b: tensor(3) })
+ * const J = jacfwd((p: { w: Tensor; b: Tensor }) => ({ y: mul(p.w, p.b) }))({ w: tensor([1, 2]), b: tensor(3) })
  * J.y.b.toArray() // [1, 2]
  */
-export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: any[]) => any {
+export function jacfwd<F extends Fn>(f: F): JacobianFn<F>
+export function jacfwd<F extends Fn, const O extends OptionsWithArgnums<JacfwdOptions, O, Parameters<F>>>(
+  f: F,
+  options: O,
+): JacobianFn<F, O>
+export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacfwd: the first argument must be a function')
   checkOptions('jacfwd', options)
   return (...args: unknown[]) =>
@@ -193,7 +237,7 @@ export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: any[]) => 
             const c = d - firsts[l]!
             return c >= 0 && c < x.size ? reshape(rowOf(x, c), x.shape) : zerosLike(x)
           })
-          const [yd, dy] = jvp(h, primals, treesOf(inputs, seeds)) as [unknown, unknown]
+          const [yd, dy] = jvp(h, primals, treesOf(inputs, seeds))
           y = yd
           flatten('jacfwd', dy)[0].forEach((t, i) => (rows[i] ??= []).push(reshape(t, [1, t.size])))
         }
@@ -202,7 +246,7 @@ export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: any[]) => 
         cols = ys.map((yi, i) => (n === 0 ? zerosLike(yi, [0, yi.size]) : concat(rows[i]!, 0)))
       } else {
         const seeds = xs.map((x, l) => seedOf(x, n, firsts[l]!))
-        const [y, dy] = jvp(h, primals, treesOf(inputs, seeds), { batched: true }) as [unknown, unknown]
+        const [y, dy] = jvp(h, primals, treesOf(inputs, seeds), { batched: true })
         ;[ys, outDef] = flatten('jacfwd', y, 'output')
         cols = flatten('jacfwd', dy)[0].map((t, i) => reshape(t, [n, ys[i]!.size]))
       }
@@ -225,7 +269,7 @@ const rowOf = (x: Tensor, j: number): Tensor => {
  *
  * As JAX's jacrev, it takes trees as arguments and as the output, with the layout of `jacfwd`:
  * the output's structure outside, the argument's (or a list of them) at each output leaf. An
- * argnum listed twice gets its Jacobian twice.
+ * argnum listed twice gets its Jacobian twice. Typed as `jacfwd` (`JacobianFn`).
  *
  * @example
  * import { jacrev, tensor, mul, sum } from 'dualtape'
@@ -233,7 +277,12 @@ const rowOf = (x: Tensor, j: number): Tensor => {
  * const [Ja, Jb] = jacrev((a, b) => sum(mul(a, b)), { argnums: [0, 1] })(tensor([1, 2]), tensor([3, 4]))
  * Jb.toArray() // [1, 2]
  */
-export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
+export function jacrev<F extends Fn>(f: F): JacobianFn<F>
+export function jacrev<F extends Fn, const O extends OptionsWithArgnums<JacobianOptions, O, Parameters<F>>>(
+  f: F,
+  options: O,
+): JacobianFn<F, O>
+export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacrev: the first argument must be a function')
   checkOptions('jacrev', options)
   return (...args: unknown[]) =>
@@ -266,20 +315,25 @@ export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: any[]) =
 /**
  * The Jacobian in the cheaper mode for the sizes: forward (one JVP per input) when the inputs
  * are no more than the outputs, reverse (one VJP per output) otherwise. Takes and gives trees
- * as `jacfwd` and `jacrev` do.
+ * as `jacfwd` and `jacrev` do, and is typed as they are (`JacobianFn`).
  *
  * @example
  * import { jacobian, tensor, sum, square } from 'dualtape'
  * jacobian((x) => sum(square(x)))(tensor([1, 2, 3])).toArray() // [2, 4, 6] (by reverse mode)
  */
-export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
+export function jacobian<F extends Fn>(f: F): JacobianFn<F>
+export function jacobian<F extends Fn, const O extends OptionsWithArgnums<JacobianOptions, O, Parameters<F>>>(
+  f: F,
+  options: O,
+): JacobianFn<F, O>
+export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacobian: the first argument must be a function')
   checkOptions('jacobian', options)
   return (...args: unknown[]) =>
     withScope(() => {
       const inputs = inputsOf('jacobian', args, argnumList('jacobian', options.argnums, args.length))
       const n = inputs.leaves.reduce((acc, x) => acc + x.size, 0)
-      const out = f(...args)
+      const out: unknown = f(...args)
       refusePromise('jacobian', out)
       const m = flatten('jacobian', out, 'output')[0].reduce((acc, y) => acc + y.size, 0)
       return chooseMode(n, m) === 'fwd' ? jacfwd(f, options)(...args) : jacrev(f, options)(...args)
@@ -304,6 +358,9 @@ export const chooseMode = (n: number, m: number): 'fwd' | 'rev' => (n <= m ? 'fw
  * of lists, `H[i][j]` = ∂²f/∂xᵢ∂xⱼ (for trees: the tree of xᵢ with the tree of xⱼ at each leaf,
  * holding blocks of shape [...xᵢₗ.shape, ...xⱼₖ.shape]).
  *
+ * Types (`HessianFn`): f must return a Tensor; the result takes f's parameters and is a Tensor
+ * for a Tensor argument, the nested trees above for trees and lists of argnums.
+ *
  * @example
  * import { hessian, tensor, sum, mul } from 'dualtape'
  * hessian((x) => sum(mul(mul(x, x), x)))(tensor([1, 2])).toArray() // [[6, 0], [0, 12]]
@@ -311,10 +368,15 @@ export const chooseMode = (n: number, m: number): 'fwd' | 'rev' => (n <= m ? 'fw
  * const H = hessian((a, b) => sum(mul(mul(a, a), b)), { argnums: [0, 1] })(tensor([1, 2]), tensor([3, 4]))
  * H[0][1].toArray() // [[2, 0], [0, 4]]
  */
-export function hessian(f: Fn, options: JacobianOptions = {}): (...args: any[]) => any {
+export function hessian<F extends (...args: any[]) => Tensor>(f: F): HessianFn<F>
+export function hessian<
+  F extends (...args: any[]) => Tensor,
+  const O extends OptionsWithArgnums<JacobianOptions, O, Parameters<F>>,
+>(f: F, options: O): HessianFn<F, O>
+export function hessian(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('hessian: the first argument must be a function')
   checkOptions('hessian', options)
-  const scalar = (...args: any[]): Tensor => {
+  const scalar = (...args: unknown[]): Tensor => {
     const y = checkOut('hessian', f(...args))
     if (y.rank !== 0)
       throw new ShapeError(`hessian: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
@@ -350,7 +412,7 @@ export function hvp(f: (x: Tensor) => Tensor): (x: Tensor, v: Tensor) => Tensor 
           throw new ShapeError(`hvp: the function must return a scalar (shape []), got ${fmtShape(y.shape)}`)
         return y
       })
-      const [, hv] = jvp(g, [x], [v]) as [Tensor, Tensor]
+      const [, hv] = jvp(g, [x], [v])
       return hv
     })
 }

@@ -3,24 +3,49 @@ import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, describe, primalAt, type OpDef } from '../core/op.js'
-import { checkOptions } from '../core/options.js'
+import {
+  type ArgTangents,
+  type ArgnumsOf,
+  type HasAux,
+  type OptionsWithArgnums,
+  checkOptions,
+} from '../core/options.js'
 import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
-import { flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
+import { type Tangent, type Tree, flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
 import { add } from '../ops/binary.js'
 import { sumToShape } from '../ops/util.js'
 
 /**
- * Maps output cotangents (a tree shaped like the output) to one input cotangent per primal.
+ * Maps output cotangents (a tree shaped like the output `O`) to one input cotangent per primal
+ * (a tuple shaped like the primals `A`). `vjp` gives the precise type; the defaults are the
+ * loose one, a pullback of any trees.
  *
  * @example
- * import { vjp, mul, tensor, type Pullback } from 'dualtape'
- * const [y, pullback]: [unknown, Pullback] = vjp(mul, tensor([2]), tensor([3]))
+ * import { vjp, mul, tensor, type Pullback, type Tensor } from 'dualtape'
+ * const [y, pullback]: [Tensor, Pullback<[Tensor, Tensor], Tensor>] = vjp(mul, tensor([2]), tensor([3]))
  * pullback(tensor([1])) // → [[3], [2]]
  * pullback(tensor([10])) // → [[30], [20]]: a pullback can be called again
  */
-export type Pullback = (ct: unknown) => unknown[]
+export type Pullback<A extends readonly unknown[] = readonly Tree[], O = Tree> = (ct: Tangent<O>) => {
+  -readonly [I in keyof A]: Tangent<A[I]>
+}
+
+/** A pullback as traced, before its types are known. */
+type RawPullback = (ct: unknown) => unknown[]
+
+/** Any function (its parameters are read with `Parameters`). */
+type AnyFn = (...args: any[]) => unknown
+
+/** A function the transformations take: of any arguments, to a tree of tensors. */
+type TreeFn = (...args: any[]) => Tree
+
+/** A function that returns `[output, aux]`, as `hasAux` wants: the output a tree of tensors. */
+type AuxFn = (...args: any[]) => readonly [Tree, unknown]
+
+/** The aux of an `[output, aux]` that `R` may be (never where it is not such a pair). */
+type AuxOf<R> = R extends readonly [unknown, infer X] ? X : never
 
 /**
  * A recorded op: its place on the tape and what its pullback needs: the op, its parameters, its
@@ -179,7 +204,7 @@ function sweep(
 export interface Traced {
   readonly out: unknown
   readonly aux: unknown
-  readonly pullback: Pullback
+  readonly pullback: RawPullback
   readonly level: Level
 }
 
@@ -240,7 +265,7 @@ export function traceVjp(
     outs.map((o) => primalAt(o, level)),
   )
   const allLeaves = leafNodes.flat()
-  const pullback: Pullback = (ctTree: unknown) => {
+  const pullback: RawPullback = (ctTree: unknown) => {
     const [cts, ctDef] = flatten(`${where} pullback`, ctTree, 'cotangent')
     if (!sameDef(ctDef, outDef)) {
       throw new ShapeError(
@@ -285,12 +310,19 @@ export function traceVjp(
  * cotangent to its input cotangents. Returns `[output, pullback]`; `pullback(ct)` (ct shaped
  * like the output) returns one cotangent per primal, and may be called many times.
  *
+ * Types: the primals are f's arguments; the output has the type of f's result (a tree of
+ * tensors: a function that returns anything else is a type error), the pullback takes a tree of
+ * that type and returns a tuple shaped like the primals.
+ *
  * @example
  * import { vjp, tensor, sin, mul, sum } from 'dualtape'
  * const [y, pullback] = vjp((x) => sum(mul(sin(x), x)), tensor([1, 2, 3]))
  * const [gx] = pullback(tensor(1))
  */
-export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pullback] {
+export function vjp<F extends TreeFn, A extends Readonly<Parameters<F>>>(
+  f: F,
+  ...primals: A
+): [Tangent<ReturnType<F>>, Pullback<A, ReturnType<F>>] {
   const [t, owned] = withTapeScope(
     () =>
       traceVjp(
@@ -302,7 +334,7 @@ export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pul
       ),
     (r) => r.out,
   )
-  return [t.out as O, ownedBy(t.pullback, owned)]
+  return [t.out as Tangent<ReturnType<F>>, ownedBy(t.pullback, owned) as Pullback<A, ReturnType<F>>]
 }
 
 /**
@@ -312,7 +344,10 @@ export function vjp<O>(f: (...args: any[]) => O, ...primals: unknown[]): [O, Pul
  * import { vjpWithAux, tensor, sum, square } from 'dualtape'
  * const [y, pullback, aux] = vjpWithAux((x) => [sum(square(x)), 'note'], tensor([1, 2]))
  */
-export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unknown[]): [O, Pullback, A] {
+export function vjpWithAux<F extends AuxFn, A extends Readonly<Parameters<F>>>(
+  f: F,
+  ...primals: A
+): [Tangent<ReturnType<F>[0]>, Pullback<A, ReturnType<F>[0]>, ReturnType<F>[1]] {
   const [t, owned] = withTapeScope(
     () =>
       traceVjp(
@@ -324,7 +359,11 @@ export function vjpWithAux<O, A>(f: (...args: any[]) => [O, A], ...primals: unkn
       ),
     (r) => [r.out, r.aux],
   )
-  return [t.out as O, ownedBy(t.pullback, owned), t.aux as A]
+  return [
+    t.out as Tangent<ReturnType<F>[0]>,
+    ownedBy(t.pullback, owned) as Pullback<A, ReturnType<F>[0]>,
+    t.aux as ReturnType<F>[1],
+  ]
 }
 
 /**
@@ -372,7 +411,7 @@ function normArgnums(where: string, argnums: number | readonly number[] | undefi
   })
 }
 
-function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]) {
+function gradCore(where: string, f: TreeFn, options: GradOptions, args: unknown[]) {
   const argnums = normArgnums(where, options.argnums, args.length)
   const t = traceVjp(where, f, args, argnums, options.hasAux === true)
   const out = t.out
@@ -387,6 +426,55 @@ function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOp
   return { value: out, g, aux: t.aux }
 }
 
+/** What f must return for options `O`: a scalar Tensor, or `[scalar, aux]` with `hasAux`. */
+type GradOutput<H> = H extends true ? readonly [Tensor, unknown] : Tensor
+
+/** The result of `grad` for f with options `O` and arguments `A`. */
+type GradResult<F extends AnyFn, O, A extends readonly unknown[]> =
+  HasAux<O> extends infer H
+    ? H extends true
+      ? [ArgTangents<A, ArgnumsOf<O>>, AuxOf<ReturnType<F>>]
+      : ArgTangents<A, ArgnumsOf<O>>
+    : never
+
+/** The result of `valueAndGrad` for f with options `O` and arguments `A`. */
+type ValueAndGradResult<F extends AnyFn, O, A extends readonly unknown[]> =
+  HasAux<O> extends infer H
+    ? H extends true
+      ? [[Tensor, AuxOf<ReturnType<F>>], ArgTangents<A, ArgnumsOf<O>>]
+      : [Tensor, ArgTangents<A, ArgnumsOf<O>>]
+    : never
+
+/**
+ * The function `grad(f, options)` returns: it takes f's arguments and gives the gradient with
+ * respect to argument `argnums` (0 by default), shaped like that argument: a Tensor for a Tensor,
+ * the same tree type for a tree; a tuple of them for a list of argnums; `[gradient, aux]` with
+ * `hasAux`. The type follows the arguments of each call.
+ *
+ * @example
+ * import { grad, mul, sum, tensor, type GradFn, type Tensor } from 'dualtape'
+ * const f = (a: Tensor, p: { w: Tensor }) => sum(mul(a, p.w))
+ * const df: GradFn<typeof f, { argnums: 1 }> = grad(f, { argnums: 1 })
+ * df(tensor([2]), { w: tensor([3]) }).w // → [2]
+ */
+export type GradFn<F extends AnyFn, O = object> = <A extends Parameters<F>>(...args: A) => GradResult<F, O, A>
+
+/**
+ * The function `valueAndGrad(f, options)` returns: as `GradFn`, with the value first:
+ * `[value, gradient]`, or `[[value, aux], gradient]` with `hasAux`.
+ *
+ * @example
+ * import { valueAndGrad, sum, square, tensor, type Tensor, type ValueAndGradFn } from 'dualtape'
+ * const f = (x: Tensor) => sum(square(x))
+ * const vg: ValueAndGradFn<typeof f> = valueAndGrad(f)
+ * const [v, g] = vg(tensor([1, 2]))
+ * v // → 5
+ * g // → [2, 4]
+ */
+export type ValueAndGradFn<F extends AnyFn, O = object> = <A extends Parameters<F>>(
+  ...args: A
+) => ValueAndGradResult<F, O, A>
+
 /**
  * The gradient of a scalar-valued function, as a function of the same arguments (JAX's grad).
  * Differentiates argument 0 unless `argnums` says otherwise; a list of argnums gives a list of
@@ -395,11 +483,20 @@ function gradCore(where: string, f: (...args: any[]) => unknown, options: GradOp
  * included. With `hasAux`, f returns `[value, aux]` and the result is `[gradient, aux]`. A
  * function that returns a Promise is refused with a ValueError.
  *
+ * Types (`GradFn`): f must return a Tensor (`[Tensor, aux]` with `hasAux: true`); the result
+ * takes f's parameters and its type follows them and the argnums; options are exact (a misspelt
+ * key is a type error) and literal argnums must be in range for f's parameters.
+ *
  * @example
  * import { grad, tensor, sum, square } from 'dualtape'
  * grad((x) => sum(square(x)))(tensor([1, 2])).toArray() // [2, 4]
  */
-export function grad(f: (...args: any[]) => unknown, options: GradOptions = {}): (...args: any[]) => any {
+export function grad<F extends (...args: any[]) => Tensor>(f: F): GradFn<F>
+export function grad<
+  F extends (...args: any[]) => GradOutput<HasAux<O>>,
+  const O extends OptionsWithArgnums<GradOptions, O, Parameters<F>>,
+>(f: F, options: O): GradFn<F, O>
+export function grad(f: TreeFn, options: GradOptions = {}): (...args: unknown[]) => unknown {
   checkTransform('grad', f, options)
   return (...args: unknown[]) => {
     return withScope(() => {
@@ -411,16 +508,19 @@ export function grad(f: (...args: any[]) => unknown, options: GradOptions = {}):
 
 /**
  * Like `grad`, but returns `[value, gradient]` (with `hasAux`: `[[value, aux], gradient]`, as JAX).
+ * Typed as `grad` is (`ValueAndGradFn`).
  *
  * @example
  * import { valueAndGrad, tensor, sum, square } from 'dualtape'
  * const [v, g] = valueAndGrad((x) => sum(square(x)))(tensor([1, 2]))
  * v.item() // 5
  */
-export function valueAndGrad(
-  f: (...args: any[]) => unknown,
-  options: GradOptions = {},
-): (...args: any[]) => any {
+export function valueAndGrad<F extends (...args: any[]) => Tensor>(f: F): ValueAndGradFn<F>
+export function valueAndGrad<
+  F extends (...args: any[]) => GradOutput<HasAux<O>>,
+  const O extends OptionsWithArgnums<GradOptions, O, Parameters<F>>,
+>(f: F, options: O): ValueAndGradFn<F, O>
+export function valueAndGrad(f: TreeFn, options: GradOptions = {}): (...args: unknown[]) => unknown {
   checkTransform('valueAndGrad', f, options)
   return (...args: unknown[]) => {
     return withScope(() => {
