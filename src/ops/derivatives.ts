@@ -11,7 +11,7 @@
  *   loop per op;
  * - the tfjs backends' fused kernel (src/backends/tfjs/backend.ts), on tf tensors;
  * - the scalar dual numbers, over any `Numeric` (src/forward/scalar/dual.ts) and over float64
- *   (src/forward/scalar/dual-number.ts, compiled by `numberRule` below).
+ *   (src/forward/scalar/dual-number.ts, compiled from `sourceAlgebra` below).
  *
  * Adding an elementwise op: its derivative here, its function in src/ops/unary.ts, its scalar
  * function in the cpu backend (src/backends/cpu/scalar.ts), its sampler in props/samplers.ts.
@@ -208,8 +208,9 @@ export function derivSource(op: DerivName, p: number, x: string, y: string): str
 
 /**
  * The derivative table on JavaScript expressions over numbers: evaluating a rule on it writes f′
- * out as source, with the functions of `numberAlgebra` in scope as `N`. Compiled, that source
- * gives the numbers of `numberAlgebra` to the bit, without a call through an algebra object.
+ * out as source, with Math's functions and those of `numberAlgebra` (in scope as `N`). Compiled,
+ * that source gives the numbers of `numberAlgebra` to the bit, without a call through an algebra
+ * object.
  *
  * @example
  * import { derivatives, sourceAlgebra } from './derivatives.js'
@@ -222,48 +223,33 @@ export const sourceAlgebra: DerivAlgebra<string> = {
   div: (a, b) => `(${a} / ${b})`,
   neg: (a) => `(-${a})`,
   scalar: (_like, c) => literal(c),
-  sin: (a) => `N.sin(${a})`,
-  cos: (a) => `N.cos(${a})`,
+  sin: (a) => `Math.sin(${a})`,
+  cos: (a) => `Math.cos(${a})`,
   sigmoid: (a) => `N.sigmoid(${a})`,
   sign: (a) => `N.sign(${a})`,
   step: (a) => `N.step(${a})`,
-  pow: (a, p) => `N.pow(${a}, ${literal(p)})`,
+  pow: (a, p) => `Math.pow(${a}, ${literal(p)})`,
 }
 
 /**
- * Compiles `body`, source written with `sourceAlgebra`, into the function it returns (`N` in
- * scope); null where code cannot be generated (a Content-Security-Policy without
- * 'unsafe-eval').
+ * Compiles `body`, source written with `sourceAlgebra`, into the function it returns, with
+ * `numberAlgebra` in scope as `N` and the values of `scope` under their names; null where code
+ * cannot be generated (a Content-Security-Policy without 'unsafe-eval').
  *
  * @example
  * import { compileSource } from './derivatives.js'
- * const f = compileSource<(x: number) => number>('return (x) => N.sign(x)')
- * f?.(-2) // → -1
+ * const f = compileSource<(x: number) => number>('return (x) => k * N.sign(x)', { k: 3 })
+ * f?.(-2) // → -3
  */
-export function compileSource<F>(body: string): F | null {
+export function compileSource<F>(body: string, scope: Readonly<Record<string, unknown>> = {}): F | null {
   try {
-    return new Function('N', `'use strict'\n${body}`)(numberAlgebra) as F
+    const names = Object.keys(scope)
+    return new Function('N', ...names, `'use strict'\n${body}`)(
+      numberAlgebra,
+      ...names.map((k) => scope[k]),
+    ) as F
   } catch (e) {
     if (e instanceof EvalError) return null
     throw e
   }
-}
-
-/**
- * f′ of op `op` at parameter p on plain numbers: the table compiled into one small function of
- * its own, which V8 inlines where it is called (or, where code cannot be generated, the rule
- * evaluated on `numberAlgebra`). Its numbers are those of `numberAlgebra`.
- *
- * @example
- * import { numberRule } from './derivatives.js'
- * numberRule('tanh', 0)(0, 0.5) // → 0.75
- */
-export function numberRule(op: DerivName, p: number): (x: number, y: number) => number {
-  const d = derivSource(op, p, 'x', 'y')
-  const rule = derivatives[op]
-  return (
-    compileSource<(x: number, y: number) => number>(
-      `return function ${op}Derivative(x, y) {\n  return ${d}\n}`,
-    ) ?? ((x, y) => rule(numberAlgebra, x, y, p))
-  )
 }

@@ -1,4 +1,4 @@
-import { derivatives as D, numberAlgebra as N, numberRule } from '../../ops/derivatives.js'
+import { compileSource, derivatives as D, derivSource, numberAlgebra as N } from '../../ops/derivatives.js'
 import type { Dual, DualNumeric } from './dual.js'
 import { coefficient, coefficientCount, NumberField, truncQuotient } from './numeric.js'
 import { CONSTANT, freshTag, joinTags, wrongTag } from './tags.js'
@@ -26,20 +26,32 @@ class NumberDual implements Dual<number> {
 
 type Ops = Omit<DualNumeric<number>, 'tag' | 'make' | 'variable' | 'primal' | 'tangent'>
 
+/** The elementwise ops of the algebra that are in the derivative table, each Math's function of that name. */
+type TableOp = 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'tanh' | 'sqrt' | 'abs'
+
 /**
- * f′ of each op of the algebra, from the derivative table compiled on numbers: small functions
- * that V8 inlines into the operations below, as it did the formulas they replace. pow's depends
- * on its exponent, so its rule is evaluated on numbers at each call.
+ * The operation `op` on float64 duals, f(a + b ε) = f(a) + f′(a) b ε with f′ from the derivative
+ * table, written into its source: the same code as the formula written out by hand, which V8
+ * inlines whole (a call to a separate f′, even a small one, uses up its inlining budget for the
+ * function being differentiated sooner). Where code cannot be generated, the table is evaluated
+ * on numbers at each call.
  */
-const d = {
-  exp: numberRule('exp', 0),
-  log: numberRule('log', 0),
-  sin: numberRule('sin', 0),
-  cos: numberRule('cos', 0),
-  tan: numberRule('tan', 0),
-  tanh: numberRule('tanh', 0),
-  sqrt: numberRule('sqrt', 0),
-  abs: numberRule('abs', 0),
+function tableOp(op: TableOp): (x: Dual<number>) => Dual<number> {
+  const f: (a: number) => number = Math[op]
+  const compiled = compileSource<(x: Dual<number>) => Dual<number>>(
+    `return function ${op}(x) {\n` +
+      '  const a = x.re\n' +
+      `  const y = Math.${op}(a)\n` +
+      `  return new NumberDual(y, ${derivSource(op, 0, 'a', 'y')} * x.du, x.tag)\n}`,
+    { NumberDual },
+  )
+  return (
+    compiled ??
+    ((x) => {
+      const y = f(x.re)
+      return new NumberDual(y, D[op](N, x.re, y, 0) * x.du, x.tag)
+    })
+  )
 }
 
 /** The operations, shared by every tag: a dual's tag travels in the dual itself. */
@@ -68,43 +80,20 @@ const ops: Ops = {
   },
   // d(x mod y) = dx - k dy with k = trunc(x / y), locally constant
   mod: (x, y) => new NumberDual(x.re % y.re, x.du - truncQuotient(x.re, y.re) * y.du, joinTags(x.tag, y.tag)),
-  // d f(x) = f′(x) dx, f′ from the derivative table compiled on numbers
-  exp: (x) => {
-    const y = Math.exp(x.re)
-    return new NumberDual(y, d.exp(x.re, y) * x.du, x.tag)
-  },
-  log: (x) => {
-    const y = Math.log(x.re)
-    return new NumberDual(y, d.log(x.re, y) * x.du, x.tag)
-  },
-  sin: (x) => {
-    const y = Math.sin(x.re)
-    return new NumberDual(y, d.sin(x.re, y) * x.du, x.tag)
-  },
-  cos: (x) => {
-    const y = Math.cos(x.re)
-    return new NumberDual(y, d.cos(x.re, y) * x.du, x.tag)
-  },
-  tan: (x) => {
-    const y = Math.tan(x.re)
-    return new NumberDual(y, d.tan(x.re, y) * x.du, x.tag)
-  },
-  tanh: (x) => {
-    const y = Math.tanh(x.re)
-    return new NumberDual(y, d.tanh(x.re, y) * x.du, x.tag)
-  },
-  sqrt: (x) => {
-    const y = Math.sqrt(x.re)
-    return new NumberDual(y, d.sqrt(x.re, y) * x.du, x.tag)
-  },
+  // d f(x) = f′(x) dx, f′ from the derivative table
+  exp: tableOp('exp'),
+  log: tableOp('log'),
+  sin: tableOp('sin'),
+  cos: tableOp('cos'),
+  tan: tableOp('tan'),
+  tanh: tableOp('tanh'),
+  sqrt: tableOp('sqrt'),
+  // pow's f′ depends on its exponent: the table on numbers at each call
   pow: (x, p) => {
     const y = Math.pow(x.re, p)
     return new NumberDual(y, D.pow(N, x.re, y, p) * x.du, x.tag)
   },
-  abs: (x) => {
-    const y = Math.abs(x.re)
-    return new NumberDual(y, d.abs(x.re, y) * x.du, x.tag)
-  },
+  abs: tableOp('abs'),
   // p(a + b ε) = p(a) + p′(a) b ε: p and p′ by one Horner loop on numbers, one dual at the end
   polyval: (cs, x) => {
     const n = coefficientCount(cs)
