@@ -78,6 +78,8 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     neg: unary('real'),
     exp: unary('real'),
     log: unary('positive'),
+    // x > -1; away from the pole at -1
+    log1p: unary({ lo: -0.5, hi: 3 }),
     sin: unary('real'),
     cos: unary('real'),
     tan: unary({ lo: -1.2, hi: 1.2 }),

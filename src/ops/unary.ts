@@ -37,6 +37,13 @@ export const exp = un(E.exp)
  */
 export const log = un(E.log)
 /**
+ * log(1 + x) elementwise, accurate for x near 0 (where 1 + x would round).
+ * @example
+ * import { log1p, tensor } from 'dualtape'
+ * log1p(tensor([0, 1e-20])).toArray() // [0, 1e-20]
+ */
+export const log1p = un(E.log1p)
+/**
  * sin x elementwise.
  * @example
  * import { sin, tensor } from 'dualtape'

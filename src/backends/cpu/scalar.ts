@@ -10,6 +10,7 @@ export const unaryFns: { readonly [K in UnaryKernelName]: (x: number) => number 
   neg: (x) => -x,
   exp: Math.exp,
   log: Math.log,
+  log1p: Math.log1p,
   sin: Math.sin,
   cos: Math.cos,
   tan: Math.tan,
