@@ -478,49 +478,49 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
-/** The index-set rule of every primitive (a mapped type: a new op without one fails the type check). */
-const rules: { readonly [K in OpName]: SparsityRule<OpParams[K]> } = {
-  neg: elementwise,
-  exp: elementwise,
-  log: elementwise,
-  sin: elementwise,
-  cos: elementwise,
-  tan: elementwise,
-  tanh: elementwise,
-  sigmoid: elementwise,
-  softplus: elementwise,
-  logSigmoid: elementwise,
-  sqrt: elementwise,
-  square: elementwise,
+/**
+ * The index-set rules that an op's structure does not give: value-dependent elementwise rules
+ * (a zero factor, a kink, a choice), matmul and the reductions.
+ */
+const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   abs: absRule,
   relu: reluRule,
-  sign: constant,
   pow: powRule,
-  add: elementwise,
-  sub: elementwise,
   mul: mulRule,
   div: divRule,
   maximum: chooserRule((u, v) => u > v),
   minimum: chooserRule((u, v) => u < v),
-  greater: constant,
-  greaterEqual: constant,
-  less: constant,
-  lessEqual: constant,
-  equal: constant,
   where: whereRule,
   matmul: matmulRule,
-  reshape: gather(registry.reshape),
-  transpose: gather(registry.transpose),
-  broadcastTo: gather(registry.broadcastTo),
-  concat: gather(registry.concat),
-  slice: gather(registry.slice),
-  pad: gather(registry.pad),
-  cast: elementwise,
-  stopGradient: constant,
   sum: reduction(false),
   max: reduction(true),
   logsumexp: reduction(false),
 }
+
+/**
+ * The index-set rule of a primitive: its override, else the rule its structure gives (each
+ * output element depends on the same element of every input, on nothing, or on the elements
+ * the layout moves into it). A new elementwise op needs no entry here.
+ */
+function ruleOf(name: OpName): SparsityRule<unknown> {
+  const own = overrides[name] as SparsityRule<unknown> | undefined
+  if (own !== undefined) return own
+  const def = registry[name] as OpDef<unknown>
+  switch (def.structure) {
+    case 'elementwise':
+      return elementwise as SparsityRule<unknown>
+    case 'constant':
+      return constant
+    case 'layout':
+      return gather(def)
+    default:
+      throw new Error(`jacobianSparsity: the ${def.structure} op ${name} needs an index-set rule`)
+  }
+}
+
+const rules = Object.fromEntries(
+  (Object.keys(registry) as OpName[]).map((name) => [name, ruleOf(name)]),
+) as Readonly<Record<OpName, SparsityRule<unknown>>>
 
 /** A custom op has no index-set rule: every output element may depend on every input element. */
 const dense: SparsityRule<unknown> = ({ s, y, unions, limit }) => {
