@@ -333,8 +333,10 @@ describe('isElementwiseOp', () => {
   it("reads each op's structure: elementwise, or broadcasting (the comparisons, piecewise constant)", () => {
     for (const [name, def] of Object.entries(registry)) {
       expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
-      // the piecewise constant ops, and only they, are constants at every level
-      expect(def.zeroGrad === true, name).toBe(def.structure === 'constant')
+      // the piecewise constant ops are sign, stopGradient and the comparisons
+      expect(def.structure === 'constant', name).toBe(
+        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal'].includes(name),
+      )
     }
     expect(isElementwiseOp('greater')).toBe(true)
     expect(isElementwiseOp('sign')).toBe(false)

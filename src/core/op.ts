@@ -74,7 +74,7 @@ export interface VjpArgs<P> {
  *   max, logsumexp).
  * - `'matmul'`: the batched matrix product, bilinear in its two inputs.
  * - `'constant'`: piecewise constant, a zero Jacobian wherever it exists (sign, the comparisons,
- *   stopGradient); such ops also carry `zeroGrad`.
+ *   stopGradient): the output is a constant at every level, so jvp and vjp record nothing.
  * - `'opaque'`: unknown, so every output element may depend on every input element (custom ops).
  *
  * Linearity is not a structure of its own: neg, add, sub and cast are linear and elementwise or
@@ -126,8 +126,6 @@ export interface OpDef<P> {
   vjp(a: VjpArgs<P>): readonly (Tensor | null)[]
   /** Elementwise with numpy broadcasting: tangents are broadcast to the output first. */
   readonly broadcasting?: boolean
-  /** Piecewise constant (comparisons, sign, stopGradient): the output is a constant at every level. */
-  readonly zeroGrad?: boolean
   /** The structure of the op's Jacobian (see `OpStructure`); `'opaque'` for a custom op. */
   readonly structure: OpStructure
 }

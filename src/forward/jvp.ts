@@ -51,7 +51,7 @@ function makeLevel(batch: number | null): Level {
     process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
       const x = inputs.map((t) => primalAt(t, level))
       const y = apply(def, x, params)
-      if (def.zeroGrad) return y
+      if (def.structure === 'constant') return y
       let dx = inputs.map((t) => tangentAt(t, level))
       if (def.broadcasting) {
         dx = dx.map((d, i) =>

@@ -547,7 +547,7 @@ function makeLevel(limit: EntryLimit, local: boolean): Level {
       const y = apply(def, x, params)
       const s = inputs.map((t) => (t.impl.kind === 'index' && t.impl.level === level ? t.impl.sets : null))
       let sets: IndexSets
-      if (def.zeroGrad === true) {
+      if (def.structure === 'constant') {
         // a piecewise-constant function of a tracer: no dependence, but a value that varies
         sets = emptySets(y.size)
       } else {

@@ -19,13 +19,12 @@ function binaryDef(
   name: BinaryKernelName,
   jvp: OpDef<null>['jvp'],
   vjp: OpDef<null>['vjp'],
-  zeroGrad = false,
+  constant = false,
 ): OpDef<null> {
   return {
     name,
-    structure: zeroGrad ? 'constant' : 'elementwise',
+    structure: constant ? 'constant' : 'elementwise',
     broadcasting: true,
-    zeroGrad,
     shape: broadcastRule(name),
     kernel: (be, [ha, hb], [ma, mb], _p, out) => be.kernels[name](ha, hb, ma!, mb!, out),
     jvp,

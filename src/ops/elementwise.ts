@@ -116,7 +116,6 @@ export const powOp: OpDef<{ readonly p: number }> = {
 export const signOp: OpDef<null> = {
   name: 'sign',
   structure: 'constant',
-  zeroGrad: true,
   shape: ([m]) => m!,
   kernel: (b, [h], [m]) => b.kernels.sign(h, m!),
   jvp: ({ y }) => y,

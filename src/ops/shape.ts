@@ -329,7 +329,6 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 export const stopGradientOp: OpDef<null> = {
   name: 'stopGradient',
   structure: 'constant',
-  zeroGrad: true,
   shape: ([m]) => m!,
   kernel: (_be, [h]) => h,
   jvp: ({ y }) => y,

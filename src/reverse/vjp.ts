@@ -143,7 +143,7 @@ function makeLevel(): Level {
     process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
       const x = inputs.map((t) => primalAt(t, level))
       const y = apply(def, x, params)
-      if (def.zeroGrad) return y
+      if (def.structure === 'constant') return y
       const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl : null))
       const site = nanChecking() ? callSite() : undefined
       const node = new OpNode(
