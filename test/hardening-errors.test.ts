@@ -21,6 +21,7 @@ import {
   grad,
   hessian,
   jacfwd,
+  jacobian,
   jacobianSparsity,
   jacrev,
   jvp,
@@ -355,5 +356,59 @@ describe('a kernel output of another shape than the op gives', () => {
     expect(() => add(x, x)).toThrow(
       "add: the lying-shapes backend's kernel returned a tensor of shape [1], expected [2]",
     )
+  })
+})
+
+describe('unknown options, as JavaScript callers can pass them', () => {
+  const f = (x: Tensor) => sum(mul(x, x))
+  const x = tensor([1, 2])
+  test('a misspelt option is a ValueError naming the nearest known one, in every transformation', () => {
+    const cases: [string, () => unknown, string][] = [
+      [
+        'grad',
+        () => grad(f, { argnum: 0 } as never)(x),
+        "grad: unknown option 'argnum' (did you mean 'argnums'?); the options are 'argnums', 'hasAux'",
+      ],
+      [
+        'valueAndGrad',
+        () => valueAndGrad(f, { hasaux: true } as never)(x),
+        "valueAndGrad: unknown option 'hasaux' (did you mean 'hasAux'?)",
+      ],
+      [
+        'jvp',
+        () => jvp(f, [x], [x], { batch: true } as never),
+        "jvp: unknown option 'batch' (did you mean 'batched'?)",
+      ],
+      [
+        'jacfwd',
+        () => jacfwd(f, { argnum: 0 } as never)(x),
+        "jacfwd: unknown option 'argnum' (did you mean 'argnums'?)",
+      ],
+      [
+        'jacrev',
+        () => jacrev(f, { batched: true } as never)(x),
+        "jacrev: unknown option 'batched'; the options are 'argnums'",
+      ],
+      [
+        'hessian',
+        () => hessian(f, { colour: 'red' } as never)(x),
+        "hessian: unknown option 'colour'; the options are 'argnums'",
+      ],
+    ]
+    for (const [name, call, message] of cases) {
+      expect(call, name).toThrow(ValueError)
+      expect(call, name).toThrow(message)
+    }
+  })
+  test('the known options still work, and jacobian passes batched on to forward mode only', () => {
+    expect(grad(f, { argnums: 0 })(x).toArray()).toEqual([2, 4])
+    expect((jacobian((v: Tensor) => mul(v, 2), { batched: true } as never)(x) as Tensor).toArray()).toEqual([
+      [2, 0],
+      [0, 2],
+    ])
+    // three inputs, one output: jacobian picks reverse mode, which takes no batched
+    expect((jacobian(f, { batched: true } as never)(tensor([1, 2, 3])) as Tensor).toArray()).toEqual([
+      2, 4, 6,
+    ])
   })
 })

@@ -1,11 +1,38 @@
 import { ValueError, fmtValue } from './errors.js'
 import type { Tangent } from './tree.js'
 
-/** Checks that the options a user passed are undefined or an object (not null, an array or a number). */
-export function checkOptions(where: string, opts: unknown): void {
+/**
+ * Checks that the options a user passed are undefined or an object (not null, an array or a
+ * number), and, when `known` lists the option names, that every key is one of them: a misspelt
+ * option (`{ argnum: 1 }`) is a ValueError naming the nearest known one, not silently ignored.
+ * (TypeScript rejects such keys at compile time; this is for JavaScript callers.)
+ */
+export function checkOptions(where: string, opts: unknown, known?: readonly string[]): void {
   if (opts !== undefined && (opts === null || typeof opts !== 'object' || Array.isArray(opts))) {
     throw new ValueError(`${where}: options must be an object, got ${fmtValue(opts)}`)
   }
+  if (opts === undefined || known === undefined) return
+  for (const key of Object.keys(opts)) {
+    if (known.includes(key)) continue
+    const near = known.find((k) => editDistance(k, key) <= 2)
+    throw new ValueError(
+      `${where}: unknown option '${key}'${near === undefined ? '' : ` (did you mean '${near}'?)`}; ` +
+        `the options are ${known.map((k) => `'${k}'`).join(', ')}`,
+    )
+  }
+}
+
+/** The Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = row
+  }
+  return prev[b.length]!
 }
 
 // ---------------------------------------------------------------------------------------------

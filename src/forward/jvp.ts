@@ -158,7 +158,7 @@ function jvpCore(
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError('jvp: primals and tangents must be arrays (one entry per argument of f)')
   }
-  checkOptions('jvp', options)
+  checkOptions('jvp', options, ['hasAux', 'batched'])
   if (primals.length !== tangents.length) {
     const shapes = (xs: readonly unknown[]) =>
       xs.length === 0

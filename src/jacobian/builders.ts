@@ -216,7 +216,7 @@ export function jacfwd<F extends Fn, const O extends OptionsWithArgnums<JacfwdOp
 ): JacobianFn<F, O>
 export function jacfwd(f: Fn, options: JacfwdOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacfwd: the first argument must be a function')
-  checkOptions('jacfwd', options)
+  checkOptions('jacfwd', options, ['argnums', 'batched'])
   return (...args: unknown[]) =>
     withScope(() => {
       const inputs = inputsOf('jacfwd', args, argnumList('jacfwd', options.argnums, args.length))
@@ -284,7 +284,7 @@ export function jacrev<F extends Fn, const O extends OptionsWithArgnums<Jacobian
 ): JacobianFn<F, O>
 export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacrev: the first argument must be a function')
-  checkOptions('jacrev', options)
+  checkOptions('jacrev', options, ['argnums'])
   return (...args: unknown[]) =>
     withScope(() => {
       const inputs = inputsOf('jacrev', args, argnumList('jacrev', options.argnums, args.length))
@@ -328,7 +328,8 @@ export function jacobian<F extends Fn, const O extends OptionsWithArgnums<Jacobi
 ): JacobianFn<F, O>
 export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('jacobian: the first argument must be a function')
-  checkOptions('jacobian', options)
+  // batched is jacfwd's: jacobian passes it on when it picks forward mode
+  checkOptions('jacobian', options, ['argnums', 'batched'])
   return (...args: unknown[]) =>
     withScope(() => {
       const inputs = inputsOf('jacobian', args, argnumList('jacobian', options.argnums, args.length))
@@ -336,7 +337,8 @@ export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: unknow
       const out: unknown = f(...args)
       refusePromise('jacobian', out)
       const m = flatten('jacobian', out, 'output')[0].reduce((acc, y) => acc + y.size, 0)
-      return chooseMode(n, m) === 'fwd' ? jacfwd(f, options)(...args) : jacrev(f, options)(...args)
+      const { batched: _batched, ...rev } = options as JacfwdOptions
+      return chooseMode(n, m) === 'fwd' ? jacfwd(f, options)(...args) : jacrev(f, rev)(...args)
     })
 }
 
@@ -375,7 +377,7 @@ export function hessian<
 >(f: F, options: O): HessianFn<F, O>
 export function hessian(f: Fn, options: JacobianOptions = {}): (...args: unknown[]) => unknown {
   if (typeof f !== 'function') throw new ValueError('hessian: the first argument must be a function')
-  checkOptions('hessian', options)
+  checkOptions('hessian', options, ['argnums'])
   const scalar = (...args: unknown[]): Tensor => {
     const y = checkOut('hessian', f(...args))
     if (y.rank !== 0)

@@ -390,7 +390,7 @@ export interface GradOptions {
 function checkTransform(where: string, f: unknown, options: unknown): void {
   if (typeof f !== 'function')
     throw new ValueError(`${where}: the first argument must be a function, got ${describe(f)}`)
-  checkOptions(where, options)
+  checkOptions(where, options, ['argnums', 'hasAux'])
 }
 
 function normArgnums(where: string, argnums: number | readonly number[] | undefined, n: number): number[] {
