@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
 import { tensor } from '../src/index.js'
@@ -10,11 +10,11 @@ import { runCaptured } from './docs/run.js'
 import { assertCaptured, startCapture, stopCapture } from './docs/runtime.js'
 import { type FileDiagnostic, typecheck } from './docs/typecheck.js'
 
-// The guides run. The ```ts blocks of each page of docs/ (not those marked ```ts no-run) are
-// one module, in page order, with 'dualtape' mapped to the sources; every page is type-checked
-// (one program for all of them), then run here, and the `// →` and `// prints:` annotations
-// are checked. The conventions are written at the top of docs/README.md. Relative links of
-// every page must point to files that exist.
+// The guides run. The ```ts blocks of each page of docs/, and of the README (not those marked
+// ```ts no-run), are one module, in page order, with 'dualtape' mapped to the sources; every
+// page is type-checked as a user's `strict` code (one program for all of them), then run here,
+// and the `// →` and `// prints:` annotations are checked. The conventions are written at the
+// top of docs/README.md. Relative links of every page must point to files that exist.
 
 const root = resolve(import.meta.dirname, '..')
 const docs = join(root, 'docs')
@@ -39,16 +39,17 @@ const options = {
 }
 
 interface Page {
+  /** The page's path from the repository's root: `docs/getting-started.md`, `README.md`. */
   readonly name: string
   readonly markdown: string
   readonly blocks: number
   readonly path: string
   readonly error: Error | null
 }
-const generated: Page[] = pages.map((name) => {
-  const markdown = readFileSync(join(docs, name), 'utf8')
+const generated: Page[] = [...pages.map((p) => `docs/${p}`), 'README.md'].map((name) => {
+  const markdown = readFileSync(join(root, name), 'utf8')
   const { code, blocks } = pageModule(markdown)
-  const path = join(dir, name.replace(/\.md$/, '.ts'))
+  const path = join(dir, name.replace(/\//g, '-').replace(/\.md$/, '.ts'))
   try {
     writeFileSync(path, `${annotate(code, options).code}export {}\n`)
     return { name, markdown, blocks: blocks.length, path, error: null }
@@ -73,7 +74,7 @@ let blocksRun = 0
 let checks = 0
 afterAll(() => {
   console.log(
-    `Guides: ${pages.length} pages, ${runnable.length} with code, ${blocksRun} blocks run, ${checks} annotations checked`,
+    `Guides and README: ${generated.length} pages, ${runnable.length} with code, ${blocksRun} blocks run, ${checks} annotations checked`,
   )
 })
 
@@ -93,26 +94,26 @@ const links = (markdown: string): { target: string; line: number }[] => {
   return out
 }
 
-describe('docs/*.md', () => {
+describe('docs/*.md and README.md', () => {
   for (const page of generated) {
-    describe(`docs/${page.name}`, () => {
+    describe(page.name, () => {
       test('its relative links point to files that exist', () => {
         const broken = links(page.markdown)
-          .filter((l) => !existsSync(resolve(docs, l.target)))
-          .map((l) => `docs/${page.name}:${l.line}: ${l.target}`)
+          .filter((l) => !existsSync(resolve(root, dirname(page.name), l.target)))
+          .map((l) => `${page.name}:${l.line}: ${l.target}`)
         if (broken.length > 0) throw new Error(`broken links:\n${broken.join('\n')}`)
       })
       if (page.blocks === 0) return
 
       test('its code blocks type-check', { timeout: 300_000 }, () => {
-        if (page.error) throw new Error(`docs/${page.name}: ${page.error.message}`)
-        const errors = diagnosticsOf(page).map((d) => `docs/${page.name}:${d.line}: ${d.message}`)
+        if (page.error) throw new Error(`${page.name}: ${page.error.message}`)
+        const errors = diagnosticsOf(page).map((d) => `${page.name}:${d.line}: ${d.message}`)
         if (errors.length > 0) throw new Error(`${errors.length} type errors:\n${errors.join('\n')}`)
       })
 
       test(`its ${page.blocks} code blocks run, in order, as one module`, async () => {
-        if (page.error) throw new Error(`docs/${page.name}: ${page.error.message}`)
-        const result = await runCaptured(page.path, scratch, (line) => `docs/${page.name}:${line}`)
+        if (page.error) throw new Error(`${page.name}: ${page.error.message}`)
+        const result = await runCaptured(page.path, scratch, (line) => `${page.name}:${line}`)
         blocksRun += page.blocks
         checks += result.checks
       })
