@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
 import { tensor } from '../src/index.js'
 import { AnnotationError, annotate } from './docs/annotate.js'
 import { linesMatch, mismatch, parsePattern, splitAnnotation } from './docs/expect.js'
 import { pageModule } from './docs/markdown.js'
-import { runCaptured } from './docs/run.js'
+import { generatedModules, runCaptured } from './docs/run.js'
 import { assertCaptured, startCapture, stopCapture } from './docs/runtime.js'
 import { type FileDiagnostic, typecheck } from './docs/typecheck.js'
 
@@ -22,16 +22,7 @@ const pages = readdirSync(docs)
   .filter((f) => f.endsWith('.md'))
   .sort()
 
-mkdirSync(join(root, 'out'), { recursive: true })
-const dir = mkdtempSync(join(root, 'out', 'docs-'))
-const scratch = join(dir, 'cwd')
-mkdirSync(scratch)
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-const specifier = (target: string) => {
-  const rel = relative(dir, resolve(root, target))
-  return rel.startsWith('.') ? rel : `./${rel}`
-}
+const { dir, scratch, specifier } = generatedModules(root, 'docs-')
 const options = {
   runtime: specifier('test/docs/runtime.js'),
   dedupeImports: true,

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { afterAll, describe, test } from 'vitest'
 import { annotate } from './docs/annotate.js'
 import { collectExports, type ExportInfo, type JsdocExample } from './docs/jsdoc.js'
-import { runCaptured } from './docs/run.js'
+import { generatedModules, runCaptured } from './docs/run.js'
 import { typecheck } from './docs/typecheck.js'
 
 // Every `@example` in the JSDoc of the package's exports (src/index.ts, and src/check/vitest.ts
@@ -17,16 +17,7 @@ const entries = ['src/index.ts', 'src/check/vitest.ts']
 const exported: ExportInfo[] = entries.flatMap((entry) => collectExports(root, entry).exports)
 const examples: JsdocExample[] = exported.flatMap((e) => e.examples)
 
-mkdirSync(join(root, 'out'), { recursive: true })
-const dir = mkdtempSync(join(root, 'out', 'jsdoc-examples-'))
-const scratch = join(dir, 'cwd')
-mkdirSync(scratch)
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-const specifier = (target: string) => {
-  const rel = relative(dir, resolve(root, target))
-  return rel.startsWith('.') ? rel : `./${rel}`
-}
+const { dir, scratch, specifier } = generatedModules(root, 'jsdoc-examples-')
 const options = {
   runtime: specifier('test/docs/runtime.js'),
   specifiers: { 'dualtape/vitest': specifier('test/docs/test-op.js') },

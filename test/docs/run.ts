@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { afterAll } from 'vitest'
 import { debugNans, useBackend } from '../../src/index.js'
 import { type CaptureResult, assertCaptured, startCapture, stopCapture } from './runtime.js'
 
@@ -33,4 +36,29 @@ export async function runCaptured(
   }
   assertCaptured(result)
   return result
+}
+
+/**
+ * A folder under out/ for the generated modules of one test file (removed after its tests),
+ * with a scratch working directory inside, and `specifier(target)`: the import specifier of a
+ * repository file (`'test/docs/runtime.js'`) from a module in that folder.
+ */
+export function generatedModules(
+  root: string,
+  prefix: string,
+): {
+  dir: string
+  scratch: string
+  specifier: (target: string) => string
+} {
+  mkdirSync(join(root, 'out'), { recursive: true })
+  const dir = mkdtempSync(join(root, 'out', prefix))
+  const scratch = join(dir, 'cwd')
+  mkdirSync(scratch)
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const specifier = (target: string): string => {
+    const rel = relative(dir, resolve(root, target))
+    return rel.startsWith('.') ? rel : `./${rel}`
+  }
+  return { dir, scratch, specifier }
 }
