@@ -9,7 +9,7 @@
  * bench/suites/chain.ts) times them side by side, with whether the plan `plan(chain)` chooses is
  * within 1.2× of the fastest strategy.
  */
-import { dense, diagonal, type JacobianForm } from '../src/jacobian/structured.js'
+import { dense, diagonal, type JacobianForm } from '../src/linalg/structured.js'
 import {
   DEFAULT_CHAIN_COST_MODEL,
   accumulate,
@@ -20,7 +20,7 @@ import {
   type ChainCostModel,
   type JacobianChain,
   type OperatorChain,
-} from '../src/jacobian/chain.js'
+} from '../src/linalg/chain.js'
 
 // ---------------------------------------------------------------------------------------------
 // Cases

@@ -4,7 +4,7 @@
  * Run as a script (`npx tsx bench/matmul.ts`) to print the table, or import `benchMatmul`.
  */
 import { pathToFileURL } from 'node:url'
-import { gemm, type FloatArray } from '../src/backends/cpu/matmul.js'
+import { gemm, type FloatArray } from '../src/kernels/matmul.js'
 
 /** One measured configuration of the benchmark. */
 export interface MatmulBenchRow {

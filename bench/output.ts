@@ -5,7 +5,7 @@
  */
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { ensureDir } from '../src/viz/fs.js'
+import { ensureDir } from './plot/fs.js'
 
 export { ensureDir }
 

@@ -426,7 +426,7 @@ export async function writeReport(run: BenchRun, dir: string, jsonFile?: string)
     const suite = /^([a-z0-9]+)-[a-z0-9-]+\.svg$/.exec(f)?.[1]
     if (suite !== undefined && ran.has(suite)) await rm(join(dir, f), { force: true })
   }
-  const { renderVegaLite } = await import('../src/viz/plot.js')
+  const { renderVegaLite } = await import('./plot/plot.js')
   const svgs = new Map<string, string>()
   const written: string[] = []
   const plotErrors: string[] = []

@@ -19,7 +19,7 @@
  * Run with `npx tsx bench/scalar-duals.ts [--quick]`.
  */
 import { pathToFileURL } from 'node:url'
-import { derivative, NumberField, valueAndDerivative, type NumericFn } from '../src/forward/scalar/index.js'
+import { derivative, NumberField, valueAndDerivative, type NumericFn } from '../src/scalar/index.js'
 
 // -------------------------------------------------------------------------------------
 // workloads

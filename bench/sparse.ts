@@ -16,19 +16,21 @@
  */
 import {
   type SparsityPattern,
-  type Tensor,
-  add,
   colourColumns,
   colourStar,
-  hessian,
   hessianSparsity,
-  jacfwd,
   jacobianSparsity,
+  sparseHessian,
+  sparseJacobian,
+} from '../src/sparse/index.js'
+import {
+  type Tensor,
+  add,
+  hessian,
+  jacfwd,
   mul,
   pad,
   slice,
-  sparseHessian,
-  sparseJacobian,
   square,
   sub,
   sum,

@@ -5,13 +5,13 @@ import { existsSync } from 'node:fs'
 import process from 'node:process'
 import { URL } from 'node:url'
 
-const source = new URL('../src/cli/main.ts', import.meta.url)
+const source = new URL('../bench/cli.ts', import.meta.url)
 let cli
 if (existsSync(source)) {
   const { register } = await import('tsx/esm/api')
   register()
   cli = await import(source.href)
 } else {
-  cli = await import(new URL('../dist/src/cli/main.js', import.meta.url).href)
+  cli = await import(new URL('../dist/bench/cli.js', import.meta.url).href)
 }
 cli.exitWith(await cli.main(process.argv.slice(2)))

@@ -16,7 +16,7 @@
  * @module
  */
 import { type Tensor, add, elementwiseGrad, div, grad, mul, tensor } from '../src/index.js'
-import { backwardGraph, renderGraph, traceGraph } from '../src/reverse/graph.js'
+import { backwardGraph, renderGraph, traceGraph } from '../src/viz/graph.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { derivative, NumberField, taylor, type NumericFn } from '../src/forward/scalar/index.js'
+import { derivative, NumberField, taylor, type NumericFn } from '../src/scalar/index.js'
 
 // f(x) = x · sin x, written once for every number type
 const f: NumericFn = (N) => (x) => N.mul(x, N.sin(x))

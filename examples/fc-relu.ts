@@ -33,8 +33,8 @@ import {
   tensor,
   vjp,
 } from '../src/index.js'
-import { fcJacobians, reluJacobian } from '../src/jacobian/structured.js'
-import { backwardGraph, renderGraph, traceGraph } from '../src/reverse/graph.js'
+import { fcJacobians, reluJacobian } from '../src/linalg/structured.js'
+import { backwardGraph, renderGraph, traceGraph } from '../src/viz/graph.js'
 import { type RunOptions, num, runIfMain, savePicture, table } from './cli.js'
 
 /**

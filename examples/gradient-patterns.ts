@@ -14,7 +14,7 @@
  * @module
  */
 import { type Tensor, add, maximum, mul, tensor, vjp } from '../src/index.js'
-import { backwardGraph, renderGraph, traceGraph } from '../src/reverse/graph.js'
+import { backwardGraph, renderGraph, traceGraph } from '../src/viz/graph.js'
 import { type RunOptions, num, runIfMain, savePicture, table } from './cli.js'
 
 /**

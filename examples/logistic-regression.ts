@@ -42,7 +42,7 @@ import {
   valueAndGrad,
   zeros,
 } from '../src/index.js'
-import { linePlot, renderVegaLite } from '../src/viz/plot.js'
+import { linePlot, renderVegaLite } from '../bench/plot/plot.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
 /**

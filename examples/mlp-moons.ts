@@ -31,7 +31,7 @@ import {
   zeros,
 } from '../src/index.js'
 import { Rng } from '../src/core/random.js'
-import { linePlot, renderVegaLite, scatterPlot, type PlotRow } from '../src/viz/plot.js'
+import { linePlot, renderVegaLite, scatterPlot, type PlotRow } from '../bench/plot/plot.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
 /**

@@ -32,7 +32,7 @@ import {
   transpose,
   vjp,
 } from '../src/index.js'
-import { backwardGraph, renderGraph, traceGraph } from '../src/reverse/graph.js'
+import { backwardGraph, renderGraph, traceGraph } from '../src/viz/graph.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
 /**

@@ -19,10 +19,10 @@
  */
 import { performance } from 'node:perf_hooks'
 import { Rng } from '../src/core/random.js'
-import { accumulate, chainFromFactors, plan, type ChainStrategy } from '../src/jacobian/chain.js'
-import { matrix, maxAbsDiff } from '../src/jacobian/matrix.js'
-import { dense } from '../src/jacobian/structured.js'
-import { barPlot, renderVegaLite } from '../src/viz/plot.js'
+import { accumulate, chainFromFactors, plan, type ChainStrategy } from '../src/linalg/chain.js'
+import { matrix, maxAbsDiff } from '../src/linalg/matrix.js'
+import { dense } from '../src/linalg/structured.js'
+import { barPlot, renderVegaLite } from '../bench/plot/plot.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
 /**

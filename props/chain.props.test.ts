@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import type { Matrix } from '../src/jacobian/matrix.js'
-import { signatureKey } from '../src/jacobian/structured.js'
+import type { Matrix } from '../src/linalg/matrix.js'
+import { signatureKey } from '../src/linalg/structured.js'
 import {
   DEFAULT_CHAIN_COST_MODEL,
   FLOP_COST_MODEL,
@@ -16,9 +16,9 @@ import {
   planFromSweepTree,
   planFromTree,
   type ChainCostModel,
-} from '../src/jacobian/chain.js'
-import { chainArbitrary, operatorChainArbitrary } from '../src/jacobian/chain/arbitrary.js'
-import { denseProduct } from '../test/dense-product.js'
+} from '../src/linalg/chain.js'
+import { chainArbitrary, operatorChainArbitrary } from '../test/support/chain-arbitrary.js'
+import { denseProduct } from '../test/support/dense-product.js'
 
 /** Entries with −0 read as 0. */
 const entries = (m: Matrix): number[] => Array.from(m.data, (v) => v + 0)

@@ -9,13 +9,12 @@ import {
   formatReport,
   materialize,
   opCase,
-  propsRuns,
-  propsSeed,
   seeds,
   shapes,
 } from '../src/check/index.js'
+import { propsRuns, propsSeed } from '../src/check/config.js'
 import { testOp } from '../src/check/vitest.js'
-import { onesLike, scalarLike, tensor } from '../src/core/create.js'
+import { onesLike, scalarLike, tensor } from '../src/ops/create.js'
 import type { Tensor } from '../src/core/tensor.js'
 import { jvp } from '../src/forward/jvp.js'
 import { add, mul, sub } from '../src/ops/binary.js'

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest'
-import { contractChecks, propsRuns } from '../src/check/index.js'
+import { contractChecks } from '../src/check/index.js'
+import { propsRuns } from '../src/check/config.js'
 import { testOp } from '../src/check/vitest.js'
 import { type OpName, registry } from '../src/ops/registry.js'
 import { samplers } from './samplers.js'

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, test } from 'vitest'
-import { type CheckGradsOptions, checkGrads, formatReport, propsRuns, propsSeed } from '../src/check/index.js'
+import { type CheckGradsOptions, checkGrads, formatReport } from '../src/check/index.js'
+import { propsRuns, propsSeed } from '../src/check/config.js'
 import type { Tensor } from '../src/core/tensor.js'
 import { type Expr, NARGS, evaluate, programArb, show } from './programs.js'
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { materialize, seeds, shapes } from '../src/check/index.js'
-import { scalarLike } from '../src/core/create.js'
+import { scalarLike } from '../src/ops/create.js'
 import type { Tensor } from '../src/core/tensor.js'
 import { add, div, mul, sub } from '../src/ops/binary.js'
 import { matmul } from '../src/ops/matmul.js'

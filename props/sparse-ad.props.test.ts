@@ -1,35 +1,37 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
-import { propsRuns, propsSeed } from '../src/check/index.js'
+import { propsRuns, propsSeed } from '../src/check/config.js'
 import type { Tensor } from '../src/core/tensor.js'
 import {
   SparsityError,
+  hessianSparsity,
+  jacobianSparsity,
+  patternFromRows,
+  sparseHessian,
+  sparseJacobian,
+  type SparsityPattern,
+} from '../src/sparse/index.js'
+import {
   add,
   concat,
   exp,
   hessian,
-  hessianSparsity,
   jacfwd,
-  jacobianSparsity,
   matmul,
   maximum,
   mul,
   pad,
-  patternFromRows,
   reshape,
   sigmoid,
   sin,
   slice,
-  sparseHessian,
-  sparseJacobian,
   square,
   sum,
   tanh,
   tensor,
   uniform,
   type DType,
-  type SparsityPattern,
 } from '../src/index.js'
 
 // ---------------------------------------------------------------------------------------------

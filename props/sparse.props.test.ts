@@ -20,7 +20,7 @@ import {
   symmetrize,
   type ColouringOrder,
   type SparsityPattern,
-} from '../src/jacobian/sparse/index.js'
+} from '../src/sparse/index.js'
 
 const SEED = 20_240_611
 const ORDERS: readonly ColouringOrder[] = ['natural', 'largest-first', 'smallest-last', 'incidence-degree']

@@ -6,15 +6,14 @@ import {
   type OpCase,
   defaultTolerances,
   fdJvp,
-  propsRuns,
-  propsSeed,
   seeds,
   specValues,
 } from '../src/check/index.js'
+import { propsRuns, propsSeed } from '../src/check/config.js'
 import { apply } from '../src/core/op.js'
 import { Rng } from '../src/core/random.js'
 import { dispose, tidy } from '../src/core/scope.js'
-import { tensor } from '../src/core/create.js'
+import { tensor } from '../src/ops/create.js'
 import type { Tensor } from '../src/core/tensor.js'
 import { jvp } from '../src/forward/jvp.js'
 import { type OpName, registry } from '../src/ops/registry.js'

@@ -1,7 +1,12 @@
 /**
- * The public surface of dualtape: tensors and their ops, forward mode (`jvp`, dual numbers, jets),
- * reverse mode (`vjp`, `grad`), Jacobian builders, structured and sparse Jacobians, Jacobian
- * chains, backends, pictures, and the checking API. The guides are in docs/.
+ * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `jacfwd`,
+ * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, backends and the errors. The other parts
+ * have entry points of their own: `dualtape/scalar` (dual numbers and jets on plain numbers),
+ * `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans), `dualtape/sparse`
+ * (sparsity detection, colourings, sparse Jacobians and Hessians), `dualtape/check` (finite
+ * differences, checkGrads, op contracts), `dualtape/vitest` (`testOp`), `dualtape/tfjs` (the
+ * TensorFlow.js backends) and `dualtape/viz` (pictures of the recorded graph). The guides are in
+ * docs/.
  *
  * @module dualtape
  */
@@ -34,7 +39,7 @@ export {
   type CreateOptions,
   type TensorOptions,
   type RandomOptions,
-} from './core/create.js'
+} from './ops/create.js'
 export type { Tree, Tangent, MapTree } from './core/tree.js'
 export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
 
@@ -68,7 +73,6 @@ export type { TensorLike } from './ops/util.js'
 
 // forward mode
 export { jvp, elementwiseGrad, type JvpOptions, type JvpResult } from './forward/jvp.js'
-export * from './forward/scalar/index.js'
 
 // reverse mode
 export {
@@ -96,92 +100,6 @@ export {
   type HessianFn,
 } from './jacobian/builders.js'
 
-// debugging
-export { debugNans, withNanCheck } from './core/debug.js'
-
-// sparse Jacobians
-export {
-  jacobianSparsity,
-  hessianSparsity,
-  type SparsityOptions,
-  type IndexSets,
-} from './jacobian/sparsity.js'
-export {
-  sparseJacobian,
-  sparseHessian,
-  type SparseJacobianAdOptions,
-  type SparseHessianAdOptions,
-} from './jacobian/sparse-ad.js'
-export * from './jacobian/sparse/index.js'
-
-// structured local Jacobians and Jacobian chains
-export {
-  type FormKind,
-  type FormSignature,
-  type JacobianForm,
-  ZeroJacobian,
-  IdentityJacobian,
-  ScaledIdentityJacobian,
-  DiagonalJacobian,
-  PermutationJacobian,
-  MonomialJacobian,
-  BlockRowJacobian,
-  DenseJacobian,
-  zero as zeroJacobian,
-  identity as identityJacobian,
-  scaledIdentity as scaledIdentityJacobian,
-  diagonal as diagonalJacobian,
-  permutation as permutationJacobian,
-  monomial as monomialJacobian,
-  dense as denseJacobian,
-  kronRow as kronRowJacobian,
-  blockRow as blockRowJacobian,
-  reluJacobian,
-  fcJacobians,
-  transposeJacobian,
-  multiply as multiplyJacobians,
-  productSignature,
-  signatureToString,
-} from './jacobian/structured.js'
-export {
-  type Matrix,
-  JacobianShapeError,
-  matrix,
-  matrixFromRows,
-  matrixToRows,
-  identityMatrix,
-  matmulMatrix,
-  transposeMatrix,
-  maxAbsDiff,
-} from './jacobian/matrix.js'
-export * from './jacobian/chain.js'
-
-// pictures
-export * from './reverse/graph.js'
-export * from './viz/plot.js'
-export * from './viz/dot.js'
-export {
-  localJacobian,
-  traceChain,
-  operatorChain,
-  countFlops,
-  type Layer,
-  type TracedChain,
-} from './jacobian/local.js'
-export { observeOps, type OpObserver } from './core/debug.js'
-
-// checking derivatives
-export * from './check/index.js'
-
-// the tfjs backends (float32 on TensorFlow.js: cpu, wasm, WebGPU) and memory scopes
-export {
-  initTfjsBackend,
-  tfjsBackendName,
-  toBackend,
-  toBackendAsync,
-  type TfjsKind,
-  type TfjsInitOptions,
-  type MoveOptions,
-} from './backends/tfjs/index.js'
+// debugging and memory
+export { debugNans, withNanCheck, observeOps, type OpObserver } from './core/debug.js'
 export { tidy, dispose, keep } from './core/scope.js'
-export { recordBackendFailure } from './backends/registry.js'

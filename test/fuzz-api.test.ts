@@ -1,6 +1,9 @@
 import fc from 'fast-check'
 import { afterAll, describe, expect, test } from 'vitest'
 import * as D from '../src/index.js'
+import * as Ck from '../src/check/index.js'
+import * as La from '../src/linalg/index.js'
+import * as Sp from '../src/sparse/index.js'
 import {
   BackendError,
   DTypeError,
@@ -11,7 +14,7 @@ import {
   TransformError,
   ValueError,
 } from '../src/index.js'
-import * as R from './fuzz-reference.js'
+import * as R from './support/fuzz-reference.js'
 import {
   type Arg,
   type Other,
@@ -29,7 +32,7 @@ import {
   show,
   tensorOf,
   tensors,
-} from './fuzz-values.js'
+} from './support/fuzz-values.js'
 
 // Random, mostly wrong, inputs to every public function that takes tensors or options. Each call
 // either returns the right result (checked against the numpy semantics of ./fuzz-reference.ts)
@@ -60,7 +63,7 @@ const either = { either: true } as const
 // ---------------------------------------------------------------------------------------------
 
 const names = new Set<string>([
-  ...Object.keys(D),
+  ...[D, Sp, La, Ck].flatMap((m) => Object.keys(m)),
   ...Object.keys(D.registry),
   ...Object.keys(D.registry).map((n) => `${n}′`),
 ])
@@ -1514,23 +1517,23 @@ describe('Jacobians', () => {
       ([fn, x, opts, layers]: [PoolFn, Arg, unknown, unknown[]]) => {
         const mode = (opts as { mode?: unknown } | undefined)?.mode
         const what = `sparseJacobian ${fn.name} ${show(x)} ${text(opts)}`
-        const out = attempt(what, () => D.sparseJacobian(fn.f, opts as never)(build(x) as Tensor))
+        const out = attempt(what, () => Sp.sparseJacobian(fn.f, opts as never)(build(x) as Tensor))
         if (mode === 'sideways' || x.kind !== 'tensor') check(what, out, anyError)
         else {
           if (!out.ok) throw new Error(`${what}: threw ${out.error.message}`)
           const J = jacobianRef(fn.ref([x]) as Lin, x)
-          const dense = (out.value as D.SparseJacobianResult).matrix.toDense().flat()
+          const dense = (out.value as Sp.SparseJacobianResult).matrix.toDense().flat()
           const bad = R.mismatch(dense, J.data as number[], 1e-12, scaleOf(refOf(x)))
           if (bad !== null) throw new Error(`${what}: ${bad}`)
         }
         run(
           `jacobianSparsity ${fn.name} ${show(x)}`,
-          () => D.jacobianSparsity(fn.f, build(x) as Tensor),
+          () => Sp.jacobianSparsity(fn.f, build(x) as Tensor),
           x.kind === 'tensor' ? either : { error: ValueError },
         )
         if (fn.scalar) {
           const hs = attempt(`sparseHessian ${fn.name} ${show(x)}`, () =>
-            D.sparseHessian(fn.f, opts as never)(build(x) as Tensor),
+            Sp.sparseHessian(fn.f, opts as never)(build(x) as Tensor),
           )
           check('sparseHessian', hs, x.kind === 'tensor' ? either : anyError)
         }
@@ -1540,22 +1543,22 @@ describe('Jacobians', () => {
             : either
         run(
           `traceChain ${layers.length} layers ${show(x)}`,
-          () => D.traceChain(layers as D.Layer[], build(x) as Tensor),
+          () => La.traceChain(layers as La.Layer[], build(x) as Tensor),
           chainWant,
         )
         run(
           `operatorChain ${layers.length} layers ${show(x)}`,
-          () => D.operatorChain(layers as D.Layer[], build(x) as Tensor),
+          () => La.operatorChain(layers as La.Layer[], build(x) as Tensor),
           chainWant,
         )
         run(
           `localJacobian ${fn.name} ${show(x)}`,
-          () => D.localJacobian(fn.f, build(x) as Tensor),
+          () => La.localJacobian(fn.f, build(x) as Tensor),
           x.kind === 'tensor' ? either : { error: ValueError },
         )
       },
     )
-    run('countFlops(3)', () => D.countFlops(3 as never), { error: ValueError })
+    run('countFlops(3)', () => La.countFlops(3 as never), { error: ValueError })
     run('withNanCheck(3)', () => D.withNanCheck(3 as never), { error: ValueError })
   })
 })
@@ -1593,7 +1596,7 @@ describe('checking derivatives', () => {
       ([fn, xs, opts]: [PoolFn, Arg[], unknown]) => {
         const list = xs.map(build) as Tensor[]
         const what = `checkGrads ${fn.name} ${xs.map(show)} ${text(opts)}`
-        const r = attempt(what, () => D.checkGrads(fn.f, list, opts as never))
+        const r = attempt(what, () => Ck.checkGrads(fn.f, list, opts as never))
         const valid =
           opts === undefined &&
           xs.length === fn.arity &&
@@ -1602,9 +1605,9 @@ describe('checking derivatives', () => {
           if (!r.ok) throw new Error(`${what}: threw ${r.error.message}`)
           expect((r.value as { _tag: string })._tag).toBe('Right')
         }
-        attempt(`assertGrads ${what}`, () => D.assertGrads(fn.f, list, opts as never))
-        attempt(`fdJvp ${what}`, () => D.fdJvp(fn.f, list, list, opts as never))
-        attempt(`fdJacobian ${what}`, () => D.fdJacobian(fn.f, list, opts as never))
+        attempt(`assertGrads ${what}`, () => Ck.assertGrads(fn.f, list, opts as never))
+        attempt(`fdJvp ${what}`, () => Ck.fdJvp(fn.f, list, list, opts as never))
+        attempt(`fdJacobian ${what}`, () => Ck.fdJacobian(fn.f, list, opts as never))
       },
     )
   })

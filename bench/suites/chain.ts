@@ -162,7 +162,7 @@ type MeasuredCase = { shape: string; plans: readonly Measured[] }
 
 /** Time per strategy per chain, with intervals. */
 async function strategiesPlot(cases: readonly MeasuredCase[]): Promise<Plot> {
-  const { intervalPlot } = await import('../../src/viz/plot.js')
+  const { intervalPlot } = await import('../plot/plot.js')
   const data = cases.flatMap((c) =>
     c.plans
       .filter((p) => p.strategy !== 'plan()' || !c.plans.some((q) => q !== p && q.subject === p.subject))

@@ -83,7 +83,7 @@ async function omegaPlot(
   rows: readonly (OverheadRow & { short: string })[],
   duals: readonly DualRow[],
 ): Promise<Plot> {
-  const { intervalPlot } = await import('../../src/viz/plot.js')
+  const { intervalPlot } = await import('../plot/plot.js')
   const point = (fn: string, derivative: string, t: Timing) => ({
     function: fn,
     derivative,

@@ -439,7 +439,7 @@ async function standaloneChecks(
 
 /** Each library's time per gradient, per workload, with its interval. */
 async function timesPlot(library: readonly { label: string; fn: string; time: Timing }[]): Promise<Plot> {
-  const { intervalPlot } = await import('../../src/viz/plot.js')
+  const { intervalPlot } = await import('../plot/plot.js')
   return {
     file: 'times',
     title: 'time per gradient, per library',
@@ -469,7 +469,7 @@ async function timesPlot(library: readonly { label: string; fn: string; time: Ti
 
 /** dualtape ÷ peer per peer and workload, with its interval and the line of equal speed. */
 async function ratioPlot(rows: readonly PeerRow[]): Promise<Plot> {
-  const { intervalPlot } = await import('../../src/viz/plot.js')
+  const { intervalPlot } = await import('../plot/plot.js')
   return {
     file: 'ratio',
     title: 'dualtape ÷ peer',

@@ -2,7 +2,7 @@
  * What a benchmark suite is and what it returns: tables of raw numbers (formatted only by the
  * report), targets that hold or not, plots as vega-lite specs, and the problems it met.
  */
-import type { TopLevelSpec } from '../../src/viz/plot.js'
+import type { TopLevelSpec } from '../plot/plot.js'
 import type { Host } from '../measure/host.js'
 import type { TimingPlan, WarmupNote } from '../measure/rounds.js'
 import type { ProcessSpread } from '../measure/session.js'

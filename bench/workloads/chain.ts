@@ -16,7 +16,7 @@ import {
   type ChainCostModel,
   type JacobianChain,
   type OperatorChain,
-} from '../../src/jacobian/chain.js'
+} from '../../src/linalg/chain.js'
 import { chainCases } from '../chain.js'
 import type { Setup } from '../measure/host.js'
 

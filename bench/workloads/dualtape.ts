@@ -6,7 +6,6 @@ import {
   type Tensor,
   cast,
   grad,
-  initTfjsBackend,
   jacfwd,
   jacrev,
   jvp,
@@ -16,6 +15,7 @@ import {
   useBackend,
   valueAndGrad,
 } from '../../src/index.js'
+import { initTfjsBackend } from '../../src/backends/tfjs/index.js'
 import { elementwiseChain, makeMlp, mlpLoss } from '../engine.js'
 import type { Setup } from '../measure/host.js'
 import { tanhNet } from '../suites/modes.js'

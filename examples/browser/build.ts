@@ -1,7 +1,7 @@
 /**
  * Bundles dualtape for the browser with esbuild, the way a user's bundler does: the package's
  * `browser` field (package.json) swaps its Node-only modules for browser ones or for nothing.
- * The field names the compiled files (`./dist/src/viz/fs.js`); here the bundle is made from the
+ * The field names the compiled files (`./dist/src/backends/tfjs/node-wasm.js`); here the bundle is made from the
  * sources, so `browserFieldPlugin` reads the same field and applies it to the matching
  * `src/**.ts` files. test/browser.test.ts bundles its page and this example with it.
  *
@@ -40,7 +40,7 @@ export const optionalPackages = [
  * dist/src whose source exists.
  *
  * @example
- * browserMapping().get(join(root, 'src/viz/fs.ts')) // join(root, 'src/viz/fs.browser.ts')
+ * browserMapping().get(join(root, 'src/backends/tfjs/node-wasm.ts')) // false
  */
 export function browserMapping(dir: string = root): ReadonlyMap<string, string | false> {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {

@@ -10,18 +10,8 @@
  *
  * @module
  */
-import {
-  type ComputationGraph,
-  type Tensor,
-  add,
-  backwardGraph,
-  jvp,
-  mul,
-  sin,
-  tensor,
-  traceGraph,
-  valueAndGrad,
-} from '../../src/index.js'
+import { type ComputationGraph, backwardGraph, traceGraph } from '../../src/viz/index.js'
+import { type Tensor, add, jvp, mul, sin, tensor, valueAndGrad } from '../../src/index.js'
 
 /** f(x1, x2) = x1·x2 + sin(x2). */
 export const f = (x1: Tensor, x2: Tensor): Tensor => add(mul(x1, x2), sin(x2))

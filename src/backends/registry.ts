@@ -69,7 +69,8 @@ export function registerBackend<H>(backend: Backend<H>): void {
  * (the tfjs backends call it when their initialisation fails).
  *
  * @example
- * import { recordBackendFailure, getBackend } from 'dualtape'
+ * import { recordBackendFailure } from 'dualtape'
+ * import { getBackend } from 'dualtape'
  * recordBackendFailure('tfjs-webgpu', 'no WebGPU adapter')
  * getBackend('tfjs-webgpu') // throws BackendError: … failed to initialise: no WebGPU adapter
  */

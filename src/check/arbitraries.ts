@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { tensor } from '../core/create.js'
+import { tensor } from '../ops/create.js'
 import type { DType } from '../core/dtype.js'
 import { Rng } from '../core/random.js'
 import { type Shape, sizeOf } from '../core/shape.js'
@@ -24,7 +24,7 @@ import type { Tensor } from '../core/tensor.js'
  * - `{ lo, hi }`: uniform in [lo, hi].
  *
  * @example
- * import { specValues, type Domain } from 'dualtape'
+ * import { specValues, type Domain } from 'dualtape/check'
  * const domain: Domain = { lo: 1, hi: 2 }
  * specValues({ shape: [4], domain, seed: 0 }).every((v) => v >= 1 && v <= 2) // → true
  */
@@ -42,7 +42,7 @@ export type Domain =
  * A generated tensor as data: its values are drawn from `seed` inside `domain`.
  *
  * @example
- * import { materialize, type ArraySpec } from 'dualtape'
+ * import { materialize, type ArraySpec } from 'dualtape/check'
  * const spec: ArraySpec = { shape: [2, 2], domain: 'nonzero', seed: 5, dtype: 'float32' }
  * materialize(spec).dtype // → 'float32'
  * // the values come from the seed: the same spec gives the same tensor
@@ -60,7 +60,7 @@ export interface ArraySpec {
  * One application of an op: its inputs, its parameters, and which inputs are held constant.
  *
  * @example
- * import { checkContract, type OpCase } from 'dualtape'
+ * import { checkContract, type OpCase } from 'dualtape/check'
  * import * as E from 'fp-ts/lib/Either.js'
  * const c: OpCase<null> = {
  *   inputs: [
@@ -82,7 +82,7 @@ export interface OpCase<P> {
  * The values of a spec, row-major.
  *
  * @example
- * import { specValues } from 'dualtape'
+ * import { specValues } from 'dualtape/check'
  * specValues({ shape: [3], domain: 'positive', seed: 0 }).every((v) => v >= 0.5) // true
  */
 export function specValues(spec: ArraySpec): Float64Array {
@@ -118,7 +118,7 @@ export function specValues(spec: ArraySpec): Float64Array {
  * The tensor a spec describes.
  *
  * @example
- * import { materialize } from 'dualtape'
+ * import { materialize } from 'dualtape/check'
  * materialize({ shape: [2, 3], domain: 'positive', seed: 1 }).shape // [2, 3]
  */
 export function materialize(spec: ArraySpec): Tensor {
@@ -129,7 +129,7 @@ export function materialize(spec: ArraySpec): Tensor {
  * Options of `shapes`.
  *
  * @example
- * import { shapes, type ShapeOptions } from 'dualtape'
+ * import { shapes, type ShapeOptions } from 'dualtape/check'
  * import fc from 'fast-check'
  * const options: ShapeOptions = { minRank: 1, maxRank: 1, minDim: 4, maxDim: 4 }
  * fc.sample(shapes(options), 2) // → [[4], [4]]
@@ -147,7 +147,7 @@ export interface ShapeOptions {
  * (1 and 3). They shrink towards low rank and size 1.
  *
  * @example
- * import { shapes } from 'dualtape'
+ * import { shapes } from 'dualtape/check'
  * import fc from 'fast-check'
  * fc.sample(shapes({ minRank: 2, maxRank: 2 }), 1)[0].length // 2
  */
@@ -162,7 +162,7 @@ export function shapes(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
  * A seed for the values of a spec (it shrinks to 0).
  *
  * @example
- * import { seeds } from 'dualtape'
+ * import { seeds } from 'dualtape/check'
  * import fc from 'fast-check'
  * const spec = fc.tuple(fc.constant([2, 2]), seeds()).map(([shape, seed]) => ({ shape, domain: 'real', seed }))
  */
@@ -172,7 +172,7 @@ export const seeds = (): fc.Arbitrary<number> => fc.integer({ min: 0, max: 0x7ff
  * Specs of a given shape arbitrary and domain.
  *
  * @example
- * import { arrays, shapes } from 'dualtape'
+ * import { arrays, shapes } from 'dualtape/check'
  * const positiveMatrices = arrays(shapes({ minRank: 2, maxRank: 2 }), 'positive')
  */
 export function arrays(
@@ -192,7 +192,7 @@ export function arrays(
  * some leading axes and turning some others to 1. Shrinks towards small, equal shapes.
  *
  * @example
- * import { broadcastingShapes } from 'dualtape'
+ * import { broadcastingShapes } from 'dualtape/check'
  * import fc from 'fast-check'
  * const [a, b] = fc.sample(broadcastingShapes(), 1)[0] // e.g. [2, 1, 3] and [3]
  */
@@ -212,7 +212,7 @@ export function broadcastingShapes(o: ShapeOptions = {}, count = 2): fc.Arbitrar
  * An op case from one arbitrary per input and an arbitrary of the parameters (null by default).
  *
  * @example
- * import { opCase, arrays, shapes } from 'dualtape'
+ * import { opCase, arrays, shapes } from 'dualtape/check'
  * const cases = opCase([arrays(shapes(), 'positive')]) // one positive input, params null
  */
 export function opCase(inputs: readonly fc.Arbitrary<ArraySpec>[]): fc.Arbitrary<OpCase<null>>

@@ -47,7 +47,7 @@ import {
  * - `vector-mode`: a batched JVP with k stacked tangents equals k separate JVPs.
  *
  * @example
- * import { checkContract, type ContractCheck } from 'dualtape'
+ * import { checkContract, type ContractCheck } from 'dualtape/check'
  * import * as E from 'fp-ts/lib/Either.js'
  * // only the two laws that compare the rules with finite differences and with each other
  * const checks: ContractCheck[] = ['jvp-fd', 'vjp-transpose']
@@ -68,7 +68,7 @@ export type ContractCheck =
  * Every contract law, in the order they run.
  *
  * @example
- * import { contractChecks, opContract } from 'dualtape'
+ * import { contractChecks, opContract } from 'dualtape/check'
  * // all laws but the second order
  * const checks = contractChecks.filter((c) => c !== 'second-order')
  */
@@ -87,7 +87,7 @@ export const contractChecks: readonly ContractCheck[] = [
  * Options of a contract check.
  *
  * @example
- * import { opContract, opCase, arrays, shapes, type ContractOptions } from 'dualtape'
+ * import { opContract, opCase, arrays, shapes, type ContractOptions } from 'dualtape/check'
  * import fc from 'fast-check'
  * const options: ContractOptions<null> = {
  *   arbitraries: opCase([arrays(shapes(), 'positive')]),
@@ -113,7 +113,8 @@ export interface ContractOptions<P> {
  * A broken law: which one, on which op, and a readable explanation with the case's data.
  *
  * @example
- * import { checkContract, defineOp, mul, sin, cos, type ContractFailure } from 'dualtape'
+ * import { checkContract, type ContractFailure } from 'dualtape/check'
+ * import { defineOp, mul, sin, cos } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * // a VJP rule that writes sin where the derivative is cos
  * const badSin = defineOp({
@@ -141,7 +142,8 @@ export interface ContractFailure {
  * An op given by registry name, by definition, or as a custom op from `defineOp`.
  *
  * @example
- * import { checkContract, defineOp, registry, mul, exp, type OpLike } from 'dualtape'
+ * import { checkContract, type OpLike } from 'dualtape/check'
+ * import { defineOp, registry, mul, exp } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const myExp = defineOp({
  *   name: 'myExp',
@@ -413,7 +415,7 @@ const fmtSpec = (s: ArraySpec): string => fmtTensor(materialize(s))
  * by a rule counts as a broken law.
  *
  * @example
- * import { checkContract } from 'dualtape'
+ * import { checkContract } from 'dualtape/check'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkContract('sin', { inputs: [{ shape: [2], domain: 'real', seed: 1 }], params: null }, 0)
  * E.isRight(r) // true
@@ -453,7 +455,8 @@ export function checkContract<P>(
  * replay a failure) or register it with `testOp`.
  *
  * @example
- * import { opContract, opCase, arrays, shapes, defineOp, mul, exp } from 'dualtape'
+ * import { opContract, opCase, arrays, shapes } from 'dualtape/check'
+ * import { defineOp, mul, exp } from 'dualtape'
  * import fc from 'fast-check'
  * const myExp = defineOp({
  *   name: 'myExp',

@@ -30,7 +30,8 @@ import {
  * Options of the finite-difference oracle.
  *
  * @example
- * import { fdJvp, sin, tensor, type FdOptions } from 'dualtape'
+ * import { fdJvp, type FdOptions } from 'dualtape/check'
+ * import { sin, tensor } from 'dualtape'
  * // a larger first step, extrapolated over more levels
  * const options: FdOptions = { eps: 2 ** -5, levels: 5 }
  * fdJvp(sin, [tensor([1])], [tensor([1])], options).value // → [0.5403023059]: cos 1
@@ -49,7 +50,8 @@ export interface FdOptions {
  * A finite-difference estimate with its error bar, elementwise.
  *
  * @example
- * import { fdJvp, mul, tensor, type FdEstimate, type Tensor } from 'dualtape'
+ * import { fdJvp, type FdEstimate } from 'dualtape/check'
+ * import { mul, tensor, type Tensor } from 'dualtape'
  * const estimate: FdEstimate = fdJvp((x: Tensor) => mul(x, x), [tensor([3])], [tensor([1])])
  * estimate.value // → [6]
  * estimate.error[0]! < 1e-9 // → true
@@ -71,7 +73,8 @@ export interface FdEstimate {
  * One column of derivatives per input element: the finite-difference Jacobian of one argument.
  *
  * @example
- * import { fdJacobian, mul, tensor, type FdJacobian, type Tensor } from 'dualtape'
+ * import { fdJacobian, type FdJacobian } from 'dualtape/check'
+ * import { mul, tensor, type Tensor } from 'dualtape'
  * const [j]: FdJacobian[] = fdJacobian((x: Tensor) => mul(x, x), [tensor([1, 3])])
  * j!.outShape // → [2]
  * j!.inShape // → [2]
@@ -91,7 +94,7 @@ export interface FdJacobian {
  * The default first step (relative) and number of extrapolation levels for a precision.
  *
  * @example
- * import { fdDefaults } from 'dualtape'
+ * import { fdDefaults } from 'dualtape/check'
  * fdDefaults('float64') // { eps: 2⁻⁷, levels: 4 }
  */
 export function fdDefaults(dtype: DType): Required<FdOptions> {
@@ -102,7 +105,7 @@ export function fdDefaults(dtype: DType): Required<FdOptions> {
  * The Richardson tableau's result: the estimate, the extrapolation error estimate, and the tableau.
  *
  * @example
- * import { richardson, type Extrapolated } from 'dualtape'
+ * import { richardson, type Extrapolated } from 'dualtape/check'
  * // d/dx eˣ at 0 from central differences with h = 0.5, 0.25, 0.125, 0.0625
  * const r: Extrapolated = richardson((h) => [(Math.exp(h) - Math.exp(-h)) / (2 * h)], 0.5, 4)
  * r.value // → [1.0000000]
@@ -121,7 +124,7 @@ export interface Extrapolated {
  * estimate is |A[n−1][n−1] − A[n−2][n−2]| elementwise.
  *
  * @example
- * import { richardson } from 'dualtape'
+ * import { richardson } from 'dualtape/check'
  * // d/dx sin x at x = 1 from central differences
  * const { value, error } = richardson((h) => [(Math.sin(1 + h) - Math.sin(1 - h)) / (2 * h)], 0.1, 4)
  * Math.abs(value[0] - Math.cos(1)) < 1e-10 // true, and error[0] is of that order
@@ -257,7 +260,8 @@ function prepare(where: string, f: TensorFn, args: readonly Tensor[], options: F
  * every output element.
  *
  * @example
- * import { fdJvp, tensor, sin, mul } from 'dualtape'
+ * import { fdJvp } from 'dualtape/check'
+ * import { tensor, sin, mul } from 'dualtape'
  * const est = fdJvp((x) => mul(sin(x), x), [tensor([1, 2])], [tensor([1, 0])])
  * est.value[0] // ≈ sin 1 + cos 1, with est.error[0] ≈ 1e-12
  */
@@ -300,7 +304,8 @@ export function fdJvp(
  * central difference per input element, the step scaled to that element (max(1, |xⱼ|)).
  *
  * @example
- * import { fdJacobian, tensor, mul } from 'dualtape'
+ * import { fdJacobian } from 'dualtape/check'
+ * import { tensor, mul } from 'dualtape'
  * const [j] = fdJacobian((x) => mul(x, x), [tensor([1, 3])])
  * Array.from(j.value) // ≈ [2, 0, 0, 6]
  */

@@ -44,7 +44,8 @@ import {
  * Options of `checkGrads` and `assertGrads`.
  *
  * @example
- * import { checkGrads, tanh, tensor, type CheckGradsOptions } from 'dualtape'
+ * import { checkGrads, type CheckGradsOptions } from 'dualtape/check'
+ * import { tanh, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const options: CheckGradsOptions = { order: 2, modes: ['rev'], atol: 1e-8, rtol: 1e-6, seed: 3 }
  * E.isRight(checkGrads(tanh, [tensor([0.5, -1])], options)) // → true
@@ -68,7 +69,7 @@ export interface CheckGradsOptions extends FdOptions {
  * Default tolerances per precision (overridden by the `atol` and `rtol` options).
  *
  * @example
- * import { defaultTolerances } from 'dualtape'
+ * import { defaultTolerances } from 'dualtape/check'
  * defaultTolerances.float32 // { atol: 2e-3, rtol: 2e-3 }
  */
 export const defaultTolerances: { readonly [K in DType]: { readonly atol: number; readonly rtol: number } } =
@@ -361,7 +362,8 @@ function validate(f: unknown, args: unknown, o: CheckGradsOptions): void {
  * f accepts them (`report.float64`).
  *
  * @example
- * import { checkGrads, formatReport, tensor, mul, sin } from 'dualtape'
+ * import { checkGrads, formatReport } from 'dualtape/check'
+ * import { tensor, mul, sin } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkGrads((x) => mul(sin(x), x), [tensor([0.5, 1.5])], { order: 2 })
  * E.isRight(r) // true
@@ -409,7 +411,8 @@ export function checkGrads(
  * `GradCheckError` whose message is the formatted report.
  *
  * @example
- * import { assertGrads, tensor, tanh } from 'dualtape'
+ * import { assertGrads } from 'dualtape/check'
+ * import { tensor, tanh } from 'dualtape'
  * assertGrads(tanh, [tensor([[0.1, -0.4], [0.7, 1.2]])], { order: 2 })
  */
 export function assertGrads(

@@ -1,5 +1,18 @@
-// The public checking API: the finite-difference oracle, checkGrads, and op contracts.
-// `testOp` (which imports vitest) lives in ./vitest.ts so that the library never loads a test runner.
+/**
+ * `dualtape/check`: checking derivatives. The finite-difference oracle (Richardson-extrapolated
+ * central differences with an error bar), `checkGrads` (forward and reverse mode against finite
+ * differences and against each other, to both orders), op contracts (`checkContract` on a
+ * built-in or custom op: derivatives, shapes, no mutation, linearity, vector mode) and the
+ * fast-check arbitraries they draw from. `testOp`, which needs vitest, is in `dualtape/vitest`.
+ *
+ * @example
+ * import { tensor, sin } from 'dualtape'
+ * import { checkGrads } from 'dualtape/check'
+ * import * as E from 'fp-ts/lib/Either.js'
+ * E.isRight(checkGrads((x) => sin(x), [tensor([0.5, 1.5])])) // → true
+ *
+ * @module
+ */
 
 export {
   richardson,
@@ -43,4 +56,3 @@ export {
   type ContractFailure,
   type OpLike,
 } from './contract.js'
-export { propsSeed, propsRuns, defaultSeed } from './config.js'

@@ -1,4 +1,4 @@
-import { zerosLike } from '../core/create.js'
+import { zerosLike } from '../ops/create.js'
 import { sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'

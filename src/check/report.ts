@@ -11,7 +11,8 @@ import { fmtNum } from './util.js'
  * A differentiation mode: forward (JVP) or reverse (VJP).
  *
  * @example
- * import { checkGrads, sin, tensor, type Mode } from 'dualtape'
+ * import { checkGrads, type Mode } from 'dualtape/check'
+ * import { sin, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const modes: Mode[] = ['fwd']
  * const r = checkGrads(sin, [tensor([1])], { modes })
@@ -26,7 +27,8 @@ export type Mode = 'fwd' | 'rev'
  * - `adjoint`: ⟨u, J v⟩ from the JVP against ⟨Jᵀu, v⟩ from the VJP (no truncation error).
  *
  * @example
- * import { checkGrads, sin, tensor, type CheckKind } from 'dualtape'
+ * import { checkGrads, type CheckKind } from 'dualtape/check'
+ * import { sin, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkGrads(sin, [tensor([1])])
  * const kinds: CheckKind[] = E.isRight(r) ? r.right.checks.map((c) => c.check) : []
@@ -38,7 +40,8 @@ export type CheckKind = 'jvp-fd' | 'vjp-fd' | 'adjoint'
  * One compared number.
  *
  * @example
- * import { checkGrads, defineOp, mul, sin, cos, tensor, type CheckEntry } from 'dualtape'
+ * import { checkGrads, type CheckEntry } from 'dualtape/check'
+ * import { defineOp, mul, sin, cos, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * // a VJP rule that writes sin where the derivative is cos
  * const badSin = defineOp({
@@ -90,7 +93,8 @@ export interface CheckEntry {
  * The outcome of one check on one function.
  *
  * @example
- * import { checkGrads, sin, tensor, type CheckSummary } from 'dualtape'
+ * import { checkGrads, type CheckSummary } from 'dualtape/check'
+ * import { sin, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkGrads(sin, [tensor([1, 2])])
  * const summaries: readonly CheckSummary[] = E.isRight(r) ? r.right.checks : []
@@ -112,7 +116,8 @@ export interface CheckSummary {
  * The report of `checkGrads`.
  *
  * @example
- * import { checkGrads, tanh, tensor, type CheckReport } from 'dualtape'
+ * import { checkGrads, type CheckReport } from 'dualtape/check'
+ * import { tanh, tensor } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkGrads(tanh, [tensor([0.5], { dtype: 'float32' })])
  * const report: CheckReport = E.isRight(r) ? r.right : r.left
@@ -167,7 +172,8 @@ export function formatEntry(e: CheckEntry): string {
  * worst margin), then each failing entry.
  *
  * @example
- * import { checkGrads, formatReport, tensor, sin } from 'dualtape'
+ * import { checkGrads, formatReport } from 'dualtape/check'
+ * import { tensor, sin } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * const r = checkGrads(sin, [tensor([0.5, 1])])
  * console.log(formatReport(E.isRight(r) ? r.right : r.left))
@@ -201,7 +207,8 @@ export function formatReport(r: CheckReport, indent = ''): string {
  * formatted report.
  *
  * @example
- * import { assertGrads, GradCheckError, tensor, sin } from 'dualtape'
+ * import { assertGrads, GradCheckError } from 'dualtape/check'
+ * import { tensor, sin } from 'dualtape'
  * try { assertGrads(sin, [tensor([1])]) } catch (e) { if (e instanceof GradCheckError) console.log(e.report.failures) }
  */
 export class GradCheckError extends DualtapeError {

@@ -1,4 +1,4 @@
-import { tensor } from '../core/create.js'
+import { tensor } from '../ops/create.js'
 import type { DType } from '../core/dtype.js'
 import { ValueError } from '../core/errors.js'
 import { describe } from '../core/op.js'

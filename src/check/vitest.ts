@@ -23,7 +23,8 @@ export { runSettings }
  * @example
  * // my-op.test.ts
  * import { testOp, type TestOpOptions } from 'dualtape/vitest'
- * import { defineOp, opCase, arrays, shapes, mul, exp } from 'dualtape'
+ * import { defineOp, mul, exp } from 'dualtape'
+ * import { opCase, arrays, shapes } from 'dualtape/check'
  * const myExp = defineOp({
  *   name: 'myExp',
  *   impl: ([x]) => exp(x!),
@@ -64,7 +65,8 @@ export interface TestOpOptions<P> extends ContractOptions<P> {
  * @example
  * // my-op.test.ts
  * import { testOp } from 'dualtape/vitest' // src/check/vitest.ts
- * import { defineOp, opCase, arrays, shapes, mul, cos, sin } from 'dualtape'
+ * import { defineOp, mul, cos, sin } from 'dualtape'
+ * import { opCase, arrays, shapes } from 'dualtape/check'
  * const mySin = defineOp({
  *   name: 'mySin',
  *   impl: ([x]) => sin(x),

@@ -1,4 +1,4 @@
-import { onesLike, zerosLike } from '../core/create.js'
+import { onesLike, zerosLike } from '../ops/create.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { type Exact, type HasAux, checkOptions } from '../core/options.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'

@@ -1,4 +1,4 @@
-import { fromData, zerosLike } from '../core/create.js'
+import { fromData, zerosLike } from '../ops/create.js'
 import { allocArray } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { describe } from '../core/op.js'

@@ -1,17 +1,16 @@
-import { fromData } from '../core/create.js'
+import { fromData } from '../ops/create.js'
 import { ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
 import { apply, primalAt, type OpDef } from '../core/op.js'
 import { type Shape, sizeOf, stridesOf } from '../core/shape.js'
 import { Tensor, isTensor, readConcrete } from '../core/tensor.js'
-import type { Backend } from '../backends/backend.js'
-import { cpuBackend } from '../backends/cpu/index.js'
-import { broadcastStrides, forEachRun } from '../backends/cpu/layout.js'
+import { getBackend } from '../backends/registry.js'
+import { broadcastStrides, forEachRun } from '../kernels/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
 import type { ReduceParams } from '../ops/reduce.js'
 import { grad } from '../reverse/vjp.js'
-import { patternFromRows, type SparsityPattern } from './sparse/pattern.js'
+import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
 
 // ---------------------------------------------------------------------------------------------
 // Sparsity detection: a transformation level whose tensors carry, for each element, the set of
@@ -34,8 +33,8 @@ import { patternFromRows, type SparsityPattern } from './sparse/pattern.js'
  * element (row-major): element k may depend on input element j only if j is in set k.
  *
  * @example
- * import type { IndexSets } from 'dualtape'
- * import { patternFromRows } from 'dualtape'
+ * import type { IndexSets } from 'dualtape/sparse'
+ * import { patternFromRows } from 'dualtape/sparse'
  * import * as assert from 'node:assert'
  *
  * // y = (x0 + x1, x2): y0 depends on x0 and x1, y1 on x2
@@ -339,8 +338,9 @@ const whereRule: SparsityRule<null> = (a) => {
 
 /**
  * Ops that move elements (reshape, transpose, broadcastTo, slice, pad, concat) are linear maps
- * whose Jacobian is a 0/1 selection: run the op itself, on the cpu backend, on the element
- * numbers 1, 2, … of its inputs (0 is the padding); each output element then names its source.
+ * whose Jacobian is a 0/1 selection: run the op itself, on the cpu backend (float64, so that
+ * every element number is exact), on the element numbers 1, 2, … of its inputs (0 is the
+ * padding); each output element then names its source.
  */
 function gather<P>(def: OpDef<P>): SparsityRule<P> {
   return ({ x, s, params, limit }) => {
@@ -351,7 +351,7 @@ function gather<P>(def: OpDef<P>): SparsityRule<P> {
       for (let k = 0; k < t.size; k++) a[k] = offset + k + 1
       starts.push(offset)
       offset += t.size
-      return fromData(a, t.shape, cpuBackend as Backend)
+      return fromData(a, t.shape, getBackend('cpu'))
     })
     const moved = readConcrete(apply(def, ids, params))
     const res = emptySets(moved.length)
@@ -566,7 +566,8 @@ function makeLevel(limit: EntryLimit, local: boolean): Level {
  * Options of sparsity detection.
  *
  * @example
- * import { jacobianSparsity, tensor, maximum, type SparsityOptions } from 'dualtape'
+ * import { jacobianSparsity, type SparsityOptions } from 'dualtape/sparse'
+ * import { tensor, maximum } from 'dualtape'
  * import * as assert from 'node:assert'
  *
  * // maximum(x, 0) routes to x where x > 0: locally its pattern drops x₁ < 0
@@ -632,7 +633,8 @@ function detect(
  * counts as dense: each of its outputs depends on all of its inputs.
  *
  * @example
- * import { jacobianSparsity, tensor, slice, sub, relu, type Tensor } from 'dualtape'
+ * import { jacobianSparsity } from 'dualtape/sparse'
+ * import { tensor, slice, sub, relu, type Tensor } from 'dualtape'
  * import * as assert from 'node:assert'
  *
  * // a forward difference: y_i = x_{i+1} - x_i
@@ -660,7 +662,8 @@ export function jacobianSparsity(
  * the rules' conservatism (each found entry is a possible nonzero of ∂²f/∂xᵢ∂xⱼ).
  *
  * @example
- * import { hessianSparsity, tensor, sum, square, sub, slice, type Tensor } from 'dualtape'
+ * import { hessianSparsity } from 'dualtape/sparse'
+ * import { tensor, sum, square, sub, slice, type Tensor } from 'dualtape'
  * import * as assert from 'node:assert'
  *
  * // f(x) = Σ (x_{i+1} - x_i)²: a tridiagonal Hessian

@@ -1,5 +1,5 @@
 import type { BinaryKernelName, Meta } from '../backends/backend.js'
-import { scalarLike, zerosLike } from '../core/create.js'
+import { scalarLike, zerosLike } from './create.js'
 import { apply, type OpDef } from '../core/op.js'
 import { broadcastShapes } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'

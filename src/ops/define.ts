@@ -1,5 +1,5 @@
 import type { Meta } from '../backends/backend.js'
-import { fromData } from '../core/create.js'
+import { fromData } from './create.js'
 import { dtypeOfArray, type FloatArray } from '../core/dtype.js'
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, describe, type JvpArgs, type OpDef, type VjpArgs } from '../core/op.js'

@@ -1,5 +1,5 @@
 import type { UnaryKernelName } from '../backends/backend.js'
-import { scalarLike } from '../core/create.js'
+import { scalarLike } from './create.js'
 import { checkNonFinite } from '../core/debug.js'
 import { apply, topLevel, type OpDef } from '../core/op.js'
 import { Tensor } from '../core/tensor.js'
@@ -19,15 +19,16 @@ import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './de
  * @example
  * import { tensorAlgebra } from './elementwise.js'
  * import { derivatives } from './derivatives.js'
- * import { tensor } from '../core/create.js'
+ * import { tensor } from './create.js'
  * const x = tensor([0, 1])
  * derivatives.sin(tensorAlgebra, x, x, 0) // → [1, 0.540302]
  */
 export const tensorAlgebra: DerivAlgebra<Tensor> = {
-  add,
-  sub,
-  mul,
-  div,
+  // called, not read, here: binary.ts may still be loading (the ops import each other)
+  add: (a, b) => add(a, b),
+  sub: (a, b) => sub(a, b),
+  mul: (a, b) => mul(a, b),
+  div: (a, b) => div(a, b),
   neg: (a) => apply(negOp, [a], null),
   scalar: scalarLike,
   sin: (a) => apply(elementwiseOps.sin, [a], null),
@@ -44,7 +45,7 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
  *
  * @example
  * import { derivMul } from './elementwise.js'
- * import { tensor } from '../core/create.js'
+ * import { tensor } from './create.js'
  * const x = tensor([0])
  * derivMul('tanh', x, x, tensor([3])) // → [3]
  */

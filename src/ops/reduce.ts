@@ -1,7 +1,7 @@
 import type { Meta } from '../backends/backend.js'
-import { scalarLike } from '../core/create.js'
+import { scalarLike } from './create.js'
 import { apply, type OpDef } from '../core/op.js'
-import { type Shape, normAxes, reducedShape, sizeOf } from '../core/shape.js'
+import { type Shape, normAxes, reducedShape, shapesEqual, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { div, equal, mul, sub } from './binary.js'
 import { broadcastTo, reshape } from './shape.js'
@@ -120,4 +120,19 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepdims = fa
   const axes = normAxes('mean', axis, t.shape)
   const n = sizeOf(axes.map((a) => t.shape[a]!))
   return div(sum(t, axes, keepdims), scalarLike(t, n))
+}
+
+/**
+ * Sums `g` down to `shape`: the adjoint of broadcasting `shape` to `g.shape`. This is the one
+ * place where broadcasting is undone in reverse mode.
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g
+  const lead = g.rank - shape.length
+  const axes: number[] = []
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i)
+  }
+  const s = axes.length > 0 ? sum(g, axes) : g
+  return shapesEqual(s.shape, shape) ? s : reshape(s, shape)
 }

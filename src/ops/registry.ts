@@ -15,7 +15,8 @@ import * as S from './shape.js'
  * the registry.
  *
  * @example
- * import { checkContract, type OpParams } from 'dualtape'
+ * import { checkContract } from 'dualtape/check'
+ * import { type OpParams } from 'dualtape'
  * import * as E from 'fp-ts/lib/Either.js'
  * // x³ elementwise: `pow` takes its exponent as a parameter
  * const params: OpParams['pow'] = { p: 3 }

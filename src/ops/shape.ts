@@ -1,4 +1,4 @@
-import { zerosLike } from '../core/create.js'
+import { zerosLike } from './create.js'
 import { type DType, checkDType } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'

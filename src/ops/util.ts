@@ -1,11 +1,9 @@
 import type { Meta } from '../backends/backend.js'
-import { scalarLike } from '../core/create.js'
+import { scalarLike } from './create.js'
 import { DTypeError, ValueError, fmtShape } from '../core/errors.js'
 import { describe } from '../core/op.js'
-import { type Shape, shapesEqual } from '../core/shape.js'
+import type { Shape } from '../core/shape.js'
 import { Tensor, isTensor } from '../core/tensor.js'
-import { reshape } from './shape.js'
-import { sum } from './reduce.js'
 
 /**
  * A tensor or a plain number (taken as a scalar of the other operand's dtype).
@@ -47,21 +45,6 @@ export function asTensors(op: string, args: readonly TensorLike[]): Tensor[] {
 export function asTensor(op: string, x: unknown, what = 'argument'): Tensor {
   if (!isTensor(x)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${describe(x)}`)
   return x
-}
-
-/**
- * Sums `g` down to `shape`: the adjoint of broadcasting `shape` to `g.shape`. This is the one
- * place where broadcasting is undone in reverse mode.
- */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (shapesEqual(g.shape, shape)) return g
-  const lead = g.rank - shape.length
-  const axes: number[] = []
-  for (let i = 0; i < g.rank; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i)
-  }
-  const s = axes.length > 0 ? sum(g, axes) : g
-  return shapesEqual(s.shape, shape) ? s : reshape(s, shape)
 }
 
 /** `[...batchAxes, ...shape]`: the shape of a tangent with `b` leading batch axes taken from `t`. */

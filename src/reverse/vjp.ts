@@ -1,4 +1,4 @@
-import { onesLike, zerosLike } from '../core/create.js'
+import { onesLike, zerosLike } from '../ops/create.js'
 import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
@@ -15,7 +15,7 @@ import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
 import { type Tangent, type Tree, flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
 import { add } from '../ops/binary.js'
-import { sumToShape } from '../ops/util.js'
+import { sumToShape } from '../ops/reduce.js'
 
 /**
  * Maps output cotangents (a tree shaped like the output `O`) to one input cotangent per primal

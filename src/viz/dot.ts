@@ -12,7 +12,7 @@ import { importOptional } from '../core/errors.js'
  *
  * @example
  * ```ts
- * import { digraph, type DotNode } from 'dualtape'
+ * import { digraph, type DotNode } from 'dualtape/viz'
  * const node: DotNode = { id: 'n3', label: 'mul\n[2, 3]', shape: 'box', fillcolor: '#ffeecc' }
  * const dot = digraph({ nodes: [node], edges: [] })
  * ```
@@ -37,7 +37,7 @@ export interface DotNode {
  *
  * @example
  * ```ts
- * import { digraph, type DotEdge } from 'dualtape'
+ * import { digraph, type DotEdge } from 'dualtape/viz'
  * const edge: DotEdge = { from: 'n1', to: 'n3', label: 'a', style: 'dashed' }
  * const dot = digraph({ nodes: [{ id: 'n1' }, { id: 'n3' }], edges: [edge] })
  * ```
@@ -60,7 +60,7 @@ export interface DotEdge {
  *
  * @example
  * ```ts
- * import { digraph, type DigraphSpec } from 'dualtape'
+ * import { digraph, type DigraphSpec } from 'dualtape/viz'
  * const spec: DigraphSpec = { nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b' }], rankdir: 'LR' }
  * digraph(spec).startsWith('digraph') // → true
  * ```
@@ -83,7 +83,7 @@ export interface DigraphSpec {
  *
  * @example
  * ```ts
- * import { renderDot, type DotEngine } from 'dualtape'
+ * import { renderDot, type DotEngine } from 'dualtape/viz'
  * const engine: DotEngine = 'neato'
  * const svg = await renderDot('graph { a -- b }', engine)
  * ```
@@ -96,7 +96,7 @@ export type DotEngine = 'dot' | 'neato' | 'fdp' | 'sfdp' | 'circo' | 'twopi' | '
  *
  * @example
  * ```ts
- * import { dotId } from 'dualtape'
+ * import { dotId } from 'dualtape/viz'
  * dotId('say "hi"') // → '"say \\"hi\\""'
  * ```
  */
@@ -112,7 +112,7 @@ export function dotId(s: string): string {
  *
  * @example
  * ```ts
- * import { dotLabel } from 'dualtape'
+ * import { dotLabel } from 'dualtape/viz'
  * dotLabel('a & b\nsecond line') // → '"a &amp; b\\nsecond line"'
  * ```
  */
@@ -139,7 +139,7 @@ function attrs(list: ReadonlyArray<readonly [string, string | undefined, 'label'
  *
  * @example
  * ```ts
- * import { digraph, renderDot } from 'dualtape'
+ * import { digraph, renderDot } from 'dualtape/viz'
  * const dot = digraph({
  *   nodes: [
  *     { id: 'x', label: 'x\n[3]', shape: 'ellipse' },
@@ -220,7 +220,7 @@ function loadGraphviz(): Promise<Graphviz> {
  *
  * @example
  * ```ts
- * import { renderDot } from 'dualtape'
+ * import { renderDot } from 'dualtape/viz'
  * const svg = await renderDot('digraph { a -> b }')
  * svg.includes('<svg') // → true
  * ```

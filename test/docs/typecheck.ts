@@ -1,10 +1,10 @@
 import { resolve } from 'node:path'
 import ts from 'typescript'
-import { projectOptions } from './jsdoc.js'
+import { entryPoints, projectOptions } from './jsdoc.js'
 
 // ---------------------------------------------------------------------------------------------
 // Type-checks generated files together, in one program, with the repository's compiler options
-// and `dualtape` / `dualtape/vitest` mapped to the sources (as vitest.config.ts maps them at run
+// and the package's entry points (`dualtape`, `dualtape/linalg`, …) mapped to their sources (as vitest.config.ts maps them at run
 // time). Only the generated files' own diagnostics are reported: the sources have `tsc`.
 // ---------------------------------------------------------------------------------------------
 
@@ -16,10 +16,7 @@ export const docsCompilerOptions = (root: string): ts.CompilerOptions => ({
   ...projectOptions(root),
   noEmit: true,
   noUncheckedIndexedAccess: false,
-  paths: {
-    dualtape: [resolve(root, 'src/index.ts')],
-    'dualtape/vitest': [resolve(root, 'src/check/vitest.ts')],
-  },
+  paths: Object.fromEntries(entryPoints(root).map((e) => [e.specifier, [resolve(root, e.source)]])),
   pathsBasePath: root,
 })
 

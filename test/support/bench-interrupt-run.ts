@@ -4,7 +4,7 @@
  * Usage: node --import tsx test/support/bench-interrupt-run.ts <out> <sleep|child|first>
  */
 import type { Suite, SuiteOutput } from '../../bench/suites/types.js'
-import { exitWith, runBench } from '../../src/cli/main.js'
+import { exitWith, runBench } from '../../bench/cli.js'
 
 const [out, mode] = process.argv.slice(2) as [string, 'sleep' | 'child' | 'first']
 

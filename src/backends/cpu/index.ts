@@ -12,8 +12,8 @@ import {
   padCopy,
   sliceCopy,
   transposeCopy,
-} from './layout.js'
-import { gemm } from './matmul.js'
+} from '../../kernels/layout.js'
+import { gemm } from '../../kernels/matmul.js'
 
 // ---------------------------------------------------------------------------------------------
 // elementwise

@@ -1,3 +1,18 @@
+/**
+ * `dualtape/tfjs`: the TensorFlow.js backends, float32 on tfjs-cpu, tfjs-wasm and tfjs-webgpu
+ * (in Node through Dawn, on a GPU or Mesa's software renderer). `initTfjsBackend(kind)` loads
+ * the optional TensorFlow.js packages and registers the backend under `tfjsBackendName(kind)`;
+ * `toBackend` and `toBackendAsync` move tensors between backends.
+ *
+ * @example
+ * import { tensor, grad, sum, mul } from 'dualtape'
+ * import { initTfjsBackend } from 'dualtape/tfjs'
+ * const backend = await initTfjsBackend('cpu')
+ * const x = tensor([1, 2, 3], { backend: backend.name })
+ * grad((v) => sum(mul(v, v)))(x).dtype // → 'float32'
+ *
+ * @module
+ */
 import type * as TfCore from '@tensorflow/tfjs-core'
 import { BackendError, MissingPackageError, importOptional } from '../../core/errors.js'
 import type { Backend } from '../backend.js'
@@ -13,7 +28,7 @@ type Tf = typeof TfCore
  * The TensorFlow.js backends dualtape runs on.
  *
  * @example
- * import { initTfjsBackend, tfjsBackendName, type TfjsKind } from 'dualtape'
+ * import { initTfjsBackend, tfjsBackendName, type TfjsKind } from 'dualtape/tfjs'
  * const kind: TfjsKind = 'cpu'
  * const backend = await initTfjsBackend(kind)
  * backend.name === tfjsBackendName(kind) // → true
@@ -25,7 +40,7 @@ export type TfjsKind = 'cpu' | 'wasm' | 'webgpu'
  * Options of `initTfjsBackend`.
  *
  * @example
- * import { initTfjsBackend, type TfjsInitOptions } from 'dualtape'
+ * import { initTfjsBackend, type TfjsInitOptions } from 'dualtape/tfjs'
  * // in Node, Dawn's backend for WebGPU: 'vulkan', 'opengles' (Mesa's software renderer without
  * // a GPU) or 'auto' (the default: Vulkan, then OpenGL ES)
  * const options: TfjsInitOptions = { webgpu: { backend: 'auto' } }
@@ -165,7 +180,8 @@ const started = new Map<TfjsKind, Promise<Backend>>()
  * first (0.2 ms to several ms), so keep to one tfjs backend in hot loops.
  *
  * @example
- * import { initTfjsBackend, useBackend, tensor, grad, sum, square } from 'dualtape'
+ * import { initTfjsBackend } from 'dualtape/tfjs'
+ * import { useBackend, tensor, grad, sum, square } from 'dualtape'
  * await initTfjsBackend('wasm')
  * useBackend('tfjs-wasm')
  * const g = grad((x) => sum(square(x)))(tensor([1, 2, 3]))
@@ -205,7 +221,7 @@ export function initTfjsBackend(kind: TfjsKind, opts: TfjsInitOptions = {}): Pro
  * The dualtape name of the backend on a TensorFlow.js backend kind.
  *
  * @example
- * import { tfjsBackendName } from 'dualtape'
+ * import { tfjsBackendName } from 'dualtape/tfjs'
  * tfjsBackendName('webgpu') // 'tfjs-webgpu'
  */
 export const tfjsBackendName = (kind: TfjsKind): string => `tfjs-${kind}`

@@ -1,4 +1,4 @@
-import { fromData } from '../../core/create.js'
+import { fromData } from '../../ops/create.js'
 import { type DType, type FloatArray, allocArray, checkDType } from '../../core/dtype.js'
 import { BackendError, DTypeError, TransformError, ValueError } from '../../core/errors.js'
 import { describe } from '../../core/op.js'
@@ -16,7 +16,8 @@ import { getBackend } from '../registry.js'
  * Options of `toBackend`.
  *
  * @example
- * import { initTfjsBackend, toBackend, tensor, type MoveOptions } from 'dualtape'
+ * import { initTfjsBackend, toBackend, type MoveOptions } from 'dualtape/tfjs'
+ * import { tensor } from 'dualtape'
  * await initTfjsBackend('cpu')
  * // tfjs holds float32 only: float64 data moves there with an explicit dtype
  * const options: MoveOptions = { dtype: 'float32' }
@@ -64,7 +65,8 @@ function write(t: Tensor, data: FloatArray, target: Backend, dtype: DType): Tens
  * dtype, and a TransformError for a tensor inside a transformation.
  *
  * @example
- * import { initTfjsBackend, toBackend, tensor } from 'dualtape'
+ * import { initTfjsBackend, toBackend } from 'dualtape/tfjs'
+ * import { tensor } from 'dualtape'
  * await initTfjsBackend('wasm')
  * const x = toBackend(tensor([1, 2, 3]), 'tfjs-wasm', { dtype: 'float32' })
  * x.backend.name // 'tfjs-wasm'
@@ -85,7 +87,8 @@ export function toBackend(t: Tensor, name: string, opts: MoveOptions = {}): Tens
  * `toBackend` for any source backend, WebGPU included: reads the data asynchronously.
  *
  * @example
- * import { initTfjsBackend, toBackendAsync, tensor } from 'dualtape'
+ * import { initTfjsBackend, toBackendAsync } from 'dualtape/tfjs'
+ * import { tensor } from 'dualtape'
  * await initTfjsBackend('webgpu')
  * const x = await toBackendAsync(tensor([1, 2]), 'tfjs-webgpu', { dtype: 'float32' })
  * const back = await toBackendAsync(x, 'cpu', { dtype: 'float64' })

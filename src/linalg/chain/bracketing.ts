@@ -1,0 +1,551 @@
+/**
+ * Jacobian chains J = J_L ⋯ J_1 of structured factors, and the order of their products.
+ *
+ * J_1 is applied first and has shape n_1 × n_0; J_i has shape n_i × n_{i-1}. Since matrix
+ * products are associative, every full bracketing gives the same J, but not at the same cost:
+ *
+ *   left     ((J_L J_{L-1}) J_{L-2}) ⋯ J_1    from the output side: the adjoint (reverse) sweep
+ *   right    J_L (⋯ (J_3 (J_2 J_1)))          from the input side: the tangent (forward) sweep
+ *   optimal  the bracketing of least predicted time, by dynamic programming over sub-chains
+ *
+ * The cost of a product depends on the forms of its operands (diag·dense costs one multiply per
+ * entry, identity·X nothing) and on the kernel that runs it (a row times a matrix is a
+ * matrix–vector product, several times slower per flop than a matrix–matrix one): `cost.ts` prices
+ * each product in time by a `ChainCostModel`, and `FLOP_COST_MODEL` makes that time the flop
+ * count. The dynamic program tracks the form of every sub-product,
+ * computed symbolically by `productSignature` (a sub-chain of diagonals is diagonal, a
+ * permutation times a diagonal is monomial, A·(I ⊗ xᵀ) is A ⊗ xᵀ). It keeps, for every sub-chain,
+ * the cheapest bracketing for each form the product can take. With the forms of `structured.ts`
+ * the form of a product does not depend on its bracketing, so there is one per sub-chain; keeping
+ * one per form keeps the program exact for forms where it would.
+ */
+import { ValueError } from '../../core/errors.js'
+import {
+  productSignature,
+  signatureKey,
+  signatureToString,
+  storageOf,
+  type FormSignature,
+  type JacobianForm,
+} from '../structured.js'
+import {
+  ChainShapeError,
+  chainWidths,
+  checkSameWidths,
+  fmtCount,
+  fmtStrategy,
+  postOrder,
+  schedule,
+} from './common.js'
+import {
+  checkModel,
+  modelOf,
+  productKernelNs,
+  stepNs,
+  timeText,
+  type ChainCostModel,
+  type PlanOptions,
+} from './cost.js'
+
+// ---------------------------------------------------------------------------------------------
+// Chains and bracketing trees
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A chain J_L ⋯ J_1 of structured Jacobians. `factors[0]` is J_1 (applied first);
+ * `widths[i]` is n_i, so J_i is n_i × n_{i-1}.
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix } from 'dualtape/linalg'
+ * const chain = chainFromFactors([denseJacobian(matrix(3, 5)), diagonalJacobian([1, 2, 3])])
+ * console.log(chain.widths) // [5, 3, 3]
+ */
+export interface JacobianChain {
+  readonly kind: 'forms'
+  readonly factors: readonly JacobianForm[]
+  readonly widths: readonly number[]
+}
+
+/**
+ * A chain from its factors in application order: `[J_1, J_2, …, J_L]` for J = J_L ⋯ J_1.
+ * Throws a `ChainShapeError` naming the factors whose dimensions do not match.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, matrix } from 'dualtape/linalg'
+ * const chain = chainFromFactors([denseJacobian(matrix(10, 1000)), denseJacobian(matrix(1000, 10))])
+ * console.log(chain.widths) // [1000, 10, 1000]
+ */
+export function chainFromFactors(factors: readonly JacobianForm[]): JacobianChain {
+  const widths = chainWidths(factors, 'chainFromFactors')
+  return { kind: 'forms', factors: [...factors], widths }
+}
+
+/**
+ * A full bracketing of a chain: a leaf is factor J_index (1-based); a product is
+ * left · right, with `left` the output-side sub-chain.
+ *
+ * @example
+ * import type { BracketTree } from 'dualtape/linalg'
+ * // J3 · (J2 · J1)
+ * const t: BracketTree = { kind: 'product', left: { kind: 'factor', index: 3 },
+ *   right: { kind: 'product', left: { kind: 'factor', index: 2 }, right: { kind: 'factor', index: 1 } } }
+ */
+export type BracketTree =
+  | { readonly kind: 'factor'; readonly index: number }
+  | { readonly kind: 'product'; readonly left: BracketTree; readonly right: BracketTree }
+
+/**
+ * An operand of a product step: a factor J_index (1-based) or the result of an earlier step
+ * (0-based index into `steps`).
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, plan } from 'dualtape/linalg'
+ * const chain = chainFromFactors([diagonalJacobian([1]), diagonalJacobian([2]), diagonalJacobian([3])])
+ * const p = plan(chain, 'left')
+ * console.log(p.steps[1]!.left) // { kind: 'step', index: 0 }
+ */
+export type Operand =
+  { readonly kind: 'factor'; readonly index: number } | { readonly kind: 'step'; readonly index: number }
+
+/**
+ * One product of a plan, in execution order, with the forms of its operands and result.
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix, plan } from 'dualtape/linalg'
+ * const s = plan(chainFromFactors([denseJacobian(matrix(2, 3)), diagonalJacobian([1, 2])])).steps[0]!
+ * console.log(s.name, s.signature.kind, s.flops) // P1 dense 6
+ * s.predictedMs > 0 // → true
+ */
+export interface BracketStep {
+  /** `P1`, `P2`, … in execution order. */
+  readonly name: string
+  readonly left: Operand
+  readonly right: Operand
+  readonly leftSignature: FormSignature
+  readonly rightSignature: FormSignature
+  readonly signature: FormSignature
+  readonly flops: number
+  /** Time the cost model predicts for the product, in milliseconds. */
+  readonly predictedMs: number
+}
+
+/**
+ * The strategies of `plan` for structured chains: `left` (from the output side, the adjoint
+ * order), `right` (from the input side, the tangent order), `optimal` (least predicted time under
+ * the cost model; least flops under `FLOP_COST_MODEL`).
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, plan, type ChainStrategy } from 'dualtape/linalg'
+ * const s: ChainStrategy = 'left'
+ * console.log(plan(chainFromFactors([diagonalJacobian([1]), diagonalJacobian([2])]), s).expression) // J2 · J1
+ */
+export type ChainStrategy = 'left' | 'right' | 'optimal'
+
+/**
+ * A bracketing of a chain with its predicted cost: total flops, the time the cost model predicts,
+ * peak memory (the most numbers held at once by intermediate products, factors not counted), the
+ * steps in execution order and the form of the result.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape/linalg'
+ * const p = plan(
+ *   chainFromFactors([
+ *     denseJacobian(matrix(10, 1000)),
+ *     denseJacobian(matrix(1000, 10)),
+ *     denseJacobian(matrix(10, 1000)),
+ *   ]),
+ * )
+ * console.log(p.expression, p.flops) // (J3 · J2) · J1 400000
+ * console.log(p.model) // default
+ */
+export interface ChainPlan {
+  readonly kind: 'bracketing'
+  /** How the bracketing was chosen: a strategy, `bruteForce`, or `given` for `planFromTree`. */
+  readonly strategy: ChainStrategy | 'bruteForce' | 'given'
+  readonly widths: readonly number[]
+  /** Signatures of J_1 … J_L the plan was made for. */
+  readonly factors: readonly FormSignature[]
+  readonly tree: BracketTree
+  readonly steps: readonly BracketStep[]
+  readonly flops: number
+  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
+  readonly predictedMs: number
+  /** The name of the cost model the plan was made and priced with. */
+  readonly model: string
+  readonly peakMemory: number
+  readonly result: FormSignature
+  /** The bracketing, e.g. `(J4 · J3) · (J2 · J1)`. */
+  readonly expression: string
+  /** The bracketing followed by one line per product with its operand forms, flops and time. */
+  toString(): string
+}
+
+const leaf = (index: number): BracketTree => ({ kind: 'factor', index })
+const node = (left: BracketTree, right: BracketTree): BracketTree => ({ kind: 'product', left, right })
+const treeChildren = (t: BracketTree): readonly BracketTree[] =>
+  t.kind === 'factor' ? [] : [t.left, t.right]
+
+/** The bracketing as text: J_i for a factor, sub-products in parentheses (linear time, iterative). */
+function treeExpression(tree: BracketTree): string {
+  const parts: string[] = []
+  const stack: (string | { t: BracketTree; wrap: boolean })[] = [{ t: tree, wrap: false }]
+  while (stack.length > 0) {
+    const top = stack.pop()!
+    if (typeof top === 'string') {
+      parts.push(top)
+    } else if (top.t.kind === 'factor') {
+      parts.push(`J${top.t.index}`)
+    } else {
+      // emitted in reverse: ( left · right )
+      if (top.wrap) stack.push(')')
+      stack.push({ t: top.t.right, wrap: true }, ' · ', { t: top.t.left, wrap: true })
+      if (top.wrap) stack.push('(')
+    }
+  }
+  return parts.join('')
+}
+
+/**
+ * The plan that evaluates a chain in the given bracketing, priced by the cost model of `opts`
+ * (default `DEFAULT_CHAIN_COST_MODEL`). The tree must hold each factor once, J_L leftmost and J_1
+ * rightmost (a product is never reordered, only bracketed).
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, planFromTree } from 'dualtape/linalg'
+ * const chain = chainFromFactors([diagonalJacobian([1, 2]), diagonalJacobian([3, 4])])
+ * const p = planFromTree(chain, { kind: 'product', left: { kind: 'factor', index: 2 }, right: { kind: 'factor', index: 1 } })
+ * console.log(p.flops, p.result.kind) // 2 diagonal
+ */
+export function planFromTree(
+  chain: JacobianChain,
+  tree: BracketTree,
+  strategy: ChainPlan['strategy'] = 'given',
+  opts: PlanOptions = {},
+): ChainPlan {
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
+  const L = chain.factors.length
+  const sigs = chain.factors.map((f) => f.signature)
+  // The leaves, read left to right, must be J_L, J_{L-1}, …, J_1.
+  const leaves = postOrder(tree, treeChildren).filter((t) => t.kind === 'factor')
+  const order = leaves.map((t) => (t.kind === 'factor' ? t.index : 0))
+  if (order.length !== L || order.some((ix, t) => ix !== L - t)) {
+    throw new ChainShapeError(
+      `planFromTree: the leaves of ${treeExpression(tree)} must be J${L} … J1 in that order, each once`,
+    )
+  }
+  const info = new Map<BracketTree, { signature: FormSignature; flops: number; ns: number }>()
+  const size = (t: BracketTree): number => (t.kind === 'factor' ? 0 : storageOf(info.get(t)!.signature))
+  for (const t of postOrder(tree, treeChildren)) {
+    if (t.kind === 'factor') {
+      info.set(t, { signature: sigs[t.index - 1]!, flops: 0, ns: 0 })
+    } else {
+      const a = info.get(t.left)!.signature
+      const b = info.get(t.right)!.signature
+      const p = productSignature(a, b)
+      info.set(t, { ...p, ns: stepNs(model, productKernelNs(model, a, b)) })
+    }
+  }
+  const { order: exec, peak } = schedule(tree, treeChildren, size)
+  const stepOf = new Map<BracketTree, number>()
+  const steps: BracketStep[] = []
+  const operand = (t: BracketTree): Operand =>
+    t.kind === 'factor' ? { kind: 'factor', index: t.index } : { kind: 'step', index: stepOf.get(t)! }
+  let flops = 0
+  let ns = 0
+  for (const t of exec) {
+    if (t.kind === 'factor') continue
+    const p = info.get(t)!
+    flops += p.flops
+    ns += p.ns
+    stepOf.set(t, steps.length)
+    steps.push({
+      name: `P${steps.length + 1}`,
+      left: operand(t.left),
+      right: operand(t.right),
+      leftSignature: info.get(t.left)!.signature,
+      rightSignature: info.get(t.right)!.signature,
+      signature: p.signature,
+      flops: p.flops,
+      predictedMs: p.ns / 1e6,
+    })
+  }
+  const expression = treeExpression(tree)
+  const result = info.get(tree)!.signature
+  const widths = chain.widths
+  return {
+    kind: 'bracketing',
+    strategy,
+    widths,
+    factors: sigs,
+    tree,
+    steps,
+    flops,
+    predictedMs: ns / 1e6,
+    model: model.name,
+    peakMemory: peak,
+    result,
+    expression,
+    toString: () => formatPlan(expression, strategy, model, flops, ns, peak, steps),
+  }
+}
+
+function operandName(o: Operand): string {
+  return o.kind === 'factor' ? `J${o.index}` : `P${o.index + 1}`
+}
+
+function formatPlan(
+  expression: string,
+  strategy: string,
+  model: ChainCostModel,
+  flops: number,
+  ns: number,
+  peak: number,
+  steps: readonly BracketStep[],
+): string {
+  const lines = [
+    `${expression}    [${strategy}: ${fmtCount(flops)} flops${timeText(model, ns, true)}, peak ${fmtCount(peak)} floats]`,
+  ]
+  for (const s of steps) {
+    lines.push(
+      `  ${s.name} = ${operandName(s.left)} · ${operandName(s.right)}: ` +
+        `${signatureToString(s.leftSignature)} · ${signatureToString(s.rightSignature)} → ` +
+        `${signatureToString(s.signature)}, ${fmtCount(s.flops)} flops${timeText(model, s.predictedMs * 1e6, false)}`,
+    )
+  }
+  return lines.join('\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------
+
+/** ((J_L J_{L-1}) J_{L-2}) ⋯ J_1: accumulation from the output side (reverse sweep). */
+function leftTree(L: number): BracketTree {
+  let t = leaf(L)
+  for (let i = L - 1; i >= 1; i--) t = node(t, leaf(i))
+  return t
+}
+
+/** J_L (⋯ (J_2 J_1)): accumulation from the input side (forward sweep). */
+function rightTree(L: number): BracketTree {
+  let t = leaf(1)
+  for (let i = 2; i <= L; i++) t = node(leaf(i), t)
+  return t
+}
+
+/** A candidate bracketing of a sub-chain: its tree, predicted time, flops and the form of its product. */
+interface Candidate {
+  readonly tree: BracketTree
+  readonly ns: number
+  readonly flops: number
+  readonly signature: FormSignature
+}
+
+/**
+ * The bracketing of least predicted time, by dynamic programming on sub-chains J_j ⋯ J_i
+ * (matrix-chain order; Griewank & Walther, "Evaluating Derivatives", 2nd ed. 2008, §9 on
+ * Jacobian accumulation by chained products; Griewank & Naumann, "Accumulating Jacobians as
+ * chained sparse matrix products", Math. Program. 95(3), 2003):
+ *
+ *   best(i..j, form) = min over i ≤ k < j, forms f, g with form(f · g) = form of
+ *                      best(k+1..j, f) + best(i..k, g) + time(f · g)
+ *
+ * O(L³ · F²) for F forms per sub-chain (a handful in practice). Exact: the time of every later
+ * product depends on a sub-product only through its form (kind and shape pick the kernel and
+ * its sizes), so keeping the cheapest bracketing per form loses nothing.
+ */
+function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Candidate {
+  const L = sigs.length
+  // cells[i][j] (0-based, i ≤ j): cheapest candidate per form of J_{j+1} ⋯ J_{i+1}
+  const cells: Map<string, Candidate>[][] = []
+  for (let i = 0; i < L; i++) {
+    cells.push([])
+    const s = sigs[i]!
+    cells[i]![i] = new Map([[signatureKey(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
+  }
+  for (let len = 2; len <= L; len++) {
+    for (let i = 0; i + len - 1 < L; i++) {
+      const j = i + len - 1
+      const cell = new Map<string, Candidate>()
+      for (let k = i; k < j; k++) {
+        // J_{j..k+1} (output side) times J_{k..i} (input side)
+        for (const out of cells[k + 1]![j]!.values()) {
+          for (const inp of cells[i]![k]!.values()) {
+            const p = productSignature(out.signature, inp.signature)
+            const c: Candidate = {
+              tree: node(out.tree, inp.tree),
+              ns: out.ns + inp.ns + stepNs(model, productKernelNs(model, out.signature, inp.signature)),
+              flops: out.flops + inp.flops + p.flops,
+              signature: p.signature,
+            }
+            const key = signatureKey(p.signature)
+            const prev = cell.get(key)
+            if (prev === undefined || better(c, prev)) cell.set(key, c)
+          }
+        }
+      }
+      cells[i]![j] = cell
+    }
+  }
+  return cheapest([...cells[0]![L - 1]!.values()])
+}
+
+/** Less predicted time; on a tie fewer flops. */
+const better = (c: Candidate, than: Candidate): boolean =>
+  c.ns < than.ns || (c.ns === than.ns && c.flops < than.flops)
+
+/** Least predicted time, then fewest flops, then least storage of the result. */
+function cheapest(cands: readonly Candidate[]): Candidate {
+  let best = cands[0]!
+  for (const c of cands) {
+    if (
+      better(c, best) ||
+      (c.ns === best.ns && c.flops === best.flops && storageOf(c.signature) < storageOf(best.signature))
+    ) {
+      best = c
+    }
+  }
+  return best
+}
+
+/**
+ * The bracketing of a chain chosen by `strategy` (default `optimal`) with its flops, predicted
+ * time and peak memory. `left` is the adjoint order, `right` the tangent order, `optimal` the
+ * fastest of all bracketings under the cost model of `opts` (default `DEFAULT_CHAIN_COST_MODEL`;
+ * `FLOP_COST_MODEL` gives the bracketing of least flops).
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, matrix, planBracketing } from 'dualtape/linalg'
+ * const hourglass = chainFromFactors([
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
+ *   denseJacobian(matrix(10, 1000)),
+ *   denseJacobian(matrix(1000, 10)),
+ * ])
+ * console.log(planBracketing(hourglass, 'left').flops, planBracketing(hourglass).flops) // 60000000 20400000
+ */
+export function planBracketing(
+  chain: JacobianChain,
+  strategy: ChainStrategy = 'optimal',
+  opts: PlanOptions = {},
+): ChainPlan {
+  const L = chain.factors.length
+  const model = modelOf(opts)
+  checkModel(model, 'plan')
+  switch (strategy) {
+    case 'left':
+      return planFromTree(chain, leftTree(L), 'left', opts)
+    case 'right':
+      return planFromTree(chain, rightTree(L), 'right', opts)
+    case 'optimal': {
+      const best = optimalTree(
+        chain.factors.map((f) => f.signature),
+        model,
+      )
+      return planFromTree(chain, best.tree, 'optimal', opts)
+    }
+    default:
+      throw new ValueError(
+        `planBracketing: unknown strategy ${fmtStrategy(strategy)} for a chain of factors (left, right or optimal)`,
+      )
+  }
+}
+
+/**
+ * Every full bracketing of a chain (Catalan(L−1) of them: 132 for L = 7), for testing the
+ * dynamic program and for teaching. Exponential: meant for chains of about ten factors or fewer.
+ *
+ * @example
+ * import { allBracketings } from 'dualtape/linalg'
+ * console.log(allBracketings(4).length) // 5
+ */
+export function allBracketings(L: number): BracketTree[] {
+  // the count is the Catalan number C(L-1): 4862 trees at L = 10, 1.8 million at L = 14
+  if (!Number.isInteger(L) || L < 1 || L > 14) {
+    throw new ValueError(`allBracketings: L must be an integer from 1 to 14, got ${String(L)}`)
+  }
+  // trees[i][j]: all bracketings of J_j ⋯ J_i (1-based)
+  const trees: BracketTree[][][] = []
+  for (let len = 1; len <= L; len++) {
+    for (let i = 1; i + len - 1 <= L; i++) {
+      const j = i + len - 1
+      ;(trees[i] ??= [])[j] =
+        len === 1
+          ? [leaf(i)]
+          : Array.from({ length: j - i }, (_, t) => i + t).flatMap((k) =>
+              trees[k + 1]![j]!.flatMap((out) => trees[i]![k]!.map((inp) => node(out, inp))),
+            )
+    }
+  }
+  return trees[1]?.[L] ?? []
+}
+
+/**
+ * The cheapest plan under the cost model of `opts` found by pricing every bracketing separately
+ * (no dynamic program), ties going to the first enumerated. For checking
+ * `planBracketing(chain, 'optimal', opts)` on short chains.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, matrix, bruteForceBracketing, planBracketing } from 'dualtape/linalg'
+ * const chain = chainFromFactors([
+ *   denseJacobian(matrix(2, 9)),
+ *   denseJacobian(matrix(7, 2)),
+ *   denseJacobian(matrix(3, 7)),
+ * ])
+ * console.log(bruteForceBracketing(chain).flops === planBracketing(chain).flops) // true
+ */
+export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): ChainPlan {
+  let best: ChainPlan | null = null
+  for (const t of allBracketings(chain.factors.length)) {
+    const p = planFromTree(chain, t, 'bruteForce', opts)
+    if (best === null || p.predictedMs < best.predictedMs) best = p
+  }
+  return best!
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Evaluates the chain's product with a plan (or a strategy, planned first) and returns J in the
+ * form the plan predicts. Every plan gives the same matrix up to rounding.
+ *
+ * @example
+ * import { chainFromFactors, diagonalJacobian, reluJacobian, accumulateBracketing } from 'dualtape/linalg'
+ * const chain = chainFromFactors([diagonalJacobian([2, 2, 2, 2]), reluJacobian([1, -2, 3, -1])])
+ * const j = accumulateBracketing(chain)
+ * console.log(j.kind, j.vecmat([4, 1, 5, 9])) // diagonal Float64Array [8, 0, 10, 0]
+ */
+export function accumulateBracketing(
+  chain: JacobianChain,
+  how: ChainStrategy | ChainPlan = 'optimal',
+): JacobianForm {
+  const p = typeof how === 'string' ? planBracketing(chain, how) : how
+  if (typeof how !== 'string') {
+    checkSameWidths(p.widths, chain.widths, 'accumulate')
+    chain.factors.forEach((f, t) => {
+      if (signatureKey(f.signature) !== signatureKey(p.factors[t]!)) {
+        throw new ChainShapeError(
+          `accumulate: the plan was made for J${t + 1} of form ${signatureToString(p.factors[t]!)}, ` +
+            `the chain has ${f.describe()}`,
+        )
+      }
+    })
+  }
+  if (p.steps.length === 0) return chain.factors[0]!
+  // Each intermediate is consumed once; dropping it then keeps memory at the planned peak.
+  const results: (JacobianForm | undefined)[] = []
+  const take = (o: Operand): JacobianForm => {
+    if (o.kind === 'factor') return chain.factors[o.index - 1]!
+    const r = results[o.index]!
+    results[o.index] = undefined
+    return r
+  }
+  for (const s of p.steps) {
+    const left = take(s.left)
+    results.push(left.mul(take(s.right)))
+  }
+  return results[results.length - 1]!
+}

@@ -1,0 +1,181 @@
+/**
+ * Pieces shared by the two chain planners (`bracketing.ts` for structured factors, `matrixFree.ts`
+ * for factors given as tangent and adjoint operators): the shape check of a chain, the schedule
+ * of an evaluation tree with its peak memory, and number formatting.
+ */
+import { fmtValue } from '../../core/errors.js'
+import { JacobianShapeError } from '../matrix.js'
+
+/**
+ * Neighbouring factors of a Jacobian chain whose dimensions do not match (J_i.cols ≠ J_{i-1}.rows),
+ * or a chain with no factor. The message names the factor indices and their shapes.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, matrix, ChainShapeError } from 'dualtape/linalg'
+ * try { chainFromFactors([denseJacobian(matrix(3, 2)), denseJacobian(matrix(4, 5))]) } catch (e) {
+ *   console.log(e instanceof ChainShapeError) // true: J2 takes 5 inputs but J1 gives 3
+ * }
+ */
+export class ChainShapeError extends JacobianShapeError {
+  override name = 'ChainShapeError'
+}
+
+/**
+ * The widths n_0 … n_L of a chain J_L ⋯ J_1 given in application order (shapes[0] is J_1, of
+ * shape n_1 × n_0), after checking that J_i.cols = n_{i-1} = J_{i-1}.rows for every i.
+ *
+ * @example
+ * import { chainWidths } from './common.js'
+ * console.log(chainWidths([{ rows: 3, cols: 5 }, { rows: 2, cols: 3 }], 'mine')) // [5, 3, 2]
+ */
+export function chainWidths(
+  shapes: readonly { readonly rows: number; readonly cols: number }[],
+  what: string,
+): number[] {
+  if (shapes.length === 0) throw new ChainShapeError(`${what}: a chain needs at least one factor`)
+  const widths = [shapes[0]!.cols]
+  shapes.forEach((s, t) => {
+    if (t > 0) {
+      const prev = shapes[t - 1]!
+      if (s.cols !== prev.rows) {
+        throw new ChainShapeError(
+          `${what}: J${t + 1} (index ${t}) is ${s.rows}×${s.cols} and takes ${s.cols} inputs, but ` +
+            `J${t} (index ${t - 1}) is ${prev.rows}×${prev.cols} and gives ${prev.rows} outputs; ` +
+            `J${t + 1}.cols must equal J${t}.rows`,
+        )
+      }
+    }
+    widths.push(s.rows)
+  })
+  return widths
+}
+
+/**
+ * Throws a `ChainShapeError` unless two width lists are equal (a plan made for another chain).
+ *
+ * @example
+ * import { checkSameWidths } from './common.js'
+ * checkSameWidths([4, 2], [4, 2], 'accumulate') // fine; [4, 2] against [5, 2] throws
+ */
+export function checkSameWidths(planned: readonly number[], actual: readonly number[], what: string): void {
+  if (planned.length !== actual.length || planned.some((w, t) => w !== actual[t])) {
+    throw new ChainShapeError(
+      `${what}: the plan was made for a chain of widths [${planned.join(', ')}], not [${actual.join(', ')}]`,
+    )
+  }
+}
+
+/**
+ * The evaluation order of a tree (children before parents) and its peak memory: the most
+ * numbers held at once by results not yet consumed, when a node's result is kept until its parent
+ * is computed. For two children the order with the lower peak is taken:
+ *
+ *   peak(n) = min over orders (a, b) of max(peak(a), size(a) + peak(b), size(a) + size(b) + size(n))
+ *
+ * Iterative, so a chain of any length is scheduled without deep recursion.
+ *
+ * @example
+ * import { schedule } from './common.js'
+ * type T = { size: number; kids: T[] }
+ * const leaf = (size: number): T => ({ size, kids: [] })
+ * const root: T = { size: 1, kids: [leaf(5), leaf(2)] }
+ * const s = schedule(root, (t) => t.kids, (t) => t.size)
+ * console.log(s.peak, s.order.length) // 8 3
+ */
+export function schedule<N extends object>(
+  root: N,
+  children: (n: N) => readonly N[],
+  size: (n: N) => number,
+): { readonly order: readonly N[]; readonly peak: number } {
+  const peak = new Map<N, number>()
+  const firstChildren = new Map<N, readonly N[]>()
+  for (const n of postOrder(root, children)) {
+    const cs = children(n)
+    const own = size(n)
+    if (cs.length === 0) {
+      peak.set(n, own)
+      firstChildren.set(n, cs)
+      continue
+    }
+    const costOf = (ord: readonly N[]): number => {
+      let held = 0
+      let p = 0
+      for (const c of ord) {
+        p = Math.max(p, held + peak.get(c)!)
+        held += size(c)
+      }
+      return Math.max(p, held + own)
+    }
+    let best = cs
+    let bestPeak = costOf(cs)
+    if (cs.length === 2) {
+      const swapped = [cs[1]!, cs[0]!]
+      const p = costOf(swapped)
+      if (p < bestPeak) {
+        best = swapped
+        bestPeak = p
+      }
+    }
+    peak.set(n, bestPeak)
+    firstChildren.set(n, best)
+  }
+  // Emit in the chosen order: a node after all its children.
+  const order: N[] = []
+  const stack: { node: N; expanded: boolean }[] = [{ node: root, expanded: false }]
+  while (stack.length > 0) {
+    const top = stack.pop()!
+    if (top.expanded) {
+      order.push(top.node)
+      continue
+    }
+    stack.push({ node: top.node, expanded: true })
+    const cs = firstChildren.get(top.node)!
+    for (let t = cs.length - 1; t >= 0; t--) stack.push({ node: cs[t]!, expanded: false })
+  }
+  return { order, peak: peak.get(root)! }
+}
+
+/**
+ * The nodes of a tree, children before parents, left to right (iterative).
+ *
+ * @example
+ * import { postOrder } from './common.js'
+ * type T = { name: string; kids: T[] }
+ * const t: T = { name: 'root', kids: [{ name: 'a', kids: [] }, { name: 'b', kids: [] }] }
+ * console.log(postOrder(t, (x) => x.kids).map((x) => x.name)) // ['a', 'b', 'root']
+ */
+export function postOrder<N>(root: N, children: (n: N) => readonly N[]): N[] {
+  const out: N[] = []
+  const stack: { node: N; expanded: boolean }[] = [{ node: root, expanded: false }]
+  while (stack.length > 0) {
+    const top = stack.pop()!
+    if (top.expanded) {
+      out.push(top.node)
+      continue
+    }
+    stack.push({ node: top.node, expanded: true })
+    const cs = children(top.node)
+    for (let t = cs.length - 1; t >= 0; t--) stack.push({ node: cs[t]!, expanded: false })
+  }
+  return out
+}
+
+/**
+ * A count for humans: exact below a million, three significant digits above.
+ *
+ * @example
+ * import { fmtCount } from './common.js'
+ * console.log(fmtCount(200000), fmtCount(20400000)) // 200000 2.04e+7
+ */
+export function fmtCount(x: number): string {
+  return Math.abs(x) < 1e6 ? String(Math.round(x * 100) / 100) : x.toExponential(2)
+}
+
+/**
+ * A strategy a user passed, for error messages: a string in quotes, anything else as JSON.
+ *
+ * @example
+ * import { fmtStrategy } from './common.js'
+ * console.log(fmtStrategy('sideways'), fmtStrategy(3)) // 'sideways' 3
+ */
+export const fmtStrategy = (s: unknown): string => (typeof s === 'string' ? `'${s}'` : fmtValue(s))

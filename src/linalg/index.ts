@@ -1,0 +1,62 @@
+/**
+ * `dualtape/linalg`: the Jacobian algebra on Float64Array data. Structured local Jacobians
+ * (zero, identity, scaled identity, diagonal, permutation, monomial, block-row, dense) with
+ * their products and costs; local Jacobians of traced layers; Jacobian chains J = J_L ⋯ J_1 and
+ * the plans that accumulate them, by bracketing for structured factors or by tangent and adjoint
+ * sweeps for matrix-free ones; the cost models those plans minimise.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, diagonalJacobian, matrix, plan } from 'dualtape/linalg'
+ * const chain = chainFromFactors([denseJacobian(matrix(2, 3)), diagonalJacobian([1, 2])])
+ * plan(chain).flops > 0 // → true
+ *
+ * @module
+ */
+export {
+  type FormKind,
+  type FormSignature,
+  type JacobianForm,
+  ZeroJacobian,
+  IdentityJacobian,
+  ScaledIdentityJacobian,
+  DiagonalJacobian,
+  PermutationJacobian,
+  MonomialJacobian,
+  BlockRowJacobian,
+  DenseJacobian,
+  zero as zeroJacobian,
+  identity as identityJacobian,
+  scaledIdentity as scaledIdentityJacobian,
+  diagonal as diagonalJacobian,
+  permutation as permutationJacobian,
+  monomial as monomialJacobian,
+  dense as denseJacobian,
+  kronRow as kronRowJacobian,
+  blockRow as blockRowJacobian,
+  reluJacobian,
+  fcJacobians,
+  transposeJacobian,
+  multiply as multiplyJacobians,
+  productSignature,
+  signatureToString,
+} from './structured.js'
+export {
+  type Matrix,
+  JacobianShapeError,
+  matrix,
+  matrixFromRows,
+  matrixToRows,
+  identityMatrix,
+  matmulMatrix,
+  transposeMatrix,
+  maxAbsDiff,
+} from './matrix.js'
+export * from './chain.js'
+export {
+  localJacobian,
+  traceChain,
+  operatorChain,
+  countFlops,
+  type Layer,
+  type TracedChain,
+} from './local.js'

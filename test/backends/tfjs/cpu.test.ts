@@ -1,0 +1,3 @@
+import { tfjsSuite } from '../../support/tfjs-suite.js'
+
+tfjsSuite('cpu')

@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest'
+import {
+  type Tensor,
+  ValueError,
+  jacfwd,
+  matmul,
+  mul,
+  ones,
+  randn,
+  relu,
+  reshape,
+  sum,
+  tanh,
+  tensor,
+  transpose,
+} from '../../src/index.js'
+import {
+  accumulate,
+  countFlops,
+  localJacobian,
+  operatorChain,
+  plan,
+  traceChain,
+} from '../../src/linalg/index.js'
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  expect(a.length).toBe(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!))
+  return m
+}
+
+describe('local Jacobians in structured form', () => {
+  test('an elementwise layer gives a diagonal, never formed densely', () => {
+    const J = localJacobian(relu, tensor([1, -2, 3, -1]))
+    expect(J.kind).toBe('diagonal')
+    // the lecture: upstream [4, -1, 5, 9] → [4, 0, 5, 0]
+    expect(Array.from(J.vecmat(Float64Array.of(4, -1, 5, 9))).map((v) => v + 0)).toEqual([4, 0, 5, 0])
+  })
+
+  test('layout ops give permutations; scaled ones monomial forms', () => {
+    const x = tensor([1, 2, 3, 4, 5, 6])
+    const T = localJacobian((t: Tensor) => reshape(transpose(reshape(t, [2, 3])), [6]), x)
+    expect(T.kind).toBe('permutation')
+    expect(Array.from(T.matvec(Float64Array.of(1, 2, 3, 4, 5, 6)))).toEqual([1, 4, 2, 5, 3, 6])
+    expect(localJacobian((t: Tensor) => mul(reshape(transpose(reshape(t, [2, 3])), [6]), 2), x).kind).toBe(
+      'monomial',
+    )
+  })
+
+  test('an FC layer gives its weight matrix, ∂h/∂h_prev = W', () => {
+    const W = randn([3, 4], { seed: 1 })
+    const J = localJacobian((h: Tensor) => matmul(W, h), randn([4], { seed: 2 }))
+    expect(J.kind).toBe('dense')
+    expect(maxDiff(J.toDense().data, W.dataSync())).toBe(0)
+  })
+
+  test('a layer that ignores its input gives the zero form', () => {
+    expect(localJacobian(() => ones([2]), tensor([1, 2, 3])).kind).toBe('zero')
+  })
+
+  test('bad input', () => {
+    expect(() => localJacobian(relu, [1] as unknown as Tensor)).toThrow(ValueError)
+    expect(() => traceChain([], tensor([1]))).toThrow(ValueError)
+  })
+})
+
+describe('chains traced through layers', () => {
+  const W1 = randn([30, 80], { seed: 3 })
+  const W2 = randn([4, 30], { seed: 4 })
+  const layers = [(h: Tensor) => matmul(W1, h), tanh, (h: Tensor) => matmul(W2, h), relu]
+  const x = randn([80], { seed: 5 })
+  const composed = (h: Tensor) => layers.reduce((a, l) => l(a), h)
+  const J = (jacfwd(composed)(x) as Tensor).dataSync()
+
+  test('left, right and optimal accumulate the Jacobian of the composition', () => {
+    const { chain, output } = traceChain(layers, x)
+    expect(chain.factors.map((f) => f.kind)).toEqual(['dense', 'diagonal', 'dense', 'diagonal'])
+    expect(maxDiff(output.dataSync(), composed(x).dataSync())).toBe(0)
+    for (const s of ['left', 'right', 'optimal'] as const) {
+      expect(maxDiff(accumulate(chain, s).toDense().data, J)).toBeLessThan(1e-12)
+    }
+    const p = plan(chain, 'optimal')
+    expect(p.flops).toBeLessThanOrEqual(Math.min(plan(chain, 'left').flops, plan(chain, 'right').flops))
+  })
+
+  test('the matrix-free chain of the engine’s JVPs and VJPs gives the same Jacobian', () => {
+    const chain = operatorChain(layers, x)
+    expect(chain.widths).toEqual([80, 30, 30, 4, 4])
+    expect(maxDiff(accumulate(chain, 'optimal').toDense().data, J)).toBeLessThan(1e-12)
+  })
+})
+
+test('FLOP counts: 2mnk for a matrix product, one per element otherwise', () => {
+  expect(countFlops(() => matmul(ones([2, 3]), ones([3, 4])))).toBe(48)
+  expect(countFlops(() => matmul(ones([5, 3, 2]), ones([2, 4])))).toBe(2 * 5 * 3 * 4 * 2)
+  expect(countFlops(() => sum(tanh(ones([10]))))).toBe(20)
+})

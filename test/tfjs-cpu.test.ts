@@ -1,3 +1,0 @@
-import { tfjsSuite } from './tfjs-suite.js'
-
-tfjsSuite('cpu')
