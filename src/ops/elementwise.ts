@@ -4,6 +4,7 @@ import { checkNonFinite } from '../core/debug.js'
 import { apply, topLevel, type OpDef } from '../core/op.js'
 import { Tensor } from '../core/tensor.js'
 import { add, div, greater, mul, sub } from './binary.js'
+import { linear } from './linear.js'
 import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './derivatives.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -93,15 +94,13 @@ export const elementwiseOps = Object.fromEntries(
 ) as { readonly [K in ElementwiseName]: OpDef<null> }
 
 /** -x: linear, its rules are itself. */
-export const negOp: OpDef<null> = {
+export const negOp: OpDef<null> = linear({
   name: 'neg',
   structure: 'elementwise',
   shape: ([m]) => m!,
   kernel: (b, [h], [m]) => b.kernels.neg(h, m!),
-  // d(-x) = -dx
-  jvp: ({ dx: [dx] }) => apply(negOp, [dx!], null),
   vjp: ({ ct }) => [apply(negOp, [ct], null)],
-}
+})
 
 /** xᵖ: its derivative is the table's, at the parameter p. */
 export const powOp: OpDef<{ readonly p: number }> = {

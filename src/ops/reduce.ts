@@ -6,6 +6,7 @@ import type { Tensor } from '../core/tensor.js'
 import { div, equal, mul, sub } from './binary.js'
 import { broadcastTo, reshape } from './shape.js'
 import { exp } from './unary.js'
+import { linear } from './linear.js'
 import { asTensor, shiftAxes } from './util.js'
 
 /** Parameters of a reduction: sorted distinct axes, and whether they are kept as size 1. */
@@ -24,16 +25,18 @@ function expandBack(t: Tensor, shape: Shape, { axes }: ReduceParams): Tensor {
   return broadcastTo(reshape(t, reducedShape(shape, axes, true)), shape)
 }
 
-export const sumOp: OpDef<ReduceParams> = {
-  name: 'sum',
-  structure: 'reduce',
-  shape: reduceShape,
-  kernel: (be, [h], [m], { axes }, out) => be.kernels.sum(h, m!, axes, out),
-  // linear: d Σx = Σ dx
-  jvp: ({ dx: [dx], params: p, b }) => sum(dx!, shiftAxes(p.axes, b), p.keepdims),
-  // the sum's cotangent is copied to every summed element
-  vjp: ({ ct, x: [x], params }) => [expandBack(ct, x!.shape, params)],
-}
+// linear: d Σx = Σ dx
+export const sumOp: OpDef<ReduceParams> = linear(
+  {
+    name: 'sum',
+    structure: 'reduce',
+    shape: reduceShape,
+    kernel: (be, [h], [m], { axes }, out) => be.kernels.sum(h, m!, axes, out),
+    // the sum's cotangent is copied to every summed element
+    vjp: ({ ct, x: [x], params }) => [expandBack(ct, x!.shape, params)],
+  },
+  ({ axes, keepdims }, b) => ({ params: { axes: shiftAxes(axes, b), keepdims } }),
+)
 
 /**
  * Where x attains its maximum along the axes, each tie weighted 1/count, so a max routes its

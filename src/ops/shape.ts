@@ -4,6 +4,7 @@ import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'
 import { type Shape, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
+import { linear } from './linear.js'
 import { asTensor, batchShape, sameDType } from './util.js'
 
 const zerosPrefix = (b: number): number[] => new Array<number>(b).fill(0)
@@ -12,21 +13,23 @@ const zerosPrefix = (b: number): number[] => new Array<number>(b).fill(0)
 // reshape: a permutation-free relabelling; its Jacobian is the identity
 // ---------------------------------------------------------------------------------------------
 
-export const reshapeOp: OpDef<{ readonly shape: Shape }> = {
-  name: 'reshape',
-  structure: 'layout',
-  shape: ([m], { shape }) => {
-    if (sizeOf(shape) !== sizeOf(m!.shape)) {
-      throw new ShapeError(
-        `reshape: cannot reshape ${fmtShape(m!.shape)} (${sizeOf(m!.shape)} elements) to ${fmtShape(shape)}`,
-      )
-    }
-    return { shape, dtype: m!.dtype }
+export const reshapeOp: OpDef<{ readonly shape: Shape }> = linear(
+  {
+    name: 'reshape',
+    structure: 'layout',
+    shape: ([m], { shape }) => {
+      if (sizeOf(shape) !== sizeOf(m!.shape)) {
+        throw new ShapeError(
+          `reshape: cannot reshape ${fmtShape(m!.shape)} (${sizeOf(m!.shape)} elements) to ${fmtShape(shape)}`,
+        )
+      }
+      return { shape, dtype: m!.dtype }
+    },
+    kernel: (be, [h], [m], _p, out) => be.kernels.reshape(h, m!, out),
+    vjp: ({ ct, x: [x] }) => [reshape(ct, x!.shape)],
   },
-  kernel: (be, [h], [m], _p, out) => be.kernels.reshape(h, m!, out),
-  jvp: ({ dx: [dx], params: { shape }, b }) => reshape(dx!, batchShape(dx!, b, shape)),
-  vjp: ({ ct, x: [x] }) => [reshape(ct, x!.shape)],
-}
+  ({ shape }, b, dx) => ({ params: { shape: batchShape(dx, b, shape) } }),
+)
 
 /**
  * The same data with another shape; one entry may be -1 (inferred).
@@ -60,27 +63,30 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 // transpose: a permutation of axes; its adjoint is the inverse permutation
 // ---------------------------------------------------------------------------------------------
 
-export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = {
-  name: 'transpose',
-  structure: 'layout',
-  shape: ([m], { perm }) => {
-    const r = m!.shape.length
-    const ok = perm.length === r && [...perm].sort((a, b) => a - b).every((p, i) => p === i)
-    if (!ok)
-      throw new ShapeError(
-        `transpose: ${JSON.stringify(perm)} is not a permutation of the axes of ${fmtShape(m!.shape)}`,
-      )
-    return { shape: perm.map((p) => m!.shape[p]!), dtype: m!.dtype }
+export const transposeOp: OpDef<{ readonly perm: readonly number[] }> = linear(
+  {
+    name: 'transpose',
+    structure: 'layout',
+    shape: ([m], { perm }) => {
+      const r = m!.shape.length
+      const ok = perm.length === r && [...perm].sort((a, b) => a - b).every((p, i) => p === i)
+      if (!ok)
+        throw new ShapeError(
+          `transpose: ${JSON.stringify(perm)} is not a permutation of the axes of ${fmtShape(m!.shape)}`,
+        )
+      return { shape: perm.map((p) => m!.shape[p]!), dtype: m!.dtype }
+    },
+    kernel: (be, [h], [m], { perm }, out) => be.kernels.transpose(h, m!, perm, out),
+    vjp: ({ ct, params: { perm } }) => {
+      const inv = new Array<number>(perm.length)
+      perm.forEach((p, i) => (inv[p] = i))
+      return [transpose(ct, inv)]
+    },
   },
-  kernel: (be, [h], [m], { perm }, out) => be.kernels.transpose(h, m!, perm, out),
-  jvp: ({ dx: [dx], params: { perm }, b }) =>
-    transpose(dx!, [...Array.from({ length: b }, (_, i) => i), ...perm.map((p) => p + b)]),
-  vjp: ({ ct, params: { perm } }) => {
-    const inv = new Array<number>(perm.length)
-    perm.forEach((p, i) => (inv[p] = i))
-    return [transpose(ct, inv)]
-  },
-}
+  ({ perm }, b) => ({
+    params: { perm: [...Array.from({ length: b }, (_, i) => i), ...perm.map((p) => p + b)] },
+  }),
+)
 
 /**
  * Permutes the axes (reverses them by default): output axis i is input axis perm[i].
@@ -105,29 +111,26 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 // broadcastTo: its adjoint sums over the broadcast axes (done by apply's sumToShape)
 // ---------------------------------------------------------------------------------------------
 
-export const broadcastToOp: OpDef<{ readonly shape: Shape }> = {
-  name: 'broadcastTo',
-  structure: 'layout',
-  shape: ([m], { shape }) => {
-    const s = broadcastShapes('broadcastTo', m!.shape, shape)
-    if (!shapesEqual(s, shape)) {
-      throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(m!.shape)} to ${fmtShape(shape)}`)
-    }
-    return { shape, dtype: m!.dtype }
+export const broadcastToOp: OpDef<{ readonly shape: Shape }> = linear(
+  {
+    name: 'broadcastTo',
+    structure: 'layout',
+    shape: ([m], { shape }) => {
+      const s = broadcastShapes('broadcastTo', m!.shape, shape)
+      if (!shapesEqual(s, shape)) {
+        throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(m!.shape)} to ${fmtShape(shape)}`)
+      }
+      return { shape, dtype: m!.dtype }
+    },
+    kernel: (be, [h], [m], _p, out) => be.kernels.broadcastTo(h, m!, out),
+    vjp: ({ ct }) => [ct],
   },
-  kernel: (be, [h], [m], _p, out) => be.kernels.broadcastTo(h, m!, out),
-  jvp: ({ dx: [dx], x: [x], params: { shape }, b }) => {
-    const lifted =
-      b === 0
-        ? dx!
-        : reshape(
-            dx!,
-            batchShape(dx!, b, [...new Array<number>(shape.length - x!.rank).fill(1), ...x!.shape]),
-          )
-    return broadcastTo(lifted, batchShape(dx!, b, shape))
-  },
-  vjp: ({ ct }) => [ct],
-}
+  ({ shape }, b, dx, x) => ({
+    // the batch axes kept apart: x's shape padded with 1s to the rank of the target
+    dx: reshape(dx, batchShape(dx, b, [...new Array<number>(shape.length - x.rank).fill(1), ...x.shape])),
+    params: { shape: batchShape(dx, b, shape) },
+  }),
+)
 
 /**
  * `x` broadcast to `shape` (numpy rules).
@@ -204,40 +207,43 @@ interface BoxParams {
   readonly size: readonly number[]
 }
 
-export const sliceOp: OpDef<BoxParams> = {
-  name: 'slice',
-  structure: 'layout',
-  shape: ([m], { begin, size }) => {
-    const s = m!.shape
-    const ok =
-      begin.length === s.length &&
-      size.length === s.length &&
-      begin.every(
-        (bg, i) =>
-          Number.isInteger(bg) &&
-          bg >= 0 &&
-          Number.isInteger(size[i]) &&
-          size[i]! >= 0 &&
-          bg + size[i]! <= s[i]!,
-      )
-    if (!ok) {
-      throw new ShapeError(
-        `slice: begin ${fmtValue(begin)} and size ${fmtValue(size)} do not fit in ${fmtShape(s)}`,
-      )
-    }
-    return { shape: [...size], dtype: m!.dtype }
+export const sliceOp: OpDef<BoxParams> = linear(
+  {
+    name: 'slice',
+    structure: 'layout',
+    shape: ([m], { begin, size }) => {
+      const s = m!.shape
+      const ok =
+        begin.length === s.length &&
+        size.length === s.length &&
+        begin.every(
+          (bg, i) =>
+            Number.isInteger(bg) &&
+            bg >= 0 &&
+            Number.isInteger(size[i]) &&
+            size[i]! >= 0 &&
+            bg + size[i]! <= s[i]!,
+        )
+      if (!ok) {
+        throw new ShapeError(
+          `slice: begin ${fmtValue(begin)} and size ${fmtValue(size)} do not fit in ${fmtShape(s)}`,
+        )
+      }
+      return { shape: [...size], dtype: m!.dtype }
+    },
+    kernel: (be, [h], [m], { begin }, out) => be.kernels.slice(h, m!, begin, out),
+    vjp: ({ ct, x: [x], params: { begin, size } }) => [
+      pad(
+        ct,
+        begin,
+        x!.shape.map((d, i) => d - begin[i]! - size[i]!),
+      ),
+    ],
   },
-  kernel: (be, [h], [m], { begin }, out) => be.kernels.slice(h, m!, begin, out),
-  jvp: ({ dx: [dx], params: { begin, size }, b }) =>
-    slice(dx!, [...zerosPrefix(b), ...begin], batchShape(dx!, b, size)),
-  vjp: ({ ct, x: [x], params: { begin, size } }) => [
-    pad(
-      ct,
-      begin,
-      x!.shape.map((d, i) => d - begin[i]! - size[i]!),
-    ),
-  ],
-}
+  ({ begin, size }, b, dx) => ({
+    params: { begin: [...zerosPrefix(b), ...begin], size: batchShape(dx, b, size) },
+  }),
+)
 
 /**
  * The box of `x` starting at `begin` with extent `size` (-1: to the end of the axis).
@@ -262,26 +268,29 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   return apply(sliceOp, [t], { begin: bg, size: sz })
 }
 
-export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: readonly number[] }> = {
-  name: 'pad',
-  structure: 'layout',
-  shape: ([m], { before, after }) => {
-    const s = m!.shape
-    const ok =
-      before.length === s.length &&
-      after.length === s.length &&
-      [...before, ...after].every((v) => Number.isInteger(v) && v >= 0)
-    if (!ok)
-      throw new ShapeError(
-        `pad: widths ${fmtValue(before)}, ${fmtValue(after)} do not fit rank of ${fmtShape(s)}`,
-      )
-    return { shape: s.map((d, i) => d + before[i]! + after[i]!), dtype: m!.dtype }
+export const padOp: OpDef<{ readonly before: readonly number[]; readonly after: readonly number[] }> = linear(
+  {
+    name: 'pad',
+    structure: 'layout',
+    shape: ([m], { before, after }) => {
+      const s = m!.shape
+      const ok =
+        before.length === s.length &&
+        after.length === s.length &&
+        [...before, ...after].every((v) => Number.isInteger(v) && v >= 0)
+      if (!ok)
+        throw new ShapeError(
+          `pad: widths ${fmtValue(before)}, ${fmtValue(after)} do not fit rank of ${fmtShape(s)}`,
+        )
+      return { shape: s.map((d, i) => d + before[i]! + after[i]!), dtype: m!.dtype }
+    },
+    kernel: (be, [h], [m], { before }, out) => be.kernels.pad(h, m!, before, out),
+    vjp: ({ ct, x: [x], params: { before } }) => [slice(ct, before, x!.shape)],
   },
-  kernel: (be, [h], [m], { before }, out) => be.kernels.pad(h, m!, before, out),
-  jvp: ({ dx: [dx], params: { before, after }, b }) =>
-    pad(dx!, [...zerosPrefix(b), ...before], [...zerosPrefix(b), ...after]),
-  vjp: ({ ct, x: [x], params: { before } }) => [slice(ct, before, x!.shape)],
-}
+  ({ before, after }, b) => ({
+    params: { before: [...zerosPrefix(b), ...before], after: [...zerosPrefix(b), ...after] },
+  }),
+)
 
 /**
  * Pads with zeros: `before[i]` and `after[i]` elements on each side of axis i.
@@ -305,14 +314,13 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
 // cast and stopGradient
 // ---------------------------------------------------------------------------------------------
 
-export const castOp: OpDef<{ readonly dtype: DType }> = {
+export const castOp: OpDef<{ readonly dtype: DType }> = linear({
   name: 'cast',
   structure: 'layout',
   shape: ([m], { dtype }) => ({ shape: m!.shape, dtype }),
   kernel: (be, [h], [m], _p, out) => be.kernels.cast(h, m!, out),
-  jvp: ({ dx: [dx], params: { dtype } }) => cast(dx!, dtype),
   vjp: ({ ct, x: [x] }) => [cast(ct, x!.dtype)],
-}
+})
 
 /**
  * Converts to another dtype (float64 or float32).

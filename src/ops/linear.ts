@@ -1,0 +1,32 @@
+import { apply, type OpDef } from '../core/op.js'
+import type { Tensor } from '../core/tensor.js'
+
+/**
+ * How a linear op takes tangents with `b` leading batch axes (vector mode): the parameters for
+ * the batched tangent, and the tangent itself where the op cannot take the batch axes as they are
+ * (broadcastTo aligns shapes from the right, so the batch axis must be kept apart first).
+ */
+export type Lift<P> = (
+  params: P,
+  b: number,
+  dx: Tensor,
+  x: Tensor,
+) => { readonly params: P; readonly dx?: Tensor }
+
+const unbatched = <P>(params: P): { readonly params: P; readonly dx?: Tensor } => ({ params })
+
+/**
+ * A linear op of one input, L, from its definition without a JVP rule (JAX's `deflinear`): the
+ * tangent of L(x) is L(dx), the op itself applied to the tangent, its parameters lifted over the
+ * tangent's batch axes by `lift`. Its VJP rule is L's transpose, given with the definition.
+ */
+export function linear<P>(def: Omit<OpDef<P>, 'jvp'>, lift: Lift<P> = unbatched): OpDef<P> {
+  const op: OpDef<P> = {
+    ...def,
+    jvp: ({ dx: [dx], x: [x], params, b }) => {
+      const l = b === 0 ? unbatched(params) : lift(params, b, dx!, x!)
+      return apply(op, [l.dx ?? dx!], l.params)
+    },
+  }
+  return op
+}
