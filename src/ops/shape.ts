@@ -202,7 +202,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   return apply(concatOp, ts, { axis: ax })
 }
 
-interface BoxParams {
+export interface BoxParams {
   readonly begin: readonly number[]
   readonly size: readonly number[]
 }
