@@ -80,8 +80,14 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     log: unary('positive'),
     // x > -1; away from the pole at -1
     log1p: unary({ lo: -0.5, hi: 3 }),
+    expm1: unary('real'),
     sin: unary('real'),
     cos: unary('real'),
+    atan: unary('real'),
+    // inside (-1, 1), away from the infinite derivatives at ±1
+    asin: unary({ lo: -0.8, hi: 0.8 }),
+    acos: unary({ lo: -0.8, hi: 0.8 }),
+    erf: unary('real'),
     tan: unary({ lo: -1.2, hi: 1.2 }),
     tanh: unary('real'),
     sigmoid: unary('real'),

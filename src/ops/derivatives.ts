@@ -53,6 +53,7 @@ export interface DerivAlgebra<T> {
   readonly step: (a: T) => T
   /** xᵖ for a number p. */
   readonly pow: (a: T, p: number) => T
+  readonly exp: (a: T) => T
 }
 
 /**
@@ -92,6 +93,8 @@ export const derivatives = table({
   log: (A, x) => A.div(one(A, x), x),
   // d log(1 + x) = dx / (1 + x)
   log1p: (A, x) => A.div(one(A, x), A.add(one(A, x), x)),
+  // d (eˣ - 1) = eˣ dx = (y + 1) dx
+  expm1: (A, _x, y) => A.add(y, one(A, y)),
   // d sin x = cos x dx
   sin: (A, x) => A.cos(x),
   // d cos x = -sin x dx
@@ -100,6 +103,14 @@ export const derivatives = table({
   tan: (A, _x, y) => A.add(one(A, y), A.mul(y, y)),
   // d tanh x = (1 - y²) dx
   tanh: (A, _x, y) => A.sub(one(A, y), A.mul(y, y)),
+  // d atan x = dx / (1 + x²)
+  atan: (A, x) => A.div(one(A, x), A.add(one(A, x), A.mul(x, x))),
+  // d asin x = dx / √(1 - x²)
+  asin: (A, x) => A.pow(A.sub(one(A, x), A.mul(x, x)), -0.5),
+  // d acos x = -dx / √(1 - x²)
+  acos: (A, x) => A.neg(A.pow(A.sub(one(A, x), A.mul(x, x)), -0.5)),
+  // d erf x = (2 / √π) e^(-x²) dx
+  erf: (A, x) => A.mul(A.scalar(x, 2 / Math.sqrt(Math.PI)), A.exp(A.neg(A.mul(x, x)))),
   // d σ(x) = y (1 - y) dx
   sigmoid: (A, _x, y) => A.mul(y, A.sub(one(A, y), y)),
   // d log(1 + eˣ) = σ(x) dx
@@ -184,6 +195,7 @@ export const numberAlgebra: DerivAlgebra<number> = {
   sign: signNumber,
   step: (a) => (a > 0 ? 1 : 0),
   pow: (a, p) => Math.pow(a, p),
+  exp: (a) => Math.exp(a),
 }
 
 // -------------------------------------------------------------------------------------
@@ -231,6 +243,7 @@ export const sourceAlgebra: DerivAlgebra<string> = {
   sign: (a) => `N.sign(${a})`,
   step: (a) => `N.step(${a})`,
   pow: (a, p) => `Math.pow(${a}, ${literal(p)})`,
+  exp: (a) => `Math.exp(${a})`,
 }
 
 /**

@@ -38,6 +38,7 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
   sign: (a) => apply(signOp, [a], null),
   step: (a) => greater(a, scalarLike(a, 0)),
   pow: (a, p) => apply(powOp, [a], { p }),
+  exp: (a) => apply(elementwiseOps.exp, [a], null),
 }
 
 /**

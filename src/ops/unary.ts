@@ -44,6 +44,13 @@ export const log = un(E.log)
  */
 export const log1p = un(E.log1p)
 /**
+ * eˣ - 1 elementwise, accurate for x near 0 (where eˣ would round to 1).
+ * @example
+ * import { expm1, tensor } from 'dualtape'
+ * expm1(tensor([0, 1e-20])).toArray() // [0, 1e-20]
+ */
+export const expm1 = un(E.expm1)
+/**
  * sin x elementwise.
  * @example
  * import { sin, tensor } from 'dualtape'
@@ -57,6 +64,34 @@ export const sin = un(E.sin)
  * cos(tensor([0])).toArray() // [1]
  */
 export const cos = un(E.cos)
+/**
+ * The arctangent elementwise, in (-π/2, π/2).
+ * @example
+ * import { atan, tensor } from 'dualtape'
+ * atan(tensor([0, 1])).toArray() // [0, 0.7853981633974483]
+ */
+export const atan = un(E.atan)
+/**
+ * The arcsine elementwise, for x in [-1, 1] (NaN outside); its derivative is infinite at ±1.
+ * @example
+ * import { asin, tensor } from 'dualtape'
+ * asin(tensor([0, 1])).toArray() // [0, 1.5707963267948966]
+ */
+export const asin = un(E.asin)
+/**
+ * The arccosine elementwise, for x in [-1, 1] (NaN outside); its derivative is infinite at ±1.
+ * @example
+ * import { acos, tensor } from 'dualtape'
+ * acos(tensor([1, 0])).toArray() // [0, 1.5707963267948966]
+ */
+export const acos = un(E.acos)
+/**
+ * The error function erf x = (2/√π) ∫₀ˣ e^(-t²) dt elementwise.
+ * @example
+ * import { erf, tensor } from 'dualtape'
+ * erf(tensor([0, 10])).toArray() // [0, 1]
+ */
+export const erf = un(E.erf)
 /**
  * tan x elementwise.
  * @example

@@ -81,6 +81,7 @@ const algebraOf = <A>(N: Numeric<A>): DerivAlgebra<A> => ({
   sign: (a) => N.fromNumber(numberAlgebra.sign(N.toNumber(a))),
   step: (a) => N.fromNumber(numberAlgebra.step(N.toNumber(a))),
   pow: (a, p) => N.pow(a, p),
+  exp: (a) => N.exp(a),
 })
 
 /**

@@ -146,6 +146,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     step: (a) => tf.step(a, 0),
     // x⁰ = 1, also at x = 0 and NaN, as Math.pow
     pow: (a, p) => (p === 0 ? tf.onesLike(a) : pow(a, p)),
+    exp: (a) => tf.exp(a),
   }
 
   /** ct · f′(x), f′ from the table at x and y = f(x); ct may carry leading batch axes. */
