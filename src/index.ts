@@ -1,19 +1,19 @@
 /**
  * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `jacfwd`,
- * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, backends and the errors. The other parts
- * have entry points of their own: `dualtape/scalar` (dual numbers and jets on plain numbers),
- * `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans), `dualtape/sparse`
- * (sparsity detection, colourings, sparse Jacobians and Hessians), `dualtape/check` (finite
- * differences, checkGrads, op contracts), `dualtape/vitest` (`testOp`), `dualtape/tfjs` (the
- * TensorFlow.js backends) and `dualtape/viz` (pictures of the recorded graph). The guides are in
- * docs/.
+ * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, the choice of backend and the errors.
+ * The other parts have entry points of their own: `dualtape/scalar` (dual numbers and jets on
+ * plain numbers), `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans),
+ * `dualtape/sparse` (sparsity detection, colourings, sparse Jacobians and Hessians),
+ * `dualtape/check` (finite differences, checkGrads, op contracts), `dualtape/vitest`
+ * (`testOp`), `dualtape/tfjs` (the TensorFlow.js backends), `dualtape/backends` (writing a
+ * backend) and `dualtape/viz` (pictures of the recorded graph). The guides are in docs/.
  *
  * @module dualtape
  */
 
 // core
 export { Tensor, type NestedArray } from './core/tensor.js'
-export type { DType, FloatArray } from './core/dtype.js'
+export type { DType } from './core/dtype.js'
 export type { Shape } from './core/shape.js'
 export {
   DualtapeError,
@@ -44,9 +44,7 @@ export type { Tree, Tangent, MapTree } from './core/tree.js'
 export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
 
 // backends
-export type { Backend, Kernels, Meta } from './backends/backend.js'
-export { cpuBackend } from './backends/cpu/index.js'
-export { registerBackend, useBackend, getBackend, backendNames } from './backends/registry.js'
+export { useBackend, getBackend, backendNames } from './backends/registry.js'
 
 // ops (every export of ops/unary.ts is a public unary op)
 export * from './ops/unary.js'

@@ -6,7 +6,7 @@ import type { DerivName } from '../ops/derivatives.js'
  * Shape and dtype of a kernel argument or result.
  *
  * @example
- * import { cpuBackend, type Meta } from 'dualtape'
+ * import { cpuBackend, type Meta } from 'dualtape/backends'
  * const meta: Meta = { shape: [2], dtype: 'float64' }
  * const handle = cpuBackend.fromArray(Float64Array.of(1, 2), meta)
  * cpuBackend.readSync(handle, meta) // → [1, 2]
@@ -47,7 +47,7 @@ type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
  * op's shape rule has already validated, so they never check shapes themselves.
  *
  * @example
- * import { cpuBackend, type FloatArray, type Kernels } from 'dualtape'
+ * import { cpuBackend, type FloatArray, type Kernels } from 'dualtape/backends'
  * const kernels: Kernels<FloatArray> = cpuBackend.kernels
  * kernels.exp(Float64Array.of(0, 1), { shape: [2], dtype: 'float64' }) // → [1, 2.718282]
  */
@@ -85,7 +85,8 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
  * handles; a backend that must free memory does it in `dispose`.
  *
  * @example
- * import { getBackend, type Backend } from 'dualtape'
+ * import { getBackend } from 'dualtape'
+ * import { type Backend } from 'dualtape/backends'
  * const cpu: Backend = getBackend('cpu')
  * cpu.dtypes // → ['float64', 'float32']
  * cpu.syncRead // → true

@@ -52,7 +52,8 @@ function checkBackend(b: unknown): asserts b is Backend {
  * `Kernels`); anything less is a BackendError and registers nothing.
  *
  * @example
- * import { registerBackend, useBackend, cpuBackend, tensor } from 'dualtape'
+ * import { registerBackend, cpuBackend } from 'dualtape/backends'
+ * import { useBackend, tensor } from 'dualtape'
  * registerBackend({ ...cpuBackend, name: 'cpu-copy' })
  * useBackend('cpu-copy')
  * tensor([1, 2]).backend.name // → 'cpu-copy'
@@ -95,7 +96,8 @@ export function useBackend(name: string): Backend {
  * A registered backend by name; throws a BackendError listing the known ones.
  *
  * @example
- * import { getBackend, cpuBackend } from 'dualtape'
+ * import { getBackend } from 'dualtape'
+ * import { cpuBackend } from 'dualtape/backends'
  * getBackend().name // → 'cpu': the current backend
  * getBackend('cpu') === cpuBackend // → true
  */

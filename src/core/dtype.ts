@@ -14,7 +14,8 @@ export type DType = 'float64' | 'float32'
  * The typed array that holds data of each dtype on the CPU.
  *
  * @example
- * import { tensor, type FloatArray } from 'dualtape'
+ * import { tensor } from 'dualtape'
+ * import { type FloatArray } from 'dualtape/backends'
  * const data: FloatArray = tensor([1, 2]).dataSync()
  * data instanceof Float64Array // → true
  */

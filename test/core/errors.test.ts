@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type Backend, type Meta, cpuBackend, registerBackend } from '../../src/backends/index.js'
 import {
-  type Backend,
   BackendError,
   DTypeError,
   DualtapeError,
-  type Meta,
   ShapeError,
   type Tensor,
   TransformError,
@@ -12,7 +11,6 @@ import {
   add,
   backendNames,
   cast,
-  cpuBackend,
   defineOp,
   grad,
   hessian,
@@ -22,7 +20,6 @@ import {
   jvp,
   mul,
   onesLike,
-  registerBackend,
   sum,
   tensor,
   valueAndGrad,

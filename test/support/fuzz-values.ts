@@ -3,15 +3,8 @@
 // other kind that a caller might pass by mistake.
 
 import fc from 'fast-check'
-import {
-  type Backend,
-  type DType,
-  Tensor,
-  backendNames,
-  cpuBackend,
-  registerBackend,
-  tensor,
-} from '../../src/index.js'
+import { type Backend, cpuBackend, registerBackend } from '../../src/backends/index.js'
+import { type DType, Tensor, backendNames, tensor } from '../../src/index.js'
 import type { Ref } from './fuzz-reference.js'
 
 /** A second backend: the cpu kernels under another name, so that mixing backends can be tried. */

@@ -239,7 +239,8 @@ const kernels: Kernels<FloatArray> = {
  * (float32). Data is read synchronously.
  *
  * @example
- * import { cpuBackend, tensor } from 'dualtape'
+ * import { cpuBackend } from 'dualtape/backends'
+ * import { tensor } from 'dualtape'
  * cpuBackend.name // → 'cpu'
  * tensor([1, 2]).backend === cpuBackend // → true: the default backend
  */

@@ -68,7 +68,7 @@ function tfBroadcastsBatch(a: Shape, b: Shape): boolean {
  * @example
  * import * as tf from '@tensorflow/tfjs-core'
  * import '@tensorflow/tfjs-backend-cpu'
- * import { registerBackend } from 'dualtape'
+ * import { registerBackend } from 'dualtape/backends'
  * await tf.setBackend('cpu')
  * const backend = createTfjsBackend(tf, {
  *   name: 'tfjs-cpu', tfBackend: 'cpu', syncRead: true, copyOnRead: true,

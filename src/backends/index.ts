@@ -1,0 +1,22 @@
+/**
+ * `dualtape/backends`: writing a backend of your own. The `Backend` interface (its data
+ * functions and `Kernels`, each kernel taking handles and their `Meta`), `registerBackend`,
+ * which checks a backend is complete before making it available by name, and `cpuBackend`,
+ * the complete reference backend to start from. Choosing a backend (`useBackend`,
+ * `getBackend`, the `backend` option of `tensor`) is in the root entry.
+ *
+ * @example
+ * import { tensor, useBackend } from 'dualtape'
+ * import { cpuBackend, registerBackend, type Backend } from 'dualtape/backends'
+ * const copy: Backend = { ...cpuBackend, name: 'cpu-copy' }
+ * registerBackend(copy)
+ * useBackend('cpu-copy')
+ * tensor([1, 2]).backend.name // → 'cpu-copy'
+ * useBackend('cpu')
+ *
+ * @module
+ */
+export type { Backend, Kernels, Meta } from './backend.js'
+export type { FloatArray } from '../core/dtype.js'
+export { cpuBackend } from './cpu/index.js'
+export { registerBackend } from './registry.js'
