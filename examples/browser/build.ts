@@ -3,7 +3,7 @@
  * `browser` field (package.json) swaps its Node-only modules for browser ones or for nothing.
  * The field names the compiled files (`./dist/src/backends/tfjs/node-wasm.js`); here the bundle is made from the
  * sources, so `browserFieldPlugin` reads the same field and applies it to the matching
- * `src/**.ts` files. test/browser.test.ts bundles its page and this example with it.
+ * `src/**.ts` files. test/package/browser.test.ts bundles its page and this example with it.
  *
  * Run: npx tsx examples/browser/build.ts [--out DIR] [--minify], then open
  * out/examples/browser/index.html in a browser (a classic script: it works from file://).

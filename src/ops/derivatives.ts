@@ -10,8 +10,8 @@
  * - the cpu backend's fused kernel ct · f′ (src/backends/cpu/derivative.ts), compiled into one
  *   loop per op;
  * - the tfjs backends' fused kernel (src/backends/tfjs/backend.ts), on tf tensors;
- * - the scalar dual numbers, over any `Numeric` (src/forward/scalar/dual.ts) and over float64
- *   (src/forward/scalar/dual-number.ts, compiled from `sourceAlgebra` below).
+ * - the scalar dual numbers, over any `Numeric` (src/scalar/dual.ts) and over float64
+ *   (src/scalar/dual-number.ts, compiled from `sourceAlgebra` below).
  *
  * Adding an elementwise op: its derivative here, its function in src/ops/unary.ts, its scalar
  * function in the cpu backend (src/backends/cpu/scalar.ts), its sampler in props/samplers.ts.

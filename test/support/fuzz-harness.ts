@@ -1,4 +1,4 @@
-// The harness of the API fuzzer (test/*/…fuzz.test.ts): random, mostly wrong, inputs to every
+// The harness of the API fuzzer (test/*/*.fuzz.test.ts): random, mostly wrong, inputs to every
 // public function that takes tensors or options. Each call either returns the right result
 // (checked against the numpy semantics of ./fuzz-reference.ts) or throws a DualtapeError
 // subclass whose message begins with the name of the function or op (and, for a ShapeError,
