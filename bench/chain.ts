@@ -28,12 +28,6 @@ import {
 
 /**
  * One chain of the benchmark with every strategy that applies to it, each planned once.
- *
- * @example
- * import { chainCases } from './chain.js'
- * const c = chainCases('smoke')[0]!
- * console.log(c.name, c.kind, c.strategies.map((s) => s.strategy)) // hourglass structured ['left', 'right', 'optimal']
- * c.strategies[0]!.run() // one accumulation
  */
 export interface ChainCase {
   /** e.g. `hourglass`, `operators hourglass`; unique among the cases. */
@@ -49,11 +43,6 @@ export interface ChainCase {
 /**
  * One strategy of a case: its plan's predicted time and flops, and `run`, one accumulation with
  * the precomputed plan (self-contained, cheap to call repeatedly).
- *
- * @example
- * import { chainCases } from './chain.js'
- * const s = chainCases('smoke')[0]!.strategies[2]!
- * console.log(s.strategy, s.predictedMs > 0, s.predictedFlops > 0) // optimal true true
  */
 export interface CaseStrategy {
   /** `left`/`right`/`optimal` (structured) or `tangent`/`adjoint`/`segments`/`optimal`. */
@@ -159,12 +148,6 @@ const MATRIX_FREE = ['tangent', 'adjoint', 'segments', 'optimal'] as const
  * factor seen as operators (an hourglass 300→10→300→10→300, widening, narrowing, a square MLP and
  * a funnel to one output). `smoke` is tiny (milliseconds for every run of every case); `quick`
  * halves the widths of the MLP-like structured chains.
- *
- * @example
- * import { chainCases } from './chain.js'
- * for (const c of chainCases('smoke')) {
- *   for (const s of c.strategies) console.log(c.shape, s.strategy, s.predictedMs, s.run() !== undefined)
- * }
  */
 export function chainCases(
   size: 'full' | 'quick' | 'smoke',

@@ -377,9 +377,6 @@ function program(io: CliIO, setCode: (code: number) => void): Command {
 /**
  * Runs the command with the given arguments (without `node` and the script) and returns the
  * exit code; nothing calls `process.exit`.
- *
- * @example
- * const code = await main(['bench', 'chain', '--quick', '--out', 'report'])
  */
 export async function main(args: readonly string[], io: CliIO = process): Promise<number> {
   let code: number = EXIT.ok

@@ -62,9 +62,6 @@ export interface OpCost {
  * A matrix product of a [rows × inner] operand that varies with the input by an [inner × cols]
  * constant (weights), as `matmul(x, W)`: 2·rows·inner·cols flops in each sweep (the tangent
  * `dx W`, the adjoint `ct Wᵀ`). A rank-1 `x` is reshaped to a row and back: three calls.
- *
- * @example
- * matmulCost(1, 100, 10).primal // 2000
  */
 export function matmulCost(rows: number, inner: number, cols: number, calls = 3): OpCost {
   const f = 2 * rows * inner * cols
@@ -84,9 +81,6 @@ export function matmulCost(rows: number, inner: number, cols: number, calls = 3)
 /**
  * tanh on `size` elements: the evaluation is one transcendental per element; both rules
  * multiply by 1 − y², computed again in each sweep (a square and a subtraction).
- *
- * @example
- * tanhCost(10).tangent // 10: one multiply per element and direction
  */
 export function tanhCost(size: number): OpCost {
   return {
@@ -105,9 +99,6 @@ export function tanhCost(size: number): OpCost {
 /**
  * The op costs of the network of the modes benchmark: `y ← tanh(y W_i)` for consecutive
  * `widths` (n = widths[0] inputs, m = the last width outputs), on a vector.
- *
- * @example
- * tanhNetCost([1000, 100, 10]).length // 4: two products, two tanh
  */
 export function tanhNetCost(widths: readonly number[]): OpCost[] {
   const ops: OpCost[] = []
@@ -134,9 +125,6 @@ export interface ProgramCost {
 
 /**
  * The totals of a list of op costs.
- *
- * @example
- * programCost(tanhNetCost([2, 3])).primal // 2·2·3 + 8·3 = 36
  */
 export function programCost(ops: readonly OpCost[]): ProgramCost {
   const sum = (k: keyof ProgramCost): number => ops.reduce((acc, o) => acc + o[k], 0)
@@ -185,10 +173,6 @@ export interface ModePrediction {
  * - jacfwd = JVP of width n + n² (the identity seeds) + n·m (the columns laid out as rows);
  * - jacfwdSweeps = n JVPs of width 1 + n·m;
  * - a pullback = A + c·C_A; jacrev = f + m pullbacks + m² (the unit cotangents) + m·n (the rows).
- *
- * @example
- * const p = predictModes(programCost(tanhNetCost([1000, 100, 100, 10])), 1000, 10)
- * p.jacrev < p.jacfwd // true: few outputs, many inputs
  */
 export function predictModes(
   cost: ProgramCost,
@@ -216,9 +200,6 @@ export function predictModes(
 
 /**
  * The Jacobian by the model's cheaper mode: forward when `jacfwd` ≤ `jacrev`.
- *
- * @example
- * cheaperMode({ jacfwd: 5, jacrev: 9 }) // 'jacfwd'
  */
 export function cheaperMode(p: Pick<ModePrediction, 'jacfwd' | 'jacrev'>): 'jacfwd' | 'jacrev' {
   return p.jacfwd <= p.jacrev ? 'jacfwd' : 'jacrev'
@@ -243,9 +224,6 @@ export type Crossover =
  * once on the range, from negative to positive; the model's costs do: they are quadratic and
  * convex in n (forward mode pays per input, reverse per output), so once past zero they stay
  * past it.
- *
- * @example
- * crossover((n) => n - 50, 1, 1000) // { kind: 'at', n: ≈ 50 }
  */
 export function crossover(fwdMinusRev: (n: number) => number, lo: number, hi: number): Crossover {
   if (fwdMinusRev(lo) >= 0) return { kind: 'jacrev-everywhere' }
@@ -264,9 +242,6 @@ export function crossover(fwdMinusRev: (n: number) => number, lo: number, hi: nu
  * The crossover input size from measurements at increasing input sizes `ns`: where log(t_fwd /
  * t_rev) changes sign, interpolated linearly in log n between the two sizes around the first
  * change of sign.
- *
- * @example
- * measuredCrossover([10, 100], [1, 4], [2, 2]) // { kind: 'at', n: ≈ 31.6 }
  */
 export function measuredCrossover(
   ns: readonly number[],
@@ -292,9 +267,6 @@ export function measuredCrossover(
 
 /**
  * A crossover as text: `n* ≈ 42`, or which mode is cheaper on the whole range.
- *
- * @example
- * formatCrossover({ kind: 'jacrev-everywhere' }) // 'jacrev cheaper throughout'
  */
 export function formatCrossover(c: Crossover): string {
   if (c.kind === 'at') return `n* ≈ ${c.n < 10 ? c.n.toPrecision(2) : Math.round(c.n)}`
@@ -314,13 +286,6 @@ export interface MachineModel {
 /**
  * Fits `ms ≈ a·flops + b·calls` with a, b ≥ 0 by least squares, relative (each sample weighted by
  * 1/ms, so that small and large runs count alike).
- *
- * @example
- * const m = fitMachine([
- *   { flops: 1e6, calls: 10, ms: 1.01 },
- *   { flops: 1e3, calls: 100, ms: 0.101 },
- * ])
- * // m.msPerFlop ≈ 1e-6, m.msPerCall ≈ 1e-3
  */
 export function fitMachine(samples: readonly { flops: number; calls: number; ms: number }[]): MachineModel {
   const rows = samples.filter((s) => s.ms > 0 && Number.isFinite(s.ms))
@@ -355,9 +320,6 @@ export function fitMachine(samples: readonly { flops: number; calls: number; ms:
 
 /**
  * The per-call cost of a machine model in flop-equivalents (the `perCall` of {@link ModelOptions}).
- *
- * @example
- * perCallFlops({ msPerFlop: 1e-6, msPerCall: 2e-3 }) // 2000
  */
 export function perCallFlops(machine: MachineModel): number {
   return machine.msPerFlop > 0 ? machine.msPerCall / machine.msPerFlop : 0
@@ -366,10 +328,6 @@ export function perCallFlops(machine: MachineModel): number {
 /**
  * The predictions of {@link predictModes} in milliseconds on a fitted machine: the flops at
  * `msPerFlop`, each op call at `msPerCall`.
- *
- * @example
- * const cost = programCost(tanhNetCost([10, 100, 10]))
- * predictTimes(cost, 10, 10, { msPerFlop: 1e-6, msPerCall: 1e-3 }).f // 0.01288: 4,880 flops and 8 calls
  */
 export function predictTimes(cost: ProgramCost, n: number, m: number, machine: MachineModel): ModePrediction {
   const flops = predictModes(cost, n, m, { perCall: 0 })

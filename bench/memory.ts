@@ -126,11 +126,6 @@ function measure(chain: Chain, links: number, gc: () => void): MemoryRow {
 /**
  * Measures the tape's memory on each chain (the ops of `links` applications of its link and a
  * final sum).
- *
- * @example
- * import { benchMemory } from './memory.js'
- * const [row] = benchMemory({ quick: true })
- * console.log(row!.chain, Math.round(row!.bytesPerOp)) // tanh, scalar 466 (about)
  */
 export function benchMemory(options: { quick?: boolean } = {}): MemoryRow[] {
   const gc = fullGc()

@@ -124,9 +124,6 @@ export type CellStyle = 'terminal' | 'markdown'
  * A cell as text in the format of its column. A measured figure shows its median and its spread:
  * on the terminal as `±` the larger half-width of its 95% interval in percent, in Markdown as the
  * interval itself, and for a timing the wall time beside the CPU time.
- *
- * @example
- * formatCell(12.345, 'ratio') // '12.3×'
  */
 export function formatCell(
   value: Cell | undefined,
@@ -159,9 +156,6 @@ function cells(t: Table, style: CellStyle): string[][] {
 /**
  * A table for the terminal (box-drawn by cli-table3, no colours), with its title above and its
  * notes below.
- *
- * @example
- * terminalTable({ title: 'T', columns: [{ key: 'a', header: 'a', format: 'int' }], rows: [{ a: 1 }] })
  */
 export function terminalTable(t: Table): string {
   const table = new Table3({
@@ -179,10 +173,6 @@ const mdEscape = (s: string): string => s.replace(/\|/g, '\\|')
 
 /**
  * A table in GitHub Markdown, numbers aligned right.
- *
- * @example
- * markdownTable({ title: 'T', columns: [{ key: 'a', header: 'a', format: 'int' }], rows: [{ a: 1 }] })
- * // '| a |\n| --: |\n| 1 |'
  */
 export function markdownTable(t: Table): string {
   const head = `| ${t.columns.map((c) => mdEscape(c.header)).join(' | ')} |`

@@ -28,11 +28,6 @@ import { derivative, NumberField, valueAndDerivative, type NumericFn } from '../
 /**
  * The workloads: `polyval` and `transcendental` are the two of the targets (dual ÷ plain ≤ 3);
  * the `horner` rows are the same polynomial written with add and mul.
- *
- * @example
- * import { scalarDualsSetup, type ScalarDualKey } from './scalar-duals.js'
- * const key: ScalarDualKey = 'polyval'
- * console.log(scalarDualsSetup().info.some((w) => w.key === key)) // true
  */
 export type ScalarDualKey = 'polyval' | 'transcendental' | 'horner' | 'horner-shared' | 'horner-inline'
 
@@ -209,11 +204,6 @@ export interface ScalarDualInfo {
  * `<key>/dual` each evaluate the function (or its derivative) at `calls` points; `info` lists
  * the workloads. Each workload is checked first: the plain and dual forms compute the same value
  * and slope.
- *
- * @example
- * import { scalarDualsSetup } from './scalar-duals.js'
- * const { subjects, info } = scalarDualsSetup()
- * console.log(Object.keys(subjects).length === 2 * info.length) // true
  */
 export function scalarDualsSetup(): {
   subjects: Record<string, () => number>

@@ -105,11 +105,6 @@ function mlpData(batch: number, width: number, layers: number): MlpData {
  * Times the MLP's forward and value-and-grad with dualtape and with TensorFlow.js (tf.valueAndGrads)
  * on one tfjs backend, interleaved. On WebGPU each call ends by reading the last gradient, so that
  * the queued GPU work is inside the timing.
- *
- * @example
- * import { benchTfjs } from './bench/tfjs.js'
- * const { mlp, matmul } = await benchTfjs({ quick: true, backend: 'wasm' })
- * console.table(mlp)
  */
 export async function benchTfjs(
   opts: TfjsBenchOptions,

@@ -15,11 +15,6 @@ export { median } from './measure/stats.js'
 /**
  * Times functions side by side in this process and returns a timing per function, whose samples
  * are paired by round.
- *
- * @example
- * import { timeSideBySide } from './timing.js'
- * const [a, b] = timeSideBySide([() => Math.sqrt(2), () => Math.cbrt(2)], 'smoke')
- * console.log(a!.cpu.median >= 0 && b!.cpu.n === 3) // true
  */
 export function timeSideBySide(
   fns: readonly (() => unknown)[],

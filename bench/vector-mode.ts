@@ -6,11 +6,6 @@ import { type Tensor, add, matmul, mul, randn, tanh } from '../src/index.js'
 
 /**
  * A stack of tanh(W·x + b) layers R^width → R^width.
- *
- * @example
- * import { tensor } from '../src/index.js'
- * import { layerStack } from './vector-mode.js'
- * console.log(layerStack(4, 2)(tensor([1, 2, 3, 4])).shape) // [4]
  */
 export function layerStack(width: number, depth: number, seed = 3): (x: Tensor) => Tensor {
   const layers = Array.from({ length: depth }, (_, i) => ({

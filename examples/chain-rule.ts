@@ -21,9 +21,6 @@ import { type RunOptions, num, runIfMain, savePicture, table } from './cli.js'
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('chain-rule', options) // the --help text
  */
 export const options = {
   x1: { kind: 'number', default: 2, help: 'the first input' },
@@ -32,9 +29,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ x1: -1.5, x2: 0.7, out: null })
  */
 export interface ChainRuleOptions extends RunOptions {
   readonly x1?: number
@@ -43,10 +37,6 @@ export interface ChainRuleOptions extends RunOptions {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { reverse, forward } = await main({ out: null })
- * reverse.dx2 === forward.dx2 // true
  */
 export interface ChainRuleResult {
   /** Intermediates and adjoints computed by hand with plain numbers. */
@@ -76,9 +66,6 @@ export interface ChainRuleResult {
 
 /**
  * f(x1, x2) = x1·x2 + sin(x2), written in the order of the lecture's intermediates.
- *
- * @example
- * f(tensor(2), tensor(3)).item() // 6.141120008059867
  */
 export const f = (x1: Tensor, x2: Tensor): Tensor => {
   const a1 = sin(x2)
@@ -88,10 +75,6 @@ export const f = (x1: Tensor, x2: Tensor): Tensor => {
 
 /**
  * Computes the adjoints by hand and by both modes, prints them side by side, and draws the graph.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.reverse.dx2 // 1.0100075033995546 = 2 + cos(3)
  */
 export async function main(opts: ChainRuleOptions = {}): Promise<ChainRuleResult> {
   const log = opts.log ?? console.log

@@ -12,9 +12,6 @@ import { parseArgs } from 'node:util'
 
 /**
  * A bad command line: an unknown flag, a missing or non-numeric value, a value out of range.
- *
- * @example
- * try { parseOptions('demo', ['--bogus'], {}) } catch (e) { e instanceof UsageError } // true
  */
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -22,9 +19,6 @@ export class UsageError extends Error {
 
 /**
  * The kinds of option values.
- *
- * @example
- * const kind: OptionKind = 'integer'
  */
 export type OptionKind = 'number' | 'integer' | 'string' | 'boolean'
 
@@ -32,9 +26,6 @@ type ValueOf<K extends OptionKind> = K extends 'boolean' ? boolean : K extends '
 
 /**
  * One command-line option: its kind, default, help text and, for numbers, its range.
- *
- * @example
- * const steps: OptionSpec<'integer'> = { kind: 'integer', default: 100, help: 'iterations', min: 1 }
  */
 export interface OptionSpec<K extends OptionKind = OptionKind> {
   readonly kind: K
@@ -46,17 +37,11 @@ export interface OptionSpec<K extends OptionKind = OptionKind> {
 
 /**
  * The options of an example, by name (camelCase; the flag is its kebab-case form).
- *
- * @example
- * const specs = { lr: { kind: 'number', default: 0.1, help: 'step size' } } as const satisfies OptionSpecs
  */
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>
 
 /**
  * The parsed values of a set of option specs.
- *
- * @example
- * type P = Parsed<{ lr: OptionSpec<'number'> }> // { lr: number }
  */
 export type Parsed<S extends OptionSpecs> = {
   -readonly [K in keyof S]: S[K] extends OptionSpec<infer T> ? ValueOf<T> : never
@@ -64,9 +49,6 @@ export type Parsed<S extends OptionSpecs> = {
 
 /**
  * Where an example writes its output and how it prints.
- *
- * @example
- * await main({ out: null, log: () => {} }) // writes nothing, prints nothing
  */
 export interface RunOptions {
   /** Folder for the pictures (default `out/examples/<name>`); null writes nothing. */
@@ -79,10 +61,6 @@ const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCas
 
 /**
  * The usage text of an example: its command and one line per option with default and help.
- *
- * @example
- * usage('chain-rule', { x1: { kind: 'number', default: 2, help: 'first input' } })
- * // 'usage: npx tsx examples/chain-rule.ts [options]\n  --x1 <number>  first input (default 2)\n  ...'
  */
 export function usage(name: string, specs: OptionSpecs): string {
   const rows: [string, string][] = Object.entries(specs).map(([key, s]): [string, string] => {
@@ -100,12 +78,8 @@ export function usage(name: string, specs: OptionSpecs): string {
 
 /**
  * Parses an example's command line. Numbers must be finite (integers where asked) and in range;
- * `--out DIR` and `--help` are always accepted. Throws a `UsageError` naming the bad flag.
- *
- * @example
- * const specs = { steps: { kind: 'integer', default: 100, help: 'iterations', min: 1 } } as const
- * parseOptions('demo', ['--steps', '20'], specs) // { steps: 20, out: 'out/examples/demo', help: false }
- * parseOptions('demo', ['--steps', 'many'], specs) // throws UsageError: --steps expects an integer, got "many"
+ * `--out DIR` and `--help` are always accepted. Throws a `UsageError` naming the bad flag
+ * (`demo: --steps expects an integer, got "many"`).
  */
 export function parseOptions<S extends OptionSpecs>(
   name: string,
@@ -161,10 +135,6 @@ export function parseOptions<S extends OptionSpecs>(
 
 /**
  * The values of an example's options: those given (not undefined) over the specs' defaults.
- *
- * @example
- * const specs = { steps: { kind: 'integer', default: 100, help: 'iterations' } } as const
- * withDefaults(specs, { steps: undefined }) // { steps: 100 }
  */
 export function withDefaults<S extends OptionSpecs>(specs: S, given: object): Parsed<S> {
   const values: Record<string, unknown> = {}
@@ -177,9 +147,6 @@ export function withDefaults<S extends OptionSpecs>(specs: S, given: object): Pa
 
 /**
  * Whether the module with this `import.meta.url` is the script being run (not imported).
- *
- * @example
- * if (isMain(import.meta.url)) console.log('run directly')
  */
 export function isMain(metaUrl: string): boolean {
   const script = process.argv[1]
@@ -198,9 +165,6 @@ export function isMain(metaUrl: string): boolean {
  * Runs an example from the command line when its file is the script being run: parses the
  * options, prints the usage for `--help`, and for a bad command line prints the error and the
  * usage to stderr and sets exit code 2; an error thrown by `main` sets exit code 1.
- *
- * @example
- * runIfMain(import.meta.url, 'chain-rule', specs, (opts) => main(opts))
  */
 export function runIfMain<S extends OptionSpecs>(
   metaUrl: string,
@@ -234,9 +198,6 @@ export function runIfMain<S extends OptionSpecs>(
 /**
  * Writes an SVG picture into the example's folder and returns its path (null, writing nothing,
  * when `dir` is null).
- *
- * @example
- * const path = await savePicture('out/examples/demo', 'graph.svg', svg)
  */
 export async function savePicture(dir: string | null, file: string, svg: string): Promise<string | null> {
   if (dir === null) return null
@@ -248,9 +209,6 @@ export async function savePicture(dir: string | null, file: string, svg: string)
 
 /**
  * Formats a number with `digits` significant digits, without trailing noise (−0 prints as 0).
- *
- * @example
- * num(Math.PI) // '3.14159'
  */
 export function num(v: number, digits = 6): string {
   return String(Number(v.toPrecision(digits)) + 0)
@@ -258,9 +216,6 @@ export function num(v: number, digits = 6): string {
 
 /**
  * A plain-text table: a header row, a rule, and the rows, columns padded to their widths.
- *
- * @example
- * table(['name', 'value'], [['f', '6.14']]) // 'name  value\n----  -----\nf     6.14'
  */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   // combining marks (the bar of x̄) take no column of their own

@@ -36,9 +36,6 @@ import { type RunOptions, runIfMain, withDefaults } from './cli.js'
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('custom-op', options) // the --help text
  */
 export const options = {
   order: { kind: 'integer', default: 2, help: 'the order of the check (1 or 2)', min: 1, max: 2 },
@@ -48,9 +45,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * main({ order: 1, log: () => {} })
  */
 export interface CustomOpOptions extends RunOptions {
   readonly order?: number
@@ -67,9 +61,6 @@ const softmaxFrom = (x: Tensor, y: Tensor): Tensor => exp(sub(x, keepLast(y)))
 /**
  * log Σ exp over the last axis, stable for large inputs, with its own rules:
  * d lse = Σᵢ pᵢ dxᵢ (JVP) and x̄ = ȳ p (VJP), p = softmax(x).
- *
- * @example
- * stableLogsumexp(tensor([1000, 1000])).item() // 1000 + log 2
  */
 export const stableLogsumexp = defineOp({
   name: 'stableLogsumexp',
@@ -84,9 +75,6 @@ export const stableLogsumexp = defineOp({
 /**
  * The same op with a tempting mistake: the VJP weights by exp(x − max x), forgetting to divide
  * by Σ exp(x − max x).
- *
- * @example
- * unnormalisedLogsumexp(tensor([0, 0])).item() // log 2: the value is right, the VJP is not
  */
 export const unnormalisedLogsumexp = defineOp({
   name: 'unnormalisedLogsumexp',
@@ -98,9 +86,6 @@ export const unnormalisedLogsumexp = defineOp({
 /**
  * Checks an op of one tensor at `x` in both modes (order 2 by default: the rules and their
  * derivatives).
- *
- * @example
- * E.isRight(checkLogsumexp(stableLogsumexp, tensor([[0.5, -1], [2, 0]]))) // true
  */
 export function checkLogsumexp(
   op: (x: Tensor) => Tensor,
@@ -116,10 +101,6 @@ export function checkLogsumexp(
 
 /**
  * What {@link main} computed.
- *
- * @example
- * const r = main({ log: () => {} })
- * r.stable.ok // true
  */
 export interface CustomOpResult {
   /** lse([1000, 1000, 1000]) and its gradient (1000 + log 3 and 1/3 each). */
@@ -132,9 +113,6 @@ export interface CustomOpResult {
 
 /**
  * Evaluates the op where the naive form overflows, then checks both variants and prints the reports.
- *
- * @example
- * main({ order: 1, fast: true }) // prints two short reports
  */
 export function main(opts: CustomOpOptions = {}): CustomOpResult {
   const log = opts.log ?? console.log

@@ -21,9 +21,6 @@ import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } fro
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('differentiable-program', options) // the --help text
  */
 export const options = {
   a: {
@@ -38,9 +35,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ values: [4, 100], a: 4, out: null })
  */
 export interface DifferentiableProgramOptions extends RunOptions {
   readonly a?: number
@@ -52,11 +46,6 @@ export interface DifferentiableProgramOptions extends RunOptions {
 
 /**
  * What one call of {@link sqrtNewton} did.
- *
- * @example
- * const trace: NewtonTrace = { reductions: 0, iterations: 0 }
- * sqrtNewton(tensor(100), 1e-15, 100, trace)
- * trace.reductions // 3: 100 = 4³ · 1.5625
  */
 export interface NewtonTrace {
   /** Range-reduction steps k (negative: a < ¼ was scaled up). */
@@ -69,10 +58,6 @@ export interface NewtonTrace {
  * √a by range reduction and Newton's method, written with tensor ops so that it can be
  * differentiated; the loops and branches read the value of their tensors. `trace`, when given,
  * receives how many times each loop ran.
- *
- * @example
- * sqrtNewton(tensor(9)).item() // 3
- * grad((a) => sqrtNewton(a))(tensor(9)).item() // 1/6
  */
 export function sqrtNewton(a: Tensor, tol = 1e-15, maxIterations = 100, trace?: NewtonTrace): Tensor {
   const value = a.item()
@@ -110,10 +95,6 @@ export function sqrtNewton(a: Tensor, tol = 1e-15, maxIterations = 100, trace?: 
 
 /**
  * One row of the table.
- *
- * @example
- * const { rows } = await main({ values: [9], out: null })
- * rows[0]!.closedForm // 1/6
  */
 export interface SqrtRow {
   readonly a: number
@@ -133,10 +114,6 @@ export interface SqrtRow {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { rows, picture } = await main({ out: null })
- * picture // null
  */
 export interface DifferentiableProgramResult {
   readonly rows: readonly SqrtRow[]
@@ -145,10 +122,6 @@ export interface DifferentiableProgramResult {
 
 /**
  * Differentiates `sqrtNewton` at several arguments in both modes and draws the graph for one.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.rows.every((row) => Math.abs(row.reverse - row.closedForm) < 1e-12 * row.closedForm) // true
  */
 export async function main(opts: DifferentiableProgramOptions = {}): Promise<DifferentiableProgramResult> {
   const log = opts.log ?? console.log

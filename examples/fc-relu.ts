@@ -39,9 +39,6 @@ import { type RunOptions, num, runIfMain, savePicture, table } from './cli.js'
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('fc-relu', options) // the --help text
  */
 export const options = {
   m: { kind: 'integer', default: 3, help: 'outputs of the FC layer (rows of W)', min: 1, max: 200 },
@@ -51,9 +48,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ m: 5, n: 2, reluInput: [1, -1], reluUpstream: [2, 3], out: null })
  */
 export interface FcReluOptions extends RunOptions {
   readonly m?: number
@@ -67,10 +61,6 @@ export interface FcReluOptions extends RunOptions {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { relu } = await main({ out: null })
- * relu.mask // [4, 0, 5, 0]
  */
 export interface FcReluResult {
   readonly m: number
@@ -119,10 +109,6 @@ const maxAbsDiff = (a: readonly number[], b: readonly number[]): number =>
 
 /**
  * Checks every identity above on a random layer and on the lecture's ReLU example.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.relu.tape // [4, 0, 5, 0]
  */
 export async function main(opts: FcReluOptions = {}): Promise<FcReluResult> {
   const log = opts.log ?? console.log

@@ -19,9 +19,6 @@ import { type RunOptions, num, runIfMain, savePicture, table } from './cli.js'
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('gradient-patterns', options) // the --help text
  */
 export const options = {
   a: { kind: 'number', default: 3, help: 'the first input of each gate' },
@@ -31,9 +28,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ a: 1, b: 5, upstream: -1, out: null })
  */
 export interface GradientPatternsOptions extends RunOptions {
   readonly a?: number
@@ -43,10 +37,6 @@ export interface GradientPatternsOptions extends RunOptions {
 
 /**
  * One gate: its inputs, output, upstream cotangent, and input cotangents by pattern and by the tape.
- *
- * @example
- * const { gates } = await main({ out: null })
- * gates[0]!.byTape // [2, 2]: add distributes
  */
 export interface GateResult {
   readonly gate: 'add' | 'max' | 'mul'
@@ -64,10 +54,6 @@ export interface GateResult {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { combined } = await main({ out: null })
- * combined.grad // [-8, 6, 2, 0]
  */
 export interface GradientPatternsResult {
   readonly gates: readonly GateResult[]
@@ -102,9 +88,6 @@ const gates = {
 
 /**
  * f(x, y, z, w) = 2·(x·y + max(z, w)): a mul gate and a max gate feeding an add gate, scaled.
- *
- * @example
- * combined(tensor(3), tensor(-4), tensor(2), tensor(-1)).item() // -20
  */
 export const combined = (x: Tensor, y: Tensor, z: Tensor, w: Tensor): Tensor =>
   mul(add(mul(x, y), maximum(z, w)), 2)
@@ -112,10 +95,6 @@ export const combined = (x: Tensor, y: Tensor, z: Tensor, w: Tensor): Tensor =>
 /**
  * Sweeps ū back through each gate and through the combined function, checks each pattern against
  * the tape, and draws every graph.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.gates.find((g) => g.gate === 'mul')!.byTape // [ū·b, ū·a] = [-8, 6]
  */
 export async function main(opts: GradientPatternsOptions = {}): Promise<GradientPatternsResult> {
   const log = opts.log ?? console.log

@@ -47,9 +47,6 @@ import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } fro
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('logistic-regression', options) // the --help text
  */
 export const options = {
   perClass: { kind: 'integer', default: 100, help: 'points in each cloud', min: 2, max: 100000 },
@@ -70,9 +67,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ steps: 100, l1: 0.1, l2: 0, out: null })
  */
 export interface LogisticRegressionOptions extends RunOptions {
   readonly perClass?: number
@@ -88,9 +82,6 @@ export interface LogisticRegressionOptions extends RunOptions {
 
 /**
  * The regularisers compared.
- *
- * @example
- * const r: Regulariser = 'L1 (proximal)'
  */
 export type Regulariser =
   | 'none'
@@ -102,10 +93,6 @@ export type Regulariser =
 
 /**
  * One trained model.
- *
- * @example
- * const { models } = await main({ out: null })
- * models.map((m) => [m.regulariser, m.zeros])
  */
 export interface TrainedModel {
   readonly regulariser: Regulariser
@@ -125,10 +112,6 @@ export interface TrainedModel {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { singleExampleError } = await main({ out: null })
- * singleExampleError < 1e-15 // true
  */
 export interface LogisticRegressionResult {
   /** max |tape − closed form| of w̄ = −(1 − σ(wᵀx)) x for one example. */
@@ -142,10 +125,6 @@ export interface LogisticRegressionResult {
 /**
  * Two Gaussian clouds in d dimensions with unit variance, centred at ±(separation/2) on the
  * first `informative` features and at 0 on the others. Labels are s = +1 and s = −1.
- *
- * @example
- * const { x, s } = gaussianClouds(50, 5, 2, 2, 0)
- * x.shape // [100, 5]
  */
 export function gaussianClouds(
   perClass: number,
@@ -237,10 +216,6 @@ const sigma = (u: number): number => 1 / (1 + Math.exp(-u))
 /**
  * Checks the lecture's gradient against the tape, trains the six models, prints the table and
  * plots the objective curves.
- *
- * @example
- * const r = await main({ steps: 50, out: null, log: () => {} })
- * r.models.map((m) => m.zeros) // L1 (proximal) has the most zeros
  */
 export async function main(opts: LogisticRegressionOptions = {}): Promise<LogisticRegressionResult> {
   const log = opts.log ?? console.log

@@ -36,9 +36,6 @@ import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } fro
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('mlp-moons', options) // the --help text
  */
 export const options = {
   points: {
@@ -70,9 +67,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ steps: 300, momentum: 0, lr: 0.5, out: null })
  */
 export interface MlpMoonsOptions extends RunOptions {
   readonly points?: number
@@ -87,10 +81,6 @@ export interface MlpMoonsOptions extends RunOptions {
 
 /**
  * The weights of the network.
- *
- * @example
- * const p: MlpParams = initParams(8, 0)
- * p.w1.shape // [2, 8]
  */
 export interface MlpParams {
   readonly w1: Tensor
@@ -103,9 +93,6 @@ export interface MlpParams {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { accuracy, losses } = await main({ out: null })
  */
 export interface MlpMoonsResult {
   /** The loss before each step and after the last. */
@@ -120,10 +107,6 @@ export interface MlpMoonsResult {
  * Two interleaved half-circles (scikit-learn's `make_moons`): label +1 on the upper moon
  * (cos t, sin t), −1 on the lower one (1 − cos t, ½ − sin t), t evenly spaced in [0, π], plus
  * Gaussian noise.
- *
- * @example
- * const { x, s } = twoMoons(100, 0.1, 0)
- * x.shape // [100, 2]
  */
 export function twoMoons(
   points: number,
@@ -148,9 +131,6 @@ export function twoMoons(
 
 /**
  * He initialisation (weights ~ N(0, 2/fan_in), biases 0) of a 2 → h → h → 1 network.
- *
- * @example
- * initParams(16, 0).w2.shape // [16, 16]
  */
 export function initParams(hidden: number, seed: number): MlpParams {
   const he = (rows: number, cols: number, k: number): Tensor =>
@@ -167,9 +147,6 @@ export function initParams(hidden: number, seed: number): MlpParams {
 
 /**
  * The network's logit for each row of x: FC + ReLU, FC + ReLU, FC.
- *
- * @example
- * logits(initParams(8, 0), tensor([[0, 1]])).shape // [1]
  */
 export function logits(p: MlpParams, x: Tensor): Tensor {
   const h1 = relu(add(matmul(x, p.w1), p.b1))
@@ -186,10 +163,6 @@ const keys = ['w1', 'b1', 'w2', 'b2', 'w3', 'b3'] as const
 /**
  * Trains the network, prints the loss every so often and the final accuracy, and draws the loss
  * curve and the decision boundary.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.accuracy > 0.95 // true
  */
 export async function main(opts: MlpMoonsOptions = {}): Promise<MlpMoonsResult> {
   const log = opts.log ?? console.log

@@ -37,9 +37,6 @@ import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } fro
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('rnn-cell', options) // the --help text
  */
 export const options = {
   dim: { kind: 'integer', default: 20, help: 'size of x and of the hidden state', min: 1, max: 200 },
@@ -49,9 +46,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ dim: 5, seed: 3, out: null })
  */
 export interface RnnCellOptions extends RunOptions {
   readonly dim?: number
@@ -61,10 +55,6 @@ export interface RnnCellOptions extends RunOptions {
 
 /**
  * One argument's gradient and how far it is from the checks.
- *
- * @example
- * const { gradients } = await main({ out: null })
- * gradients.map((g) => [g.name, g.fdError])
  */
 export interface RnnGradient {
   readonly name: 'W_h' | 'W_x' | 'x' | 'prev_h'
@@ -78,9 +68,6 @@ export interface RnnGradient {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { transposedCotangentError } = await main({ out: null })
  */
 export interface RnnCellResult {
   readonly nextH: readonly number[]
@@ -92,9 +79,6 @@ export interface RnnCellResult {
 
 /**
  * next_h = tanh(W_x · xᵀ + W_h · prev_hᵀ), with the argument order of the gradients below.
- *
- * @example
- * rnnCell(ones([2, 2]), ones([2, 2]), ones([1, 2]), ones([1, 2])).shape // [2, 1]
  */
 export const rnnCell = (wH: Tensor, wX: Tensor, x: Tensor, prevH: Tensor): Tensor => {
   const i2h = matmul(wX, transpose(x))
@@ -104,10 +88,6 @@ export const rnnCell = (wH: Tensor, wX: Tensor, x: Tensor, prevH: Tensor): Tenso
 
 /**
  * Builds the cell, runs the backward pass with a ones cotangent and checks every gradient.
- *
- * @example
- * const r = await main({ out: null, log: () => {} })
- * r.gradients.every((g) => g.fdError < 1e-6) // true
  */
 export async function main(opts: RnnCellOptions = {}): Promise<RnnCellResult> {
   const log = opts.log ?? console.log

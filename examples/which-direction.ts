@@ -27,9 +27,6 @@ import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } fro
 
 /**
  * The command-line options of this example.
- *
- * @example
- * usage('which-direction', options) // the --help text
  */
 export const options = {
   wide: { kind: 'integer', default: 1000, help: 'the wide dimension', min: 2, max: 4000 },
@@ -46,9 +43,6 @@ export const options = {
 
 /**
  * Options of {@link main}.
- *
- * @example
- * await main({ wide: 300, narrow: 3, repeats: 5, out: null })
  */
 export interface WhichDirectionOptions extends RunOptions {
   readonly wide?: number
@@ -59,10 +53,6 @@ export interface WhichDirectionOptions extends RunOptions {
 
 /**
  * One order of multiplication on one chain.
- *
- * @example
- * const { chains } = await main({ out: null })
- * chains[0]!.orders.map((o) => [o.strategy, o.flops])
  */
 export interface OrderResult {
   readonly strategy: ChainStrategy
@@ -77,10 +67,6 @@ export interface OrderResult {
 
 /**
  * One chain and its three orders.
- *
- * @example
- * const { chains } = await main({ out: null })
- * console.log(chains[2]!.optimalPlan)
  */
 export interface ChainResult {
   readonly name: string
@@ -93,9 +79,6 @@ export interface ChainResult {
 
 /**
  * The numbers the example prints.
- *
- * @example
- * const { chains, picture } = await main({ out: null })
  */
 export interface WhichDirectionResult {
   readonly chains: readonly ChainResult[]
@@ -105,9 +88,6 @@ export interface WhichDirectionResult {
 /**
  * The chains compared, as widths n_0 … n_L: a funnel (wide input, scalar output), its mirror
  * image, and an hourglass.
- *
- * @example
- * chains(1000, 10)[0] // { name: 'funnel …', widths: [1000, 1000, 100, 10, 1] }
  */
 export function chains(wide: number, narrow: number): { readonly name: string; readonly widths: number[] }[] {
   const mid = Math.max(narrow, Math.round(wide / 10))
@@ -125,10 +105,6 @@ const median = (xs: readonly number[]): number => {
 
 /**
  * Plans, counts, times and compares the three orders on each chain.
- *
- * @example
- * const r = await main({ wide: 100, narrow: 4, repeats: 1, out: null, log: () => {} })
- * r.chains[0]!.orders.map((o) => o.strategy) // ['left', 'right', 'optimal']
  */
 export async function main(opts: WhichDirectionOptions = {}): Promise<WhichDirectionResult> {
   const log = opts.log ?? console.log

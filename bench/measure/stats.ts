@@ -75,9 +75,6 @@ export function medianIntervalRank(n: number): { rank: number; level: number } {
 
 /**
  * The estimate of a list of samples.
- *
- * @example
- * estimate([3, 1, 2, 5, 4, 6, 7]).median // 4
  */
 export function estimate(samples: readonly number[]): Estimate {
   const sorted = [...samples].sort((a, b) => a - b)

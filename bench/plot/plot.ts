@@ -19,35 +19,16 @@ import { writeTextFile } from './fs.js'
 
 /**
  * A vega-lite spec as the helpers return it and {@link renderVegaLite} takes it.
- *
- * @example
- * ```ts
- * import { linePlot, type TopLevelSpec } from 'dualtape'
- * const spec: TopLevelSpec = linePlot({ title: 't', data: [{ a: 1, b: 2 }], x: 'a', y: 'b' })
- * ```
  */
 export type { TopLevelSpec } from 'vega-lite'
 
 /**
  * One row of plot data: a flat record of numbers and strings.
- *
- * @example
- * ```ts
- * import type { PlotRow } from 'dualtape'
- * const row: PlotRow = { n: 1000, ms: 3.2, mode: 'reverse' }
- * ```
  */
 export type PlotRow = Record<string, number | string>
 
 /**
  * Options shared by {@link linePlot}, {@link scatterPlot} and {@link barPlot}.
- *
- * @example
- * ```ts
- * import type { PlotOptions, PlotRow } from 'dualtape'
- * const rows: PlotRow[] = [{ n: 10, ms: 0.4, mode: 'jvp' }, { n: 10, ms: 0.5, mode: 'vjp' }]
- * const opts: PlotOptions = { title: 'Cost', data: rows, x: 'n', y: 'ms', color: 'mode', logY: true }
- * ```
  */
 export interface PlotOptions {
   /** Title shown above the plot. */
@@ -82,14 +63,6 @@ export interface PlotOptions {
 
 /**
  * Options of {@link linePlot}.
- *
- * @example
- * ```ts
- * import { linePlot, type LinePlotOptions } from 'dualtape'
- * const rows = [1, 0.5, 0.3, 0.2].map((loss, step) => ({ step, loss }))
- * const opts: LinePlotOptions = { title: 'Loss', data: rows, x: 'step', y: 'loss', logY: true, points: false }
- * const spec = linePlot(opts)
- * ```
  */
 export interface LinePlotOptions extends PlotOptions {
   /** Draw a point at each data row as well as the line (default true). */
@@ -98,15 +71,6 @@ export interface LinePlotOptions extends PlotOptions {
 
 /**
  * Options of {@link scatterPlot}.
- *
- * @example
- * ```ts
- * import { scatterPlot, type ScatterPlotOptions } from 'dualtape'
- * const points = [{ x1: 0.5, x2: 0.2, label: 'A' }, { x1: -0.4, x2: -0.6, label: 'B' }]
- * const grid = [{ x1: 0, x2: 0, label: 'A' }, { x1: -1, x2: -1, label: 'B' }]
- * const opts: ScatterPlotOptions = { title: 'Classes', data: points, x: 'x1', y: 'x2', color: 'label', background: grid }
- * const spec = scatterPlot(opts)
- * ```
  */
 export interface ScatterPlotOptions extends PlotOptions {
   /**
@@ -123,14 +87,6 @@ export interface ScatterPlotOptions extends PlotOptions {
 
 /**
  * Options of {@link barPlot}.
- *
- * @example
- * ```ts
- * import { barPlot, type BarPlotOptions } from 'dualtape'
- * const rows = [{ suite: 'mlp', ms: 3, mode: 'fwd' }, { suite: 'mlp', ms: 1, mode: 'rev' }]
- * const opts: BarPlotOptions = { title: 'Time', data: rows, x: 'suite', y: 'ms', color: 'mode', horizontal: true }
- * const spec = barPlot(opts)
- * ```
  */
 export interface BarPlotOptions extends PlotOptions {
   /** Draw bars horizontally: categories on the vertical axis (default false). */
@@ -146,12 +102,6 @@ export interface BarPlotOptions extends PlotOptions {
 /**
  * A shaded stretch of the value axis in {@link intervalPlot}, for instance the range a theory
  * predicts. It runs across the whole plot along the category axis.
- *
- * @example
- * ```ts
- * import type { IntervalBand } from 'dualtape'
- * const band: IntervalBand = { from: 3, to: 4, label: 'ω_grad ∈ [3, 4]', group: 'gradient' }
- * ```
  */
 export interface IntervalBand {
   /** Lower end on the value axis. */
@@ -166,12 +116,6 @@ export interface IntervalBand {
 
 /**
  * A dashed reference line across {@link intervalPlot} at one value, for instance "1 = equal".
- *
- * @example
- * ```ts
- * import type { IntervalRule } from 'dualtape'
- * const rule: IntervalRule = { value: 1, label: '1 = equal' }
- * ```
  */
 export interface IntervalRule {
   /** Position on the value axis. */
@@ -185,23 +129,6 @@ export interface IntervalRule {
 /**
  * Options of {@link intervalPlot}. The field names follow {@link barPlot}: `x` is the category
  * field and `y` the value field, whichever axis they end up on.
- *
- * @example
- * ```ts
- * import { intervalPlot, type IntervalPlotOptions } from 'dualtape'
- * const rows = [{ fn: 'mlp', omega: 3.2, lo: 3.0, hi: 3.5 }]
- * const opts: IntervalPlotOptions = {
- *   title: 'Overhead',
- *   data: rows,
- *   x: 'fn',
- *   y: 'omega',
- *   low: 'lo',
- *   high: 'hi',
- *   yTitle: 'ω (time ratio)',
- *   rules: [{ value: 1, label: '1 = equal' }],
- * }
- * const spec = intervalPlot(opts)
- * ```
  */
 export interface IntervalPlotOptions {
   /** Title shown above the plot. */
@@ -241,30 +168,9 @@ export interface IntervalPlotOptions {
 /**
  * A plot that cannot show its data: values that a log scale cannot place, a band or a rule that
  * names no group of the data, or, when rendering with `strict` ({@link renderVegaLite}), a
- * warning of vega-lite or vega or a data mark drawn with no extent. `problems` lists each one.
- *
- * @example
- * ```ts
- * import { PlotError, renderVegaLite } from 'dualtape'
- * // bars stacked from zero on a log scale: zero has no place there, so the bars have no length
- * const spec = {
- *   data: { values: [{ op: 'add', n: 10 }, { op: 'mul', n: 1000 }] },
- *   mark: 'bar',
- *   encoding: {
- *     x: { field: 'op', type: 'nominal' },
- *     y: { field: 'n', type: 'quantitative', scale: { type: 'log' } },
- *   },
- * } as const
- * let error: unknown
- * try {
- *   await renderVegaLite(spec, { strict: true })
- * } catch (e) {
- *   error = e
- * }
- * error instanceof PlotError // → true
- * console.log((error as PlotError).problems[0])
- * // prints: vega warned: Log scale domain includes zero: [0,1000]
- * ```
+ * warning of vega-lite or vega or a data mark drawn with no extent. `problems` lists each one:
+ * bars stacked from zero on a log scale, for instance, give `vega warned: Log scale domain
+ * includes zero: [0,1000]` (zero has no place there, so the bars have no length).
  */
 export class PlotError extends DualtapeError {
   override name = 'PlotError'
@@ -291,12 +197,6 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
 
 /**
  * Escapes a field name for vega-lite, where `.` and `[ ]` would otherwise address nested data.
- *
- * @example
- * ```ts
- * import { vegaLiteField } from 'dualtape'
- * vegaLiteField('time.ms') // → 'time\\.ms'
- * ```
  */
 export function vegaLiteField(name: string): string {
   return name.replace(/[.[\]\\]/g, '\\$&')
@@ -358,26 +258,6 @@ function positional(
  * A line plot: one line per value of `color` (or a single line), x and y quantitative.
  *
  * Rows are drawn in the order of the x field.
- *
- * @example
- * ```ts
- * import { linePlot, renderVegaLite, writeSvg } from 'dualtape'
- * const spec = linePlot({
- *   title: 'Reverse mode cost',
- *   data: [
- *     { n: 10, ms: 0.4, mode: 'jvp' },
- *     { n: 100, ms: 3.1, mode: 'jvp' },
- *     { n: 10, ms: 0.5, mode: 'vjp' },
- *     { n: 100, ms: 0.9, mode: 'vjp' },
- *   ],
- *   x: 'n',
- *   y: 'ms',
- *   color: 'mode',
- *   logX: true,
- *   logY: true,
- * })
- * await writeSvg('report/cost.svg', await renderVegaLite(spec))
- * ```
  */
 export function linePlot(opts: LinePlotOptions): TopLevelSpec {
   const { x, y } = positional(opts, opts.data, false)
@@ -394,30 +274,6 @@ export function linePlot(opts: LinePlotOptions): TopLevelSpec {
 /**
  * A scatter plot of `data`, optionally colored by a class field and drawn over `background`
  * rows (for a decision boundary: a grid of points colored by the predicted class).
- *
- * @example
- * ```ts
- * import { scatterPlot, renderVegaLite, type PlotRow } from 'dualtape'
- * const grid: PlotRow[] = []
- * for (let i = 0; i <= 20; i++)
- *   for (let j = 0; j <= 20; j++) {
- *     const gx = -1 + i / 10
- *     const gy = -1 + j / 10
- *     grid.push({ x1: gx, x2: gy, label: gx + gy > 0 ? 'A' : 'B' })
- *   }
- * const spec = scatterPlot({
- *   title: 'Decision boundary',
- *   data: [
- *     { x1: 0.5, x2: 0.2, label: 'A' },
- *     { x1: -0.4, x2: -0.6, label: 'B' },
- *   ],
- *   x: 'x1',
- *   y: 'x2',
- *   color: 'label',
- *   background: grid,
- * })
- * const svg = await renderVegaLite(spec)
- * ```
  */
 export function scatterPlot(opts: ScatterPlotOptions): TopLevelSpec {
   const background = opts.background ?? []
@@ -474,24 +330,6 @@ function categoryAxis(vertical: boolean): Record<string, unknown> {
 /**
  * A bar plot: categories on `x` (kept in data order), values on `y`, and with `color`, bars of
  * one category side by side (grouped), one per value of the color field.
- *
- * @example
- * ```ts
- * import { barPlot, renderVegaLite } from 'dualtape'
- * const spec = barPlot({
- *   title: 'Time per Jacobian',
- *   data: [
- *     { fn: 'wide', ms: 12, mode: 'jacfwd' },
- *     { fn: 'wide', ms: 2, mode: 'jacrev' },
- *     { fn: 'deep', ms: 3, mode: 'jacfwd' },
- *     { fn: 'deep', ms: 9, mode: 'jacrev' },
- *   ],
- *   x: 'fn',
- *   y: 'ms',
- *   color: 'mode',
- * })
- * const svg = await renderVegaLite(spec)
- * ```
  */
 export function barPlot(opts: BarPlotOptions): TopLevelSpec {
   const baseline = barBaseline(opts)
@@ -580,35 +418,6 @@ const POINT_COLOR = '#4c78a8'
  * `bands` shade a stretch of the value axis and `rules` draw dashed reference lines, each with a
  * text label; a band or rule with a `group` takes that group's color. A row whose interval is a
  * single value draws its point alone.
- *
- * @example
- * ```ts
- * import { intervalPlot, renderVegaLite } from 'dualtape'
- * const spec = intervalPlot({
- *   title: 'Cost of a derivative relative to the function',
- *   data: [
- *     { fn: 'MLP', derivative: 'gradient', omega: 3.4, lo: 3.1, hi: 3.8 },
- *     { fn: 'MLP', derivative: 'JVP', omega: 2.1, lo: 2.0, hi: 2.3 },
- *     { fn: 'elementwise chain', derivative: 'gradient', omega: 3.9, lo: 3.6, hi: 4.4 },
- *     { fn: 'elementwise chain', derivative: 'JVP', omega: 2.4, lo: 2.4, hi: 2.4 },
- *   ],
- *   x: 'fn',
- *   y: 'omega',
- *   low: 'lo',
- *   high: 'hi',
- *   color: 'derivative',
- *   horizontal: true,
- *   logY: true,
- *   xTitle: 'function',
- *   yTitle: 'ω = time(derivative) / time(f)',
- *   bands: [
- *     { from: 3, to: 4, label: 'ω_grad ∈ [3, 4]', group: 'gradient' },
- *     { from: 2, to: 2.5, label: 'ω_JVP ∈ [2, 2.5]', group: 'JVP' },
- *   ],
- *   rules: [{ value: 1, label: '1 = as fast as f' }],
- * })
- * const svg = await renderVegaLite(spec, { strict: true })
- * ```
  */
 export function intervalPlot(opts: IntervalPlotOptions): TopLevelSpec {
   const fn = 'intervalPlot'
@@ -830,14 +639,6 @@ export function intervalPlot(opts: IntervalPlotOptions): TopLevelSpec {
 
 /**
  * Options of {@link renderVegaLite}.
- *
- * @example
- * ```ts
- * import { barPlot, renderVegaLite } from 'dualtape'
- * const spec = barPlot({ title: 'Ops', data: [{ op: 'add', n: 3 }], x: 'op', y: 'n' })
- * const warnings: string[] = []
- * const svg = await renderVegaLite(spec, { onWarning: (m) => warnings.push(m), strict: true })
- * ```
  */
 export interface RenderOptions {
   /** Called with each warning of the vega-lite compiler or the vega runtime; by default they are dropped. */
@@ -856,21 +657,6 @@ export interface RenderOptions {
  * Compiler errors (an invalid spec) reject the promise; compiler and runtime warnings go
  * to `opts.onWarning` when given. With `strict: true` a warning, or a data mark that draws
  * nothing visible, rejects with a {@link PlotError} listing every problem.
- *
- * @example
- * ```ts
- * import { renderVegaLite } from 'dualtape'
- * const svg = await renderVegaLite(
- *   {
- *     title: 'Squares',
- *     data: { values: [{ x: 1, y: 1 }, { x: 2, y: 4 }, { x: 3, y: 9 }] },
- *     mark: 'line',
- *     encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
- *   },
- *   { strict: true },
- * )
- * svg.startsWith('<svg') // → true
- * ```
  */
 export async function renderVegaLite(spec: TopLevelSpec, opts: RenderOptions = {}): Promise<string> {
   const warnings: string[] = []
@@ -900,13 +686,6 @@ export async function renderVegaLite(spec: TopLevelSpec, opts: RenderOptions = {
 /**
  * A rectangle in SVG pixels: x grows to the right and y downwards, from the top-left corner of
  * the picture that {@link renderVegaLite} draws.
- *
- * @example
- * ```ts
- * import type { PlotBox } from 'dualtape'
- * const box: PlotBox = { x1: 51, y1: 22, x2: 531, y2: 322 }
- * const width = box.x2 - box.x1
- * ```
  */
 export interface PlotBox {
   readonly x1: number
@@ -918,15 +697,6 @@ export interface PlotBox {
 /**
  * One drawn item of a data mark, as {@link plotMarks} returns it: one bar, point, rule or label,
  * or one whole line or area.
- *
- * @example
- * ```ts
- * import { barPlot, plotMarks, type PlotMark } from 'dualtape'
- * const marks: readonly PlotMark[] = await plotMarks(
- *   barPlot({ title: 'Ops', data: [{ op: 'add', n: 3 }], x: 'op', y: 'n' }),
- * )
- * marks.map((m) => m.type) // → ['rect']
- * ```
  */
 export interface PlotMark {
   /** Name of the mark in the compiled vega spec, such as `marks` or `layer_1_marks`. */
@@ -952,16 +722,6 @@ export interface PlotMark {
  * cap draws a dot), a line or area whose points are not finite or all coincide, a label with no
  * text; or when it lies outside the plot area (a bar or rule beyond its edges, a point or label
  * whose anchor is). Strict rendering rejects a plot with such an item.
- *
- * @example
- * ```ts
- * import { barPlot, plotMarks } from 'dualtape'
- * const marks = await plotMarks(
- *   barPlot({ title: 'Ops', data: [{ op: 'add', n: 10 }, { op: 'mul', n: 1000 }], x: 'op', y: 'n', logY: true }),
- * )
- * marks.length // → 2
- * marks.every((m) => m.problem === null && m.box.y2 - m.box.y1 > 0) // → true
- * ```
  */
 export async function plotMarks(spec: TopLevelSpec, opts: RenderOptions = {}): Promise<readonly PlotMark[]> {
   const { view, compiled } = await runView(spec, (message) => opts.onWarning?.(message))
@@ -1239,13 +999,6 @@ function describeDatum(datum: Readonly<Record<string, unknown>> | undefined): st
  * Writes SVG text to a file, creating the missing directories on the way. Node only: in a
  * browser bundle it rejects with a BackendError; put the string from `renderVegaLite` into the
  * page instead.
- *
- * @example
- * ```ts
- * import { barPlot, renderVegaLite, writeSvg } from 'dualtape'
- * const spec = barPlot({ title: 'Ops', data: [{ op: 'add', n: 3 }], x: 'op', y: 'n' })
- * await writeSvg('report/plots/ops.svg', await renderVegaLite(spec))
- * ```
  */
 export async function writeSvg(path: string, svg: string): Promise<void> {
   await writeTextFile(path, svg)

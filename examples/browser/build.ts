@@ -3,7 +3,7 @@
  * `browser` field (package.json) swaps its Node-only modules for browser ones or for nothing.
  * The field names the compiled files (`./dist/src/backends/tfjs/node-wasm.js`); here the bundle is made from the
  * sources, so `browserFieldPlugin` reads the same field and applies it to the matching
- * `src/**.ts` files. test/browser.test.ts bundles its page and this example with it.
+ * `src/**.ts` files. test/package/browser.test.ts bundles its page and this example with it.
  *
  * Run: npx tsx examples/browser/build.ts [--out DIR] [--minify], then open
  * out/examples/browser/index.html in a browser (a classic script: it works from file://).
@@ -38,9 +38,6 @@ export const optionalPackages = [
  * The package's `browser` field as a map from source files to their stand-ins in a browser: a
  * source file, or `false` for an empty module. Each entry must name a compiled module of
  * dist/src whose source exists.
- *
- * @example
- * browserMapping().get(join(root, 'src/backends/tfjs/node-wasm.ts')) // false
  */
 export function browserMapping(dir: string = root): ReadonlyMap<string, string | false> {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
@@ -66,9 +63,6 @@ export function browserMapping(dir: string = root): ReadonlyMap<string, string |
 /**
  * An esbuild plugin that applies the package's `browser` field to dualtape's sources: an import
  * of a mapped module gets its stand-in (or an empty module for `false`).
- *
- * @example
- * await build({ entryPoints: ['page.ts'], bundle: true, plugins: [browserFieldPlugin()] })
  */
 export function browserFieldPlugin(dir: string = root): Plugin {
   const mapping = browserMapping(dir)
@@ -103,9 +97,6 @@ export interface BrowserBundleOptions {
 /**
  * Bundles a page's script for the browser (no Node built-ins allowed: esbuild stops on one)
  * and returns its size and the files it took in (relative to the repository's root).
- *
- * @example
- * const { bytes } = await bundleForBrowser({ entry: 'examples/browser/main.ts', outfile: 'out/main.js' })
  */
 export async function bundleForBrowser(
   options: BrowserBundleOptions,

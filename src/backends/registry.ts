@@ -67,13 +67,8 @@ export function registerBackend<H>(backend: Backend<H>): void {
 
 /**
  * Records why a backend could not be initialised, so that asking for it by name says so
- * (the tfjs backends call it when their initialisation fails).
- *
- * @example
- * import { recordBackendFailure } from 'dualtape'
- * import { getBackend } from 'dualtape'
- * recordBackendFailure('tfjs-webgpu', 'no WebGPU adapter')
- * getBackend('tfjs-webgpu') // throws BackendError: … failed to initialise: no WebGPU adapter
+ * (the tfjs backends call it when their initialisation fails): `getBackend(name)` then throws a
+ * BackendError that ends with `failed to initialise: <reason>`.
  */
 export function recordBackendFailure(name: string, reason: string): void {
   if (!backends.has(name)) failures.set(name, reason)

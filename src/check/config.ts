@@ -9,10 +9,6 @@ import { ValueError } from '../core/errors.js'
 
 /**
  * The seed used when neither the caller nor DUALTAPE_SEED gives one.
- *
- * @example
- * import { defaultSeed, propsSeed } from 'dualtape'
- * propsSeed() === defaultSeed // true unless DUALTAPE_SEED is set
  */
 export const defaultSeed = 20240611
 
@@ -21,10 +17,6 @@ const env = (name: string): string | undefined =>
 
 /**
  * The seed of property tests: DUALTAPE_SEED if set, else `fallback` (the fixed default seed).
- *
- * @example
- * import { propsSeed } from 'dualtape'
- * propsSeed() // 20240611 unless DUALTAPE_SEED is set
  */
 export function propsSeed(fallback: number = defaultSeed): number {
   const s = env('DUALTAPE_SEED')
@@ -37,10 +29,6 @@ export function propsSeed(fallback: number = defaultSeed): number {
 /**
  * The number of runs of a property whose default is `base`: DUALTAPE_PROPS_RUNS='4x' gives
  * 4 · base, DUALTAPE_PROPS_RUNS='500' gives 500, unset gives base.
- *
- * @example
- * import { propsRuns } from 'dualtape'
- * propsRuns(25) // 25 unless DUALTAPE_PROPS_RUNS is set
  */
 export function propsRuns(base: number): number {
   const s = env('DUALTAPE_PROPS_RUNS')

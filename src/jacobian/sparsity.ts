@@ -33,8 +33,7 @@ import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
  * element (row-major): element k may depend on input element j only if j is in set k.
  *
  * @example
- * import type { IndexSets } from 'dualtape/sparse'
- * import { patternFromRows } from 'dualtape/sparse'
+ * import { patternFromRows, type IndexSets } from 'dualtape/sparse'
  * import * as assert from 'node:assert'
  *
  * // y = (x0 + x1, x2): y0 depends on x0 and x1, y1 on x2

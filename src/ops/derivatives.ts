@@ -10,8 +10,8 @@
  * - the cpu backend's fused kernel ct · f′ (src/backends/cpu/derivative.ts), compiled into one
  *   loop per op;
  * - the tfjs backends' fused kernel (src/backends/tfjs/backend.ts), on tf tensors;
- * - the scalar dual numbers, over any `Numeric` (src/forward/scalar/dual.ts) and over float64
- *   (src/forward/scalar/dual-number.ts, compiled from `sourceAlgebra` below).
+ * - the scalar dual numbers, over any `Numeric` (src/scalar/dual.ts) and over float64
+ *   (src/scalar/dual-number.ts, compiled from `sourceAlgebra` below).
  *
  * Adding an elementwise op: its derivative here, its function in src/ops/unary.ts, its scalar
  * function in the cpu backend (src/backends/cpu/scalar.ts), its sampler in props/samplers.ts.
@@ -29,11 +29,6 @@
  * What a derivative formula may use: the field operations, the constants, and the few functions
  * that the derivatives of the table need. An instance works on tensors, arrays, tf tensors,
  * numbers or dual numbers; every operation is elementwise.
- *
- * @example
- * import { derivatives, numberAlgebra } from './derivatives.js'
- * // d tanh = (1 - y²) dx, on plain numbers
- * derivatives.tanh(numberAlgebra, 0, Math.tanh(0), 0) // → 1
  */
 export interface DerivAlgebra<T> {
   readonly add: (a: T, b: T) => T
@@ -58,12 +53,6 @@ export interface DerivAlgebra<T> {
 
 /**
  * The derivative f′ of an elementwise op f at x, from x, y = f(x) and the op's parameter p.
- *
- * @example
- * import { numberAlgebra, type DerivRule } from './derivatives.js'
- * // d x³ = 3x² dx
- * const cube: DerivRule = (A, x) => A.mul(A.scalar(x, 3), A.mul(x, x))
- * cube(numberAlgebra, 2, 8, 0) // → 12
  */
 export type DerivRule = <T>(A: DerivAlgebra<T>, x: T, y: T, p: number) => T
 
@@ -80,11 +69,6 @@ const one = <T>(A: DerivAlgebra<T>, like: T): T => A.scalar(like, 1)
 /**
  * f′(x) from x and y = f(x) for each differentiable elementwise op: the only place where these
  * derivatives are written.
- *
- * @example
- * import { derivatives, numberAlgebra } from './derivatives.js'
- * // d sin x = cos x dx
- * derivatives.sin(numberAlgebra, 0, 0, 0) // → 1
  */
 export const derivatives = table({
   // d eˣ = y dx
@@ -131,19 +115,11 @@ export const derivatives = table({
 
 /**
  * The name of an op of the derivative table.
- *
- * @example
- * import type { DerivName } from './derivatives.js'
- * const op: DerivName = 'tanh'
  */
 export type DerivName = keyof typeof derivatives
 
 /**
  * The names of the table, in its order.
- *
- * @example
- * import { derivNames } from './derivatives.js'
- * derivNames[0] // → 'exp'
  */
 export const derivNames: readonly DerivName[] = Object.keys(derivatives) as DerivName[]
 
@@ -153,11 +129,6 @@ export const derivNames: readonly DerivName[] = Object.keys(derivatives) as Deri
 
 /**
  * 1 / (1 + e⁻ˣ), evaluated on the side where the exponential cannot overflow.
- *
- * @example
- * import { sigmoidNumber } from './derivatives.js'
- * sigmoidNumber(0) // → 0.5
- * sigmoidNumber(-1000) // → 0
  */
 export const sigmoidNumber = (x: number): number => {
   if (x >= 0) return 1 / (1 + Math.exp(-x))
@@ -167,20 +138,12 @@ export const sigmoidNumber = (x: number): number => {
 
 /**
  * -1, 0 or 1, with 0 at ±0 and NaN at NaN (unlike Math.sign, never -0).
- *
- * @example
- * import { signNumber } from './derivatives.js'
- * [signNumber(-3), signNumber(-0), signNumber(2)] // → [-1, 0, 1]
  */
 export const signNumber = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN)
 
 /**
  * The algebra of plain numbers (float64): the reference instance. The cpu backend's kernels and
  * the float64 dual numbers evaluate the table with it, so their derivatives agree to the bit.
- *
- * @example
- * import { derivatives, numberAlgebra } from './derivatives.js'
- * derivatives.pow(numberAlgebra, 2, 8, 3) // → 12
  */
 export const numberAlgebra: DerivAlgebra<number> = {
   add: (a, b) => a + b,
@@ -210,10 +173,6 @@ const literal = (c: number): string => {
 
 /**
  * The source of f′ for op `op` at parameter p, at x = `x` and y = `y` (names of variables).
- *
- * @example
- * import { derivSource } from './derivatives.js'
- * derivSource('sigmoid', 0, 'x', 'y') // → '(y * ((1) - y))'
  */
 export function derivSource(op: DerivName, p: number, x: string, y: string): string {
   if (!Object.hasOwn(derivatives, op)) throw new TypeError(`no derivative of '${String(op)}' in the table`)
@@ -225,10 +184,6 @@ export function derivSource(op: DerivName, p: number, x: string, y: string): str
  * out as source, with Math's functions and those of `numberAlgebra` (in scope as `N`). Compiled,
  * that source gives the numbers of `numberAlgebra` to the bit, without a call through an algebra
  * object.
- *
- * @example
- * import { derivatives, sourceAlgebra } from './derivatives.js'
- * derivatives.tanh(sourceAlgebra, 'x', 'y', 0) // → '((1) - (y * y))'
  */
 export const sourceAlgebra: DerivAlgebra<string> = {
   add: (a, b) => `(${a} + ${b})`,
@@ -250,11 +205,6 @@ export const sourceAlgebra: DerivAlgebra<string> = {
  * Compiles `body`, source written with `sourceAlgebra`, into the function it returns, with
  * `numberAlgebra` in scope as `N` and the values of `scope` under their names; null where code
  * cannot be generated (a Content-Security-Policy without 'unsafe-eval').
- *
- * @example
- * import { compileSource } from './derivatives.js'
- * const f = compileSource<(x: number) => number>('return (x) => k * N.sign(x)', { k: 3 })
- * f?.(-2) // → -3
  */
 export function compileSource<F>(body: string, scope: Readonly<Record<string, unknown>> = {}): F | null {
   try {

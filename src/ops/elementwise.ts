@@ -16,13 +16,6 @@ import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './de
 /**
  * The derivative table on tensors: f′ as differentiable ops, so that the rules can be
  * differentiated again.
- *
- * @example
- * import { tensorAlgebra } from './elementwise.js'
- * import { derivatives } from './derivatives.js'
- * import { tensor } from './create.js'
- * const x = tensor([0, 1])
- * derivatives.sin(tensorAlgebra, x, x, 0) // → [1, 0.540302]
  */
 export const tensorAlgebra: DerivAlgebra<Tensor> = {
   // called, not read, here: binary.ts may still be loading (the ops import each other)
@@ -44,12 +37,6 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
 /**
  * ct · f′(x): one fused kernel pass on plain data; the differentiable composition
  * `mul(ct, f′(x, y))` under a transformation, so higher derivatives stay exact.
- *
- * @example
- * import { derivMul } from './elementwise.js'
- * import { tensor } from './create.js'
- * const x = tensor([0])
- * derivMul('tanh', x, x, tensor([3])) // → [3]
  */
 export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0): Tensor {
   if (topLevel([x, y, ct]) === null && x.backend === ct.backend) {
@@ -85,10 +72,6 @@ function elementwise(name: ElementwiseName): OpDef<null> {
 
 /**
  * The definition of each op of the derivative table but pow, by name.
- *
- * @example
- * import { elementwiseOps } from './elementwise.js'
- * elementwiseOps.tanh.structure // → 'elementwise'
  */
 export const elementwiseOps = Object.fromEntries(
   derivNames.filter((k): k is ElementwiseName => k !== 'pow').map((k) => [k, elementwise(k)]),

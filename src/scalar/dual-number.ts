@@ -144,31 +144,18 @@ Object.setPrototypeOf(NumberDualAlgebra.prototype, ops)
 /**
  * The first-order dual algebra over plain numbers with the given tag (`DualNumber` has a
  * fixed one; `derivative` takes a fresh one per call).
- *
- * @example
- * import { dualNumberAt } from './dual-number.js'
- * const D = dualNumberAt(1_000_001)
- * console.log(D.tangent(D.tanh(D.variable(0)))) // 1
  */
 export const dualNumberAt = (tag: number): DualNumeric<number> =>
   new NumberDualAlgebra(tag) as unknown as DualNumeric<number>
 
 /**
  * The dual `x + 1·ε` of tag `tag`: the seed of a derivative call.
- *
- * @example
- * import { numberVariable } from './dual-number.js'
- * console.log(numberVariable(2, 7).du) // 1
  */
 export const numberVariable = (x: number, tag: number): Dual<number> => new NumberDual(x, 1, tag)
 
 /**
  * The tangent of `y`, a dual of tag `tag` or a constant; `op` names the caller in the
  * `TagError` thrown for any other value.
- *
- * @example
- * import { numberTangent, numberVariable } from './dual-number.js'
- * console.log(numberTangent('example', numberVariable(2, 7), 7)) // 1
  */
 export const numberTangent = (op: string, y: Dual<number>, tag: number): number => {
   if (y.tag !== tag && y.tag !== CONSTANT) throw wrongTag(op, tag, y)

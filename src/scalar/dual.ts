@@ -87,12 +87,6 @@ const algebraOf = <A>(N: Numeric<A>): DerivAlgebra<A> => ({
 /**
  * The dual algebra over `N` with the given tag (`dualOf` takes a fresh one). The operations
  * depend only on `N`; `make`, `variable`, `primal` and `tangent` use the tag.
- *
- * @example
- * import { dualAt } from './dual.js'
- * import { NumberField } from './numeric.js'
- * const D = dualAt(NumberField, 1_000_000)
- * console.log(D.tangent(D.sin(D.variable(0)))) // 1
  */
 export const dualAt = <A>(N: Numeric<A>, tag: number): DualNumeric<A> => {
   const one = N.one

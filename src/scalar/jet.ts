@@ -60,11 +60,6 @@ export interface JetNumeric extends Numeric<Jet> {
 
 /**
  * The jet algebra of order `K` with the given tag (`jetOf` takes a fresh one).
- *
- * @example
- * import { jetAt } from './jet.js'
- * const J = jetAt(1, 1_000_002)
- * console.log(Array.from(J.sin(J.variable(0)).coefficients)) // [0, 1]
  */
 export const jetAt = (K: number, tag: number): JetNumeric => {
   if (!Number.isInteger(K) || K < 0) {

@@ -116,10 +116,6 @@ export const NumberField: Numeric<number> = {
 
 /**
  * The number of coefficients of `polyval`'s `cs`, which must be an array-like of numbers.
- *
- * @example
- * import { coefficientCount } from './numeric.js'
- * coefficientCount([1, 2, 3]) // → 3
  */
 export const coefficientCount = (cs: ArrayLike<number>): number => {
   const n = (cs as { length?: unknown } | null | undefined)?.length
@@ -131,10 +127,6 @@ export const coefficientCount = (cs: ArrayLike<number>): number => {
 
 /**
  * Coefficient `i` of `polyval`'s `cs`, checked to be a finite number.
- *
- * @example
- * import { coefficient } from './numeric.js'
- * coefficient([1, 2, 3], 1) // → 2
  */
 export const coefficient = (cs: ArrayLike<number>, i: number): number => {
   const c = cs[i]
@@ -152,9 +144,5 @@ const describeCoefficient = (v: unknown): string => (typeof v === 'number' ? Str
 /**
  * The integer quotient `q = trunc(x / y)` of the truncated remainder `x mod y = x - q·y`,
  * taken from the remainder itself so that it agrees with `%` at the boundaries.
- *
- * @example
- * import { truncQuotient } from './numeric.js'
- * console.log(truncQuotient(7.5, 2)) // 3
  */
 export const truncQuotient = (x: number, y: number): number => Math.round((x - (x % y)) / y)

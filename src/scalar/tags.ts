@@ -17,11 +17,6 @@ import { TagError } from './errors.js'
 
 /**
  * The tag of constants: duals with no perturbation, valid in every call at their level.
- *
- * @example
- * import { CONSTANT } from './tags.js'
- * import { DualNumber } from './index.js'
- * console.log(DualNumber.fromNumber(2).tag === CONSTANT) // true
  */
 export const CONSTANT = 0
 
@@ -30,19 +25,11 @@ const open: number[] = []
 
 /**
  * A fresh tag, larger than every tag handed out before.
- *
- * @example
- * import { freshTag } from './tags.js'
- * console.log(freshTag() < freshTag()) // true
  */
 export const freshTag = (): number => ++counter
 
 /**
  * Runs `body` with a fresh tag marked as open (its derivative call is running).
- *
- * @example
- * import { withFreshTag } from './tags.js'
- * console.log(withFreshTag((tag) => tag > 0)) // true
  */
 export const withFreshTag = <T>(body: (tag: number) => T): T => {
   const tag = openTag()
@@ -55,11 +42,6 @@ export const withFreshTag = <T>(body: (tag: number) => T): T => {
 
 /**
  * A fresh tag, marked as open until the matching `closeTag()`; `withFreshTag` pairs the two.
- *
- * @example
- * import { closeTag, openTag } from './tags.js'
- * const tag = openTag()
- * try { console.log(tag > 0) } finally { closeTag() } // true
  */
 export const openTag = (): number => {
   const tag = ++counter
@@ -69,22 +51,14 @@ export const openTag = (): number => {
 
 /**
  * Closes the most recently opened tag.
- *
- * @example
- * import { closeTag, openTag } from './tags.js'
- * openTag()
- * closeTag()
  */
 export const closeTag = (): void => {
   open.pop()
 }
 
 /**
- * The tag of the result of a binary operation on duals tagged `a` and `b`.
- *
- * @example
- * import { joinTags } from './tags.js'
- * console.log(joinTags(3, 0), joinTags(3, 3)) // 3 3
+ * The tag of the result of a binary operation on duals tagged `a` and `b`: a constant takes the
+ * other's tag, two equal tags stay, two different calls' tags are a TagError.
  */
 export const joinTags = (a: number, b: number): number =>
   a === b || b === CONSTANT ? a : a === CONSTANT ? b : throwMixed(a, b)
@@ -98,10 +72,6 @@ const describeTag = (tag: number): string =>
 
 /**
  * The error for duals of two different calls (tags `a` and `b`) met in one operation.
- *
- * @example
- * import { mixedTags } from './tags.js'
- * console.log(mixedTags('add', 2, 3).name) // TagError
  */
 export const mixedTags = (op: string, a: unknown, b: unknown): TagError => {
   if (typeof a !== 'number' || typeof b !== 'number') {
@@ -123,10 +93,6 @@ export const mixedTags = (op: string, a: unknown, b: unknown): TagError => {
 /**
  * The error for a value read by the algebra of tag `expected` that is neither one of its duals
  * nor a constant.
- *
- * @example
- * import { wrongTag } from './tags.js'
- * console.log(wrongTag('tangent', 2, { tag: 3 }).name) // TagError
  */
 export const wrongTag = (op: string, expected: number, value: unknown): TagError => {
   const tag = (value as { tag?: unknown } | null)?.tag

@@ -22,7 +22,7 @@ import { hessianSparsity, jacobianSparsity } from '../jacobian/sparsity.js'
 
 // ---------------------------------------------------------------------------------------------
 // Sparse Jacobians and Hessians on the engine: the pattern comes from the index-set level (or
-// the caller), the colouring from src/jacobian/sparse, and the compressed products from the
+// the caller), the colouring from colouring.ts, and the compressed products from the
 // engine's own JVP (all colours in one vector-mode pass), VJP and forward-over-reverse HVP.
 // ---------------------------------------------------------------------------------------------
 
@@ -44,8 +44,7 @@ import { hessianSparsity, jacobianSparsity } from '../jacobian/sparsity.js'
  *
  * @example
  * import { sparseJacobian, bandedPattern, colourColumns, type SparseJacobianAdOptions } from 'dualtape/sparse'
- * import { tensor, slice, pad, sub } from 'dualtape'
- * import type { Tensor } from 'dualtape'
+ * import { tensor, slice, pad, sub, type Tensor } from 'dualtape'
  * import * as assert from 'node:assert'
  *
  * // y_i = x_{i-1} - x_{i+1} (zero outside): a known tridiagonal pattern and its colouring, reused
@@ -79,8 +78,7 @@ export interface SparseJacobianAdOptions extends ColouringOptions {
  *
  * @example
  * import { sparseHessian, bandedPattern, type SparseHessianAdOptions } from 'dualtape/sparse'
- * import { tensor, sum, mul, slice } from 'dualtape'
- * import type { Tensor } from 'dualtape'
+ * import { tensor, sum, mul, slice, type Tensor } from 'dualtape'
  * import * as assert from 'node:assert'
  *
  * // f(x) = Σ x_i x_{i+1}: H has ones beside the diagonal

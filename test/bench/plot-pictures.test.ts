@@ -14,7 +14,7 @@ import {
 } from '../../bench/plot/plot.js'
 import { checkPicture, checkSvg, colorBox } from '../support/plot-picture.js'
 
-// Every plot helper is drawn, rasterised and checked item by item (test/plot-picture.ts), and
+// Every plot helper is drawn, rasterised and checked item by item (test/support/plot-picture.ts), and
 // rendered strictly. A planted broken plot (bars stacked from zero on a log scale, which vega
 // draws with no length: the report's blank plots) must fail both checks.
 // PLOT_PICTURES=<dir> keeps the pictures there, to look at.

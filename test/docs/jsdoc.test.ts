@@ -2,20 +2,33 @@ import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, test } from 'vitest'
 import { annotate } from './annotate.js'
-import { collectExports, entryPoints, type ExportInfo, type JsdocExample } from './jsdoc.js'
+import {
+  collectExports,
+  entryPoints,
+  exampleTags,
+  type ExportInfo,
+  type JsdocExample,
+  moduleHeader,
+} from './jsdoc.js'
 import { generatedModules, runCaptured } from './run.js'
 import { typecheck } from './typecheck.js'
 
 // Every `@example` in the JSDoc of the package's exports (those of each entry point in
-// package.json's "exports") is written to its own module under out/, with 'dualtape' and its
-// entry points mapped to the sources; all of them are type-checked as one program, then each is imported (run) here. An
+// package.json's "exports"), of their members, and of the `@module` header of each entry point
+// is written to its own module under out/, with 'dualtape' and its entry points mapped to the
+// sources; all of them are type-checked as one program, then each is imported (run) here. An
 // example may print; a thrown error fails it, and its `// →` and `// prints:` annotations
 // (docs/README.md) are checked. Each runs with the working directory set to a scratch folder.
+// An `@example` anywhere else in src/ would never run, so there is none.
 
 const root = resolve(import.meta.dirname, '..', '..')
-const entries = entryPoints(root).map((e) => e.source)
-const exported: ExportInfo[] = entries.flatMap((entry) => collectExports(root, entry).exports)
-const examples: JsdocExample[] = exported.flatMap((e) => e.examples)
+const entries = entryPoints(root)
+const exported: ExportInfo[] = entries.flatMap((entry) => collectExports(root, entry.source).exports)
+const headers = entries.map((entry) => ({ entry, header: moduleHeader(root, entry.source, entry.specifier) }))
+const examples: JsdocExample[] = [
+  ...headers.flatMap((h) => h.header?.examples ?? []),
+  ...exported.flatMap((e) => [...e.examples, ...e.memberExamples]),
+]
 
 const { dir, scratch, specifier } = generatedModules(root, 'jsdoc-examples-')
 const options = {
@@ -29,7 +42,7 @@ interface Generated {
   readonly error: Error | null
 }
 const generated: Generated[] = examples.map((example, i) => {
-  const path = join(dir, `${String(i).padStart(3, '0')}-${example.exportName}.ts`)
+  const path = join(dir, `${String(i).padStart(3, '0')}-${example.exportName.replace(/[^\w.]+/g, '-')}.ts`)
   try {
     const { code } = annotate(example.code, options)
     writeFileSync(path, `${code}export {}\n`)
@@ -55,6 +68,24 @@ describe('JSDoc @example blocks', () => {
       .map((e) => `${e.name} (${e.kind}, ${e.file}:${e.line})`)
     if (missing.length > 0)
       throw new Error(`${missing.length} exports without an @example:\n${missing.join('\n')}`)
+  })
+
+  test('each entry point begins with a `@module` header', () => {
+    const missing = headers
+      .filter((h) => h.header === null)
+      .map((h) => `${h.entry.specifier} (${h.entry.source})`)
+    if (missing.length > 0) throw new Error(`entry points without a @module header:\n${missing.join('\n')}`)
+  })
+
+  test('every `@example` in src/ documents an entry point, an export of one or a member of an export', () => {
+    const run = new Set(examples.map((e) => `${e.file}:${e.line}`))
+    // not yet src/linalg/ and src/backends/cpu/, whose internal functions still carry examples
+    const offenders = exampleTags(root, 'src')
+      .filter((t) => !t.file.startsWith('src/linalg/') && !t.file.startsWith('src/backends/cpu/'))
+      .filter((t) => !run.has(`${t.file}:${t.line}`))
+      .map((t) => `${t.file}:${t.line}`)
+    if (offenders.length > 0)
+      throw new Error(`${offenders.length} @example blocks that no test runs:\n${offenders.join('\n')}`)
   })
 
   test('they type-check together', { timeout: 300_000 }, () => {

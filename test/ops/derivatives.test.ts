@@ -25,7 +25,7 @@ import { grad, jvp, sum } from '../../src/index.js'
 // kernel (generated and evaluated), the rules under a transformation, the scalar dual numbers
 // (float64 and generic), and the first Taylor coefficient of the jets, which have their own
 // recurrences. The tfjs kernels are checked against the tensor rule on their own backend in
-// test/tfjs-suite.ts.
+// test/support/tfjs-suite.ts.
 
 const SEED = propsSeed()
 

@@ -5,7 +5,7 @@ import { importOptional } from '../../src/core/errors.js'
 
 // The optional packages (TensorFlow.js, webgpu, vega, Graphviz, the benchmark's peers) load on
 // first use; a missing one is a MissingPackageError that names the feature and the install
-// command. test/package.sh checks the same from the packed tarball in an empty project.
+// command. test/package/package.sh checks the same from the packed tarball in an empty project.
 
 describe('importOptional', () => {
   // a specifier built at run time, so that no bundler or test runner resolves it ahead

@@ -1,5 +1,5 @@
 /**
- * A `dualtape bench` run for the interruption tests (test/cli.test.ts): two suites, the second of
+ * A `dualtape bench` run for the interruption tests (test/bench/cli.test.ts): two suites, the second of
  * which waits (`sleep`) or keeps a child process busy (`child`) until the run is interrupted.
  * Usage: node --import tsx test/support/bench-interrupt-run.ts <out> <sleep|child|first>
  */

@@ -1,4 +1,4 @@
-/** A workload module for the tests of the benchmark hosts (test/bench-measure.test.ts). */
+/** A workload module for the tests of the benchmark hosts (test/bench/measure.test.ts). */
 import type { Setup } from '../../bench/measure/host.js'
 
 /** Two busy loops, one about `ratio` times longer than the other, and an echo of the arguments. */

@@ -28,10 +28,6 @@ import {
 
 /**
  * Options of `formArbitrary` and `chainArbitrary`.
- *
- * @example
- * import { formArbitrary } from 'dualtape'
- * const squareStructured = formArbitrary(4, 4, { kinds: ['diagonal', 'permutation', 'monomial'], maxValue: 9 })
  */
 export interface FormArbitraryOptions {
   /** Entries are integers in [-maxValue, maxValue] (default 3). */
@@ -60,12 +56,6 @@ const divisors = (c: number): number[] =>
 /**
  * Any structured form of shape rows × cols: square kinds when rows = cols, a blockRow F ⊗ xᵀ for
  * every split cols = m·|x|, zero and dense always.
- *
- * @example
- * import fc from 'fast-check'
- * import { formArbitrary } from 'dualtape'
- * const [j] = fc.sample(formArbitrary(3, 3), { numRuns: 1, seed: 1 })
- * console.log(j!.rows, j!.cols) // 3 3
  */
 export function formArbitrary(
   rows: number,
@@ -124,10 +114,6 @@ export function formArbitrary(
 
 /**
  * Options of `chainArbitrary` and `operatorChainArbitrary`.
- *
- * @example
- * import { chainArbitrary } from 'dualtape'
- * const mlpLike = chainArbitrary({ minLength: 2, maxLength: 6, maxWidth: 20, kinds: ['dense', 'diagonal'] })
  */
 export interface ChainArbitraryOptions extends FormArbitraryOptions {
   readonly minLength?: number
@@ -140,12 +126,6 @@ export interface ChainArbitraryOptions extends FormArbitraryOptions {
 
 /**
  * Widths n_0 … n_L of a chain: each repeats the previous one with probability `repeat`.
- *
- * @example
- * import fc from 'fast-check'
- * import { widthsArbitrary } from 'dualtape'
- * const [w] = fc.sample(widthsArbitrary({ minLength: 3, maxLength: 3 }), { numRuns: 1, seed: 1 })
- * console.log(w!.length) // 4
  */
 export function widthsArbitrary(opts: ChainArbitraryOptions = {}): fc.Arbitrary<number[]> {
   const maxWidth = opts.maxWidth ?? 6
@@ -166,12 +146,6 @@ export function widthsArbitrary(opts: ChainArbitraryOptions = {}): fc.Arbitrary<
 
 /**
  * A chain of structured factors with random widths and forms.
- *
- * @example
- * import fc from 'fast-check'
- * import { chainArbitrary } from 'dualtape'
- * const [c] = fc.sample(chainArbitrary({ minLength: 4, maxLength: 4 }), { numRuns: 1, seed: 1 })
- * console.log(c!.factors.length) // 4
  */
 export function chainArbitrary(opts: ChainArbitraryOptions = {}): fc.Arbitrary<JacobianChain> {
   return widthsArbitrary(opts).chain((w) =>
@@ -184,12 +158,6 @@ export function chainArbitrary(opts: ChainArbitraryOptions = {}): fc.Arbitrary<J
 /**
  * A chain of operators made from random structured factors, with random integer costs per tangent
  * and adjoint application in [1, maxCost] and, for some factors, a dense evaluation cost.
- *
- * @example
- * import fc from 'fast-check'
- * import { operatorChainArbitrary } from 'dualtape'
- * const [c] = fc.sample(operatorChainArbitrary({ minLength: 2, maxLength: 2 }), { numRuns: 1, seed: 1 })
- * console.log(c!.operators.length) // 2
  */
 export function operatorChainArbitrary(
   opts: ChainArbitraryOptions & { readonly maxCost?: number; readonly dense?: boolean } = {},

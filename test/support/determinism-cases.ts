@@ -1,4 +1,4 @@
-// Float64 results of the transformations, as the hex of their bits, for test/determinism.test.ts:
+// Float64 results of the transformations, as the hex of their bits, for test/core/determinism.test.ts:
 // computed there in its own process and, by running this file as a script, in a child process.
 
 import { pathToFileURL } from 'node:url'

@@ -1,5 +1,5 @@
-// The tests every tfjs backend passes, shared by test/tfjs-cpu.test.ts, tfjs-wasm.test.ts and
-// tfjs-webgpu.test.ts (each file runs in its own process, with its own TensorFlow.js backend).
+// The tests every tfjs backend passes, shared by test/backends/tfjs/cpu.test.ts, wasm.test.ts and
+// webgpu.test.ts (each file runs in its own process, with its own TensorFlow.js backend).
 // Results are read with `await t.data()`, which works on every backend; references are computed
 // on the cpu backend in float64 from the same float32-rounded inputs.
 import * as tf from '@tensorflow/tfjs-core'

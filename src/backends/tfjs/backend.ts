@@ -64,17 +64,6 @@ function tfBroadcastsBatch(a: Shape, b: Shape): boolean {
  * A dualtape backend running every kernel through TensorFlow.js on the tfjs backend
  * `config.tfBackend`, which must already be registered and initialised (initTfjsBackend does
  * both; use it rather than this).
- *
- * @example
- * import * as tf from '@tensorflow/tfjs-core'
- * import '@tensorflow/tfjs-backend-cpu'
- * import { registerBackend } from 'dualtape/backends'
- * await tf.setBackend('cpu')
- * const backend = createTfjsBackend(tf, {
- *   name: 'tfjs-cpu', tfBackend: 'cpu', syncRead: true, copyOnRead: true,
- *   explicitTranspose: { a: false, b: false },
- * })
- * registerBackend(backend)
  */
 export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T> {
   const { name, tfBackend } = config

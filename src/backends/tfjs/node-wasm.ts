@@ -51,15 +51,6 @@ async function setUp(): Promise<Tf> {
  * single-threaded). Idempotent: later calls only select the `wasm` backend again if another was
  * selected in between. Rejects with an `Error` when the backend cannot be initialized; a failed
  * call leaves nothing cached, so it can be retried.
- *
- * @example
- * ```ts
- * import * as tf from '@tensorflow/tfjs-core'
- * await initTfjsWasm()
- * tf.getBackend() // 'wasm'
- * const y = tf.matMul(tf.ones([4, 4]), tf.ones([4, 4]))
- * console.log((await y.data())[0]) // 4
- * ```
  */
 export async function initTfjsWasm(): Promise<void> {
   if (ready === undefined) {

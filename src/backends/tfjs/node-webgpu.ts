@@ -31,23 +31,11 @@ import { MissingPackageError, importOptional } from '../../core/errors.js'
 
 /**
  * Which Dawn backend {@link initNodeWebGPU} uses: `auto` tries Vulkan, then OpenGL ES.
- *
- * @example
- * ```ts
- * const backend: NodeWebGPUBackend = process.env.CI ? 'opengles' : 'auto'
- * await initNodeWebGPU({ backend })
- * ```
  */
 export type NodeWebGPUBackend = 'opengles' | 'vulkan' | 'auto'
 
 /**
  * Options of {@link initNodeWebGPU}.
- *
- * @example
- * ```ts
- * const opts: NodeWebGPUOptions = { backend: 'vulkan' }
- * await initNodeWebGPU(opts)
- * ```
  */
 export interface NodeWebGPUOptions {
   /** Dawn backend to use (default `auto`: Vulkan when a GPU driver offers it, else OpenGL ES). */
@@ -56,12 +44,6 @@ export interface NodeWebGPUOptions {
 
 /**
  * What {@link initNodeWebGPU} found.
- *
- * @example
- * ```ts
- * const info: NodeWebGPUInfo = await initNodeWebGPU()
- * if (info.backend === 'opengles') console.log('software WebGPU:', info.adapterInfo)
- * ```
  */
 export interface NodeWebGPUInfo {
   /** The adapter in words: Dawn backend, feature level, device name and driver description. */
@@ -72,11 +54,6 @@ export interface NodeWebGPUInfo {
 
 /**
  * The Debian packages that Dawn's OpenGL ES backend needs to render in software on Mesa.
- *
- * @example
- * ```ts
- * console.log(`apt-get install -y ${SOFTWARE_GL_PACKAGES.join(' ')}`)
- * ```
  */
 export const SOFTWARE_GL_PACKAGES: readonly string[] = [
   'libegl1',
@@ -88,16 +65,6 @@ export const SOFTWARE_GL_PACKAGES: readonly string[] = [
 /**
  * Thrown by {@link initNodeWebGPU} when no WebGPU adapter (or no tfjs WebGPU backend) can be
  * created; its message says what is missing: Debian packages, environment variables.
- *
- * @example
- * ```ts
- * try {
- *   await initNodeWebGPU()
- * } catch (err) {
- *   if (err instanceof WebGPUUnavailableError) console.error(err.message, err.missingPackages)
- *   else throw err
- * }
- * ```
  */
 export class WebGPUUnavailableError extends Error {
   /** Debian packages of {@link SOFTWARE_GL_PACKAGES} whose libraries were not found. */
@@ -131,12 +98,6 @@ function findLibrary(file: string): boolean {
 /**
  * The packages of {@link SOFTWARE_GL_PACKAGES} whose libraries are not found in the usual
  * library folders (Linux only; elsewhere the answer is empty).
- *
- * @example
- * ```ts
- * const missing = missingSoftwareGLPackages()
- * if (missing.length > 0) console.log(`apt-get install -y ${missing.join(' ')}`)
- * ```
  */
 export function missingSoftwareGLPackages(): string[] {
   if (process.platform !== 'linux') return []
@@ -167,14 +128,6 @@ function recordError(message: string): void {
  * Returns and clears the WebGPU errors recorded since the last call: uncaptured device errors
  * (a shader that fails validation, out of memory) and device loss. tfjs does not check for
  * them; a kernel that failed validation reads back zeros.
- *
- * @example
- * ```ts
- * await initNodeWebGPU()
- * const y = await tf.addN(xs).data()
- * const errors = takeWebGPUErrors()
- * if (errors.length > 0) throw new Error(`WebGPU: ${errors.join('; ')}`)
- * ```
  */
 export function takeWebGPUErrors(): string[] {
   return recordedErrors.splice(0, recordedErrors.length)
@@ -434,15 +387,6 @@ let activating: Promise<unknown> = Promise.resolve()
  * Dawn backend than the one in use rejects. A failed call leaves nothing cached, so it can be
  * retried. Rejects with {@link WebGPUUnavailableError} naming what is missing when no adapter
  * can be created.
- *
- * @example
- * ```ts
- * import * as tf from '@tensorflow/tfjs-core'
- * const { adapterInfo } = await initNodeWebGPU({ backend: 'opengles' })
- * console.log(adapterInfo) // 'opengles (compatibility): llvmpipe-... / OpenGL version OpenGL ES 3.2 Mesa ...'
- * const y = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]))
- * console.log((await y.data())[0]) // 64
- * ```
  */
 export async function initNodeWebGPU(opts: NodeWebGPUOptions = {}): Promise<NodeWebGPUInfo> {
   const backend = opts.backend ?? 'auto'
