@@ -6,10 +6,6 @@ import {
   DEFAULT_CHAIN_COST_MODEL,
   FLOP_COST_MODEL,
   accumulate,
-  allBracketings,
-  allSweepTrees,
-  bruteForceBracketing,
-  bruteForceSweeps,
   chainFromOperators,
   operatorFromForm,
   plan,
@@ -17,6 +13,12 @@ import {
   planFromTree,
   type ChainCostModel,
 } from '../src/linalg/chain.js'
+import {
+  allBracketings,
+  allSweepTrees,
+  bruteForceBracketing,
+  bruteForceSweeps,
+} from '../test/support/chain-oracles.js'
 import { chainArbitrary, operatorChainArbitrary } from '../test/support/chain-arbitrary.js'
 import { denseProduct } from '../test/support/dense-product.js'
 

@@ -45,9 +45,7 @@ export {
 } from './chain/cost.js'
 export { calibrateChainCostModel, type CalibrationOptions } from './chain/calibrate.js'
 export {
-  allBracketings,
   accumulateBracketing,
-  bruteForceBracketing,
   chainFromFactors,
   planBracketing,
   planFromTree,
@@ -60,8 +58,6 @@ export {
 } from './chain/bracketing.js'
 export {
   accumulateSweeps,
-  allSweepTrees,
-  bruteForceSweeps,
   chainFromOperators,
   operatorFromForm,
   planFromSweepTree,

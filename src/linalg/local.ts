@@ -11,7 +11,14 @@ import { jacobian } from '../jacobian/builders.js'
 import { chainFromFactors, type JacobianChain } from './chain/bracketing.js'
 import { chainFromOperators, type JacobianOperator, type OperatorChain } from './chain/matrixFree.js'
 import { matrix } from './matrix.js'
-import { dense, diagonal, monomial, permutation, zero, type JacobianForm } from './structured.js'
+import {
+  denseJacobian,
+  diagonalJacobian,
+  monomialJacobian,
+  permutationJacobian,
+  zeroJacobian,
+  type JacobianForm,
+} from './structured.js'
 import { jacobianSparsity } from '../jacobian/sparsity.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +108,7 @@ export function localJacobian(f: Layer, x: Tensor): JacobianForm {
   const pattern = jacobianSparsity(f, x)
   const m = pattern.nRows
   const n = pattern.nCols
-  if (pattern.nnz === 0) return zero(m, n)
+  if (pattern.nnz === 0) return zeroJacobian(m, n)
   let oneToOne = pattern.nnz === m && m === n
   for (let i = 0; i < m && oneToOne; i++) oneToOne = pattern.rowNnz(i) === 1
   for (let j = 0; j < n && oneToOne; j++) oneToOne = pattern.colNnz(j) === 1
@@ -110,11 +117,11 @@ export function localJacobian(f: Layer, x: Tensor): JacobianForm {
     const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
     const values = flat(dy)
     const perm = Array.from({ length: m }, (_, i) => pattern.row(i)[0]!)
-    if (perm.every((p, i) => p === i)) return diagonal(values)
-    return values.every((v) => v === 1) ? permutation(perm) : monomial(perm, values)
+    if (perm.every((p, i) => p === i)) return diagonalJacobian(values)
+    return values.every((v) => v === 1) ? permutationJacobian(perm) : monomialJacobian(perm, values)
   }
   const J = jacobian(f)(x) as Tensor
-  return dense(matrix(m, n, flat(J)))
+  return denseJacobian(matrix(m, n, flat(J)))
 }
 
 /**

@@ -315,7 +315,7 @@ abstract class FormBase {
 
   /** The product this · other, in the cheapest exact form (see `productSignature`). */
   mul(other: JacobianForm): JacobianForm {
-    return multiply(this as unknown as JacobianForm, other)
+    return multiplyJacobians(this as unknown as JacobianForm, other)
   }
 
   /** Flops of `this.mul(other)`. */
@@ -352,7 +352,7 @@ abstract class FormBase {
 }
 
 /**
- * J = 0 (rows × cols). Made by `zero`.
+ * J = 0 (rows × cols). Made by `zeroJacobian`.
  *
  * @example
  * import { zeroJacobian, ZeroJacobian } from 'dualtape/linalg'
@@ -381,7 +381,7 @@ export class ZeroJacobian extends FormBase {
 }
 
 /**
- * J = I (n × n): the Jacobian of a reshape or of the identity map. Made by `identity`.
+ * J = I (n × n): the Jacobian of a reshape or of the identity map. Made by `identityJacobian`.
  *
  * @example
  * import { identityJacobian, diagonalJacobian } from 'dualtape/linalg'
@@ -410,7 +410,7 @@ export class IdentityJacobian extends FormBase {
 }
 
 /**
- * J = α I (n × n): the Jacobian of y = α x. Made by `scaledIdentity`.
+ * J = α I (n × n): the Jacobian of y = α x. Made by `scaledIdentityJacobian`.
  *
  * @example
  * import { scaledIdentityJacobian } from 'dualtape/linalg'
@@ -445,7 +445,7 @@ export class ScaledIdentityJacobian extends FormBase {
 }
 
 /**
- * J = diag(d): the Jacobian of an elementwise op, y_i = f(x_i), d_i = f'(x_i). Made by `diagonal`.
+ * J = diag(d): the Jacobian of an elementwise op, y_i = f(x_i), d_i = f'(x_i). Made by `diagonalJacobian`.
  *
  * @example
  * import { diagonalJacobian } from 'dualtape/linalg'
@@ -483,7 +483,7 @@ export class DiagonalJacobian extends FormBase {
 
 /**
  * J[i, p_i] = 1: the Jacobian of a gather that is a bijection (transpose, axis permutation).
- * Made by `permutation` or `transposeJacobian`.
+ * Made by `permutationJacobian` or `transposeJacobian`.
  *
  * @example
  * import { permutationJacobian } from 'dualtape/linalg'
@@ -521,7 +521,7 @@ export class PermutationJacobian extends FormBase {
 }
 
 /**
- * J[i, p_i] = a_i (a permutation with one scale per row): diag(a)·P. Made by `monomial`, or as
+ * J[i, p_i] = a_i (a permutation with one scale per row): diag(a)·P. Made by `monomialJacobian`, or as
  * the product of a permutation and a diagonal.
  *
  * @example
@@ -565,7 +565,7 @@ export class MonomialJacobian extends FormBase {
 /**
  * J = F ⊗ xᵀ (F: p × m, x: n), so J[i, j·n + l] = F[i, j] x_l and J is p × (m·n).
  * With F = I_m this is ∂h/∂W for h = W x (W: m × n, flattened row-major): ∂h_i/∂W_ij = x_j.
- * Made by `blockRow` and `kronRow`.
+ * Made by `blockRowJacobian` and `kronRowJacobian`.
  *
  * @example
  * import { blockRowJacobian, denseJacobian, matrix } from 'dualtape/linalg'
@@ -626,7 +626,7 @@ export class BlockRowJacobian extends FormBase {
 }
 
 /**
- * A dense Jacobian, e.g. ∂(W x)/∂x = W. Made by `dense`; `matrix` is its data.
+ * A dense Jacobian, e.g. ∂(W x)/∂x = W. Made by `denseJacobian`; `matrix` is its data.
  *
  * @example
  * import { denseJacobian, matrix } from 'dualtape/linalg'
@@ -683,7 +683,7 @@ export class DenseJacobian extends FormBase {
  * import { zeroJacobian } from 'dualtape/linalg'
  * console.log(zeroJacobian(2, 3).matvec([1, 2, 3])) // Float64Array [0, 0]
  */
-export function zero(rows: number, cols: number): ZeroJacobian {
+export function zeroJacobian(rows: number, cols: number): ZeroJacobian {
   checkSize(rows, 'zero rows')
   checkSize(cols, 'zero cols')
   return new ZeroJacobian(rows, cols)
@@ -696,7 +696,7 @@ export function zero(rows: number, cols: number): ZeroJacobian {
  * import { identityJacobian } from 'dualtape/linalg'
  * console.log(identityJacobian(3).matvecCost) // 0
  */
-export function identity(n: number): IdentityJacobian {
+export function identityJacobian(n: number): IdentityJacobian {
   checkSize(n, 'identity size')
   return new IdentityJacobian(n)
 }
@@ -708,7 +708,7 @@ export function identity(n: number): IdentityJacobian {
  * import { scaledIdentityJacobian } from 'dualtape/linalg'
  * console.log(scaledIdentityJacobian(2, 3).matvec([1, 2])) // Float64Array [3, 6]
  */
-export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian {
+export function scaledIdentityJacobian(n: number, alpha: number): ScaledIdentityJacobian {
   checkSize(n, 'scaledIdentity size')
   return new ScaledIdentityJacobian(n, alpha)
 }
@@ -720,7 +720,7 @@ export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian
  * import { diagonalJacobian } from 'dualtape/linalg'
  * console.log(diagonalJacobian([1, 0, 1]).vecmat([4, 1, 5])) // Float64Array [4, 0, 5]
  */
-export function diagonal(d: ArrayLike<number>): DiagonalJacobian {
+export function diagonalJacobian(d: ArrayLike<number>): DiagonalJacobian {
   return new DiagonalJacobian(Float64Array.from(d))
 }
 
@@ -749,7 +749,7 @@ function checkedPermutation(perm: ArrayLike<number>, what: string): Int32Array {
  * import { permutationJacobian } from 'dualtape/linalg'
  * console.log(permutationJacobian([2, 0, 1]).matvec([10, 20, 30])) // Float64Array [30, 10, 20]
  */
-export function permutation(perm: ArrayLike<number>): PermutationJacobian {
+export function permutationJacobian(perm: ArrayLike<number>): PermutationJacobian {
   return new PermutationJacobian(checkedPermutation(perm, 'permutation'))
 }
 
@@ -760,7 +760,7 @@ export function permutation(perm: ArrayLike<number>): PermutationJacobian {
  * import { monomialJacobian } from 'dualtape/linalg'
  * console.log(monomialJacobian([1, 0], [2, 3]).matvec([10, 20])) // Float64Array [40, 30]
  */
-export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): MonomialJacobian {
+export function monomialJacobian(perm: ArrayLike<number>, values: ArrayLike<number>): MonomialJacobian {
   if (values.length !== perm.length) {
     throw new JacobianShapeError(`monomial: ${perm.length} indices but ${values.length} values`)
   }
@@ -774,7 +774,7 @@ export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): Mo
  * import { denseJacobian, matrixFromRows } from 'dualtape/linalg'
  * console.log(denseJacobian(matrixFromRows([[1, 2], [3, 4]])).matvec([1, 1])) // Float64Array [3, 7]
  */
-export function dense(a: Matrix): DenseJacobian {
+export function denseJacobian(a: Matrix): DenseJacobian {
   if (a.data.length !== a.rows * a.cols) {
     throw new JacobianShapeError(
       `dense: a ${a.rows}×${a.cols} matrix needs ${a.rows * a.cols} entries, got ${a.data.length}`,
@@ -791,7 +791,7 @@ export function dense(a: Matrix): DenseJacobian {
  * const j = kronRowJacobian(diagonalJacobian([2, 3]), [1, 10])
  * console.log(j.rows, j.cols, j.toDense().data) // 2 4 Float64Array [2, 20, 0, 0, 0, 0, 3, 30]
  */
-export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJacobian | ZeroJacobian {
+export function kronRowJacobian(factor: JacobianForm, x: ArrayLike<number>): BlockRowJacobian | ZeroJacobian {
   return makeBlockRow(factor, Float64Array.from(x))
 }
 
@@ -804,9 +804,9 @@ export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJac
  * // ∂L/∂W = ū xᵀ: the cotangent of W is the outer product of ū and x
  * console.log(blockRowJacobian([1, 2, 3], 2).vecmat([1, -1])) // Float64Array [1, 2, 3, -1, -2, -3]
  */
-export function blockRow(x: ArrayLike<number>, m: number): BlockRowJacobian | ZeroJacobian {
+export function blockRowJacobian(x: ArrayLike<number>, m: number): BlockRowJacobian | ZeroJacobian {
   checkSize(m, 'blockRow outputs')
-  return kronRow(new IdentityJacobian(m), x)
+  return kronRowJacobian(new IdentityJacobian(m), x)
 }
 
 /** F ⊗ xᵀ without copying; 0 ⊗ xᵀ is the zero form. */
@@ -850,7 +850,7 @@ export function fcJacobians(
   if (x.length !== w.cols) {
     throw new JacobianShapeError(`fcJacobians: W is ${w.rows}×${w.cols} but x has length ${x.length}`)
   }
-  return { input: dense(w), weight: blockRow(x, w.rows) }
+  return { input: denseJacobian(w), weight: blockRowJacobian(x, w.rows) }
 }
 
 /**
@@ -995,13 +995,13 @@ function contractBlockRow(x: Float64Array, m: number, b: JacobianForm): Matrix {
  * const j = multiplyJacobians(diagonalJacobian([1, 2]), diagonalJacobian([3, 4]))
  * console.log(j.kind, j.toDense().data) // diagonal Float64Array [3, 0, 0, 8]
  */
-export function multiply(a: JacobianForm, b: JacobianForm): JacobianForm {
+export function multiplyJacobians(a: JacobianForm, b: JacobianForm): JacobianForm {
   checkProduct(a.signature, b.signature, 'mul')
   if (a.kind === 'zero' || b.kind === 'zero') return new ZeroJacobian(a.rows, b.cols)
   if (a.kind === 'identity') return b
   if (b.kind === 'identity') return a
   // A·(G ⊗ yᵀ) = (A·G) ⊗ yᵀ
-  if (b.kind === 'blockRow') return makeBlockRow(multiply(a, b.factor), b.x)
+  if (b.kind === 'blockRow') return makeBlockRow(multiplyJacobians(a, b.factor), b.x)
   if (a.kind === 'blockRow') {
     if (b.kind === 'scaledIdentity') {
       // (F ⊗ xᵀ)·βI = F ⊗ (βx)ᵀ
@@ -1011,7 +1011,7 @@ export function multiply(a: JacobianForm, b: JacobianForm): JacobianForm {
       )
     }
     // (F ⊗ xᵀ)·B = F·((I ⊗ xᵀ)·B)
-    return multiply(a.factor, new DenseJacobian(contractBlockRow(a.x, a.factor.cols, b)))
+    return multiplyJacobians(a.factor, new DenseJacobian(contractBlockRow(a.x, a.factor.cols, b)))
   }
   if (a.kind === 'dense') {
     if (b.kind === 'dense') return new DenseJacobian(matmulMatrix(a.matrix, b.matrix))

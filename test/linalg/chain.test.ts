@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { matrix, matrixFromRows, matrixToRows, maxAbsDiff } from '../../src/linalg/matrix.js'
 import {
-  blockRow,
-  dense,
-  diagonal,
-  identity,
-  permutation,
+  blockRowJacobian,
+  denseJacobian,
+  diagonalJacobian,
+  identityJacobian,
+  permutationJacobian,
   reluJacobian,
-  scaledIdentity,
+  scaledIdentityJacobian,
   type JacobianForm,
 } from '../../src/linalg/structured.js'
 import {
@@ -15,8 +15,6 @@ import {
   DEFAULT_CHAIN_COST_MODEL,
   FLOP_COST_MODEL,
   accumulate,
-  allBracketings,
-  allSweepTrees,
   calibrateChainCostModel,
   chainFromFactors,
   chainFromOperators,
@@ -28,6 +26,7 @@ import {
   type ChainCostModel,
   type JacobianOperator,
 } from '../../src/linalg/chain.js'
+import { allBracketings, allSweepTrees } from '../support/chain-oracles.js'
 import { denseProduct } from '../support/dense-product.js'
 
 /** Deterministic dense factor with entries in [-1, 1). */
@@ -38,7 +37,7 @@ function randomDense(rows: number, cols: number, seed: number): JacobianForm {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0
     data[t] = s / 2 ** 31 - 1
   }
-  return dense({ rows, cols, data })
+  return denseJacobian({ rows, cols, data })
 }
 
 /** The hourglass n → w → n → w → n of dense factors. */
@@ -47,29 +46,40 @@ const hourglass = (n: number, w: number) =>
 
 describe('chainFromFactors', () => {
   it('records the widths n_0 … n_L, J_1 first', () => {
-    const c = chainFromFactors([dense(matrix(3, 5)), diagonal([1, 2, 3]), dense(matrix(2, 3))])
+    const c = chainFromFactors([
+      denseJacobian(matrix(3, 5)),
+      diagonalJacobian([1, 2, 3]),
+      denseJacobian(matrix(2, 3)),
+    ])
     expect(c.widths).toEqual([5, 3, 3, 2])
   })
 
   it('names the factor indices and shapes that do not fit', () => {
-    const bad = () => chainFromFactors([dense(matrix(3, 5)), diagonal([1, 2, 3]), dense(matrix(2, 4))])
+    const bad = () =>
+      chainFromFactors([
+        denseJacobian(matrix(3, 5)),
+        diagonalJacobian([1, 2, 3]),
+        denseJacobian(matrix(2, 4)),
+      ])
     expect(bad).toThrow(ChainShapeError)
     expect(bad).toThrow(
       /J3 \(index 2\) is 2×4 and takes 4 inputs, but J2 \(index 1\) is 3×3 and gives 3 outputs/,
     )
     expect(() => chainFromFactors([])).toThrow(/at least one factor/)
-    const op = operatorFromForm(dense(matrix(2, 2)))
-    expect(() => chainFromOperators([op, operatorFromForm(dense(matrix(1, 3)))])).toThrow(ChainShapeError)
+    const op = operatorFromForm(denseJacobian(matrix(2, 2)))
+    expect(() => chainFromOperators([op, operatorFromForm(denseJacobian(matrix(1, 3)))])).toThrow(
+      ChainShapeError,
+    )
   })
 })
 
 describe('bracketing', () => {
   it('hourglass 1000 → 10 → 1000 → 10 → 1000: optimal avoids the 1000×1000×1000 products', () => {
     const c = chainFromFactors([
-      dense(matrix(10, 1000)),
-      dense(matrix(1000, 10)),
-      dense(matrix(10, 1000)),
-      dense(matrix(1000, 10)),
+      denseJacobian(matrix(10, 1000)),
+      denseJacobian(matrix(1000, 10)),
+      denseJacobian(matrix(10, 1000)),
+      denseJacobian(matrix(1000, 10)),
     ])
     const left = plan(c, 'left')
     const right = plan(c, 'right')
@@ -111,10 +121,10 @@ describe('bracketing', () => {
 
   it('a chain of diagonals stays diagonal and costs n per product', () => {
     const c = chainFromFactors([
-      diagonal([1, 2, 3]),
+      diagonalJacobian([1, 2, 3]),
       reluJacobian([1, -1, 2]),
-      scaledIdentity(3, 2),
-      diagonal([5, 6, 7]),
+      scaledIdentityJacobian(3, 2),
+      diagonalJacobian([5, 6, 7]),
     ])
     const p = plan(c, 'left')
     expect(p.result.kind).toBe('diagonal')
@@ -128,10 +138,10 @@ describe('bracketing', () => {
 
   it('identity and permutation factors are free', () => {
     const c = chainFromFactors([
-      dense(matrix(3, 4)),
-      identity(3),
-      permutation([2, 0, 1]),
-      dense(matrix(5, 3)),
+      denseJacobian(matrix(3, 4)),
+      identityJacobian(3),
+      permutationJacobian([2, 0, 1]),
+      denseJacobian(matrix(5, 3)),
     ])
     const opt = plan(c)
     // the permutation is folded into a factor for free, then one dense product 5×3×4
@@ -149,7 +159,7 @@ describe('bracketing', () => {
     const h = matrixToRows(w).map((row) => row[0]! * x[0]! + row[1]! * x[1]!)
     expect(h).toEqual([1, 5, -3])
     const u = [4, -1, 5]
-    const c = chainFromFactors([blockRow(x, 3), reluJacobian(h), dense(matrixFromRows([u]))])
+    const c = chainFromFactors([blockRowJacobian(x, 3), reluJacobian(h), denseJacobian(matrixFromRows([u]))])
     for (const s of ['left', 'right', 'optimal'] as const) {
       const j = accumulate(c, s)
       expect(j.kind).toBe('blockRow')
@@ -172,13 +182,15 @@ describe('bracketing', () => {
   it('accumulate rejects a plan made for another chain', () => {
     const p = plan(hourglass(4, 2))
     expect(() => accumulate(hourglass(5, 2), p)).toThrow(/widths \[4, 2, 4, 2, 4\], not \[5, 2, 5, 2, 5\]/)
-    const d = chainFromFactors([diagonal([1, 2]), diagonal([1, 2])])
-    const e = chainFromFactors([diagonal([1, 2]), dense(matrix(2, 2))])
+    const d = chainFromFactors([diagonalJacobian([1, 2]), diagonalJacobian([1, 2])])
+    const e = chainFromFactors([diagonalJacobian([1, 2]), denseJacobian(matrix(2, 2))])
     expect(() => accumulate(e, plan(d))).toThrow(/made for J2 of form diagonal 2×2, the chain has dense 2×2/)
   })
 
   it('plans and accumulates a chain of 3000 factors without deep recursion', () => {
-    const c = chainFromFactors(Array.from({ length: 3000 }, (_, t) => diagonal([1, t % 2 === 0 ? -1 : 1])))
+    const c = chainFromFactors(
+      Array.from({ length: 3000 }, (_, t) => diagonalJacobian([1, t % 2 === 0 ? -1 : 1])),
+    )
     const p = plan(c, 'left')
     expect(p.steps.length).toBe(2999)
     expect(Array.from(accumulate(c, p).matvec([1, 1]))).toEqual([1, 1])
@@ -186,7 +198,7 @@ describe('bracketing', () => {
   })
 
   it('a single factor is its own Jacobian', () => {
-    const j = diagonal([1, 2])
+    const j = diagonalJacobian([1, 2])
     const c = chainFromFactors([j])
     expect(plan(c).flops).toBe(0)
     expect(accumulate(c)).toBe(j)
@@ -199,8 +211,8 @@ describe('matrix-free chains', () => {
 
   it('hourglass: sweeps of the narrow ends, then one wide product', () => {
     const c = chainFromOperators([
-      operatorFromForm(dense(matrix(10, 1000))),
-      operatorFromForm(dense(matrix(1000, 10))),
+      operatorFromForm(denseJacobian(matrix(10, 1000))),
+      operatorFromForm(denseJacobian(matrix(1000, 10))),
     ])
     expect(plan(c, 'tangent').cost).toBe(1000 * 4e4)
     expect(plan(c, 'adjoint').cost).toBe(1000 * 4e4)
@@ -245,7 +257,7 @@ describe('matrix-free chains', () => {
   })
 
   it('uses a dense evaluation when it is cheaper than sweeps', () => {
-    const op = operatorFromForm(dense(matrix(50, 50)), { denseCost: 10 })
+    const op = operatorFromForm(denseJacobian(matrix(50, 50)), { denseCost: 10 })
     const p = plan(chainFromOperators([op]))
     expect([p.expression, p.cost]).toEqual(['J1', 10])
   })
@@ -337,17 +349,17 @@ describe('the cost model', () => {
   it('under the flop model the predicted time is the flop count', () => {
     // J = uᵀ · P · diag · (I ⊗ xᵀ) · W: every kind of product the planner prices
     const c = chainFromFactors([
-      dense(
+      denseJacobian(
         matrix(
           6,
           4,
           Array.from({ length: 24 }, (_, t) => t - 11),
         ),
       ),
-      blockRow([1, 2], 3),
-      diagonal([1, 2, 3]),
-      permutation([2, 0, 1]),
-      dense(matrix(1, 3, [1, -1, 2])),
+      blockRowJacobian([1, 2], 3),
+      diagonalJacobian([1, 2, 3]),
+      permutationJacobian([2, 0, 1]),
+      denseJacobian(matrix(1, 3, [1, -1, 2])),
     ])
     for (const t of allBracketings(5)) {
       const p = planFromTree(c, t, 'given', { model: FLOP_COST_MODEL })

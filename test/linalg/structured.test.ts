@@ -8,24 +8,24 @@ import {
   type Matrix,
 } from '../../src/linalg/matrix.js'
 import {
-  blockRow,
-  dense,
-  diagonal,
+  blockRowJacobian,
+  denseJacobian,
+  diagonalJacobian,
   fcJacobians,
-  identity,
-  kronRow,
+  identityJacobian,
+  kronRowJacobian,
   matvecCostOf,
-  monomial,
-  multiply,
-  permutation,
+  monomialJacobian,
+  multiplyJacobians,
+  permutationJacobian,
   productSignature,
   reluJacobian,
-  scaledIdentity,
+  scaledIdentityJacobian,
   signatureKey,
   storageOf,
   transposeJacobian,
   vecmatCostOf,
-  zero,
+  zeroJacobian,
   type JacobianForm,
 } from '../../src/linalg/structured.js'
 import { formArbitrary } from '../support/chain-arbitrary.js'
@@ -128,43 +128,47 @@ describe('forms', () => {
   })
 
   it('costs and storage', () => {
-    const w = dense(matrix(3, 5))
+    const w = denseJacobian(matrix(3, 5))
     expect([w.matvecCost, w.vecmatCost, w.storage]).toEqual([30, 30, 15])
-    expect([identity(4).matvecCost, identity(4).storage]).toEqual([0, 0])
-    expect([scaledIdentity(4, 2).matvecCost, scaledIdentity(4, 2).storage]).toEqual([4, 1])
-    expect([permutation([1, 0, 2]).matvecCost, permutation([1, 0, 2]).storage]).toEqual([0, 3])
-    expect([monomial([1, 0], [2, 3]).matvecCost, monomial([1, 0], [2, 3]).storage]).toEqual([2, 4])
-    expect([zero(2, 7).matvecCost, zero(2, 7).storage]).toEqual([0, 0])
+    expect([identityJacobian(4).matvecCost, identityJacobian(4).storage]).toEqual([0, 0])
+    expect([scaledIdentityJacobian(4, 2).matvecCost, scaledIdentityJacobian(4, 2).storage]).toEqual([4, 1])
+    expect([permutationJacobian([1, 0, 2]).matvecCost, permutationJacobian([1, 0, 2]).storage]).toEqual([
+      0, 3,
+    ])
+    expect([monomialJacobian([1, 0], [2, 3]).matvecCost, monomialJacobian([1, 0], [2, 3]).storage]).toEqual([
+      2, 4,
+    ])
+    expect([zeroJacobian(2, 7).matvecCost, zeroJacobian(2, 7).storage]).toEqual([0, 0])
     // (I_2 ⊗ xᵀ) v: one multiply-add per entry of v
-    const b = blockRow([1, 2, 3], 2)
+    const b = blockRowJacobian([1, 2, 3], 2)
     expect([b.matvecCost, b.vecmatCost]).toEqual([12, 6])
     expect(matvecCostOf(b.signature)).toBe(12)
     expect(vecmatCostOf(b.signature)).toBe(6)
-    expect(storageOf(kronRow(dense(matrix(4, 2)), [1, 2, 3]).signature)).toBe(11)
+    expect(storageOf(kronRowJacobian(denseJacobian(matrix(4, 2)), [1, 2, 3]).signature)).toBe(11)
   })
 
   it('constructors copy their input', () => {
     const d = [1, 2, 3]
-    const j = diagonal(d)
+    const j = diagonalJacobian(d)
     d[0] = 99
     expect(Array.from(j.matvec([1, 1, 1]))).toEqual([1, 2, 3])
     const m = matrix(1, 2, [1, 2])
-    const w = dense(m)
+    const w = denseJacobian(m)
     m.data[0] = 99
     expect(Array.from(w.matvec([1, 0]))).toEqual([1])
   })
 
   it('bad input throws a JacobianShapeError naming the shapes', () => {
-    expect(() => diagonal([1, 2]).mul(dense(matrix(3, 3)))).toThrow(JacobianShapeError)
-    expect(() => diagonal([1, 2]).mul(dense(matrix(3, 3)))).toThrow(/diagonal 2×2.*dense 3×3/)
-    expect(() => dense(matrix(2, 3)).matvec([1, 2])).toThrow(/length 3, got 2/)
-    expect(() => dense(matrix(2, 3)).vecmat([1, 2, 3])).toThrow(/length 2, got 3/)
-    expect(() => permutation([0, 0, 1])).toThrow(/not a permutation/)
-    expect(() => permutation([0, 3])).toThrow(JacobianShapeError)
-    expect(() => monomial([0, 1], [1])).toThrow(/2 indices but 1 values/)
+    expect(() => diagonalJacobian([1, 2]).mul(denseJacobian(matrix(3, 3)))).toThrow(JacobianShapeError)
+    expect(() => diagonalJacobian([1, 2]).mul(denseJacobian(matrix(3, 3)))).toThrow(/diagonal 2×2.*dense 3×3/)
+    expect(() => denseJacobian(matrix(2, 3)).matvec([1, 2])).toThrow(/length 3, got 2/)
+    expect(() => denseJacobian(matrix(2, 3)).vecmat([1, 2, 3])).toThrow(/length 2, got 3/)
+    expect(() => permutationJacobian([0, 0, 1])).toThrow(/not a permutation/)
+    expect(() => permutationJacobian([0, 3])).toThrow(JacobianShapeError)
+    expect(() => monomialJacobian([0, 1], [1])).toThrow(/2 indices but 1 values/)
     expect(() => fcJacobians(matrix(2, 3), [1, 2])).toThrow(/x has length 2/)
     expect(() => matrix(2, 2, [1, 2, 3])).toThrow(JacobianShapeError)
-    expect(() => identity(-1)).toThrow(/non-negative integer/)
+    expect(() => identityJacobian(-1)).toThrow(/non-negative integer/)
   })
 })
 
@@ -192,14 +196,14 @@ describe('products', () => {
   })
 
   it('keep the cheapest exact form', () => {
-    const d = diagonal([1, 2, 3])
-    const e = diagonal([4, 5, 6])
-    const p = permutation([2, 0, 1])
-    const q = permutation([1, 2, 0])
-    const m = monomial([1, 2, 0], [1, 1, 2])
-    const w = dense(matrixFromRows([[1, 2, 3]]))
-    const s = scaledIdentity(3, 2)
-    const x = blockRow([1, 2], 3)
+    const d = diagonalJacobian([1, 2, 3])
+    const e = diagonalJacobian([4, 5, 6])
+    const p = permutationJacobian([2, 0, 1])
+    const q = permutationJacobian([1, 2, 0])
+    const m = monomialJacobian([1, 2, 0], [1, 1, 2])
+    const w = denseJacobian(matrixFromRows([[1, 2, 3]]))
+    const s = scaledIdentityJacobian(3, 2)
+    const x = blockRowJacobian([1, 2], 3)
     const cases: [JacobianForm, JacobianForm, string, number][] = [
       [d, e, 'diagonal', 3],
       [p, q, 'permutation', 0],
@@ -211,28 +215,28 @@ describe('products', () => {
       [s, d, 'diagonal', 3],
       [s, p, 'monomial', 0],
       [w, d, 'dense', 3],
-      [d, dense(matrix(3, 4)), 'dense', 12],
-      [p, dense(matrix(3, 4)), 'dense', 0],
-      [dense(matrix(5, 3)), dense(matrix(3, 4)), 'dense', 120],
-      [zero(2, 3), d, 'zero', 0],
-      [w, zero(3, 4), 'zero', 0],
+      [d, denseJacobian(matrix(3, 4)), 'dense', 12],
+      [p, denseJacobian(matrix(3, 4)), 'dense', 0],
+      [denseJacobian(matrix(5, 3)), denseJacobian(matrix(3, 4)), 'dense', 120],
+      [zeroJacobian(2, 3), d, 'zero', 0],
+      [w, zeroJacobian(3, 4), 'zero', 0],
       // W · (I ⊗ xᵀ) = W ⊗ xᵀ: nothing to compute
       [w, x, 'blockRow', 0],
       [d, x, 'blockRow', 0],
       // (I ⊗ xᵀ) · βI = I ⊗ (βx)ᵀ
-      [x, scaledIdentity(6, 3), 'blockRow', 2],
+      [x, scaledIdentityJacobian(6, 3), 'blockRow', 2],
       // (I ⊗ xᵀ) · diag: each block contracted (one multiply per entry), then dense
-      [x, diagonal([1, 2, 3, 4, 5, 6]), 'dense', 6],
+      [x, diagonalJacobian([1, 2, 3, 4, 5, 6]), 'dense', 6],
       // (I_3 ⊗ xᵀ) · B for dense B (6 × 4): 2·6·4 for the contraction, nothing for I_3 · T
-      [x, dense(matrix(6, 4)), 'dense', 48],
+      [x, denseJacobian(matrix(6, 4)), 'dense', 48],
     ]
     for (const [a, b, kind, flops] of cases) {
       const r = a.mul(b)
       expect([r.kind, r.signature.kind, a.mulCost(b)]).toEqual([kind, kind, flops])
     }
     // identity · X is X itself
-    expect(identity(3).mul(d)).toBe(d)
-    expect(d.mul(identity(3))).toBe(d)
+    expect(identityJacobian(3).mul(d)).toBe(d)
+    expect(d.mul(identityJacobian(3))).toBe(d)
     // diag(d) diag(e) = diag(d ⊙ e)
     const de = d.mul(e)
     expect(de.kind === 'diagonal' && Array.from(de.d)).toEqual([4, 10, 18])
@@ -242,13 +246,13 @@ describe('products', () => {
   })
 
   it('multiply is the method mul', () => {
-    const a = diagonal([1, 2])
-    const b = dense(
+    const a = diagonalJacobian([1, 2])
+    const b = denseJacobian(
       matrixFromRows([
         [1, 2],
         [3, 4],
       ]),
     )
-    expect(multiply(a, b).toDense()).toEqual(a.mul(b).toDense())
+    expect(multiplyJacobians(a, b).toDense()).toEqual(a.mul(b).toDense())
   })
 })

@@ -160,8 +160,8 @@ export type ChainStrategy = 'left' | 'right' | 'optimal'
  */
 export interface ChainPlan {
   readonly kind: 'bracketing'
-  /** How the bracketing was chosen: a strategy, `bruteForce`, or `given` for `planFromTree`. */
-  readonly strategy: ChainStrategy | 'bruteForce' | 'given'
+  /** How the bracketing was chosen: a strategy, or `given` for `planFromTree`. */
+  readonly strategy: ChainStrategy | 'given'
   readonly widths: readonly number[]
   /** Signatures of J_1 … J_L the plan was made for. */
   readonly factors: readonly FormSignature[]
@@ -450,58 +450,6 @@ export function planBracketing(
         `planBracketing: unknown strategy ${fmtStrategy(strategy)} for a chain of factors (left, right or optimal)`,
       )
   }
-}
-
-/**
- * Every full bracketing of a chain (Catalan(L−1) of them: 132 for L = 7), for testing the
- * dynamic program and for teaching. Exponential: meant for chains of about ten factors or fewer.
- *
- * @example
- * import { allBracketings } from 'dualtape/linalg'
- * console.log(allBracketings(4).length) // 5
- */
-export function allBracketings(L: number): BracketTree[] {
-  // the count is the Catalan number C(L-1): 4862 trees at L = 10, 1.8 million at L = 14
-  if (!Number.isInteger(L) || L < 1 || L > 14) {
-    throw new ValueError(`allBracketings: L must be an integer from 1 to 14, got ${String(L)}`)
-  }
-  // trees[i][j]: all bracketings of J_j ⋯ J_i (1-based)
-  const trees: BracketTree[][][] = []
-  for (let len = 1; len <= L; len++) {
-    for (let i = 1; i + len - 1 <= L; i++) {
-      const j = i + len - 1
-      ;(trees[i] ??= [])[j] =
-        len === 1
-          ? [leaf(i)]
-          : Array.from({ length: j - i }, (_, t) => i + t).flatMap((k) =>
-              trees[k + 1]![j]!.flatMap((out) => trees[i]![k]!.map((inp) => node(out, inp))),
-            )
-    }
-  }
-  return trees[1]?.[L] ?? []
-}
-
-/**
- * The cheapest plan under the cost model of `opts` found by pricing every bracketing separately
- * (no dynamic program), ties going to the first enumerated. For checking
- * `planBracketing(chain, 'optimal', opts)` on short chains.
- *
- * @example
- * import { chainFromFactors, denseJacobian, matrix, bruteForceBracketing, planBracketing } from 'dualtape/linalg'
- * const chain = chainFromFactors([
- *   denseJacobian(matrix(2, 9)),
- *   denseJacobian(matrix(7, 2)),
- *   denseJacobian(matrix(3, 7)),
- * ])
- * console.log(bruteForceBracketing(chain).flops === planBracketing(chain).flops) // true
- */
-export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): ChainPlan {
-  let best: ChainPlan | null = null
-  for (const t of allBracketings(chain.factors.length)) {
-    const p = planFromTree(chain, t, 'bruteForce', opts)
-    if (best === null || p.predictedMs < best.predictedMs) best = p
-  }
-  return best!
 }
 
 // ---------------------------------------------------------------------------------------------

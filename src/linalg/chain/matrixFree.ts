@@ -215,7 +215,7 @@ export interface SweepStep {
  */
 export interface MatrixFreePlan {
   readonly kind: 'sweeps'
-  readonly strategy: MatrixFreeStrategy | 'bruteForce' | 'given'
+  readonly strategy: MatrixFreeStrategy | 'given'
   readonly widths: readonly number[]
   readonly tree: SweepTree
   readonly steps: readonly SweepStep[]
@@ -571,76 +571,6 @@ export function planSweeps(
         `planSweeps: unknown strategy ${fmtStrategy(strategy)} for a chain of operators (tangent, adjoint, segments or optimal)`,
       )
   }
-}
-
-/**
- * Every sweep tree of segments j..i of an L-factor chain (`matrixFreeProducts` as in `optimal`,
- * otherwise as in `segments`); `hasDense(i)` says whether J_i may be evaluated densely.
- * Exponential in L: for testing the dynamic program on short chains.
- *
- * @example
- * import { allSweepTrees } from 'dualtape/linalg'
- * console.log(allSweepTrees(2, false).length) // 6
- */
-export function allSweepTrees(
-  L: number,
-  matrixFreeProducts: boolean,
-  hasDense: (i: number) => boolean = () => false,
-): SweepTree[] {
-  const memo = new Map<string, SweepTree[]>()
-  const trees = (j: number, i: number): SweepTree[] => {
-    const key = `${j},${i}`
-    const hit = memo.get(key)
-    if (hit) return hit
-    const out: SweepTree[] = [
-      { kind: 'tangent', lo: j, hi: i, seed: null },
-      { kind: 'adjoint', lo: j, hi: i, seed: null },
-    ]
-    if (j === i && hasDense(i)) out.push({ kind: 'dense', index: i })
-    for (let k = j; k < i; k++) {
-      for (const upper of trees(k + 1, i)) {
-        for (const lower of trees(j, k)) out.push({ kind: 'product', left: upper, right: lower })
-      }
-      if (matrixFreeProducts) {
-        for (const lower of trees(j, k)) out.push({ kind: 'tangent', lo: k + 1, hi: i, seed: lower })
-        for (const upper of trees(k + 1, i)) out.push({ kind: 'adjoint', lo: j, hi: k, seed: upper })
-      }
-    }
-    memo.set(key, out)
-    return out
-  }
-  return L === 0 ? [] : trees(1, L)
-}
-
-/**
- * The fastest plan under the cost model of `opts`, found by pricing every sweep tree separately;
- * for checking `planSweeps` on chains of about five operators or fewer.
- *
- * @example
- * import { chainFromOperators, operatorFromForm, denseJacobian, matrix } from 'dualtape/linalg'
- * import { bruteForceSweeps, planSweeps } from 'dualtape/linalg'
- * const chain = chainFromOperators([
- *   operatorFromForm(denseJacobian(matrix(2, 5))),
- *   operatorFromForm(denseJacobian(matrix(4, 2))),
- * ])
- * console.log(bruteForceSweeps(chain).cost === planSweeps(chain).cost) // true
- */
-export function bruteForceSweeps(
-  chain: OperatorChain,
-  matrixFreeProducts = true,
-  opts: PlanOptions = {},
-): MatrixFreePlan {
-  const trees = allSweepTrees(
-    chain.operators.length,
-    matrixFreeProducts,
-    (i) => chain.operators[i - 1]!.dense !== undefined,
-  )
-  let best: MatrixFreePlan | null = null
-  for (const t of trees) {
-    const p = planFromSweepTree(chain, t, 'bruteForce', opts)
-    if (best === null || p.predictedMs < best.predictedMs) best = p
-  }
-  return best!
 }
 
 // ---------------------------------------------------------------------------------------------
