@@ -20,7 +20,7 @@ import {
   type ChainCostModel,
   type JacobianChain,
   type OperatorChain,
-} from '../src/linalg/chain.js'
+} from '../src/linalg/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // Cases
@@ -199,7 +199,7 @@ function operatorCase(factors: readonly JacobianForm[], model: ChainCostModel) {
   const strategies = MATRIX_FREE.map((s): CaseStrategy => {
     const p = plan(chain, s, { model })
     const run = (): unknown => accumulate(chain, p)
-    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.cost, expression: p.expression, run }
+    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.flops, expression: p.expression, run }
   })
   return { chain, strategies }
 }

@@ -36,10 +36,10 @@ export {
   reluJacobian,
   fcJacobians,
   transposeJacobian,
-  multiplyJacobians,
-  productSignature,
   signatureToString,
+  type LinearMap,
 } from './structured.js'
+export { multiplyJacobians, productSignature } from './product.js'
 export {
   type Matrix,
   JacobianShapeError,
@@ -52,6 +52,7 @@ export {
   maxAbsDiff,
 } from './matrix.js'
 export * from './chain.js'
+export { calibrateChainCostModel, type CalibrationOptions } from './chain/calibrate.js'
 export {
   localJacobian,
   traceChain,

@@ -206,10 +206,10 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
     const op: JacobianOperator = {
       rows: y.size,
       cols: at.size,
-      jvp: (v) => flat((jvp(layer, [at], [asInput(v)]) as [Tensor, Tensor])[1]),
-      vjp: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
-      jvpCost: countFlops(() => jvp(layer, [at], [onesLike(at)])),
-      vjpCost: countFlops(() => pullback(onesLike(y))),
+      matvec: (v) => flat((jvp(layer, [at], [asInput(v)]) as [Tensor, Tensor])[1]),
+      vecmat: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
+      matvecCost: countFlops(() => jvp(layer, [at], [onesLike(at)])),
+      vecmatCost: countFlops(() => pullback(onesLike(y))),
     }
     operators.push(op)
     h = y

@@ -20,12 +20,11 @@ import {
   chainFromOperators,
   operatorFromForm,
   plan,
-  planFromSweepTree,
   planFromTree,
   type BracketTree,
   type ChainCostModel,
   type JacobianOperator,
-} from '../../src/linalg/chain.js'
+} from '../../src/linalg/index.js'
 import { allBracketings, allSweepTrees } from '../support/chain-oracles.js'
 import { denseProduct } from '../support/dense-product.js'
 
@@ -98,9 +97,11 @@ describe('bracketing', () => {
     expect(text).toMatch(
       /^\(J4 · \(J3 · J2\)\) · J1 {4}\[optimal: 2\.04e\+7 flops, predicted [\d.]+ ms, peak/,
     )
-    expect(text).toMatch(/P1 = J3 · J2: dense 10×1000 · dense 1000×10 → dense 10×10, 200000 flops, [\d.]+ µs/)
     expect(text).toMatch(
-      /P3 = P2 · J1: dense 1000×10 · dense 10×1000 → dense 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/,
+      /P1: J3 · J2 \(dense 10×1000 · dense 1000×10\) → dense 10×10, 200000 flops, [\d.]+ µs/,
+    )
+    expect(text).toMatch(
+      /P3: P2 · J1 \(dense 1000×10 · dense 10×1000\) → dense 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/,
     )
     // the flop model prints flops only
     expect(plan(c, 'optimal', { model: FLOP_COST_MODEL }).toString()).toContain(
@@ -187,6 +188,36 @@ describe('bracketing', () => {
     expect(() => accumulate(e, plan(d))).toThrow(/made for J2 of form diagonal 2×2, the chain has dense 2×2/)
   })
 
+  it('one validator checks plans of both kinds against the chain', () => {
+    const forms = [diagonalJacobian([1, 2]), denseJacobian(matrix(3, 2, [1, 2, 3, 4, 5, 6]))]
+    const ops = chainFromOperators(forms.map((f) => operatorFromForm(f)))
+    const wider = chainFromOperators([operatorFromForm(diagonalJacobian([1, 2, 3]))])
+    // a plan of sweeps made for another chain: its widths
+    expect(() => accumulate(wider, plan(ops))).toThrow(/widths \[2, 2, 3\], not \[3, 3\]/)
+    // a sweep tree that asks for a dense evaluation the chain does not offer
+    const withDense = chainFromOperators([
+      operatorFromForm(forms[0]!, { denseCost: 4 }),
+      operatorFromForm(forms[1]!),
+    ])
+    const p = planFromTree(withDense, {
+      kind: 'tangent',
+      lo: 2,
+      hi: 2,
+      seed: { kind: 'dense', index: 1 },
+    })
+    expect(Array.from(accumulate(withDense, p).toDense().data)).toEqual([1, 4, 3, 8, 5, 12])
+    expect(() => accumulate(ops, p)).toThrow(/J1 has no dense evaluation/)
+    // a plan of the other kind: a ValueError naming what it is
+    expect(() => accumulate(ops, plan(chainFromFactors(forms)) as never)).toThrow(/\(a plan of bracketing\)/)
+    // the printer is the same for both kinds
+    for (const q of [plan(chainFromFactors(forms)), plan(ops)]) {
+      expect(q.toString().split('\n')).toHaveLength(q.steps.length + 1)
+      expect(q.toString()).toMatch(
+        /^\S.* {4}\[optimal: [\d.e+]+ flops, predicted .*, peak \d+ floats\]\n {2}P1: /,
+      )
+    }
+  })
+
   it('plans and accumulates a chain of 3000 factors without deep recursion', () => {
     const c = chainFromFactors(
       Array.from({ length: 3000 }, (_, t) => diagonalJacobian([1, t % 2 === 0 ? -1 : 1])),
@@ -214,25 +245,25 @@ describe('matrix-free chains', () => {
       operatorFromForm(denseJacobian(matrix(10, 1000))),
       operatorFromForm(denseJacobian(matrix(1000, 10))),
     ])
-    expect(plan(c, 'tangent').cost).toBe(1000 * 4e4)
-    expect(plan(c, 'adjoint').cost).toBe(1000 * 4e4)
+    expect(plan(c, 'tangent').flops).toBe(1000 * 4e4)
+    expect(plan(c, 'adjoint').flops).toBe(1000 * 4e4)
     // 10 adjoint sweeps through J1 and 10 tangent sweeps through J2, then a 1000×10×1000 product
     const seg = plan(c, 'segments')
     expect(seg.expression).toBe('tan(J2) · adj(J1)')
-    expect(seg.cost).toBe(2e5 + 2e5 + 2e7)
+    expect(seg.flops).toBe(2e5 + 2e5 + 2e7)
     // by flops, push the 1000 columns of adj(J1) through J2's tangent model: 2e5 + 1000 · 2e4
     const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
     expect(byFlops.expression).toBe('tan(J2)[adj(J1)]')
-    expect(byFlops.cost).toBe(2e5 + 2e7)
+    expect(byFlops.flops).toBe(2e5 + 2e7)
     expect(byFlops.predictedMs).toBeCloseTo((2e5 + 2e7) / 1e6, 12)
     expect(byFlops.toString()).toContain(
-      'P2: tangent sweeps through J2, 1000 columns of the seed → 1000×1000, cost 2.00e+7',
+      'P2: tangent sweeps through J2, 1000 columns of the seed → 1000×1000, 2.00e+7 flops',
     )
     // in time, 1000 matrix–vector products lose to one matrix–matrix product
     const opt = plan(c)
     expect(opt.expression).toBe('tan(J2) · adj(J1)')
     expect(opt.predictedMs).toBeLessThan(plan(c, 'optimal', { model: FLOP_COST_MODEL }).predictedMs)
-    expect(opt.toString()).toMatch(/P3: dense product, 1000×1000 → 1000×1000, cost 2\.00e\+7, [\d.]+ ms/)
+    expect(opt.toString()).toMatch(/P3: dense product → 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/)
   })
 
   it('every strategy gives the dense product', () => {
@@ -253,30 +284,28 @@ describe('matrix-free chains', () => {
     const trees = allSweepTrees(3, true, () => true)
     expect(trees.length).toBeGreaterThan(100)
     for (const t of trees)
-      expect(maxAbsDiff(accumulate(c, planFromSweepTree(c, t)).toDense(), want)).toBeLessThan(1e-12)
+      expect(maxAbsDiff(accumulate(c, planFromTree(c, t)).toDense(), want)).toBeLessThan(1e-12)
   })
 
   it('uses a dense evaluation when it is cheaper than sweeps', () => {
     const op = operatorFromForm(denseJacobian(matrix(50, 50)), { denseCost: 10 })
     const p = plan(chainFromOperators([op]))
-    expect([p.expression, p.cost]).toEqual(['J1', 10])
+    expect([p.expression, p.flops]).toEqual(['J1', 10])
   })
 
   it('checks what the operators return and which plan it is given', () => {
     const liar: JacobianOperator = {
       rows: 2,
       cols: 2,
-      jvpCost: 1,
-      vjpCost: 1,
-      jvp: () => new Float64Array(3),
-      vjp: () => new Float64Array(2),
+      matvecCost: 1,
+      vecmatCost: 1,
+      matvec: () => new Float64Array(3),
+      vecmat: () => new Float64Array(2),
     }
     const c = chainFromOperators([liar])
-    expect(() => accumulate(c, 'tangent')).toThrow(/J1.jvp returned a vector of length 3, expected 2/)
-    expect(() => planFromSweepTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
-    expect(() => planFromSweepTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(
-      /not within J1..J1/,
-    )
+    expect(() => accumulate(c, 'tangent')).toThrow(/J1.matvec returned a vector of length 3, expected 2/)
+    expect(() => planFromTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
+    expect(() => planFromTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(/not within J1..J1/)
   })
 })
 
@@ -341,8 +370,8 @@ describe('the cost model', () => {
     expect(opt.steps.some((s) => s.node.kind === 'product')).toBe(true)
     // the flop-optimal plan saves 3% of the flops but is predicted several times slower
     const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
-    expect(byFlops.cost).toBeLessThan(seg.cost)
-    const byFlopsTimed = planFromSweepTree(c, byFlops.tree)
+    expect(byFlops.flops).toBeLessThan(seg.flops)
+    const byFlopsTimed = planFromTree(c, byFlops.tree)
     expect(byFlopsTimed.predictedMs).toBeGreaterThan(2 * opt.predictedMs)
   })
 
@@ -362,7 +391,7 @@ describe('the cost model', () => {
       denseJacobian(matrix(1, 3, [1, -1, 2])),
     ])
     for (const t of allBracketings(5)) {
-      const p = planFromTree(c, t, 'given', { model: FLOP_COST_MODEL })
+      const p = planFromTree(c, t, { model: FLOP_COST_MODEL })
       expect(p.model).toBe('flops')
       expect(p.predictedMs * 1e6).toBeCloseTo(p.flops, 6)
       for (const s of p.steps) expect(s.predictedMs * 1e6).toBeCloseTo(s.flops, 6)
@@ -380,7 +409,7 @@ describe('the cost model', () => {
     const p = plan(operatorHourglass(), 'optimal', { model: fastSweeps })
     expect(p.model).toBe('fast sweeps')
     expect(p.steps.some((s) => s.node.kind === 'product')).toBe(false)
-    expect(p.toString()).toMatch(/\[optimal: cost [^,]+, predicted [\d.]+ [µm]s \(fast sweeps model\), peak/)
+    expect(p.toString()).toMatch(/\[optimal: [^,]+ flops, predicted [\d.]+ [µm]s \(fast sweeps model\), peak/)
   })
 
   it('rejects a model with a rate that is not positive', () => {

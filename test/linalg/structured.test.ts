@@ -14,20 +14,19 @@ import {
   fcJacobians,
   identityJacobian,
   kronRowJacobian,
-  matvecCostOf,
   monomialJacobian,
-  multiplyJacobians,
   permutationJacobian,
-  productSignature,
   reluJacobian,
   scaledIdentityJacobian,
   signatureKey,
   storageOf,
   transposeJacobian,
-  vecmatCostOf,
   zeroJacobian,
+  type FormKind,
   type JacobianForm,
 } from '../../src/linalg/structured.js'
+import { formKinds, multiplyJacobians, productSignature, productTable } from '../../src/linalg/product.js'
+import { FLOP_COST_MODEL } from '../../src/linalg/chain/cost.js'
 import { formArbitrary } from '../support/chain-arbitrary.js'
 
 /** Reference product by the definition C_ij = Σ_p A_ip B_pj. */
@@ -142,8 +141,6 @@ describe('forms', () => {
     // (I_2 ⊗ xᵀ) v: one multiply-add per entry of v
     const b = blockRowJacobian([1, 2, 3], 2)
     expect([b.matvecCost, b.vecmatCost]).toEqual([12, 6])
-    expect(matvecCostOf(b.signature)).toBe(12)
-    expect(vecmatCostOf(b.signature)).toBe(6)
     expect(storageOf(kronRowJacobian(denseJacobian(matrix(4, 2)), [1, 2, 3]).signature)).toBe(11)
   })
 
@@ -254,5 +251,94 @@ describe('products', () => {
       ]),
     )
     expect(multiplyJacobians(a, b).toDense()).toEqual(a.mul(b).toDense())
+  })
+})
+
+describe('the product table', () => {
+  /** Integer entries, so that every product is exact. */
+  const ints = (n: number, seed: number): number[] =>
+    Array.from({ length: n }, (_, t) => ((seed * 7 + t * 5) % 9) - 4 || 1)
+  const dense = (rows: number, cols: number, seed: number) =>
+    denseJacobian(matrix(rows, cols, ints(rows * cols, seed)))
+  /** Square forms of each square kind, 6 × 6. */
+  const square = (kind: FormKind, seed: number): JacobianForm => {
+    switch (kind) {
+      case 'identity':
+        return identityJacobian(6)
+      case 'scaledIdentity':
+        return scaledIdentityJacobian(6, seed + 2)
+      case 'diagonal':
+        return diagonalJacobian(ints(6, seed))
+      case 'permutation':
+        return permutationJacobian([3, 0, 5, 1, 4, 2])
+      case 'monomial':
+        return monomialJacobian([2, 4, 0, 5, 3, 1], ints(6, seed))
+      default:
+        throw new Error(kind)
+    }
+  }
+  /** Left factors of every kind with 6 columns (several blockRow ones, over different factors). */
+  const lefts = (kind: FormKind): JacobianForm[] => {
+    if (kind === 'zero') return [zeroJacobian(4, 6)]
+    if (kind === 'dense') return [dense(3, 6, 1)]
+    if (kind === 'blockRow')
+      return [
+        kronRowJacobian(identityJacobian(3), [2, -1]),
+        kronRowJacobian(diagonalJacobian([2, 3]), [1, 2, -1]),
+        kronRowJacobian(dense(4, 3, 2), [3, 1]),
+        kronRowJacobian(blockRowJacobian([1, -2], 1), [1, 2, 3]),
+      ]
+    return [square(kind, 3)]
+  }
+  /** Right factors of every kind with 6 rows. */
+  const rights = (kind: FormKind): JacobianForm[] => {
+    if (kind === 'zero') return [zeroJacobian(6, 5)]
+    if (kind === 'dense') return [dense(6, 4, 4)]
+    if (kind === 'blockRow')
+      return [
+        blockRowJacobian([1, 3], 6),
+        kronRowJacobian(diagonalJacobian(ints(6, 5)), [2, -1]),
+        kronRowJacobian(dense(6, 2, 6), [1, 2, 3]),
+        kronRowJacobian(permutationJacobian([1, 2, 3, 4, 5, 0]), [-1, 1]),
+      ]
+    return [square(kind, 7)]
+  }
+
+  it('has an entry for every pair of kinds', () => {
+    expect(Object.keys(productTable).sort()).toEqual([...formKinds].sort())
+    for (const ka of formKinds) expect(Object.keys(productTable[ka]).sort()).toEqual([...formKinds].sort())
+  })
+
+  it('computes, for every pair of kinds, the product of the kind, signature and shape it states', () => {
+    let pairs = 0
+    for (const ka of formKinds) {
+      for (const kb of formKinds) {
+        const rule = productTable[ka][kb]
+        for (const a of lefts(ka)) {
+          for (const b of rights(kb)) {
+            const what = `${a.describe()} · ${b.describe()}`
+            const r = rule.compute(a, b)
+            const signature = rule.signature(a.signature, b.signature)
+            expect([r.kind, signature.kind], what).toEqual([rule.kind, rule.kind])
+            expect(signatureKey(r.signature), what).toBe(signatureKey(signature))
+            expect([r.rows, r.cols], what).toEqual([a.rows, b.cols])
+            expect(plain(r.toDense().data), what).toEqual(plain(naiveMul(a.toDense(), b.toDense()).data))
+            // the entry is the one productSignature, multiplyJacobians and mul read
+            expect(productSignature(a.signature, b.signature), what).toEqual({
+              signature,
+              flops: rule.flops(a.signature, b.signature),
+            })
+            expect(signatureKey(multiplyJacobians(a, b).signature), what).toBe(signatureKey(signature))
+            expect(a.mulCost(b), what).toBe(rule.flops(a.signature, b.signature))
+            // under the flop model (no fixed costs, every rate 1) the kernel time is the flop count
+            expect(rule.time(FLOP_COST_MODEL, a.signature, b.signature), what).toBe(
+              rule.flops(a.signature, b.signature),
+            )
+          }
+        }
+        pairs++
+      }
+    }
+    expect(pairs).toBe(formKinds.length ** 2)
   })
 })

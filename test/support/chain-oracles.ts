@@ -7,16 +7,15 @@
  */
 import { ValueError } from '../../src/core/errors.js'
 import {
-  planFromSweepTree,
   planFromTree,
   type BracketTree,
-  type ChainPlan,
+  type BracketingPlan,
   type JacobianChain,
-  type MatrixFreePlan,
+  type SweepPlan,
   type OperatorChain,
   type PlanOptions,
   type SweepTree,
-} from '../../src/linalg/chain.js'
+} from '../../src/linalg/index.js'
 
 const leaf = (index: number): BracketTree => ({ kind: 'factor', index })
 const node = (left: BracketTree, right: BracketTree): BracketTree => ({ kind: 'product', left, right })
@@ -49,10 +48,10 @@ export function allBracketings(L: number): BracketTree[] {
  * The cheapest plan under the cost model of `opts` found by pricing every bracketing separately,
  * ties going to the first enumerated.
  */
-export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): ChainPlan {
-  let best: ChainPlan | null = null
+export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): BracketingPlan {
+  let best: BracketingPlan | null = null
   for (const t of allBracketings(chain.factors.length)) {
-    const p = planFromTree(chain, t, 'given', opts)
+    const p = planFromTree(chain, t, opts)
     if (best === null || p.predictedMs < best.predictedMs) best = p
   }
   return best!
@@ -97,15 +96,15 @@ export function bruteForceSweeps(
   chain: OperatorChain,
   matrixFreeProducts = true,
   opts: PlanOptions = {},
-): MatrixFreePlan {
+): SweepPlan {
   const trees = allSweepTrees(
     chain.operators.length,
     matrixFreeProducts,
     (i) => chain.operators[i - 1]!.dense !== undefined,
   )
-  let best: MatrixFreePlan | null = null
+  let best: SweepPlan | null = null
   for (const t of trees) {
-    const p = planFromSweepTree(chain, t, 'given', opts)
+    const p = planFromTree(chain, t, opts)
     if (best === null || p.predictedMs < best.predictedMs) best = p
   }
   return best!

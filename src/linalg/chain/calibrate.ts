@@ -17,15 +17,10 @@
  */
 import { matmulMatrix, type Matrix } from '../matrix.js'
 import { denseJacobian, diagonalJacobian } from '../structured.js'
-import { accumulateBracketing, chainFromFactors, planBracketing, type JacobianChain } from './bracketing.js'
+import { accumulate } from '../chain.js'
+import { chainFromFactors, planBracketing, type JacobianChain } from './bracketing.js'
 import { DEFAULT_CHAIN_COST_MODEL, FLOP_COST_MODEL, type ChainCostModel } from './cost.js'
-import {
-  accumulateSweeps,
-  chainFromOperators,
-  operatorFromForm,
-  planSweeps,
-  type OperatorChain,
-} from './matrixFree.js'
+import { chainFromOperators, operatorFromForm, planSweeps, type OperatorChain } from './matrixFree.js'
 
 /**
  * Options of `calibrateChainCostModel`.
@@ -201,10 +196,7 @@ function calibrateOnce(opts: CalibrationOptions): ChainCostModel {
   const sweepCallUs = ['tangent', 'adjoint'].map((strategy) => {
     const pl = planSweeps(long, strategy as 'tangent' | 'adjoint', { model: FLOP_COST_MODEL })
     const ps = planSweeps(short, strategy as 'tangent' | 'adjoint', { model: FLOP_COST_MODEL })
-    return Math.max(
-      0,
-      (time(() => accumulateSweeps(long, pl)) - time(() => accumulateSweeps(short, ps))) / 16,
-    )
+    return Math.max(0, (time(() => accumulate(long, pl)) - time(() => accumulate(short, ps))) / 16)
   })
   const big = denseJacobian(randomMatrix(160, 160, 9))
   const t160 = values(160, 10)
@@ -219,10 +211,7 @@ function calibrateOnce(opts: CalibrationOptions): ChainCostModel {
     chainFromFactors(Array.from({ length: k }, (_, t) => diagonalJacobian([1.5 + t, -0.5])))
   const [dl, ds] = [diagonals(10), diagonals(2)]
   const [pl, ps] = [planBracketing(dl, 'left'), planBracketing(ds, 'left')]
-  const callUs = Math.max(
-    0,
-    (time(() => accumulateBracketing(dl, pl)) - time(() => accumulateBracketing(ds, ps))) / 8,
-  )
+  const callUs = Math.max(0, (time(() => accumulate(dl, pl)) - time(() => accumulate(ds, ps))) / 8)
 
   return {
     name: opts.name ?? 'calibrated',
