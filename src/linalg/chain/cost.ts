@@ -20,6 +20,9 @@
  *   blockRow contractions                    scale or gemv, by the factor's form
  *   a JVP (VJP) of an operator               sweepCall + its stated cost / jvp (vjp)
  *
+ * The time of a product of two structured forms is the `time` of its entry in the product table
+ * (`product.ts`), written with `gemmNs` and `scaleNs` beside the entry's flops and kernel.
+ *
  * With `call = write = sweepCall = 0`, every rate 1 GFLOP/s and no tile padding, the predicted time
  * in nanoseconds is the flop count: that is `FLOP_COST_MODEL`, the model of the lecture's
  * question "which direction is more efficient to multiply?".
@@ -66,11 +69,11 @@ export interface ChainCostModel {
   /** Fixed cost of one application of an operator's JVP or VJP in a sweep, µs. */
   readonly sweepCallUs: number
   /**
-   * Rate of an operator's JVP on its stated cost (`jvpCost`), GFLOP/s; also the rate of a dense
+   * Rate of an operator's JVP on its stated cost (`matvecCost`), GFLOP/s; also the rate of a dense
    * evaluation (`dense.cost`).
    */
   readonly jvpGflops: number
-  /** Rate of an operator's VJP on its stated cost (`vjpCost`), GFLOP/s. */
+  /** Rate of an operator's VJP on its stated cost (`vecmatCost`), GFLOP/s. */
   readonly vjpGflops: number
 }
 
