@@ -111,7 +111,8 @@ export const blockRowSignature = (factor: FormSignature, n: number): FormSignatu
 const xLength = (s: FormSignature): number => s.cols / s.factor!.cols
 
 /**
- * A one-line description of a signature, e.g. `dense 3×4` or `blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)`.
+ * A one-line description of a signature, e.g. `dense 3×4` or `blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)`;
+ * equal for two signatures exactly when they are equal (the planner keys forms by it).
  *
  * @example
  * import { blockRowJacobian, signatureToString } from 'dualtape/linalg'
@@ -121,12 +122,6 @@ const xLength = (s: FormSignature): number => s.cols / s.factor!.cols
 export function signatureToString(s: FormSignature): string {
   const base = `${s.kind} ${s.rows}×${s.cols}`
   return s.kind === 'blockRow' ? `${base} (${signatureToString(s.factor!)} ⊗ x[${xLength(s)}]ᵀ)` : base
-}
-
-/** A string that is equal for two signatures exactly when they are equal, e.g. `diagonal:2x2`. */
-export function signatureKey(s: FormSignature): string {
-  const base = `${s.kind}:${s.rows}x${s.cols}`
-  return s.kind === 'blockRow' ? `${base}[${signatureKey(s.factor!)}]` : base
 }
 
 /** Numbers a form of this signature holds (a permutation index counts as one): 12 for dense 3×4. */

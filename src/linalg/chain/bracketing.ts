@@ -21,13 +21,7 @@
  */
 import { ValueError } from '../../core/errors.js'
 import { productKernelNs, productSignature } from '../product.js'
-import {
-  signatureKey,
-  signatureToString,
-  storageOf,
-  type FormSignature,
-  type JacobianForm,
-} from '../structured.js'
+import { signatureToString, storageOf, type FormSignature, type JacobianForm } from '../structured.js'
 import {
   ChainShapeError,
   chainWidths,
@@ -318,7 +312,7 @@ function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Can
   for (let i = 0; i < L; i++) {
     cells.push([])
     const s = sigs[i]!
-    cells[i]![i] = new Map([[signatureKey(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
+    cells[i]![i] = new Map([[signatureToString(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
   }
   for (let len = 2; len <= L; len++) {
     for (let i = 0; i + len - 1 < L; i++) {
@@ -335,7 +329,7 @@ function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Can
               flops: out.flops + inp.flops + p.flops,
               signature: p.signature,
             }
-            const key = signatureKey(p.signature)
+            const key = signatureToString(p.signature)
             const prev = cell.get(key)
             if (prev === undefined || better(c, prev)) cell.set(key, c)
           }
@@ -418,7 +412,7 @@ export function planBracketing(
  */
 export function checkBracketingPlan(chain: JacobianChain, p: BracketingPlan, where: string): void {
   chain.factors.forEach((f, t) => {
-    if (signatureKey(f.signature) !== signatureKey(p.factors[t]!)) {
+    if (signatureToString(f.signature) !== signatureToString(p.factors[t]!)) {
       throw new ChainShapeError(
         `${where}: the plan was made for J${t + 1} of form ${signatureToString(p.factors[t]!)}, ` +
           `the chain has ${f.describe()}`,

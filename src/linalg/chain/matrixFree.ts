@@ -225,7 +225,7 @@ interface NodeInfo {
   readonly to: number
   readonly rows: number
   readonly cols: number
-  readonly cost: number
+  readonly flops: number
   readonly ns: number
   readonly text: string
 }
@@ -260,7 +260,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: t.index,
           rows: n[t.index]!,
           cols: n[t.index - 1]!,
-          cost: d!.cost,
+          flops: d!.cost,
           ns: denseNs(model, d!.cost, n[t.index]!, n[t.index - 1]!),
           text: `J${t.index}`,
         })
@@ -278,7 +278,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: t.hi,
           rows: n[t.hi]!,
           cols: q,
-          cost: q * sum(t.lo, t.hi, (op) => op.matvecCost),
+          flops: q * sum(t.lo, t.hi, (op) => op.matvecCost),
           ns: stepNs(
             model,
             sweepsNs(
@@ -306,7 +306,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: s === null ? t.hi : s.to,
           rows: q,
           cols: n[t.lo - 1]!,
-          cost: q * sum(t.lo, t.hi, (op) => op.vecmatCost),
+          flops: q * sum(t.lo, t.hi, (op) => op.vecmatCost),
           ns: stepNs(
             model,
             sweepsNs(
@@ -334,7 +334,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           rows: a.rows,
           cols: b.cols,
           // C = A·B, A: n_i × n_k, B: n_k × n_{j-1}
-          cost: 2 * a.rows * a.cols * b.cols,
+          flops: 2 * a.rows * a.cols * b.cols,
           ns: stepNs(model, gemmNs(model, a.rows, a.cols, b.cols)),
           text: `${wrap(t.left, a.text)} · ${wrap(t.right, b.text)}`,
         })
@@ -392,7 +392,7 @@ export function sweepPlan(
       description: describe(t, x.rows, x.cols),
       rows: x.rows,
       cols: x.cols,
-      flops: x.cost,
+      flops: x.flops,
       predictedMs: x.ns / 1e6,
     }
   })
