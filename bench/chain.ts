@@ -9,7 +9,7 @@
  * bench/suites/chain.ts) times them side by side, with whether the plan `plan(chain)` chooses is
  * within 1.2× of the fastest strategy.
  */
-import { dense, diagonal, type JacobianForm } from '../src/linalg/structured.js'
+import { denseJacobian, diagonalJacobian, type JacobianForm } from '../src/linalg/structured.js'
 import {
   DEFAULT_CHAIN_COST_MODEL,
   accumulate,
@@ -20,7 +20,7 @@ import {
   type ChainCostModel,
   type JacobianChain,
   type OperatorChain,
-} from '../src/linalg/chain.js'
+} from '../src/linalg/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // Cases
@@ -64,10 +64,10 @@ function lcg(seed: number): () => number {
 }
 
 const randomDense = (rows: number, cols: number, next: () => number): JacobianForm =>
-  dense({ rows, cols, data: Float64Array.from({ length: rows * cols }, next) })
+  denseJacobian({ rows, cols, data: Float64Array.from({ length: rows * cols }, next) })
 
 const randomDiagonal = (n: number, next: () => number): JacobianForm =>
-  diagonal(Array.from({ length: n }, () => next()))
+  diagonalJacobian(Array.from({ length: n }, () => next()))
 
 /**
  * The factors of an MLP-like chain over the widths: a dense W_i (n_i × n_{i-1}) per layer,
@@ -182,7 +182,7 @@ function operatorCase(factors: readonly JacobianForm[], model: ChainCostModel) {
   const strategies = MATRIX_FREE.map((s): CaseStrategy => {
     const p = plan(chain, s, { model })
     const run = (): unknown => accumulate(chain, p)
-    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.cost, expression: p.expression, run }
+    return { strategy: s, predictedMs: p.predictedMs, predictedFlops: p.flops, expression: p.expression, run }
   })
   return { chain, strategies }
 }

@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks'
 import { Rng } from '../src/core/random.js'
 import { accumulate, chainFromFactors, plan, type ChainStrategy } from '../src/linalg/chain.js'
 import { matrix, maxAbsDiff } from '../src/linalg/matrix.js'
-import { dense } from '../src/linalg/structured.js'
+import { denseJacobian } from '../src/linalg/structured.js'
 import { barPlot, renderVegaLite } from '../bench/plot/plot.js'
 import { type RunOptions, num, runIfMain, savePicture, table, withDefaults } from './cli.js'
 
@@ -119,7 +119,7 @@ export async function main(opts: WhichDirectionOptions = {}): Promise<WhichDirec
       const cols = widths[i]!
       const scale = 1 / Math.sqrt(cols)
       const data = Float64Array.from({ length: rows * cols }, () => scale * (2 * rng.uniform() - 1))
-      return dense(matrix(rows, cols, data))
+      return denseJacobian(matrix(rows, cols, data))
     })
     const chain = chainFromFactors(factors)
     const strategies: ChainStrategy[] = ['left', 'right', 'optimal']

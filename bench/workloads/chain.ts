@@ -11,12 +11,11 @@ import {
   accumulate,
   calibrateChainCostModel,
   plan,
-  planFromSweepTree,
   planFromTree,
   type ChainCostModel,
   type JacobianChain,
   type OperatorChain,
-} from '../../src/linalg/chain.js'
+} from '../../src/linalg/index.js'
 import { chainCases } from '../chain.js'
 import type { Setup } from '../measure/host.js'
 
@@ -57,11 +56,11 @@ function replan(
   model: ChainCostModel,
 ): { expression: string; ms: number; flops: number; run: () => unknown } {
   if (chain.kind === 'forms') {
-    const p = planFromTree(chain, plan(chain, 'optimal', { model: byModel }).tree, 'given', { model })
+    const p = planFromTree(chain, plan(chain, 'optimal', { model: byModel }).tree, { model })
     return { expression: p.expression, ms: p.predictedMs, flops: p.flops, run: () => accumulate(chain, p) }
   }
-  const p = planFromSweepTree(chain, plan(chain, 'optimal', { model: byModel }).tree, 'given', { model })
-  return { expression: p.expression, ms: p.predictedMs, flops: p.cost, run: () => accumulate(chain, p) }
+  const p = planFromTree(chain, plan(chain, 'optimal', { model: byModel }).tree, { model })
+  return { expression: p.expression, ms: p.predictedMs, flops: p.flops, run: () => accumulate(chain, p) }
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * `dualtape/linalg`: the Jacobian algebra on Float64Array data. Structured local Jacobians
- * (zero, identity, scaled identity, diagonal, permutation, monomial, block-row, dense) with
- * their products and costs; local Jacobians of traced layers; Jacobian chains J = J_L ⋯ J_1 and
- * the plans that accumulate them, by bracketing for structured factors or by tangent and adjoint
- * sweeps for matrix-free ones; the cost models those plans minimise.
+ * `dualtape/linalg`: the Jacobian algebra on Float64Array data. One linear-map type
+ * (`LinearMap`: rows, cols, matvec, vecmat and their costs) implemented by the structured local
+ * Jacobians (zero, identity, scaled identity, diagonal, permutation, monomial, block-row, dense)
+ * and by operators of unknown structure; the products of the forms, from one product table that
+ * gives both their cost and their value; local Jacobians of traced layers; Jacobian chains
+ * J = J_L ⋯ J_1 and one `Plan` type for accumulating them, by bracketing for structured factors
+ * or by tangent and adjoint sweeps for matrix-free ones; the cost models those plans minimise.
  *
  * @example
  * import { chainFromFactors, denseJacobian, diagonalJacobian, matrix, plan } from 'dualtape/linalg'
@@ -24,22 +26,22 @@ export {
   MonomialJacobian,
   BlockRowJacobian,
   DenseJacobian,
-  zero as zeroJacobian,
-  identity as identityJacobian,
-  scaledIdentity as scaledIdentityJacobian,
-  diagonal as diagonalJacobian,
-  permutation as permutationJacobian,
-  monomial as monomialJacobian,
-  dense as denseJacobian,
-  kronRow as kronRowJacobian,
-  blockRow as blockRowJacobian,
+  zeroJacobian,
+  identityJacobian,
+  scaledIdentityJacobian,
+  diagonalJacobian,
+  permutationJacobian,
+  monomialJacobian,
+  denseJacobian,
+  kronRowJacobian,
+  blockRowJacobian,
   reluJacobian,
   fcJacobians,
   transposeJacobian,
-  multiply as multiplyJacobians,
-  productSignature,
   signatureToString,
+  type LinearMap,
 } from './structured.js'
+export { multiplyJacobians, productSignature } from './product.js'
 export {
   type Matrix,
   JacobianShapeError,
@@ -52,6 +54,7 @@ export {
   maxAbsDiff,
 } from './matrix.js'
 export * from './chain.js'
+export { calibrateChainCostModel, type CalibrationOptions } from './chain/calibrate.js'
 export {
   localJacobian,
   traceChain,

@@ -2,16 +2,24 @@ import { allocArray } from '../core/dtype.js'
 import { fromData, onesLike } from '../ops/create.js'
 import { observeOps } from '../core/debug.js'
 import { ValueError } from '../core/errors.js'
-import { describe } from '../core/op.js'
+import { describe, type OpStructure } from '../core/op.js'
 import { type Tensor, isTensor, readConcrete } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
+import { registry } from '../ops/registry.js'
 import { reshape } from '../ops/shape.js'
 import { vjp } from '../reverse/vjp.js'
 import { jacobian } from '../jacobian/builders.js'
 import { chainFromFactors, type JacobianChain } from './chain/bracketing.js'
 import { chainFromOperators, type JacobianOperator, type OperatorChain } from './chain/matrixFree.js'
 import { matrix } from './matrix.js'
-import { dense, diagonal, monomial, permutation, zero, type JacobianForm } from './structured.js'
+import {
+  denseJacobian,
+  diagonalJacobian,
+  monomialJacobian,
+  permutationJacobian,
+  zeroJacobian,
+  type JacobianForm,
+} from './structured.js'
 import { jacobianSparsity } from '../jacobian/sparsity.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -35,9 +43,11 @@ export type Layer = (x: Tensor) => Tensor
 const flat = (t: Tensor): Float64Array => Float64Array.from(readConcrete(t))
 
 /**
- * The FLOPs of the ops that `body` runs on data: 2·m·n·k for a matrix product, one per output
- * element for elementwise ops (two for a fused derivative), one per input element for a
- * reduction; moving data counts nothing.
+ * The FLOPs of the ops that `body` runs on data, by the structure of each op (`OpDef.structure`):
+ * 2·m·n·k for a matrix product, one per output element for elementwise ops and ops of unknown
+ * structure (custom ops), two for a fused derivative kernel, one per input element for a
+ * reduction; layout ops (moving data) and piecewise-constant ops (sign, the comparisons,
+ * stopGradient) count nothing.
  *
  * @example
  * import { countFlops } from 'dualtape/linalg'
@@ -58,30 +68,40 @@ export function countFlops(body: () => unknown): number {
   return flops
 }
 
-const MOVES = new Set([
-  'reshape',
-  'transpose',
-  'broadcastTo',
-  'concat',
-  'slice',
-  'pad',
-  'cast',
-  'stopGradient',
-])
-const REDUCTIONS = new Set(['sum', 'max', 'logsumexp'])
+/** The structure of an op by its name; a fused derivative kernel (`tanh′`) is reported apart. */
+function structureOf(op: string): OpStructure | 'derivative' {
+  if (op.endsWith('′')) return 'derivative'
+  return (
+    (registry as Readonly<Record<string, { readonly structure: OpStructure } | undefined>>)[op]?.structure ??
+    'opaque'
+  )
+}
 
 function opFlops(op: string, inputs: readonly Tensor[], y: Tensor): number {
-  if (MOVES.has(op)) return 0
-  if (op === 'matmul') {
-    // y = op(A)·op(B), op(A) of size m×k whichever way A is stored: k = (A's last two sizes) / m
-    const a = inputs[0]!
-    const m = y.shape[y.rank - 2]!
-    const k = m === 0 ? 0 : (a.shape[a.rank - 1]! * a.shape[a.rank - 2]!) / m
-    return 2 * y.size * k
+  switch (structureOf(op)) {
+    case 'layout':
+      // copies, selections and zeros: no arithmetic
+      return 0
+    case 'constant':
+      // piecewise constant (sign, the comparisons, stopGradient): the derivative is zero, so no
+      // derivative work is counted; the value is counted as a selection, like a layout op
+      return 0
+    case 'matmul': {
+      // y = op(A)·op(B), op(A) of size m×k whichever way A is stored: k = (A's last two sizes) / m
+      const a = inputs[0]!
+      const m = y.shape[y.rank - 2]!
+      const k = m === 0 ? 0 : (a.shape[a.rank - 1]! * a.shape[a.rank - 2]!) / m
+      return 2 * y.size * k
+    }
+    case 'reduce':
+      return inputs[0]!.size
+    case 'derivative':
+      // ct · f′(x, y): f′ and the product
+      return 2 * y.size
+    case 'elementwise':
+    case 'opaque':
+      return y.size
   }
-  if (REDUCTIONS.has(op)) return inputs[0]!.size
-  if (op.endsWith('′')) return 2 * y.size
-  return y.size
 }
 
 /**
@@ -101,7 +121,7 @@ export function localJacobian(f: Layer, x: Tensor): JacobianForm {
   const pattern = jacobianSparsity(f, x)
   const m = pattern.nRows
   const n = pattern.nCols
-  if (pattern.nnz === 0) return zero(m, n)
+  if (pattern.nnz === 0) return zeroJacobian(m, n)
   let oneToOne = pattern.nnz === m && m === n
   for (let i = 0; i < m && oneToOne; i++) oneToOne = pattern.rowNnz(i) === 1
   for (let j = 0; j < n && oneToOne; j++) oneToOne = pattern.colNnz(j) === 1
@@ -110,11 +130,11 @@ export function localJacobian(f: Layer, x: Tensor): JacobianForm {
     const [, dy] = jvp(f, [x], [onesLike(x)]) as [Tensor, Tensor]
     const values = flat(dy)
     const perm = Array.from({ length: m }, (_, i) => pattern.row(i)[0]!)
-    if (perm.every((p, i) => p === i)) return diagonal(values)
-    return values.every((v) => v === 1) ? permutation(perm) : monomial(perm, values)
+    if (perm.every((p, i) => p === i)) return diagonalJacobian(values)
+    return values.every((v) => v === 1) ? permutationJacobian(perm) : monomialJacobian(perm, values)
   }
   const J = jacobian(f)(x) as Tensor
-  return dense(matrix(m, n, flat(J)))
+  return denseJacobian(matrix(m, n, flat(J)))
 }
 
 /**
@@ -199,10 +219,10 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
     const op: JacobianOperator = {
       rows: y.size,
       cols: at.size,
-      jvp: (v) => flat((jvp(layer, [at], [asInput(v)]) as [Tensor, Tensor])[1]),
-      vjp: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
-      jvpCost: countFlops(() => jvp(layer, [at], [onesLike(at)])),
-      vjpCost: countFlops(() => pullback(onesLike(y))),
+      matvec: (v) => flat((jvp(layer, [at], [asInput(v)]) as [Tensor, Tensor])[1]),
+      vecmat: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
+      matvecCost: countFlops(() => jvp(layer, [at], [onesLike(at)])),
+      vecmatCost: countFlops(() => pullback(onesLike(y))),
     }
     operators.push(op)
     h = y

@@ -42,11 +42,8 @@ export class JacobianShapeError extends ShapeError {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Throws a `JacobianShapeError` unless `n` is a non-negative integer; `what` names the argument.
- *
- * @example
- * import { checkSize } from 'dualtape'
- * checkSize(3, 'rows') // fine; checkSize(-1, 'rows') throws "rows must be a non-negative integer, got -1"
+ * Throws a `JacobianShapeError` unless `n` is a non-negative integer; `what` names the argument:
+ * `checkSize(-1, 'rows')` throws "rows must be a non-negative integer, got -1".
  */
 export function checkSize(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 0) {

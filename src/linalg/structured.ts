@@ -22,13 +22,48 @@
  * permutation with a scale per row). `F ⊗ xᵀ` is closed under products from the left:
  * A·(F ⊗ xᵀ) = (A·F) ⊗ xᵀ, because A = A ⊗ 1 and (A ⊗ 1)(F ⊗ xᵀ) = AF ⊗ xᵀ.
  *
- * The kind of a product depends only on the kinds of its factors, never on their values, so the
- * cost model of `chain.ts` can compute it symbolically (`productSignature`) and the numeric
- * product (`mul`) always agrees with it. Costs count floating-point operations (a multiply-add is
- * two); gathers, scatters and copies count nothing.
+ * Every form is a `LinearMap` (rows, cols, matvec, vecmat and their costs), as is an operator
+ * known only through its products with vectors (`JacobianOperator`, chain/matrixFree.ts). The
+ * kind of a product depends only on the kinds of its factors, never on their values: the product
+ * table of `product.ts` holds one entry per pair of kinds, whose symbolic side the chain planner
+ * reads (`productSignature`) and whose numeric side `mul` runs. Costs count floating-point
+ * operations (a multiply-add is two); gathers, scatters and copies count nothing.
  */
-import { JacobianShapeError, checkSize, identityMatrix, matmulMatrix, type Matrix } from './matrix.js'
-import { gemm } from '../kernels/matmul.js'
+import { JacobianShapeError, checkSize, identityMatrix, type Matrix } from './matrix.js'
+import { multiplyJacobians, productSignature } from './product.js'
+
+// ---------------------------------------------------------------------------------------------
+// Linear maps
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A linear map J from vectors of length `cols` to vectors of length `rows`, known through its
+ * products with vectors: J·v (`matvec`, a tangent) and uᵀ·J (`vecmat`, the pullback of a
+ * cotangent), each with its cost in flops. Every structured form is one; so is an operator of
+ * unknown structure (`JacobianOperator`), such as a layer's JVP and VJP.
+ *
+ * @example
+ * import { diagonalJacobian, chainFromOperators, plan, type LinearMap } from 'dualtape/linalg'
+ * // 3 I on R², given only by its products
+ * const triple: LinearMap = {
+ *   rows: 2, cols: 2, matvecCost: 2, vecmatCost: 2,
+ *   matvec: (v) => v.map((x) => 3 * x), vecmat: (u) => u.map((x) => 3 * x),
+ * }
+ * const d: LinearMap = diagonalJacobian([1, 2])
+ * plan(chainFromOperators([d, triple]), 'tangent').flops // → 8
+ */
+export interface LinearMap {
+  readonly rows: number
+  readonly cols: number
+  /** J·v for v of length `cols`. */
+  matvec(v: Float64Array): Float64Array
+  /** uᵀ·J for u of length `rows`. */
+  vecmat(u: Float64Array): Float64Array
+  /** Flops of one `matvec`. */
+  readonly matvecCost: number
+  /** Flops of one `vecmat`. */
+  readonly vecmatCost: number
+}
 
 // ---------------------------------------------------------------------------------------------
 // Signatures: the symbolic form of a Jacobian, and its costs
@@ -67,7 +102,7 @@ const sig = (kind: Exclude<FormKind, 'blockRow'>, rows: number, cols: number): F
 })
 
 /** F ⊗ xᵀ with |x| = n; zero when F is zero (0 ⊗ xᵀ = 0). */
-const blockRowSig = (factor: FormSignature, n: number): FormSignature =>
+export const blockRowSignature = (factor: FormSignature, n: number): FormSignature =>
   factor.kind === 'zero'
     ? sig('zero', factor.rows, factor.cols * n)
     : { kind: 'blockRow', rows: factor.rows, cols: factor.cols * n, factor }
@@ -76,7 +111,8 @@ const blockRowSig = (factor: FormSignature, n: number): FormSignature =>
 const xLength = (s: FormSignature): number => s.cols / s.factor!.cols
 
 /**
- * A one-line description of a signature, e.g. `dense 3×4` or `blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)`.
+ * A one-line description of a signature, e.g. `dense 3×4` or `blockRow 2×6 (identity 2×2 ⊗ x[3]ᵀ)`;
+ * equal for two signatures exactly when they are equal (the planner keys forms by it).
  *
  * @example
  * import { blockRowJacobian, signatureToString } from 'dualtape/linalg'
@@ -88,27 +124,7 @@ export function signatureToString(s: FormSignature): string {
   return s.kind === 'blockRow' ? `${base} (${signatureToString(s.factor!)} ⊗ x[${xLength(s)}]ᵀ)` : base
 }
 
-/**
- * A string that is equal for two signatures exactly when they are equal.
- *
- * @example
- * import { diagonalJacobian } from 'dualtape/linalg'
- * import { signatureKey } from 'dualtape'
- * console.log(signatureKey(diagonalJacobian([1, 2]).signature)) // diagonal:2x2
- */
-export function signatureKey(s: FormSignature): string {
-  const base = `${s.kind}:${s.rows}x${s.cols}`
-  return s.kind === 'blockRow' ? `${base}[${signatureKey(s.factor!)}]` : base
-}
-
-/**
- * Numbers a form of this signature holds (a permutation index counts as one).
- *
- * @example
- * import { storageOf } from 'dualtape'
- * import { denseJacobian, matrix } from 'dualtape/linalg'
- * console.log(storageOf(denseJacobian(matrix(3, 4)).signature)) // 12
- */
+/** Numbers a form of this signature holds (a permutation index counts as one): 12 for dense 3×4. */
 export function storageOf(s: FormSignature): number {
   switch (s.kind) {
     case 'zero':
@@ -128,15 +144,8 @@ export function storageOf(s: FormSignature): number {
   }
 }
 
-/**
- * Flops of J·v for a form of this signature.
- *
- * @example
- * import { matvecCostOf } from 'dualtape'
- * import { diagonalJacobian } from 'dualtape/linalg'
- * console.log(matvecCostOf(diagonalJacobian([1, 2, 3]).signature)) // 3
- */
-export function matvecCostOf(s: FormSignature): number {
+/** Flops of J·v for a form of this signature: 3 for diagonal 3×3. */
+function matvecCostOf(s: FormSignature): number {
   switch (s.kind) {
     case 'zero':
     case 'identity':
@@ -154,108 +163,14 @@ export function matvecCostOf(s: FormSignature): number {
   }
 }
 
-/**
- * Flops of uᵀ·J for a form of this signature.
- *
- * @example
- * import { vecmatCostOf } from 'dualtape'
- * import { blockRowJacobian } from 'dualtape/linalg'
- * console.log(vecmatCostOf(blockRowJacobian([1, 2, 3], 2).signature)) // 6: the outer product u xᵀ
- */
-export function vecmatCostOf(s: FormSignature): number {
+/** Flops of uᵀ·J for a form of this signature: 6 for I_2 ⊗ xᵀ with |x| = 3, the outer product u xᵀ. */
+function vecmatCostOf(s: FormSignature): number {
   switch (s.kind) {
     case 'blockRow':
       // sᵀ = uᵀF, then (uᵀ(F ⊗ xᵀ))[j·n + l] = s_j x_l (m·n)
       return vecmatCostOf(s.factor!) + s.cols
     default:
       return matvecCostOf(s)
-  }
-}
-
-/** Kinds that are square with one nonzero per row and column at most: P·diag(a) up to scaling. */
-type MonomialKind = 'scaledIdentity' | 'diagonal' | 'permutation' | 'monomial'
-
-/** Kind of a product of two monomial-family kinds. */
-function monomialProductKind(a: MonomialKind, b: MonomialKind): MonomialKind {
-  if (a === 'scaledIdentity' && b === 'scaledIdentity') return 'scaledIdentity'
-  const diagLike = (k: MonomialKind): boolean => k === 'scaledIdentity' || k === 'diagonal'
-  if (diagLike(a) && diagLike(b)) return 'diagonal'
-  if (a === 'permutation' && b === 'permutation') return 'permutation'
-  return 'monomial'
-}
-
-/** Flops of a product of two n×n monomial-family forms: one multiply per row unless a factor is a pure permutation. */
-function monomialProductFlops(a: MonomialKind, b: MonomialKind, n: number): number {
-  if (a === 'scaledIdentity' && b === 'scaledIdentity') return 1
-  if (a === 'permutation' || b === 'permutation') return 0
-  return n
-}
-
-/** Flops of (I_m ⊗ xᵀ)·B for B of signature `b` (mn × c); the result is a dense m × c matrix. */
-function contractFlops(b: FormSignature): number {
-  switch (b.kind) {
-    case 'diagonal':
-    case 'monomial':
-      return b.rows
-    case 'permutation':
-      return 0
-    default:
-      return 2 * b.rows * b.cols
-  }
-}
-
-/** Throws unless A·B is defined. */
-function checkProduct(a: FormSignature, b: FormSignature, what: string): void {
-  if (a.cols !== b.rows) {
-    throw new JacobianShapeError(
-      `${what}: A is ${signatureToString(a)} and B is ${signatureToString(b)}; A.cols (${a.cols}) must equal B.rows (${b.rows})`,
-    )
-  }
-}
-
-/**
- * The signature of A·B and the flops `mul` spends on it, computed from the signatures alone.
- * This is the cost model of the chain planner; `a.mul(b).signature` always equals its `signature`.
- *
- * @example
- * import { productSignature, diagonalJacobian, denseJacobian, matrix } from 'dualtape/linalg'
- * const r = productSignature(diagonalJacobian([1, 2]).signature, denseJacobian(matrix(2, 5)).signature)
- * console.log(r.signature.kind, r.flops) // dense 10: one scaling per entry
- */
-export function productSignature(
-  a: FormSignature,
-  b: FormSignature,
-): { readonly signature: FormSignature; readonly flops: number } {
-  checkProduct(a, b, 'productSignature')
-  if (a.kind === 'zero' || b.kind === 'zero') return { signature: sig('zero', a.rows, b.cols), flops: 0 }
-  if (a.kind === 'identity') return { signature: b, flops: 0 }
-  if (b.kind === 'identity') return { signature: a, flops: 0 }
-  if (b.kind === 'blockRow') {
-    // A·(G ⊗ yᵀ) = (A·G) ⊗ yᵀ
-    const inner = productSignature(a, b.factor!)
-    return { signature: blockRowSig(inner.signature, xLength(b)), flops: inner.flops }
-  }
-  if (a.kind === 'blockRow') {
-    // (F ⊗ xᵀ)·βI = F ⊗ (βx)ᵀ
-    if (b.kind === 'scaledIdentity') return { signature: a, flops: xLength(a) }
-    // (F ⊗ xᵀ)·B = F·((I ⊗ xᵀ)·B), the inner product dense
-    const t = sig('dense', a.factor!.cols, b.cols)
-    const outer = productSignature(a.factor!, t)
-    return { signature: outer.signature, flops: contractFlops(b) + outer.flops }
-  }
-  if (a.kind === 'dense' && b.kind === 'dense') {
-    return { signature: sig('dense', a.rows, b.cols), flops: 2 * a.rows * a.cols * b.cols }
-  }
-  if (a.kind === 'dense' || b.kind === 'dense') {
-    // monomial-family times dense: a scaled gather of rows (A dense: of columns)
-    const m = (a.kind === 'dense' ? b.kind : a.kind) as MonomialKind
-    return { signature: sig('dense', a.rows, b.cols), flops: m === 'permutation' ? 0 : a.rows * b.cols }
-  }
-  const ka = a.kind as MonomialKind
-  const kb = b.kind as MonomialKind
-  return {
-    signature: sig(monomialProductKind(ka, kb), a.rows, b.cols),
-    flops: monomialProductFlops(ka, kb, a.rows),
   }
 }
 
@@ -282,7 +197,7 @@ export type JacobianForm =
   | DenseJacobian
 
 /** What every form offers; each form class implements the kernels. */
-abstract class FormBase {
+abstract class FormBase implements LinearMap {
   abstract readonly kind: FormKind
   abstract readonly rows: number
   abstract readonly cols: number
@@ -313,9 +228,9 @@ abstract class FormBase {
   protected abstract matvecKernel(v: ArrayLike<number>): Float64Array
   protected abstract vecmatKernel(u: ArrayLike<number>): Float64Array
 
-  /** The product this · other, in the cheapest exact form (see `productSignature`). */
+  /** The product this · other, in the cheapest exact form: the product table's entry (see `productSignature`). */
   mul(other: JacobianForm): JacobianForm {
-    return multiply(this as unknown as JacobianForm, other)
+    return multiplyJacobians(this as unknown as JacobianForm, other)
   }
 
   /** Flops of `this.mul(other)`. */
@@ -352,7 +267,7 @@ abstract class FormBase {
 }
 
 /**
- * J = 0 (rows × cols). Made by `zero`.
+ * J = 0 (rows × cols). Made by `zeroJacobian`.
  *
  * @example
  * import { zeroJacobian, ZeroJacobian } from 'dualtape/linalg'
@@ -381,7 +296,7 @@ export class ZeroJacobian extends FormBase {
 }
 
 /**
- * J = I (n × n): the Jacobian of a reshape or of the identity map. Made by `identity`.
+ * J = I (n × n): the Jacobian of a reshape or of the identity map. Made by `identityJacobian`.
  *
  * @example
  * import { identityJacobian, diagonalJacobian } from 'dualtape/linalg'
@@ -410,7 +325,7 @@ export class IdentityJacobian extends FormBase {
 }
 
 /**
- * J = α I (n × n): the Jacobian of y = α x. Made by `scaledIdentity`.
+ * J = α I (n × n): the Jacobian of y = α x. Made by `scaledIdentityJacobian`.
  *
  * @example
  * import { scaledIdentityJacobian } from 'dualtape/linalg'
@@ -445,7 +360,7 @@ export class ScaledIdentityJacobian extends FormBase {
 }
 
 /**
- * J = diag(d): the Jacobian of an elementwise op, y_i = f(x_i), d_i = f'(x_i). Made by `diagonal`.
+ * J = diag(d): the Jacobian of an elementwise op, y_i = f(x_i), d_i = f'(x_i). Made by `diagonalJacobian`.
  *
  * @example
  * import { diagonalJacobian } from 'dualtape/linalg'
@@ -483,7 +398,7 @@ export class DiagonalJacobian extends FormBase {
 
 /**
  * J[i, p_i] = 1: the Jacobian of a gather that is a bijection (transpose, axis permutation).
- * Made by `permutation` or `transposeJacobian`.
+ * Made by `permutationJacobian` or `transposeJacobian`.
  *
  * @example
  * import { permutationJacobian } from 'dualtape/linalg'
@@ -521,7 +436,7 @@ export class PermutationJacobian extends FormBase {
 }
 
 /**
- * J[i, p_i] = a_i (a permutation with one scale per row): diag(a)·P. Made by `monomial`, or as
+ * J[i, p_i] = a_i (a permutation with one scale per row): diag(a)·P. Made by `monomialJacobian`, or as
  * the product of a permutation and a diagonal.
  *
  * @example
@@ -565,7 +480,7 @@ export class MonomialJacobian extends FormBase {
 /**
  * J = F ⊗ xᵀ (F: p × m, x: n), so J[i, j·n + l] = F[i, j] x_l and J is p × (m·n).
  * With F = I_m this is ∂h/∂W for h = W x (W: m × n, flattened row-major): ∂h_i/∂W_ij = x_j.
- * Made by `blockRow` and `kronRow`.
+ * Made by `blockRowJacobian` and `kronRowJacobian`.
  *
  * @example
  * import { blockRowJacobian, denseJacobian, matrix } from 'dualtape/linalg'
@@ -585,7 +500,7 @@ export class BlockRowJacobian extends FormBase {
     this.cols = factor.cols * x.length
   }
   get signature(): FormSignature {
-    return blockRowSig(this.factor.signature, this.x.length)
+    return blockRowSignature(this.factor.signature, this.x.length)
   }
   // (F ⊗ xᵀ) v = F t with t_j = Σ_l x_l v[j·n + l]
   protected matvecKernel(v: ArrayLike<number>): Float64Array {
@@ -626,7 +541,7 @@ export class BlockRowJacobian extends FormBase {
 }
 
 /**
- * A dense Jacobian, e.g. ∂(W x)/∂x = W. Made by `dense`; `matrix` is its data.
+ * A dense Jacobian, e.g. ∂(W x)/∂x = W. Made by `denseJacobian`; `matrix` is its data.
  *
  * @example
  * import { denseJacobian, matrix } from 'dualtape/linalg'
@@ -683,7 +598,7 @@ export class DenseJacobian extends FormBase {
  * import { zeroJacobian } from 'dualtape/linalg'
  * console.log(zeroJacobian(2, 3).matvec([1, 2, 3])) // Float64Array [0, 0]
  */
-export function zero(rows: number, cols: number): ZeroJacobian {
+export function zeroJacobian(rows: number, cols: number): ZeroJacobian {
   checkSize(rows, 'zero rows')
   checkSize(cols, 'zero cols')
   return new ZeroJacobian(rows, cols)
@@ -696,7 +611,7 @@ export function zero(rows: number, cols: number): ZeroJacobian {
  * import { identityJacobian } from 'dualtape/linalg'
  * console.log(identityJacobian(3).matvecCost) // 0
  */
-export function identity(n: number): IdentityJacobian {
+export function identityJacobian(n: number): IdentityJacobian {
   checkSize(n, 'identity size')
   return new IdentityJacobian(n)
 }
@@ -708,7 +623,7 @@ export function identity(n: number): IdentityJacobian {
  * import { scaledIdentityJacobian } from 'dualtape/linalg'
  * console.log(scaledIdentityJacobian(2, 3).matvec([1, 2])) // Float64Array [3, 6]
  */
-export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian {
+export function scaledIdentityJacobian(n: number, alpha: number): ScaledIdentityJacobian {
   checkSize(n, 'scaledIdentity size')
   return new ScaledIdentityJacobian(n, alpha)
 }
@@ -720,7 +635,7 @@ export function scaledIdentity(n: number, alpha: number): ScaledIdentityJacobian
  * import { diagonalJacobian } from 'dualtape/linalg'
  * console.log(diagonalJacobian([1, 0, 1]).vecmat([4, 1, 5])) // Float64Array [4, 0, 5]
  */
-export function diagonal(d: ArrayLike<number>): DiagonalJacobian {
+export function diagonalJacobian(d: ArrayLike<number>): DiagonalJacobian {
   return new DiagonalJacobian(Float64Array.from(d))
 }
 
@@ -749,7 +664,7 @@ function checkedPermutation(perm: ArrayLike<number>, what: string): Int32Array {
  * import { permutationJacobian } from 'dualtape/linalg'
  * console.log(permutationJacobian([2, 0, 1]).matvec([10, 20, 30])) // Float64Array [30, 10, 20]
  */
-export function permutation(perm: ArrayLike<number>): PermutationJacobian {
+export function permutationJacobian(perm: ArrayLike<number>): PermutationJacobian {
   return new PermutationJacobian(checkedPermutation(perm, 'permutation'))
 }
 
@@ -760,7 +675,7 @@ export function permutation(perm: ArrayLike<number>): PermutationJacobian {
  * import { monomialJacobian } from 'dualtape/linalg'
  * console.log(monomialJacobian([1, 0], [2, 3]).matvec([10, 20])) // Float64Array [40, 30]
  */
-export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): MonomialJacobian {
+export function monomialJacobian(perm: ArrayLike<number>, values: ArrayLike<number>): MonomialJacobian {
   if (values.length !== perm.length) {
     throw new JacobianShapeError(`monomial: ${perm.length} indices but ${values.length} values`)
   }
@@ -774,7 +689,7 @@ export function monomial(perm: ArrayLike<number>, values: ArrayLike<number>): Mo
  * import { denseJacobian, matrixFromRows } from 'dualtape/linalg'
  * console.log(denseJacobian(matrixFromRows([[1, 2], [3, 4]])).matvec([1, 1])) // Float64Array [3, 7]
  */
-export function dense(a: Matrix): DenseJacobian {
+export function denseJacobian(a: Matrix): DenseJacobian {
   if (a.data.length !== a.rows * a.cols) {
     throw new JacobianShapeError(
       `dense: a ${a.rows}×${a.cols} matrix needs ${a.rows * a.cols} entries, got ${a.data.length}`,
@@ -791,7 +706,7 @@ export function dense(a: Matrix): DenseJacobian {
  * const j = kronRowJacobian(diagonalJacobian([2, 3]), [1, 10])
  * console.log(j.rows, j.cols, j.toDense().data) // 2 4 Float64Array [2, 20, 0, 0, 0, 0, 3, 30]
  */
-export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJacobian | ZeroJacobian {
+export function kronRowJacobian(factor: JacobianForm, x: ArrayLike<number>): BlockRowJacobian | ZeroJacobian {
   return makeBlockRow(factor, Float64Array.from(x))
 }
 
@@ -804,13 +719,13 @@ export function kronRow(factor: JacobianForm, x: ArrayLike<number>): BlockRowJac
  * // ∂L/∂W = ū xᵀ: the cotangent of W is the outer product of ū and x
  * console.log(blockRowJacobian([1, 2, 3], 2).vecmat([1, -1])) // Float64Array [1, 2, 3, -1, -2, -3]
  */
-export function blockRow(x: ArrayLike<number>, m: number): BlockRowJacobian | ZeroJacobian {
+export function blockRowJacobian(x: ArrayLike<number>, m: number): BlockRowJacobian | ZeroJacobian {
   checkSize(m, 'blockRow outputs')
-  return kronRow(new IdentityJacobian(m), x)
+  return kronRowJacobian(new IdentityJacobian(m), x)
 }
 
 /** F ⊗ xᵀ without copying; 0 ⊗ xᵀ is the zero form. */
-function makeBlockRow(factor: JacobianForm, x: Float64Array): BlockRowJacobian | ZeroJacobian {
+export function makeBlockRow(factor: JacobianForm, x: Float64Array): BlockRowJacobian | ZeroJacobian {
   return factor.kind === 'zero'
     ? new ZeroJacobian(factor.rows, factor.cols * x.length)
     : new BlockRowJacobian(factor, x)
@@ -850,7 +765,7 @@ export function fcJacobians(
   if (x.length !== w.cols) {
     throw new JacobianShapeError(`fcJacobians: W is ${w.rows}×${w.cols} but x has length ${x.length}`)
   }
-  return { input: dense(w), weight: blockRow(x, w.rows) }
+  return { input: denseJacobian(w), weight: blockRowJacobian(x, w.rows) }
 }
 
 /**
@@ -867,157 +782,4 @@ export function transposeJacobian(rows: number, cols: number): PermutationJacobi
   const p = new Int32Array(rows * cols)
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) p[j * rows + i] = i * cols + j
   return new PermutationJacobian(p)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Products
-// ---------------------------------------------------------------------------------------------
-
-/** A monomial-family form seen as s · diag(a) · P: (J v)_i = s · a_i · v[p_i] (null: all ones / identity). */
-interface MonomialView {
-  readonly perm: Int32Array | null
-  readonly values: Float64Array | null
-  readonly scale: number
-}
-
-function monomialView(
-  f: ScaledIdentityJacobian | DiagonalJacobian | PermutationJacobian | MonomialJacobian,
-): MonomialView {
-  switch (f.kind) {
-    case 'scaledIdentity':
-      return { perm: null, values: null, scale: f.alpha }
-    case 'diagonal':
-      return { perm: null, values: f.d, scale: 1 }
-    case 'permutation':
-      return { perm: f.perm, values: null, scale: 1 }
-    case 'monomial':
-      return { perm: f.perm, values: f.values, scale: 1 }
-  }
-}
-
-/**
- * A·B for two n×n monomial-family forms:
- * (A B v)_i = s_A a_i (B v)[p_i] = s_A s_B a_i b[p_i] v[q[p_i]], so r_i = q[p_i], c_i = s_A s_B a_i b[p_i].
- */
-function monomialProduct(a: MonomialView, b: MonomialView, n: number, kind: MonomialKind): JacobianForm {
-  if (kind === 'scaledIdentity') return new ScaledIdentityJacobian(n, a.scale * b.scale)
-  const s = a.scale * b.scale
-  let r: Int32Array | null = null
-  if (a.perm !== null || b.perm !== null) {
-    r = new Int32Array(n)
-    for (let i = 0; i < n; i++) {
-      const pi = a.perm === null ? i : a.perm[i]!
-      r[i] = b.perm === null ? pi : b.perm[pi]!
-    }
-  }
-  if (kind === 'permutation') return new PermutationJacobian(r!)
-  const c = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const pi = a.perm === null ? i : a.perm[i]!
-    const av = a.values === null ? null : a.values[i]!
-    const bv = b.values === null ? null : b.values[pi]!
-    // one multiply per entry at most: the flop count of monomialProductFlops
-    if (av === null && bv === null) c[i] = s
-    else if (av === null) c[i] = s === 1 ? bv! : s * bv!
-    else if (bv === null) c[i] = s === 1 ? av : s * av
-    else c[i] = av * bv
-  }
-  if (kind === 'diagonal') return new DiagonalJacobian(c)
-  return new MonomialJacobian(r ?? Int32Array.from({ length: n }, (_, i) => i), c)
-}
-
-/** (M D)[i, :] = s a_i D[p_i, :] for a monomial-family M (n×n) and dense D (n×c). */
-function monomialTimesDense(m: MonomialView, d: Matrix): Matrix {
-  const { rows, cols, data } = d
-  const out = new Float64Array(rows * cols)
-  for (let i = 0; i < rows; i++) {
-    const src = (m.perm === null ? i : m.perm[i]!) * cols
-    const dst = i * cols
-    if (m.values === null && m.scale === 1) {
-      out.set(data.subarray(src, src + cols), dst)
-    } else {
-      const f = m.scale * (m.values === null ? 1 : m.values[i]!)
-      for (let j = 0; j < cols; j++) out[dst + j] = f * data[src + j]!
-    }
-  }
-  return { rows, cols, data: out }
-}
-
-/** (D M)[i, p_k] = D[i, k] s a_k for dense D (r×n) and a monomial-family M (n×n). */
-function denseTimesMonomial(d: Matrix, m: MonomialView): Matrix {
-  const { rows, cols, data } = d
-  const out = new Float64Array(rows * cols)
-  const plain = m.values === null && m.scale === 1
-  for (let k = 0; k < cols; k++) {
-    const col = m.perm === null ? k : m.perm[k]!
-    const f = m.scale * (m.values === null ? 1 : m.values[k]!)
-    for (let i = 0; i < rows; i++) out[i * cols + col] = plain ? data[i * cols + k]! : f * data[i * cols + k]!
-  }
-  return { rows, cols, data: out }
-}
-
-/** T = (I_m ⊗ xᵀ)·B (B: m·n × c), so T[i, :] = Σ_l x_l B[i·n + l, :]; T is dense m × c. */
-function contractBlockRow(x: Float64Array, m: number, b: JacobianForm): Matrix {
-  const n = x.length
-  const c = b.cols
-  const t = new Float64Array(m * c)
-  switch (b.kind) {
-    case 'diagonal':
-    case 'permutation':
-    case 'monomial': {
-      // B has one entry per row k = i·n + l, at column p_k with value b_k: T[i, p_k] = x_l b_k
-      const v = monomialView(b)
-      for (let i = 0; i < m; i++) {
-        for (let l = 0; l < n; l++) {
-          const k = i * n + l
-          const col = v.perm === null ? k : v.perm[k]!
-          t[i * c + col] = v.values === null ? x[l]! : x[l]! * v.values[k]!
-        }
-      }
-      break
-    }
-    case 'dense':
-      // T[i, :] = xᵀ B[i·n : (i+1)·n, :]
-      for (let i = 0; i < m; i++) gemm(1, c, n, x, 0, 0, 1, b.matrix.data, i * n * c, c, 1, t, i * c)
-      break
-    default:
-      throw new Error(`contractBlockRow: unexpected ${b.kind}`)
-  }
-  return { rows: m, cols: c, data: t }
-}
-
-/**
- * The product A·B of two forms, in the form `productSignature` predicts. Throws a
- * `JacobianShapeError` when A.cols ≠ B.rows.
- *
- * @example
- * import { multiplyJacobians, diagonalJacobian } from 'dualtape/linalg'
- * const j = multiplyJacobians(diagonalJacobian([1, 2]), diagonalJacobian([3, 4]))
- * console.log(j.kind, j.toDense().data) // diagonal Float64Array [3, 0, 0, 8]
- */
-export function multiply(a: JacobianForm, b: JacobianForm): JacobianForm {
-  checkProduct(a.signature, b.signature, 'mul')
-  if (a.kind === 'zero' || b.kind === 'zero') return new ZeroJacobian(a.rows, b.cols)
-  if (a.kind === 'identity') return b
-  if (b.kind === 'identity') return a
-  // A·(G ⊗ yᵀ) = (A·G) ⊗ yᵀ
-  if (b.kind === 'blockRow') return makeBlockRow(multiply(a, b.factor), b.x)
-  if (a.kind === 'blockRow') {
-    if (b.kind === 'scaledIdentity') {
-      // (F ⊗ xᵀ)·βI = F ⊗ (βx)ᵀ
-      return new BlockRowJacobian(
-        a.factor,
-        a.x.map((v) => b.alpha * v),
-      )
-    }
-    // (F ⊗ xᵀ)·B = F·((I ⊗ xᵀ)·B)
-    return multiply(a.factor, new DenseJacobian(contractBlockRow(a.x, a.factor.cols, b)))
-  }
-  if (a.kind === 'dense') {
-    if (b.kind === 'dense') return new DenseJacobian(matmulMatrix(a.matrix, b.matrix))
-    return new DenseJacobian(denseTimesMonomial(a.matrix, monomialView(b)))
-  }
-  if (b.kind === 'dense') return new DenseJacobian(monomialTimesDense(monomialView(a), b.matrix))
-  const kind = monomialProductKind(a.kind, b.kind)
-  return monomialProduct(monomialView(a), monomialView(b), a.rows, kind)
 }

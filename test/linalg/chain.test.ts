@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { matrix, matrixFromRows, matrixToRows, maxAbsDiff } from '../../src/linalg/matrix.js'
 import {
-  blockRow,
-  dense,
-  diagonal,
-  identity,
-  permutation,
+  blockRowJacobian,
+  denseJacobian,
+  diagonalJacobian,
+  identityJacobian,
+  permutationJacobian,
   reluJacobian,
-  scaledIdentity,
+  scaledIdentityJacobian,
   type JacobianForm,
 } from '../../src/linalg/structured.js'
 import {
@@ -15,19 +15,17 @@ import {
   DEFAULT_CHAIN_COST_MODEL,
   FLOP_COST_MODEL,
   accumulate,
-  allBracketings,
-  allSweepTrees,
   calibrateChainCostModel,
   chainFromFactors,
   chainFromOperators,
   operatorFromForm,
   plan,
-  planFromSweepTree,
   planFromTree,
   type BracketTree,
   type ChainCostModel,
   type JacobianOperator,
-} from '../../src/linalg/chain.js'
+} from '../../src/linalg/index.js'
+import { allBracketings, allSweepTrees } from '../support/chain-oracles.js'
 import { denseProduct } from '../support/dense-product.js'
 
 /** Deterministic dense factor with entries in [-1, 1). */
@@ -38,7 +36,7 @@ function randomDense(rows: number, cols: number, seed: number): JacobianForm {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0
     data[t] = s / 2 ** 31 - 1
   }
-  return dense({ rows, cols, data })
+  return denseJacobian({ rows, cols, data })
 }
 
 /** The hourglass n → w → n → w → n of dense factors. */
@@ -47,29 +45,40 @@ const hourglass = (n: number, w: number) =>
 
 describe('chainFromFactors', () => {
   it('records the widths n_0 … n_L, J_1 first', () => {
-    const c = chainFromFactors([dense(matrix(3, 5)), diagonal([1, 2, 3]), dense(matrix(2, 3))])
+    const c = chainFromFactors([
+      denseJacobian(matrix(3, 5)),
+      diagonalJacobian([1, 2, 3]),
+      denseJacobian(matrix(2, 3)),
+    ])
     expect(c.widths).toEqual([5, 3, 3, 2])
   })
 
   it('names the factor indices and shapes that do not fit', () => {
-    const bad = () => chainFromFactors([dense(matrix(3, 5)), diagonal([1, 2, 3]), dense(matrix(2, 4))])
+    const bad = () =>
+      chainFromFactors([
+        denseJacobian(matrix(3, 5)),
+        diagonalJacobian([1, 2, 3]),
+        denseJacobian(matrix(2, 4)),
+      ])
     expect(bad).toThrow(ChainShapeError)
     expect(bad).toThrow(
       /J3 \(index 2\) is 2×4 and takes 4 inputs, but J2 \(index 1\) is 3×3 and gives 3 outputs/,
     )
     expect(() => chainFromFactors([])).toThrow(/at least one factor/)
-    const op = operatorFromForm(dense(matrix(2, 2)))
-    expect(() => chainFromOperators([op, operatorFromForm(dense(matrix(1, 3)))])).toThrow(ChainShapeError)
+    const op = operatorFromForm(denseJacobian(matrix(2, 2)))
+    expect(() => chainFromOperators([op, operatorFromForm(denseJacobian(matrix(1, 3)))])).toThrow(
+      ChainShapeError,
+    )
   })
 })
 
 describe('bracketing', () => {
   it('hourglass 1000 → 10 → 1000 → 10 → 1000: optimal avoids the 1000×1000×1000 products', () => {
     const c = chainFromFactors([
-      dense(matrix(10, 1000)),
-      dense(matrix(1000, 10)),
-      dense(matrix(10, 1000)),
-      dense(matrix(1000, 10)),
+      denseJacobian(matrix(10, 1000)),
+      denseJacobian(matrix(1000, 10)),
+      denseJacobian(matrix(10, 1000)),
+      denseJacobian(matrix(1000, 10)),
     ])
     const left = plan(c, 'left')
     const right = plan(c, 'right')
@@ -88,9 +97,11 @@ describe('bracketing', () => {
     expect(text).toMatch(
       /^\(J4 · \(J3 · J2\)\) · J1 {4}\[optimal: 2\.04e\+7 flops, predicted [\d.]+ ms, peak/,
     )
-    expect(text).toMatch(/P1 = J3 · J2: dense 10×1000 · dense 1000×10 → dense 10×10, 200000 flops, [\d.]+ µs/)
     expect(text).toMatch(
-      /P3 = P2 · J1: dense 1000×10 · dense 10×1000 → dense 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/,
+      /P1: J3 · J2 \(dense 10×1000 · dense 1000×10\) → dense 10×10, 200000 flops, [\d.]+ µs/,
+    )
+    expect(text).toMatch(
+      /P3: P2 · J1 \(dense 1000×10 · dense 10×1000\) → dense 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/,
     )
     // the flop model prints flops only
     expect(plan(c, 'optimal', { model: FLOP_COST_MODEL }).toString()).toContain(
@@ -111,10 +122,10 @@ describe('bracketing', () => {
 
   it('a chain of diagonals stays diagonal and costs n per product', () => {
     const c = chainFromFactors([
-      diagonal([1, 2, 3]),
+      diagonalJacobian([1, 2, 3]),
       reluJacobian([1, -1, 2]),
-      scaledIdentity(3, 2),
-      diagonal([5, 6, 7]),
+      scaledIdentityJacobian(3, 2),
+      diagonalJacobian([5, 6, 7]),
     ])
     const p = plan(c, 'left')
     expect(p.result.kind).toBe('diagonal')
@@ -128,10 +139,10 @@ describe('bracketing', () => {
 
   it('identity and permutation factors are free', () => {
     const c = chainFromFactors([
-      dense(matrix(3, 4)),
-      identity(3),
-      permutation([2, 0, 1]),
-      dense(matrix(5, 3)),
+      denseJacobian(matrix(3, 4)),
+      identityJacobian(3),
+      permutationJacobian([2, 0, 1]),
+      denseJacobian(matrix(5, 3)),
     ])
     const opt = plan(c)
     // the permutation is folded into a factor for free, then one dense product 5×3×4
@@ -149,7 +160,7 @@ describe('bracketing', () => {
     const h = matrixToRows(w).map((row) => row[0]! * x[0]! + row[1]! * x[1]!)
     expect(h).toEqual([1, 5, -3])
     const u = [4, -1, 5]
-    const c = chainFromFactors([blockRow(x, 3), reluJacobian(h), dense(matrixFromRows([u]))])
+    const c = chainFromFactors([blockRowJacobian(x, 3), reluJacobian(h), denseJacobian(matrixFromRows([u]))])
     for (const s of ['left', 'right', 'optimal'] as const) {
       const j = accumulate(c, s)
       expect(j.kind).toBe('blockRow')
@@ -172,13 +183,45 @@ describe('bracketing', () => {
   it('accumulate rejects a plan made for another chain', () => {
     const p = plan(hourglass(4, 2))
     expect(() => accumulate(hourglass(5, 2), p)).toThrow(/widths \[4, 2, 4, 2, 4\], not \[5, 2, 5, 2, 5\]/)
-    const d = chainFromFactors([diagonal([1, 2]), diagonal([1, 2])])
-    const e = chainFromFactors([diagonal([1, 2]), dense(matrix(2, 2))])
+    const d = chainFromFactors([diagonalJacobian([1, 2]), diagonalJacobian([1, 2])])
+    const e = chainFromFactors([diagonalJacobian([1, 2]), denseJacobian(matrix(2, 2))])
     expect(() => accumulate(e, plan(d))).toThrow(/made for J2 of form diagonal 2×2, the chain has dense 2×2/)
   })
 
+  it('one validator checks plans of both kinds against the chain', () => {
+    const forms = [diagonalJacobian([1, 2]), denseJacobian(matrix(3, 2, [1, 2, 3, 4, 5, 6]))]
+    const ops = chainFromOperators(forms.map((f) => operatorFromForm(f)))
+    const wider = chainFromOperators([operatorFromForm(diagonalJacobian([1, 2, 3]))])
+    // a plan of sweeps made for another chain: its widths
+    expect(() => accumulate(wider, plan(ops))).toThrow(/widths \[2, 2, 3\], not \[3, 3\]/)
+    // a sweep tree that asks for a dense evaluation the chain does not offer
+    const withDense = chainFromOperators([
+      operatorFromForm(forms[0]!, { denseCost: 4 }),
+      operatorFromForm(forms[1]!),
+    ])
+    const p = planFromTree(withDense, {
+      kind: 'tangent',
+      lo: 2,
+      hi: 2,
+      seed: { kind: 'dense', index: 1 },
+    })
+    expect(Array.from(accumulate(withDense, p).toDense().data)).toEqual([1, 4, 3, 8, 5, 12])
+    expect(() => accumulate(ops, p)).toThrow(/J1 has no dense evaluation/)
+    // a plan of the other kind: a ValueError naming what it is
+    expect(() => accumulate(ops, plan(chainFromFactors(forms)) as never)).toThrow(/\(a plan of bracketing\)/)
+    // the printer is the same for both kinds
+    for (const q of [plan(chainFromFactors(forms)), plan(ops)]) {
+      expect(q.toString().split('\n')).toHaveLength(q.steps.length + 1)
+      expect(q.toString()).toMatch(
+        /^\S.* {4}\[optimal: [\d.e+]+ flops, predicted .*, peak \d+ floats\]\n {2}P1: /,
+      )
+    }
+  })
+
   it('plans and accumulates a chain of 3000 factors without deep recursion', () => {
-    const c = chainFromFactors(Array.from({ length: 3000 }, (_, t) => diagonal([1, t % 2 === 0 ? -1 : 1])))
+    const c = chainFromFactors(
+      Array.from({ length: 3000 }, (_, t) => diagonalJacobian([1, t % 2 === 0 ? -1 : 1])),
+    )
     const p = plan(c, 'left')
     expect(p.steps.length).toBe(2999)
     expect(Array.from(accumulate(c, p).matvec([1, 1]))).toEqual([1, 1])
@@ -186,7 +229,7 @@ describe('bracketing', () => {
   })
 
   it('a single factor is its own Jacobian', () => {
-    const j = diagonal([1, 2])
+    const j = diagonalJacobian([1, 2])
     const c = chainFromFactors([j])
     expect(plan(c).flops).toBe(0)
     expect(accumulate(c)).toBe(j)
@@ -199,28 +242,28 @@ describe('matrix-free chains', () => {
 
   it('hourglass: sweeps of the narrow ends, then one wide product', () => {
     const c = chainFromOperators([
-      operatorFromForm(dense(matrix(10, 1000))),
-      operatorFromForm(dense(matrix(1000, 10))),
+      operatorFromForm(denseJacobian(matrix(10, 1000))),
+      operatorFromForm(denseJacobian(matrix(1000, 10))),
     ])
-    expect(plan(c, 'tangent').cost).toBe(1000 * 4e4)
-    expect(plan(c, 'adjoint').cost).toBe(1000 * 4e4)
+    expect(plan(c, 'tangent').flops).toBe(1000 * 4e4)
+    expect(plan(c, 'adjoint').flops).toBe(1000 * 4e4)
     // 10 adjoint sweeps through J1 and 10 tangent sweeps through J2, then a 1000×10×1000 product
     const seg = plan(c, 'segments')
     expect(seg.expression).toBe('tan(J2) · adj(J1)')
-    expect(seg.cost).toBe(2e5 + 2e5 + 2e7)
+    expect(seg.flops).toBe(2e5 + 2e5 + 2e7)
     // by flops, push the 1000 columns of adj(J1) through J2's tangent model: 2e5 + 1000 · 2e4
     const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
     expect(byFlops.expression).toBe('tan(J2)[adj(J1)]')
-    expect(byFlops.cost).toBe(2e5 + 2e7)
+    expect(byFlops.flops).toBe(2e5 + 2e7)
     expect(byFlops.predictedMs).toBeCloseTo((2e5 + 2e7) / 1e6, 12)
     expect(byFlops.toString()).toContain(
-      'P2: tangent sweeps through J2, 1000 columns of the seed → 1000×1000, cost 2.00e+7',
+      'P2: tangent sweeps through J2, 1000 columns of the seed → 1000×1000, 2.00e+7 flops',
     )
     // in time, 1000 matrix–vector products lose to one matrix–matrix product
     const opt = plan(c)
     expect(opt.expression).toBe('tan(J2) · adj(J1)')
     expect(opt.predictedMs).toBeLessThan(plan(c, 'optimal', { model: FLOP_COST_MODEL }).predictedMs)
-    expect(opt.toString()).toMatch(/P3: dense product, 1000×1000 → 1000×1000, cost 2\.00e\+7, [\d.]+ ms/)
+    expect(opt.toString()).toMatch(/P3: dense product → 1000×1000, 2\.00e\+7 flops, [\d.]+ ms/)
   })
 
   it('every strategy gives the dense product', () => {
@@ -241,30 +284,28 @@ describe('matrix-free chains', () => {
     const trees = allSweepTrees(3, true, () => true)
     expect(trees.length).toBeGreaterThan(100)
     for (const t of trees)
-      expect(maxAbsDiff(accumulate(c, planFromSweepTree(c, t)).toDense(), want)).toBeLessThan(1e-12)
+      expect(maxAbsDiff(accumulate(c, planFromTree(c, t)).toDense(), want)).toBeLessThan(1e-12)
   })
 
   it('uses a dense evaluation when it is cheaper than sweeps', () => {
-    const op = operatorFromForm(dense(matrix(50, 50)), { denseCost: 10 })
+    const op = operatorFromForm(denseJacobian(matrix(50, 50)), { denseCost: 10 })
     const p = plan(chainFromOperators([op]))
-    expect([p.expression, p.cost]).toEqual(['J1', 10])
+    expect([p.expression, p.flops]).toEqual(['J1', 10])
   })
 
   it('checks what the operators return and which plan it is given', () => {
     const liar: JacobianOperator = {
       rows: 2,
       cols: 2,
-      jvpCost: 1,
-      vjpCost: 1,
-      jvp: () => new Float64Array(3),
-      vjp: () => new Float64Array(2),
+      matvecCost: 1,
+      vecmatCost: 1,
+      matvec: () => new Float64Array(3),
+      vecmat: () => new Float64Array(2),
     }
     const c = chainFromOperators([liar])
-    expect(() => accumulate(c, 'tangent')).toThrow(/J1.jvp returned a vector of length 3, expected 2/)
-    expect(() => planFromSweepTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
-    expect(() => planFromSweepTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(
-      /not within J1..J1/,
-    )
+    expect(() => accumulate(c, 'tangent')).toThrow(/J1.matvec returned a vector of length 3, expected 2/)
+    expect(() => planFromTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
+    expect(() => planFromTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(/not within J1..J1/)
   })
 })
 
@@ -329,28 +370,28 @@ describe('the cost model', () => {
     expect(opt.steps.some((s) => s.node.kind === 'product')).toBe(true)
     // the flop-optimal plan saves 3% of the flops but is predicted several times slower
     const byFlops = plan(c, 'optimal', { model: FLOP_COST_MODEL })
-    expect(byFlops.cost).toBeLessThan(seg.cost)
-    const byFlopsTimed = planFromSweepTree(c, byFlops.tree)
+    expect(byFlops.flops).toBeLessThan(seg.flops)
+    const byFlopsTimed = planFromTree(c, byFlops.tree)
     expect(byFlopsTimed.predictedMs).toBeGreaterThan(2 * opt.predictedMs)
   })
 
   it('under the flop model the predicted time is the flop count', () => {
     // J = uᵀ · P · diag · (I ⊗ xᵀ) · W: every kind of product the planner prices
     const c = chainFromFactors([
-      dense(
+      denseJacobian(
         matrix(
           6,
           4,
           Array.from({ length: 24 }, (_, t) => t - 11),
         ),
       ),
-      blockRow([1, 2], 3),
-      diagonal([1, 2, 3]),
-      permutation([2, 0, 1]),
-      dense(matrix(1, 3, [1, -1, 2])),
+      blockRowJacobian([1, 2], 3),
+      diagonalJacobian([1, 2, 3]),
+      permutationJacobian([2, 0, 1]),
+      denseJacobian(matrix(1, 3, [1, -1, 2])),
     ])
     for (const t of allBracketings(5)) {
-      const p = planFromTree(c, t, 'given', { model: FLOP_COST_MODEL })
+      const p = planFromTree(c, t, { model: FLOP_COST_MODEL })
       expect(p.model).toBe('flops')
       expect(p.predictedMs * 1e6).toBeCloseTo(p.flops, 6)
       for (const s of p.steps) expect(s.predictedMs * 1e6).toBeCloseTo(s.flops, 6)
@@ -368,7 +409,7 @@ describe('the cost model', () => {
     const p = plan(operatorHourglass(), 'optimal', { model: fastSweeps })
     expect(p.model).toBe('fast sweeps')
     expect(p.steps.some((s) => s.node.kind === 'product')).toBe(false)
-    expect(p.toString()).toMatch(/\[optimal: cost [^,]+, predicted [\d.]+ [µm]s \(fast sweeps model\), peak/)
+    expect(p.toString()).toMatch(/\[optimal: [^,]+ flops, predicted [\d.]+ [µm]s \(fast sweeps model\), peak/)
   })
 
   it('rejects a model with a rate that is not positive', () => {

@@ -2,6 +2,13 @@ import { describe, expect, test } from 'vitest'
 import {
   type Tensor,
   ValueError,
+  defineOp,
+  exp,
+  greater,
+  grad,
+  maximum,
+  sign,
+  stopGradient,
   jacfwd,
   matmul,
   mul,
@@ -95,4 +102,29 @@ test('FLOP counts: 2mnk for a matrix product, one per element otherwise', () => 
   expect(countFlops(() => matmul(ones([2, 3]), ones([3, 4])))).toBe(48)
   expect(countFlops(() => matmul(ones([5, 3, 2]), ones([2, 4])))).toBe(2 * 5 * 3 * 4 * 2)
   expect(countFlops(() => sum(tanh(ones([10]))))).toBe(20)
+})
+
+test('FLOP counts follow the structure of each op: layout and piecewise-constant ops count nothing', () => {
+  const x = tensor([1, -2, 3, 0, 5, -6])
+  // layout: moving data
+  expect(countFlops(() => transpose(reshape(x, [2, 3])))).toBe(0)
+  // piecewise constant: a zero derivative, nothing counted
+  expect(countFlops(() => sign(x))).toBe(0)
+  expect(countFlops(() => greater(x, 0))).toBe(0)
+  expect(countFlops(() => stopGradient(x))).toBe(0)
+  // elementwise: one per output element
+  expect(countFlops(() => maximum(x, 0))).toBe(6)
+  // the gradient of sum(maximum(x, 0)): maximum and sum (6 each), then the pullback's masks
+  // greater(x, 0) and equal(x, 0) (nothing) combined by five elementwise ops (6 each)
+  expect(countFlops(() => grad((t: Tensor) => sum(maximum(t, 0)))(x))).toBe(6 + 6 + 5 * 6)
+  // a fused derivative kernel (relu′): f′ and the product, two per element
+  expect(countFlops(() => grad((t: Tensor) => sum(relu(t)))(x))).toBe(6 + 6 + 6 * 2)
+  // a custom op is of unknown structure: one per output element
+  const myExp = defineOp({
+    name: 'myExp',
+    impl: ([t]) => exp(t!),
+    jvp: ({ dx: [dx], y }) => mul(dx!, y),
+    vjp: ({ ct, y }) => [mul(ct, y)],
+  })
+  expect(countFlops(() => myExp(x))).toBe(6 + 6)
 })

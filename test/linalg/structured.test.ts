@@ -8,26 +8,25 @@ import {
   type Matrix,
 } from '../../src/linalg/matrix.js'
 import {
-  blockRow,
-  dense,
-  diagonal,
+  blockRowJacobian,
+  denseJacobian,
+  diagonalJacobian,
   fcJacobians,
-  identity,
-  kronRow,
-  matvecCostOf,
-  monomial,
-  multiply,
-  permutation,
-  productSignature,
+  identityJacobian,
+  kronRowJacobian,
+  monomialJacobian,
+  permutationJacobian,
   reluJacobian,
-  scaledIdentity,
-  signatureKey,
+  scaledIdentityJacobian,
+  signatureToString,
   storageOf,
   transposeJacobian,
-  vecmatCostOf,
-  zero,
+  zeroJacobian,
+  type FormKind,
   type JacobianForm,
 } from '../../src/linalg/structured.js'
+import { formKinds, multiplyJacobians, productSignature, productTable } from '../../src/linalg/product.js'
+import { FLOP_COST_MODEL } from '../../src/linalg/chain/cost.js'
 import { formArbitrary } from '../support/chain-arbitrary.js'
 
 /** Reference product by the definition C_ij = Σ_p A_ip B_pj. */
@@ -128,43 +127,45 @@ describe('forms', () => {
   })
 
   it('costs and storage', () => {
-    const w = dense(matrix(3, 5))
+    const w = denseJacobian(matrix(3, 5))
     expect([w.matvecCost, w.vecmatCost, w.storage]).toEqual([30, 30, 15])
-    expect([identity(4).matvecCost, identity(4).storage]).toEqual([0, 0])
-    expect([scaledIdentity(4, 2).matvecCost, scaledIdentity(4, 2).storage]).toEqual([4, 1])
-    expect([permutation([1, 0, 2]).matvecCost, permutation([1, 0, 2]).storage]).toEqual([0, 3])
-    expect([monomial([1, 0], [2, 3]).matvecCost, monomial([1, 0], [2, 3]).storage]).toEqual([2, 4])
-    expect([zero(2, 7).matvecCost, zero(2, 7).storage]).toEqual([0, 0])
+    expect([identityJacobian(4).matvecCost, identityJacobian(4).storage]).toEqual([0, 0])
+    expect([scaledIdentityJacobian(4, 2).matvecCost, scaledIdentityJacobian(4, 2).storage]).toEqual([4, 1])
+    expect([permutationJacobian([1, 0, 2]).matvecCost, permutationJacobian([1, 0, 2]).storage]).toEqual([
+      0, 3,
+    ])
+    expect([monomialJacobian([1, 0], [2, 3]).matvecCost, monomialJacobian([1, 0], [2, 3]).storage]).toEqual([
+      2, 4,
+    ])
+    expect([zeroJacobian(2, 7).matvecCost, zeroJacobian(2, 7).storage]).toEqual([0, 0])
     // (I_2 ⊗ xᵀ) v: one multiply-add per entry of v
-    const b = blockRow([1, 2, 3], 2)
+    const b = blockRowJacobian([1, 2, 3], 2)
     expect([b.matvecCost, b.vecmatCost]).toEqual([12, 6])
-    expect(matvecCostOf(b.signature)).toBe(12)
-    expect(vecmatCostOf(b.signature)).toBe(6)
-    expect(storageOf(kronRow(dense(matrix(4, 2)), [1, 2, 3]).signature)).toBe(11)
+    expect(storageOf(kronRowJacobian(denseJacobian(matrix(4, 2)), [1, 2, 3]).signature)).toBe(11)
   })
 
   it('constructors copy their input', () => {
     const d = [1, 2, 3]
-    const j = diagonal(d)
+    const j = diagonalJacobian(d)
     d[0] = 99
     expect(Array.from(j.matvec([1, 1, 1]))).toEqual([1, 2, 3])
     const m = matrix(1, 2, [1, 2])
-    const w = dense(m)
+    const w = denseJacobian(m)
     m.data[0] = 99
     expect(Array.from(w.matvec([1, 0]))).toEqual([1])
   })
 
   it('bad input throws a JacobianShapeError naming the shapes', () => {
-    expect(() => diagonal([1, 2]).mul(dense(matrix(3, 3)))).toThrow(JacobianShapeError)
-    expect(() => diagonal([1, 2]).mul(dense(matrix(3, 3)))).toThrow(/diagonal 2×2.*dense 3×3/)
-    expect(() => dense(matrix(2, 3)).matvec([1, 2])).toThrow(/length 3, got 2/)
-    expect(() => dense(matrix(2, 3)).vecmat([1, 2, 3])).toThrow(/length 2, got 3/)
-    expect(() => permutation([0, 0, 1])).toThrow(/not a permutation/)
-    expect(() => permutation([0, 3])).toThrow(JacobianShapeError)
-    expect(() => monomial([0, 1], [1])).toThrow(/2 indices but 1 values/)
+    expect(() => diagonalJacobian([1, 2]).mul(denseJacobian(matrix(3, 3)))).toThrow(JacobianShapeError)
+    expect(() => diagonalJacobian([1, 2]).mul(denseJacobian(matrix(3, 3)))).toThrow(/diagonal 2×2.*dense 3×3/)
+    expect(() => denseJacobian(matrix(2, 3)).matvec([1, 2])).toThrow(/length 3, got 2/)
+    expect(() => denseJacobian(matrix(2, 3)).vecmat([1, 2, 3])).toThrow(/length 2, got 3/)
+    expect(() => permutationJacobian([0, 0, 1])).toThrow(/not a permutation/)
+    expect(() => permutationJacobian([0, 3])).toThrow(JacobianShapeError)
+    expect(() => monomialJacobian([0, 1], [1])).toThrow(/2 indices but 1 values/)
     expect(() => fcJacobians(matrix(2, 3), [1, 2])).toThrow(/x has length 2/)
     expect(() => matrix(2, 2, [1, 2, 3])).toThrow(JacobianShapeError)
-    expect(() => identity(-1)).toThrow(/non-negative integer/)
+    expect(() => identityJacobian(-1)).toThrow(/non-negative integer/)
   })
 })
 
@@ -181,7 +182,7 @@ describe('products', () => {
         const p = a.mul(b)
         expect(plain(p.toDense().data)).toEqual(plain(naiveMul(a.toDense(), b.toDense()).data))
         const predicted = productSignature(a.signature, b.signature)
-        expect(signatureKey(p.signature)).toBe(signatureKey(predicted.signature))
+        expect(signatureToString(p.signature)).toBe(signatureToString(predicted.signature))
         expect(a.mulCost(b)).toBe(predicted.flops)
         // never more flops than the dense product of the same shapes, unless a factor must
         // first be contracted out of F ⊗ xᵀ
@@ -192,14 +193,14 @@ describe('products', () => {
   })
 
   it('keep the cheapest exact form', () => {
-    const d = diagonal([1, 2, 3])
-    const e = diagonal([4, 5, 6])
-    const p = permutation([2, 0, 1])
-    const q = permutation([1, 2, 0])
-    const m = monomial([1, 2, 0], [1, 1, 2])
-    const w = dense(matrixFromRows([[1, 2, 3]]))
-    const s = scaledIdentity(3, 2)
-    const x = blockRow([1, 2], 3)
+    const d = diagonalJacobian([1, 2, 3])
+    const e = diagonalJacobian([4, 5, 6])
+    const p = permutationJacobian([2, 0, 1])
+    const q = permutationJacobian([1, 2, 0])
+    const m = monomialJacobian([1, 2, 0], [1, 1, 2])
+    const w = denseJacobian(matrixFromRows([[1, 2, 3]]))
+    const s = scaledIdentityJacobian(3, 2)
+    const x = blockRowJacobian([1, 2], 3)
     const cases: [JacobianForm, JacobianForm, string, number][] = [
       [d, e, 'diagonal', 3],
       [p, q, 'permutation', 0],
@@ -211,28 +212,28 @@ describe('products', () => {
       [s, d, 'diagonal', 3],
       [s, p, 'monomial', 0],
       [w, d, 'dense', 3],
-      [d, dense(matrix(3, 4)), 'dense', 12],
-      [p, dense(matrix(3, 4)), 'dense', 0],
-      [dense(matrix(5, 3)), dense(matrix(3, 4)), 'dense', 120],
-      [zero(2, 3), d, 'zero', 0],
-      [w, zero(3, 4), 'zero', 0],
+      [d, denseJacobian(matrix(3, 4)), 'dense', 12],
+      [p, denseJacobian(matrix(3, 4)), 'dense', 0],
+      [denseJacobian(matrix(5, 3)), denseJacobian(matrix(3, 4)), 'dense', 120],
+      [zeroJacobian(2, 3), d, 'zero', 0],
+      [w, zeroJacobian(3, 4), 'zero', 0],
       // W · (I ⊗ xᵀ) = W ⊗ xᵀ: nothing to compute
       [w, x, 'blockRow', 0],
       [d, x, 'blockRow', 0],
       // (I ⊗ xᵀ) · βI = I ⊗ (βx)ᵀ
-      [x, scaledIdentity(6, 3), 'blockRow', 2],
+      [x, scaledIdentityJacobian(6, 3), 'blockRow', 2],
       // (I ⊗ xᵀ) · diag: each block contracted (one multiply per entry), then dense
-      [x, diagonal([1, 2, 3, 4, 5, 6]), 'dense', 6],
+      [x, diagonalJacobian([1, 2, 3, 4, 5, 6]), 'dense', 6],
       // (I_3 ⊗ xᵀ) · B for dense B (6 × 4): 2·6·4 for the contraction, nothing for I_3 · T
-      [x, dense(matrix(6, 4)), 'dense', 48],
+      [x, denseJacobian(matrix(6, 4)), 'dense', 48],
     ]
     for (const [a, b, kind, flops] of cases) {
       const r = a.mul(b)
       expect([r.kind, r.signature.kind, a.mulCost(b)]).toEqual([kind, kind, flops])
     }
     // identity · X is X itself
-    expect(identity(3).mul(d)).toBe(d)
-    expect(d.mul(identity(3))).toBe(d)
+    expect(identityJacobian(3).mul(d)).toBe(d)
+    expect(d.mul(identityJacobian(3))).toBe(d)
     // diag(d) diag(e) = diag(d ⊙ e)
     const de = d.mul(e)
     expect(de.kind === 'diagonal' && Array.from(de.d)).toEqual([4, 10, 18])
@@ -242,13 +243,104 @@ describe('products', () => {
   })
 
   it('multiply is the method mul', () => {
-    const a = diagonal([1, 2])
-    const b = dense(
+    const a = diagonalJacobian([1, 2])
+    const b = denseJacobian(
       matrixFromRows([
         [1, 2],
         [3, 4],
       ]),
     )
-    expect(multiply(a, b).toDense()).toEqual(a.mul(b).toDense())
+    expect(multiplyJacobians(a, b).toDense()).toEqual(a.mul(b).toDense())
+  })
+})
+
+describe('the product table', () => {
+  /** Integer entries, so that every product is exact. */
+  const ints = (n: number, seed: number): number[] =>
+    Array.from({ length: n }, (_, t) => ((seed * 7 + t * 5) % 9) - 4 || 1)
+  const dense = (rows: number, cols: number, seed: number) =>
+    denseJacobian(matrix(rows, cols, ints(rows * cols, seed)))
+  /** Square forms of each square kind, 6 × 6. */
+  const square = (kind: FormKind, seed: number): JacobianForm => {
+    switch (kind) {
+      case 'identity':
+        return identityJacobian(6)
+      case 'scaledIdentity':
+        return scaledIdentityJacobian(6, seed + 2)
+      case 'diagonal':
+        return diagonalJacobian(ints(6, seed))
+      case 'permutation':
+        return permutationJacobian([3, 0, 5, 1, 4, 2])
+      case 'monomial':
+        return monomialJacobian([2, 4, 0, 5, 3, 1], ints(6, seed))
+      default:
+        throw new Error(kind)
+    }
+  }
+  /** Left factors of every kind with 6 columns (several blockRow ones, over different factors). */
+  const lefts = (kind: FormKind): JacobianForm[] => {
+    if (kind === 'zero') return [zeroJacobian(4, 6)]
+    if (kind === 'dense') return [dense(3, 6, 1)]
+    if (kind === 'blockRow')
+      return [
+        kronRowJacobian(identityJacobian(3), [2, -1]),
+        kronRowJacobian(diagonalJacobian([2, 3]), [1, 2, -1]),
+        kronRowJacobian(dense(4, 3, 2), [3, 1]),
+        kronRowJacobian(blockRowJacobian([1, -2], 1), [1, 2, 3]),
+      ]
+    return [square(kind, 3)]
+  }
+  /** Right factors of every kind with 6 rows. */
+  const rights = (kind: FormKind): JacobianForm[] => {
+    if (kind === 'zero') return [zeroJacobian(6, 5)]
+    if (kind === 'dense') return [dense(6, 4, 4)]
+    if (kind === 'blockRow')
+      return [
+        blockRowJacobian([1, 3], 6),
+        kronRowJacobian(diagonalJacobian(ints(6, 5)), [2, -1]),
+        kronRowJacobian(dense(6, 2, 6), [1, 2, 3]),
+        kronRowJacobian(permutationJacobian([1, 2, 3, 4, 5, 0]), [-1, 1]),
+      ]
+    return [square(kind, 7)]
+  }
+
+  it('has an entry for every pair of kinds', () => {
+    expect(Object.keys(productTable).sort()).toEqual([...formKinds].sort())
+    for (const ka of formKinds) expect(Object.keys(productTable[ka]).sort()).toEqual([...formKinds].sort())
+  })
+
+  it('computes, for every pair of kinds, the product of the kind, signature and shape it states', () => {
+    let pairs = 0
+    for (const ka of formKinds) {
+      for (const kb of formKinds) {
+        const rule = productTable[ka][kb]
+        for (const a of lefts(ka)) {
+          for (const b of rights(kb)) {
+            const what = `${a.describe()} · ${b.describe()}`
+            const r = rule.compute(a, b)
+            const signature = rule.signature(a.signature, b.signature)
+            expect([r.kind, signature.kind], what).toEqual([rule.kind, rule.kind])
+            expect(signatureToString(r.signature), what).toBe(signatureToString(signature))
+            expect([r.rows, r.cols], what).toEqual([a.rows, b.cols])
+            expect(plain(r.toDense().data), what).toEqual(plain(naiveMul(a.toDense(), b.toDense()).data))
+            // the entry is the one productSignature, multiplyJacobians and mul read
+            expect(productSignature(a.signature, b.signature), what).toEqual({
+              signature,
+              flops: rule.flops(a.signature, b.signature),
+            })
+            expect(signatureToString(multiplyJacobians(a, b).signature), what).toBe(
+              signatureToString(signature),
+            )
+            expect(a.mulCost(b), what).toBe(rule.flops(a.signature, b.signature))
+            // under the flop model (no fixed costs, every rate 1) the kernel time is the flop count
+            expect(rule.time(FLOP_COST_MODEL, a.signature, b.signature), what).toBe(
+              rule.flops(a.signature, b.signature),
+            )
+          }
+        }
+        pairs++
+      }
+    }
+    expect(pairs).toBe(formKinds.length ** 2)
   })
 })

@@ -168,8 +168,8 @@ export function operatorChainArbitrary(
       .tuple(
         ...chain.factors.map(() =>
           fc.record({
-            jvp: cost,
-            vjp: cost,
+            matvec: cost,
+            vecmat: cost,
             dense: opts.dense === false ? fc.constant(null) : fc.option(cost),
           }),
         ),
@@ -179,7 +179,7 @@ export function operatorChainArbitrary(
           chain.factors.map((f, t) => {
             const c = costs[t]!
             const op = operatorFromForm(f, c.dense === null ? {} : { denseCost: c.dense * 10 })
-            return { ...op, jvpCost: c.jvp, vjpCost: c.vjp }
+            return { ...op, matvecCost: c.matvec, vecmatCost: c.vecmat }
           }),
         ),
       ),

@@ -20,32 +20,19 @@
  * one per form keeps the program exact for forms where it would.
  */
 import { ValueError } from '../../core/errors.js'
-import {
-  productSignature,
-  signatureKey,
-  signatureToString,
-  storageOf,
-  type FormSignature,
-  type JacobianForm,
-} from '../structured.js'
+import { productKernelNs, productSignature } from '../product.js'
+import { signatureToString, storageOf, type FormSignature, type JacobianForm } from '../structured.js'
 import {
   ChainShapeError,
   chainWidths,
-  checkSameWidths,
-  fmtCount,
   fmtStrategy,
+  planText,
   postOrder,
   schedule,
+  type PlanBase,
+  type Step,
 } from './common.js'
-import {
-  checkModel,
-  modelOf,
-  productKernelNs,
-  stepNs,
-  timeText,
-  type ChainCostModel,
-  type PlanOptions,
-} from './cost.js'
+import { checkModel, modelOf, stepNs, type ChainCostModel, type PlanOptions } from './cost.js'
 
 // ---------------------------------------------------------------------------------------------
 // Chains and bracketing trees
@@ -108,7 +95,8 @@ export type Operand =
   { readonly kind: 'factor'; readonly index: number } | { readonly kind: 'step'; readonly index: number }
 
 /**
- * One product of a plan, in execution order, with the forms of its operands and result.
+ * One product of a plan of a bracketing, in execution order: a `Step` with its operands and the
+ * forms of its operands and result.
  *
  * @example
  * import { chainFromFactors, diagonalJacobian, denseJacobian, matrix, plan } from 'dualtape/linalg'
@@ -116,17 +104,12 @@ export type Operand =
  * console.log(s.name, s.signature.kind, s.flops) // P1 dense 6
  * s.predictedMs > 0 // → true
  */
-export interface BracketStep {
-  /** `P1`, `P2`, … in execution order. */
-  readonly name: string
+export interface BracketStep extends Step {
   readonly left: Operand
   readonly right: Operand
   readonly leftSignature: FormSignature
   readonly rightSignature: FormSignature
   readonly signature: FormSignature
-  readonly flops: number
-  /** Time the cost model predicts for the product, in milliseconds. */
-  readonly predictedMs: number
 }
 
 /**
@@ -142,9 +125,10 @@ export interface BracketStep {
 export type ChainStrategy = 'left' | 'right' | 'optimal'
 
 /**
- * A bracketing of a chain with its predicted cost: total flops, the time the cost model predicts,
- * peak memory (the most numbers held at once by intermediate products, factors not counted), the
- * steps in execution order and the form of the result.
+ * The plan of a bracketing of a chain of structured factors (`kind: 'bracketing'`, one of the two
+ * kinds of `Plan`): its tree, the products in execution order, the signatures of the factors it
+ * was made for and the form of the result, with flops, predicted time and peak memory (the most
+ * numbers held at once by intermediate products, factors not counted).
  *
  * @example
  * import { chainFromFactors, denseJacobian, matrix, plan } from 'dualtape/linalg'
@@ -156,28 +140,16 @@ export type ChainStrategy = 'left' | 'right' | 'optimal'
  *   ]),
  * )
  * console.log(p.expression, p.flops) // (J3 · J2) · J1 400000
- * console.log(p.model) // default
+ * console.log(p.kind, p.model) // bracketing default
  */
-export interface ChainPlan {
+export interface BracketingPlan extends PlanBase<BracketStep> {
   readonly kind: 'bracketing'
-  /** How the bracketing was chosen: a strategy, `bruteForce`, or `given` for `planFromTree`. */
-  readonly strategy: ChainStrategy | 'bruteForce' | 'given'
-  readonly widths: readonly number[]
+  /** How the bracketing was chosen: a strategy, or `given` for `planFromTree`. */
+  readonly strategy: ChainStrategy | 'given'
+  readonly tree: BracketTree
   /** Signatures of J_1 … J_L the plan was made for. */
   readonly factors: readonly FormSignature[]
-  readonly tree: BracketTree
-  readonly steps: readonly BracketStep[]
-  readonly flops: number
-  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
-  readonly predictedMs: number
-  /** The name of the cost model the plan was made and priced with. */
-  readonly model: string
-  readonly peakMemory: number
   readonly result: FormSignature
-  /** The bracketing, e.g. `(J4 · J3) · (J2 · J1)`. */
-  readonly expression: string
-  /** The bracketing followed by one line per product with its operand forms, flops and time. */
-  toString(): string
 }
 
 const leaf = (index: number): BracketTree => ({ kind: 'factor', index })
@@ -207,21 +179,15 @@ function treeExpression(tree: BracketTree): string {
 
 /**
  * The plan that evaluates a chain in the given bracketing, priced by the cost model of `opts`
- * (default `DEFAULT_CHAIN_COST_MODEL`). The tree must hold each factor once, J_L leftmost and J_1
- * rightmost (a product is never reordered, only bracketed).
- *
- * @example
- * import { chainFromFactors, diagonalJacobian, planFromTree } from 'dualtape/linalg'
- * const chain = chainFromFactors([diagonalJacobian([1, 2]), diagonalJacobian([3, 4])])
- * const p = planFromTree(chain, { kind: 'product', left: { kind: 'factor', index: 2 }, right: { kind: 'factor', index: 1 } })
- * console.log(p.flops, p.result.kind) // 2 diagonal
+ * (default `DEFAULT_CHAIN_COST_MODEL`); `planFromTree` in chain.ts. The tree must hold each factor
+ * once, J_L leftmost and J_1 rightmost (a product is never reordered, only bracketed).
  */
-export function planFromTree(
+export function bracketingPlan(
   chain: JacobianChain,
   tree: BracketTree,
-  strategy: ChainPlan['strategy'] = 'given',
-  opts: PlanOptions = {},
-): ChainPlan {
+  strategy: BracketingPlan['strategy'],
+  opts: PlanOptions,
+): BracketingPlan {
   const model = modelOf(opts)
   checkModel(model, 'plan')
   const L = chain.factors.length
@@ -259,24 +225,30 @@ export function planFromTree(
     flops += p.flops
     ns += p.ns
     stepOf.set(t, steps.length)
+    const left = operand(t.left)
+    const right = operand(t.right)
+    const leftSignature = info.get(t.left)!.signature
+    const rightSignature = info.get(t.right)!.signature
     steps.push({
       name: `P${steps.length + 1}`,
-      left: operand(t.left),
-      right: operand(t.right),
-      leftSignature: info.get(t.left)!.signature,
-      rightSignature: info.get(t.right)!.signature,
+      description:
+        `${operandName(left)} · ${operandName(right)} ` +
+        `(${signatureToString(leftSignature)} · ${signatureToString(rightSignature)}) → ${signatureToString(p.signature)}`,
+      rows: p.signature.rows,
+      cols: p.signature.cols,
+      left,
+      right,
+      leftSignature,
+      rightSignature,
       signature: p.signature,
       flops: p.flops,
       predictedMs: p.ns / 1e6,
     })
   }
-  const expression = treeExpression(tree)
-  const result = info.get(tree)!.signature
-  const widths = chain.widths
-  return {
-    kind: 'bracketing',
+  const fields = {
+    kind: 'bracketing' as const,
     strategy,
-    widths,
+    widths: chain.widths,
     factors: sigs,
     tree,
     steps,
@@ -284,36 +256,14 @@ export function planFromTree(
     predictedMs: ns / 1e6,
     model: model.name,
     peakMemory: peak,
-    result,
-    expression,
-    toString: () => formatPlan(expression, strategy, model, flops, ns, peak, steps),
+    result: info.get(tree)!.signature,
+    expression: treeExpression(tree),
   }
+  return { ...fields, toString: () => planText(fields) }
 }
 
 function operandName(o: Operand): string {
   return o.kind === 'factor' ? `J${o.index}` : `P${o.index + 1}`
-}
-
-function formatPlan(
-  expression: string,
-  strategy: string,
-  model: ChainCostModel,
-  flops: number,
-  ns: number,
-  peak: number,
-  steps: readonly BracketStep[],
-): string {
-  const lines = [
-    `${expression}    [${strategy}: ${fmtCount(flops)} flops${timeText(model, ns, true)}, peak ${fmtCount(peak)} floats]`,
-  ]
-  for (const s of steps) {
-    lines.push(
-      `  ${s.name} = ${operandName(s.left)} · ${operandName(s.right)}: ` +
-        `${signatureToString(s.leftSignature)} · ${signatureToString(s.rightSignature)} → ` +
-        `${signatureToString(s.signature)}, ${fmtCount(s.flops)} flops${timeText(model, s.predictedMs * 1e6, false)}`,
-    )
-  }
-  return lines.join('\n')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,7 +312,7 @@ function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Can
   for (let i = 0; i < L; i++) {
     cells.push([])
     const s = sigs[i]!
-    cells[i]![i] = new Map([[signatureKey(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
+    cells[i]![i] = new Map([[signatureToString(s), { tree: leaf(i + 1), ns: 0, flops: 0, signature: s }]])
   }
   for (let len = 2; len <= L; len++) {
     for (let i = 0; i + len - 1 < L; i++) {
@@ -379,7 +329,7 @@ function optimalTree(sigs: readonly FormSignature[], model: ChainCostModel): Can
               flops: out.flops + inp.flops + p.flops,
               signature: p.signature,
             }
-            const key = signatureKey(p.signature)
+            const key = signatureToString(p.signature)
             const prev = cell.get(key)
             if (prev === undefined || better(c, prev)) cell.set(key, c)
           }
@@ -429,21 +379,21 @@ export function planBracketing(
   chain: JacobianChain,
   strategy: ChainStrategy = 'optimal',
   opts: PlanOptions = {},
-): ChainPlan {
+): BracketingPlan {
   const L = chain.factors.length
   const model = modelOf(opts)
   checkModel(model, 'plan')
   switch (strategy) {
     case 'left':
-      return planFromTree(chain, leftTree(L), 'left', opts)
+      return bracketingPlan(chain, leftTree(L), 'left', opts)
     case 'right':
-      return planFromTree(chain, rightTree(L), 'right', opts)
+      return bracketingPlan(chain, rightTree(L), 'right', opts)
     case 'optimal': {
       const best = optimalTree(
         chain.factors.map((f) => f.signature),
         model,
       )
-      return planFromTree(chain, best.tree, 'optimal', opts)
+      return bracketingPlan(chain, best.tree, 'optimal', opts)
     }
     default:
       throw new ValueError(
@@ -452,88 +402,30 @@ export function planBracketing(
   }
 }
 
-/**
- * Every full bracketing of a chain (Catalan(L−1) of them: 132 for L = 7), for testing the
- * dynamic program and for teaching. Exponential: meant for chains of about ten factors or fewer.
- *
- * @example
- * import { allBracketings } from 'dualtape/linalg'
- * console.log(allBracketings(4).length) // 5
- */
-export function allBracketings(L: number): BracketTree[] {
-  // the count is the Catalan number C(L-1): 4862 trees at L = 10, 1.8 million at L = 14
-  if (!Number.isInteger(L) || L < 1 || L > 14) {
-    throw new ValueError(`allBracketings: L must be an integer from 1 to 14, got ${String(L)}`)
-  }
-  // trees[i][j]: all bracketings of J_j ⋯ J_i (1-based)
-  const trees: BracketTree[][][] = []
-  for (let len = 1; len <= L; len++) {
-    for (let i = 1; i + len - 1 <= L; i++) {
-      const j = i + len - 1
-      ;(trees[i] ??= [])[j] =
-        len === 1
-          ? [leaf(i)]
-          : Array.from({ length: j - i }, (_, t) => i + t).flatMap((k) =>
-              trees[k + 1]![j]!.flatMap((out) => trees[i]![k]!.map((inp) => node(out, inp))),
-            )
-    }
-  }
-  return trees[1]?.[L] ?? []
-}
-
-/**
- * The cheapest plan under the cost model of `opts` found by pricing every bracketing separately
- * (no dynamic program), ties going to the first enumerated. For checking
- * `planBracketing(chain, 'optimal', opts)` on short chains.
- *
- * @example
- * import { chainFromFactors, denseJacobian, matrix, bruteForceBracketing, planBracketing } from 'dualtape/linalg'
- * const chain = chainFromFactors([
- *   denseJacobian(matrix(2, 9)),
- *   denseJacobian(matrix(7, 2)),
- *   denseJacobian(matrix(3, 7)),
- * ])
- * console.log(bruteForceBracketing(chain).flops === planBracketing(chain).flops) // true
- */
-export function bruteForceBracketing(chain: JacobianChain, opts: PlanOptions = {}): ChainPlan {
-  let best: ChainPlan | null = null
-  for (const t of allBracketings(chain.factors.length)) {
-    const p = planFromTree(chain, t, 'bruteForce', opts)
-    if (best === null || p.predictedMs < best.predictedMs) best = p
-  }
-  return best!
-}
-
 // ---------------------------------------------------------------------------------------------
 // Execution
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Evaluates the chain's product with a plan (or a strategy, planned first) and returns J in the
- * form the plan predicts. Every plan gives the same matrix up to rounding.
- *
- * @example
- * import { chainFromFactors, diagonalJacobian, reluJacobian, accumulateBracketing } from 'dualtape/linalg'
- * const chain = chainFromFactors([diagonalJacobian([2, 2, 2, 2]), reluJacobian([1, -2, 3, -1])])
- * const j = accumulateBracketing(chain)
- * console.log(j.kind, j.vecmat([4, 1, 5, 9])) // diagonal Float64Array [8, 0, 10, 0]
+ * Throws a `ChainShapeError` unless a plan of a bracketing was made for factors of the forms of
+ * this chain's (the part of `checkPlan`, in chain.ts, that only a bracketing has).
  */
-export function accumulateBracketing(
-  chain: JacobianChain,
-  how: ChainStrategy | ChainPlan = 'optimal',
-): JacobianForm {
-  const p = typeof how === 'string' ? planBracketing(chain, how) : how
-  if (typeof how !== 'string') {
-    checkSameWidths(p.widths, chain.widths, 'accumulate')
-    chain.factors.forEach((f, t) => {
-      if (signatureKey(f.signature) !== signatureKey(p.factors[t]!)) {
-        throw new ChainShapeError(
-          `accumulate: the plan was made for J${t + 1} of form ${signatureToString(p.factors[t]!)}, ` +
-            `the chain has ${f.describe()}`,
-        )
-      }
-    })
-  }
+export function checkBracketingPlan(chain: JacobianChain, p: BracketingPlan, where: string): void {
+  chain.factors.forEach((f, t) => {
+    if (signatureToString(f.signature) !== signatureToString(p.factors[t]!)) {
+      throw new ChainShapeError(
+        `${where}: the plan was made for J${t + 1} of form ${signatureToString(p.factors[t]!)}, ` +
+          `the chain has ${f.describe()}`,
+      )
+    }
+  })
+}
+
+/**
+ * Evaluates the chain's product with a plan checked by `checkPlan` and returns J in the form the
+ * plan predicts (`accumulate` in chain.ts).
+ */
+export function runBracketing(chain: JacobianChain, p: BracketingPlan): JacobianForm {
   if (p.steps.length === 0) return chain.factors[0]!
   // Each intermediate is consumed once; dropping it then keeps memory at the planned peak.
   const results: (JacobianForm | undefined)[] = []

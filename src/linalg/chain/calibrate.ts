@@ -16,16 +16,11 @@
  *           JVP (matvec) and VJP (vecmat) of a 160×160 dense operator for the rates
  */
 import { matmulMatrix, type Matrix } from '../matrix.js'
-import { dense, diagonal } from '../structured.js'
-import { accumulateBracketing, chainFromFactors, planBracketing, type JacobianChain } from './bracketing.js'
+import { denseJacobian, diagonalJacobian } from '../structured.js'
+import { accumulate } from '../chain.js'
+import { chainFromFactors, planBracketing, type JacobianChain } from './bracketing.js'
 import { DEFAULT_CHAIN_COST_MODEL, FLOP_COST_MODEL, type ChainCostModel } from './cost.js'
-import {
-  accumulateSweeps,
-  chainFromOperators,
-  operatorFromForm,
-  planSweeps,
-  type OperatorChain,
-} from './matrixFree.js'
+import { chainFromOperators, operatorFromForm, planSweeps, type OperatorChain } from './matrixFree.js'
 
 /**
  * Options of `calibrateChainCostModel`.
@@ -186,8 +181,8 @@ function calibrateOnce(opts: CalibrationOptions): ChainCostModel {
   const gemvGflops = gemvFlops / gemvNs
 
   // scale: a diagonal times a dense matrix, one multiply per entry
-  const dg = diagonal(values(v, 7))
-  const dm = dense(sq)
+  const dg = diagonalJacobian(values(v, 7))
+  const dm = denseJacobian(sq)
   const scaleNs = less(time(() => dg.mul(dm)) * 1e3, v * v * writeNs)
   const scaleGflops = (v * v) / scaleNs
 
@@ -196,17 +191,14 @@ function calibrateOnce(opts: CalibrationOptions): ChainCostModel {
   // difference is 16 calls and nothing else); the rates from the JVP (matvec) and VJP (vecmat)
   // of a 160×160 dense operator
   const opsOf = (k: number): OperatorChain =>
-    chainFromOperators(Array.from({ length: k }, (_, t) => operatorFromForm(diagonal([1 + t, -1]))))
+    chainFromOperators(Array.from({ length: k }, (_, t) => operatorFromForm(diagonalJacobian([1 + t, -1]))))
   const [long, short] = [opsOf(10), opsOf(2)]
   const sweepCallUs = ['tangent', 'adjoint'].map((strategy) => {
     const pl = planSweeps(long, strategy as 'tangent' | 'adjoint', { model: FLOP_COST_MODEL })
     const ps = planSweeps(short, strategy as 'tangent' | 'adjoint', { model: FLOP_COST_MODEL })
-    return Math.max(
-      0,
-      (time(() => accumulateSweeps(long, pl)) - time(() => accumulateSweeps(short, ps))) / 16,
-    )
+    return Math.max(0, (time(() => accumulate(long, pl)) - time(() => accumulate(short, ps))) / 16)
   })
-  const big = dense(randomMatrix(160, 160, 9))
+  const big = denseJacobian(randomMatrix(160, 160, 9))
   const t160 = values(160, 10)
   const sweepFlops = 2 * 160 * 160
   const jvpGflops = sweepFlops / (time(() => big.matvec(t160)) * 1e3)
@@ -216,13 +208,10 @@ function calibrateOnce(opts: CalibrationOptions): ChainCostModel {
   // factors (8 products apart, each of 2 multiplies); last, when everything it calls has been
   // compiled (the kernels above are large enough for this fixed cost not to matter in them)
   const diagonals = (k: number): JacobianChain =>
-    chainFromFactors(Array.from({ length: k }, (_, t) => diagonal([1.5 + t, -0.5])))
+    chainFromFactors(Array.from({ length: k }, (_, t) => diagonalJacobian([1.5 + t, -0.5])))
   const [dl, ds] = [diagonals(10), diagonals(2)]
   const [pl, ps] = [planBracketing(dl, 'left'), planBracketing(ds, 'left')]
-  const callUs = Math.max(
-    0,
-    (time(() => accumulateBracketing(dl, pl)) - time(() => accumulateBracketing(ds, ps))) / 8,
-  )
+  const callUs = Math.max(0, (time(() => accumulate(dl, pl)) - time(() => accumulate(ds, ps))) / 8)
 
   return {
     name: opts.name ?? 'calibrated',

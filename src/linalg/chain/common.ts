@@ -1,7 +1,8 @@
 /**
  * Pieces shared by the two chain planners (`bracketing.ts` for structured factors, `matrixFree.ts`
- * for factors given as tangent and adjoint operators): the shape check of a chain, the schedule
- * of an evaluation tree with its peak memory, and number formatting.
+ * for factors given as tangent and adjoint operators): the shape check of a chain, what every plan
+ * and every step of a plan states and the one printer of plans, the schedule of an evaluation tree
+ * with its peak memory, and number formatting.
  */
 import { fmtValue } from '../../core/errors.js'
 import { JacobianShapeError } from '../matrix.js'
@@ -179,3 +180,102 @@ export function fmtCount(x: number): string {
  * console.log(fmtStrategy('sideways'), fmtStrategy(3)) // 'sideways' 3
  */
 export const fmtStrategy = (s: unknown): string => (typeof s === 'string' ? `'${s}'` : fmtValue(s))
+
+/**
+ * A duration in nanoseconds for humans, three significant digits: `420 ns`, `76.3 µs`, `5.31 ms`.
+ *
+ * @example
+ * import { fmtTime } from './common.js'
+ * console.log(fmtTime(76300), fmtTime(5.31e6)) // 76.3 µs 5.31 ms
+ */
+export function fmtTime(ns: number): string {
+  const three = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
+  if (ns < 1e3) return `${three(ns)} ns`
+  if (ns < 1e6) return `${three(ns / 1e3)} µs`
+  if (ns < 1e9) return `${three(ns / 1e6)} ms`
+  return `${three(ns / 1e9)} s`
+}
+
+/**
+ * `, predicted 5.31 ms` for a whole plan (the model named unless it is the default), `, 76.3 µs`
+ * for a step; nothing under the flop model, whose time is the flop count.
+ *
+ * @example
+ * import { timeText } from './common.js'
+ * console.log(timeText('default', 5.31e6, true)) // , predicted 5.31 ms
+ */
+export function timeText(model: string, ns: number, whole: boolean): string {
+  if (model === 'flops') return ''
+  const named = whole && model !== 'default' ? ` (${model} model)` : ''
+  return whole ? `, predicted ${fmtTime(ns)}${named}` : `, ${fmtTime(ns)}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One step of a plan, in execution order: a product of two factors or earlier results (a plan of
+ * a bracketing), or a block of tangent or adjoint sweeps, a dense evaluation or a dense product
+ * (a plan of sweeps). Each states the shape of its result, its flops and the time the cost model
+ * predicts for it.
+ *
+ * @example
+ * import { chainFromFactors, denseJacobian, diagonalJacobian, matrix, plan, type Step } from 'dualtape/linalg'
+ * const s: Step = plan(chainFromFactors([denseJacobian(matrix(2, 3)), diagonalJacobian([1, 2])])).steps[0]!
+ * console.log(s.name, s.description, s.flops) // P1 J2 · J1 (diagonal 2×2 · dense 2×3) → dense 2×3 6
+ * s.predictedMs > 0 // → true
+ */
+export interface Step {
+  /** `P1`, `P2`, … in execution order. */
+  readonly name: string
+  /** What the step computes, e.g. `J2 · J1 (diagonal 2×2 · dense 2×3) → dense 2×3`. */
+  readonly description: string
+  /** The shape of the step's result. */
+  readonly rows: number
+  readonly cols: number
+  readonly flops: number
+  /** Time the cost model predicts for the step, in milliseconds. */
+  readonly predictedMs: number
+}
+
+/** What a plan of either planner states (see `Plan` in chain.ts). */
+export interface PlanBase<S extends Step> {
+  /** How the plan was chosen: a strategy, or `given` for `planFromTree`. */
+  readonly strategy: string
+  /** The widths n_0 … n_L of the chain the plan was made for. */
+  readonly widths: readonly number[]
+  readonly steps: readonly S[]
+  /** Flops of the whole accumulation. */
+  readonly flops: number
+  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
+  readonly predictedMs: number
+  /** The name of the cost model the plan was made and priced with. */
+  readonly model: string
+  /** The most numbers held at once by intermediate results (the factors not counted). */
+  readonly peakMemory: number
+  /** The evaluation as an expression, e.g. `(J4 · J3) · (J2 · J1)` or `adj(J4 J3) · tan(J2 J1)`. */
+  readonly expression: string
+  /** The expression with the totals, then one line per step (`planText`). */
+  toString(): string
+}
+
+/**
+ * The one printer of plans: the expression with the strategy, flops, predicted time and peak
+ * memory, then one line per step with what it computes, its flops and its predicted time.
+ *
+ * @example
+ * import { planText } from './common.js'
+ * const step = { name: 'P1', description: 'J2 · J1 (diagonal 2×2 · diagonal 2×2) → diagonal 2×2', rows: 2, cols: 2, flops: 2, predictedMs: 0 }
+ * const p = { strategy: 'left', widths: [2, 2, 2], steps: [step], flops: 2, predictedMs: 0, model: 'flops', peakMemory: 2, expression: 'J2 · J1' }
+ * console.log(planText(p)) // J2 · J1    [left: 2 flops, peak 2 floats] and the line of P1
+ */
+export function planText(p: Omit<PlanBase<Step>, 'toString'>): string {
+  return [
+    `${p.expression}    [${p.strategy}: ${fmtCount(p.flops)} flops${timeText(p.model, p.predictedMs * 1e6, true)}, peak ${fmtCount(p.peakMemory)} floats]`,
+    ...p.steps.map(
+      (s) =>
+        `  ${s.name}: ${s.description}, ${fmtCount(s.flops)} flops${timeText(p.model, s.predictedMs * 1e6, false)}`,
+    ),
+  ].join('\n')
+}

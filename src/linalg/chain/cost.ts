@@ -20,12 +20,14 @@
  *   blockRow contractions                    scale or gemv, by the factor's form
  *   a JVP (VJP) of an operator               sweepCall + its stated cost / jvp (vjp)
  *
+ * The time of a product of two structured forms is the `time` of its entry in the product table
+ * (`product.ts`), written with `gemmNs` and `scaleNs` beside the entry's flops and kernel.
+ *
  * With `call = write = sweepCall = 0`, every rate 1 GFLOP/s and no tile padding, the predicted time
  * in nanoseconds is the flop count: that is `FLOP_COST_MODEL`, the model of the lecture's
  * question "which direction is more efficient to multiply?".
  */
 import { ValueError, fmtValue } from '../../core/errors.js'
-import type { FormSignature } from '../structured.js'
 
 // ---------------------------------------------------------------------------------------------
 // The model
@@ -67,11 +69,11 @@ export interface ChainCostModel {
   /** Fixed cost of one application of an operator's JVP or VJP in a sweep, µs. */
   readonly sweepCallUs: number
   /**
-   * Rate of an operator's JVP on its stated cost (`jvpCost`), GFLOP/s; also the rate of a dense
+   * Rate of an operator's JVP on its stated cost (`matvecCost`), GFLOP/s; also the rate of a dense
    * evaluation (`dense.cost`).
    */
   readonly jvpGflops: number
-  /** Rate of an operator's VJP on its stated cost (`vjpCost`), GFLOP/s. */
+  /** Rate of an operator's VJP on its stated cost (`vecmatCost`), GFLOP/s. */
   readonly vjpGflops: number
 }
 
@@ -202,52 +204,15 @@ export function gemmNs(m: ChainCostModel, rows: number, inner: number, cols: num
   return tiled / m.gemmGflops + packed + written
 }
 
-/** Nanoseconds of an elementwise kernel of `flops` flops that writes `entries` new entries. */
-const scaleNs = (m: ChainCostModel, flops: number, entries: number): number =>
-  flops / m.scaleGflops + entries * m.writeNs
-
-/** |x| of a blockRow signature F ⊗ xᵀ. */
-const xLength = (s: FormSignature): number => s.cols / s.factor!.cols
-
 /**
- * Nanoseconds of the kernels `multiply(a, b)` runs for operands of signatures a and b, following
- * its dispatch (and `productSignature`'s flop count, which it splits by kernel); the fixed cost of
- * the step is not included.
+ * Nanoseconds of an elementwise kernel of `flops` flops that writes `entries` new entries.
  *
  * @example
- * import { productKernelNs, FLOP_COST_MODEL } from './cost.js'
- * const d = { kind: 'dense', rows: 3, cols: 4 } as const
- * console.log(productKernelNs(FLOP_COST_MODEL, { kind: 'dense', rows: 2, cols: 3 }, d)) // 48: 2·2·3·4 flops
+ * import { scaleNs, FLOP_COST_MODEL } from './cost.js'
+ * console.log(scaleNs(FLOP_COST_MODEL, 30, 30)) // 30
  */
-export function productKernelNs(m: ChainCostModel, a: FormSignature, b: FormSignature): number {
-  if (a.kind === 'zero' || b.kind === 'zero' || a.kind === 'identity' || b.kind === 'identity') return 0
-  // A·(G ⊗ yᵀ) = (A·G) ⊗ yᵀ: only A·G is computed
-  if (b.kind === 'blockRow') return productKernelNs(m, a, b.factor!)
-  if (a.kind === 'blockRow') {
-    const n = xLength(a)
-    // (F ⊗ xᵀ)·βI = F ⊗ (βx)ᵀ: x scaled
-    if (b.kind === 'scaledIdentity') return scaleNs(m, n, n)
-    // T = (I ⊗ xᵀ)·B (dense, F.cols × B.cols), then F·T
-    const rowsT = a.factor!.cols
-    const entriesT = rowsT * b.cols
-    const contract =
-      b.kind === 'dense'
-        ? // one vector–matrix product xᵀ B[i·n : (i+1)·n, :] per row of T
-          (2 * b.rows * b.cols) / m.gemvGflops + entriesT * m.writeNs
-        : scaleNs(m, b.kind === 'permutation' ? 0 : b.rows, entriesT)
-    return contract + productKernelNs(m, a.factor!, { kind: 'dense', rows: rowsT, cols: b.cols })
-  }
-  if (a.kind === 'dense' && b.kind === 'dense') return gemmNs(m, a.rows, a.cols, b.cols)
-  const entries = a.rows * b.cols
-  if (a.kind === 'dense' || b.kind === 'dense') {
-    // a monomial-family factor times a dense one: each entry scaled (copied, for a permutation)
-    const other = a.kind === 'dense' ? b.kind : a.kind
-    return scaleNs(m, other === 'permutation' ? 0 : entries, entries)
-  }
-  // two monomial-family factors: one multiply per row unless one is a permutation
-  if (a.kind === 'scaledIdentity' && b.kind === 'scaledIdentity') return scaleNs(m, 1, 0)
-  return scaleNs(m, a.kind === 'permutation' || b.kind === 'permutation' ? 0 : a.rows, a.rows)
-}
+export const scaleNs = (m: ChainCostModel, flops: number, entries: number): number =>
+  flops / m.scaleGflops + entries * m.writeNs
 
 /**
  * Nanoseconds of one step of an accumulation: the model's fixed cost plus its kernels.
@@ -296,37 +261,4 @@ export function sweepsNs(
 ): number {
   const seed = identitySeed ? inLength * inLength * m.writeNs : 0
   return seed + q * (perSweepNs + (inLength + 2 * outLength) * m.writeNs)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatting
-// ---------------------------------------------------------------------------------------------
-
-/**
- * A duration in nanoseconds for humans, three significant digits: `420 ns`, `76.3 µs`, `5.31 ms`.
- *
- * @example
- * import { fmtTime } from './cost.js'
- * console.log(fmtTime(76300), fmtTime(5.31e6)) // 76.3 µs 5.31 ms
- */
-export function fmtTime(ns: number): string {
-  const three = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
-  if (ns < 1e3) return `${three(ns)} ns`
-  if (ns < 1e6) return `${three(ns / 1e3)} µs`
-  if (ns < 1e9) return `${three(ns / 1e6)} ms`
-  return `${three(ns / 1e9)} s`
-}
-
-/**
- * `, predicted 5.31 ms` for a whole plan (the model named unless it is the default), `, 76.3 µs`
- * for a step; nothing under the flop model, whose time is the flop count.
- *
- * @example
- * import { timeText, DEFAULT_CHAIN_COST_MODEL } from './cost.js'
- * console.log(timeText(DEFAULT_CHAIN_COST_MODEL, 5.31e6, true)) // , predicted 5.31 ms
- */
-export function timeText(model: ChainCostModel, ns: number, whole: boolean): string {
-  if (model.name === 'flops') return ''
-  const named = whole && model.name !== 'default' ? ` (${model.name} model)` : ''
-  return whole ? `, predicted ${fmtTime(ns)}${named}` : `, ${fmtTime(ns)}`
 }

@@ -1,19 +1,19 @@
 /**
- * Matrix-free Jacobian chains: J = J_L ⋯ J_1 where no J_i is available as a matrix, only its
- * tangent model v ↦ J_i v (a JVP) and its adjoint model u ↦ uᵀ J_i (a VJP), each at a given cost
- * per application.
+ * Matrix-free Jacobian chains: J = J_L ⋯ J_1 where no J_i is available as a matrix, only as a
+ * `LinearMap`: its tangent model v ↦ J_i v (`matvec`, a JVP) and its adjoint model u ↦ uᵀ J_i
+ * (`vecmat`, a VJP), each at a given cost per application.
  *
  * A sub-chain J_i ⋯ J_j (the "segment" j..i, of shape n_i × n_{j-1}) can be accumulated
  *
- *   tangent   by n_{j-1} tangent sweeps, one per column of I:          n_{j-1} · Σ_{l=j..i} jvpCost_l
- *   adjoint   by n_i adjoint sweeps, one per row of I:                 n_i · Σ_{l=j..i} vjpCost_l
+ *   tangent   by n_{j-1} tangent sweeps, one per column of I:          n_{j-1} · Σ_{l=j..i} matvecCost_l
+ *   adjoint   by n_i adjoint sweeps, one per row of I:                 n_i · Σ_{l=j..i} vecmatCost_l
  *   dense     when j = i and J_i can be evaluated as a matrix:         denseCost_i
  *   product   as (J_i ⋯ J_{k+1}) · (J_k ⋯ J_j), both accumulated:      + 2 n_i n_k n_{j-1}
  *
  * and, with matrix-free products, by sweeping an accumulated part instead of unit vectors:
  *
- *   tangent of J_i ⋯ J_{k+1} applied to the n_{j-1} columns of J_k ⋯ J_j:   + n_{j-1} · Σ_{l=k+1..i} jvpCost_l
- *   adjoint of J_k ⋯ J_j applied to the n_i rows of J_i ⋯ J_{k+1}:           + n_i · Σ_{l=j..k} vjpCost_l
+ *   tangent of J_i ⋯ J_{k+1} applied to the n_{j-1} columns of J_k ⋯ J_j:   + n_{j-1} · Σ_{l=k+1..i} matvecCost_l
+ *   adjoint of J_k ⋯ J_j applied to the n_i rows of J_i ⋯ J_{k+1}:           + n_i · Σ_{l=j..k} vecmatCost_l
  *
  * Choosing the cheapest combination is the matrix-free Jacobian chain product problem of
  * U. Naumann, "Matrix-free Jacobian chaining" (arXiv:2406.11862, 2024), which builds on
@@ -23,7 +23,7 @@
  * the dynamic program below solves it in O(L³). Tape memory for the adjoint sweeps is taken to
  * be unlimited (no checkpointing).
  *
- * The costs above count flops (`cost` of a plan). The planner minimises time instead, priced by a
+ * The costs above count flops (`flops` of a plan). The planner minimises time instead, priced by a
  * `ChainCostModel` (`cost.ts`): an operator application costs a fixed `sweepCallUs` plus its
  * stated cost at `jvpGflops` or `vjpGflops`, every sweep gathers and scatters a vector, and a dense product runs
  * at the gemm rate, which for dense operators is several times the rate of their JVPs and VJPs
@@ -31,15 +31,16 @@
  */
 import { ValueError } from '../../core/errors.js'
 import { identityMatrix, matmulMatrix, type Matrix } from '../matrix.js'
-import { DenseJacobian, type JacobianForm } from '../structured.js'
+import { DenseJacobian, type JacobianForm, type LinearMap } from '../structured.js'
 import {
   ChainShapeError,
   chainWidths,
-  checkSameWidths,
-  fmtCount,
   fmtStrategy,
+  planText,
   postOrder,
   schedule,
+  type PlanBase,
+  type Step,
 } from './common.js'
 import {
   FLOP_COST_MODEL,
@@ -50,7 +51,6 @@ import {
   stepNs,
   sweepsNs,
   vjpNs,
-  timeText,
   type ChainCostModel,
   type PlanOptions,
 } from './cost.js'
@@ -60,27 +60,21 @@ import {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A Jacobian J (rows × cols) available only through its tangent and adjoint models, with the cost
- * of one application of each (in flops, or any unit shared by the whole chain). `dense`, when
- * given, evaluates J as a matrix at the stated cost.
+ * A Jacobian J (rows × cols) available only as a linear map: its tangent model `matvec` (a JVP) and
+ * its adjoint model `vecmat` (a VJP), with the cost of one application of each (in flops, or any
+ * unit shared by the whole chain). `dense`, when given, evaluates J as a matrix at the stated
+ * cost. A structured form is an operator as it is (without a dense evaluation).
  *
  * @example
  * import type { JacobianOperator } from 'dualtape/linalg'
  * // J = 3 I on R²
  * const op: JacobianOperator = {
- *   rows: 2, cols: 2, jvpCost: 2, vjpCost: 2,
- *   jvp: (v) => v.map((x) => 3 * x), vjp: (u) => u.map((x) => 3 * x),
+ *   rows: 2, cols: 2, matvecCost: 2, vecmatCost: 2,
+ *   matvec: (v) => v.map((x) => 3 * x), vecmat: (u) => u.map((x) => 3 * x),
  * }
  */
-export interface JacobianOperator {
-  readonly rows: number
-  readonly cols: number
-  /** Tangent model: v (cols) ↦ J v (rows). */
-  readonly jvp: (v: Float64Array) => Float64Array
-  /** Adjoint model: u (rows) ↦ uᵀ J (cols). */
-  readonly vjp: (u: Float64Array) => Float64Array
-  readonly jvpCost: number
-  readonly vjpCost: number
+export interface JacobianOperator extends LinearMap {
+  /** Evaluates J as a matrix at the stated cost, when it can be. */
   readonly dense?: { readonly cost: number; readonly evaluate: () => Matrix }
 }
 
@@ -115,13 +109,14 @@ export function chainFromOperators(operators: readonly JacobianOperator[]): Oper
 }
 
 /**
- * A structured form seen as an operator: jvp = matvec and vjp = vecmat at their flop counts.
- * `denseCost`, when given, also offers the form as a matrix at that cost.
+ * A structured form as an operator of unknown structure: its `matvec` and `vecmat` at their flop
+ * counts, nothing else of it visible to the planner. `denseCost`, when given, also offers the form
+ * as a matrix at that cost.
  *
  * @example
  * import { operatorFromForm, diagonalJacobian } from 'dualtape/linalg'
  * const op = operatorFromForm(diagonalJacobian([1, 2, 3]))
- * console.log(op.jvpCost, op.jvp(new Float64Array([1, 1, 1]))) // 3 Float64Array [1, 2, 3]
+ * console.log(op.matvecCost, op.matvec(new Float64Array([1, 1, 1]))) // 3 Float64Array [1, 2, 3]
  */
 export function operatorFromForm(
   form: JacobianForm,
@@ -130,10 +125,10 @@ export function operatorFromForm(
   const base = {
     rows: form.rows,
     cols: form.cols,
-    jvp: (v: Float64Array) => form.matvec(v),
-    vjp: (u: Float64Array) => form.vecmat(u),
-    jvpCost: form.matvecCost,
-    vjpCost: form.vecmatCost,
+    matvec: (v: Float64Array) => form.matvec(v),
+    vecmat: (u: Float64Array) => form.vecmat(u),
+    matvecCost: form.matvecCost,
+    vecmatCost: form.vecmatCost,
   }
   return opts.denseCost === undefined
     ? base
@@ -176,58 +171,41 @@ export type SweepTree =
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape/linalg'
  * import type { MatrixFreeStrategy } from 'dualtape/linalg'
  * const s: MatrixFreeStrategy = 'adjoint'
- * console.log(plan(chainFromOperators([operatorFromForm(denseJacobian(matrix(1, 5)))]), s).cost) // 10
+ * console.log(plan(chainFromOperators([operatorFromForm(denseJacobian(matrix(1, 5)))]), s).flops) // 10
  */
 export type MatrixFreeStrategy = 'tangent' | 'adjoint' | 'segments' | 'optimal'
 
 /**
- * One step of a matrix-free plan, in execution order.
+ * One step of a plan of sweeps, in execution order: a `Step` with the node of the sweep tree it
+ * evaluates.
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape/linalg'
  * const s = plan(chainFromOperators([operatorFromForm(denseJacobian(matrix(1, 5)))])).steps[0]!
- * console.log(s.description) // adjoint sweeps through J1, 1 row of I
+ * console.log(s.description) // adjoint sweeps through J1, 1 row of I → 1×5
  */
-export interface SweepStep {
-  /** `P1`, `P2`, … in execution order. */
-  readonly name: string
+export interface SweepStep extends Step {
   readonly node: SweepTree
-  /** e.g. `adjoint sweeps through J4 J3, 10 rows of I`. */
-  readonly description: string
-  readonly rows: number
-  readonly cols: number
-  readonly cost: number
-  /** Time the cost model predicts for the step, in milliseconds. */
-  readonly predictedMs: number
 }
 
 /**
- * A way of accumulating an operator chain, with its cost (in the operators' units: flops), the
- * time the cost model predicts, and peak memory (the most numbers held at once in accumulated
- * segments).
+ * The plan of the sweeps that accumulate an operator chain (`kind: 'sweeps'`, one of the two kinds
+ * of `Plan`): its sweep tree, the steps in execution order, with flops (in the operators' units),
+ * predicted time and peak memory (the most numbers held at once in accumulated segments). In the
+ * expression, `tan(J4 J3)[X]` sweeps the columns of X, `[X]adj(J2 J1)` its rows.
  *
  * @example
  * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, plan } from 'dualtape/linalg'
  * const ops = [operatorFromForm(denseJacobian(matrix(1, 100)))]
  * const p = plan(chainFromOperators(ops))
- * console.log(p.expression, p.cost) // adj(J1) 200: one adjoint sweep for the one output
+ * console.log(p.expression, p.flops) // adj(J1) 200: one adjoint sweep for the one output
  * p.predictedMs < 0.01 // → true
  */
-export interface MatrixFreePlan {
+export interface SweepPlan extends PlanBase<SweepStep> {
   readonly kind: 'sweeps'
-  readonly strategy: MatrixFreeStrategy | 'bruteForce' | 'given'
-  readonly widths: readonly number[]
+  /** How the sweeps were chosen: a strategy, or `given` for `planFromTree`. */
+  readonly strategy: MatrixFreeStrategy | 'given'
   readonly tree: SweepTree
-  readonly steps: readonly SweepStep[]
-  readonly cost: number
-  /** Time the cost model predicts for the whole accumulation, in milliseconds. */
-  readonly predictedMs: number
-  /** The name of the cost model the plan was made and priced with. */
-  readonly model: string
-  readonly peakMemory: number
-  /** e.g. `adj(J4 J3) · tan(J2 J1)`; `tan(J4 J3)[X]` sweeps the columns of X, `[X]adj(J2 J1)` its rows. */
-  readonly expression: string
-  toString(): string
 }
 
 const sweepChildren = (t: SweepTree): readonly SweepTree[] =>
@@ -247,7 +225,7 @@ interface NodeInfo {
   readonly to: number
   readonly rows: number
   readonly cols: number
-  readonly cost: number
+  readonly flops: number
   readonly ns: number
   readonly text: string
 }
@@ -282,7 +260,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: t.index,
           rows: n[t.index]!,
           cols: n[t.index - 1]!,
-          cost: d!.cost,
+          flops: d!.cost,
           ns: denseNs(model, d!.cost, n[t.index]!, n[t.index - 1]!),
           text: `J${t.index}`,
         })
@@ -300,13 +278,13 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: t.hi,
           rows: n[t.hi]!,
           cols: q,
-          cost: q * sum(t.lo, t.hi, (op) => op.jvpCost),
+          flops: q * sum(t.lo, t.hi, (op) => op.matvecCost),
           ns: stepNs(
             model,
             sweepsNs(
               model,
               q,
-              sum(t.lo, t.hi, (op) => jvpNs(model, op.jvpCost)),
+              sum(t.lo, t.hi, (op) => jvpNs(model, op.matvecCost)),
               n[t.lo - 1]!,
               n[t.hi]!,
               s === null,
@@ -328,13 +306,13 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           to: s === null ? t.hi : s.to,
           rows: q,
           cols: n[t.lo - 1]!,
-          cost: q * sum(t.lo, t.hi, (op) => op.vjpCost),
+          flops: q * sum(t.lo, t.hi, (op) => op.vecmatCost),
           ns: stepNs(
             model,
             sweepsNs(
               model,
               q,
-              sum(t.lo, t.hi, (op) => vjpNs(model, op.vjpCost)),
+              sum(t.lo, t.hi, (op) => vjpNs(model, op.vecmatCost)),
               n[t.hi]!,
               n[t.lo - 1]!,
               s === null,
@@ -356,7 +334,7 @@ function analyse(chain: OperatorChain, tree: SweepTree, model: ChainCostModel): 
           rows: a.rows,
           cols: b.cols,
           // C = A·B, A: n_i × n_k, B: n_k × n_{j-1}
-          cost: 2 * a.rows * a.cols * b.cols,
+          flops: 2 * a.rows * a.cols * b.cols,
           ns: stepNs(model, gemmNs(model, a.rows, a.cols, b.cols)),
           text: `${wrap(t.left, a.text)} · ${wrap(t.right, b.text)}`,
         })
@@ -376,33 +354,32 @@ const denseNs = (model: ChainCostModel, cost: number, rows: number, cols: number
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
 
 function describe(t: SweepTree, rows: number, cols: number): string {
-  switch (t.kind) {
-    case 'tangent':
-      return `tangent sweeps through ${names(t.lo, t.hi)}, ${plural(cols, 'column')} of ${t.seed === null ? 'I' : 'the seed'}`
-    case 'adjoint':
-      return `adjoint sweeps through ${names(t.lo, t.hi)}, ${plural(rows, 'row')} of ${t.seed === null ? 'I' : 'the seed'}`
-    case 'dense':
-      return `J${t.index} evaluated densely`
-    case 'product':
-      return `dense product, ${rows}×${cols}`
-  }
+  const what = ((): string => {
+    switch (t.kind) {
+      case 'tangent':
+        return `tangent sweeps through ${names(t.lo, t.hi)}, ${plural(cols, 'column')} of ${t.seed === null ? 'I' : 'the seed'}`
+      case 'adjoint':
+        return `adjoint sweeps through ${names(t.lo, t.hi)}, ${plural(rows, 'row')} of ${t.seed === null ? 'I' : 'the seed'}`
+      case 'dense':
+        return `J${t.index} evaluated densely`
+      case 'product':
+        return 'dense product'
+    }
+  })()
+  return `${what} → ${rows}×${cols}`
 }
 
 /**
  * The plan that accumulates an operator chain by the given sweep tree, priced by the cost model
- * of `opts`; throws a `ChainShapeError` when the tree's segments do not tile J_1 … J_L.
- *
- * @example
- * import { chainFromOperators, operatorFromForm, denseJacobian, matrix, planFromSweepTree } from 'dualtape/linalg'
- * const chain = chainFromOperators([operatorFromForm(denseJacobian(matrix(3, 4)))])
- * console.log(planFromSweepTree(chain, { kind: 'tangent', lo: 1, hi: 1, seed: null }).cost) // 96
+ * of `opts`; `planFromTree` in chain.ts. Throws a `ChainShapeError` when the tree's segments do
+ * not tile J_1 … J_L.
  */
-export function planFromSweepTree(
+export function sweepPlan(
   chain: OperatorChain,
   tree: SweepTree,
-  strategy: MatrixFreePlan['strategy'] = 'given',
-  opts: PlanOptions = {},
-): MatrixFreePlan {
+  strategy: SweepPlan['strategy'],
+  opts: PlanOptions,
+): SweepPlan {
   const model = modelOf(opts)
   checkModel(model, 'plan')
   const info = analyse(chain, tree, model)
@@ -415,34 +392,25 @@ export function planFromSweepTree(
       description: describe(t, x.rows, x.cols),
       rows: x.rows,
       cols: x.cols,
-      cost: x.cost,
+      flops: x.flops,
       predictedMs: x.ns / 1e6,
     }
   })
-  const cost = steps.reduce((s, x) => s + x.cost, 0)
+  const flops = steps.reduce((s, x) => s + x.flops, 0)
   const ns = order.reduce((s, t) => s + info.get(t)!.ns, 0)
-  const expression = info.get(tree)!.text
-  return {
-    kind: 'sweeps',
+  const fields = {
+    kind: 'sweeps' as const,
     strategy,
     widths: chain.widths,
     tree,
     steps,
-    cost,
+    flops,
     predictedMs: ns / 1e6,
     model: model.name,
     peakMemory: peak,
-    expression,
-    toString: () =>
-      [
-        `${expression}    [${strategy}: cost ${fmtCount(cost)}${timeText(model, ns, true)}, peak ${fmtCount(peak)} floats]`,
-        ...steps.map(
-          (s) =>
-            `  ${s.name}: ${s.description} → ${s.rows}×${s.cols}, cost ${fmtCount(s.cost)}` +
-            timeText(model, s.predictedMs * 1e6, false),
-        ),
-      ].join('\n'),
+    expression: info.get(tree)!.text,
   }
+  return { ...fields, toString: () => planText(fields) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,8 +440,8 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean, model:
   const tp = [0]
   const ap = [0]
   ops.forEach((op, t) => {
-    tp.push(tp[t]! + jvpNs(model, op.jvpCost))
-    ap.push(ap[t]! + vjpNs(model, op.vjpCost))
+    tp.push(tp[t]! + jvpNs(model, op.matvecCost))
+    ap.push(ap[t]! + vjpNs(model, op.vecmatCost))
   })
   // q sweeps of time `per` each, from vectors of `inLength` to vectors of `outLength`
   const sweeps = (q: number, per: number, inLength: number, outLength: number, identity: boolean): number =>
@@ -545,102 +513,32 @@ function optimalSweeps(chain: OperatorChain, matrixFreeProducts: boolean, model:
  *   operatorFromForm(denseJacobian(matrix(1000, 10))),
  * ])
  * const p = planSweeps(chain)
- * console.log(p.expression, p.cost) // tan(J2) · adj(J1) 20400000: 10 sweeps each way, then a gemm
+ * console.log(p.expression, p.flops) // tan(J2) · adj(J1) 20400000: 10 sweeps each way, then a gemm
  * console.log(planSweeps(chain, 'optimal', { model: FLOP_COST_MODEL }).expression) // tan(J2)[adj(J1)]
- * console.log(planSweeps(chain, 'tangent').cost) // 40000000
+ * console.log(planSweeps(chain, 'tangent').flops) // 40000000
  */
 export function planSweeps(
   chain: OperatorChain,
   strategy: MatrixFreeStrategy = 'optimal',
   opts: PlanOptions = {},
-): MatrixFreePlan {
+): SweepPlan {
   const L = chain.operators.length
   const model = modelOf(opts)
   checkModel(model, 'plan')
   switch (strategy) {
     case 'tangent':
-      return planFromSweepTree(chain, { kind: 'tangent', lo: 1, hi: L, seed: null }, 'tangent', opts)
+      return sweepPlan(chain, { kind: 'tangent', lo: 1, hi: L, seed: null }, 'tangent', opts)
     case 'adjoint':
-      return planFromSweepTree(chain, { kind: 'adjoint', lo: 1, hi: L, seed: null }, 'adjoint', opts)
+      return sweepPlan(chain, { kind: 'adjoint', lo: 1, hi: L, seed: null }, 'adjoint', opts)
     case 'segments':
-      return planFromSweepTree(chain, optimalSweeps(chain, false, model), 'segments', opts)
+      return sweepPlan(chain, optimalSweeps(chain, false, model), 'segments', opts)
     case 'optimal':
-      return planFromSweepTree(chain, optimalSweeps(chain, true, model), 'optimal', opts)
+      return sweepPlan(chain, optimalSweeps(chain, true, model), 'optimal', opts)
     default:
       throw new ValueError(
         `planSweeps: unknown strategy ${fmtStrategy(strategy)} for a chain of operators (tangent, adjoint, segments or optimal)`,
       )
   }
-}
-
-/**
- * Every sweep tree of segments j..i of an L-factor chain (`matrixFreeProducts` as in `optimal`,
- * otherwise as in `segments`); `hasDense(i)` says whether J_i may be evaluated densely.
- * Exponential in L: for testing the dynamic program on short chains.
- *
- * @example
- * import { allSweepTrees } from 'dualtape/linalg'
- * console.log(allSweepTrees(2, false).length) // 6
- */
-export function allSweepTrees(
-  L: number,
-  matrixFreeProducts: boolean,
-  hasDense: (i: number) => boolean = () => false,
-): SweepTree[] {
-  const memo = new Map<string, SweepTree[]>()
-  const trees = (j: number, i: number): SweepTree[] => {
-    const key = `${j},${i}`
-    const hit = memo.get(key)
-    if (hit) return hit
-    const out: SweepTree[] = [
-      { kind: 'tangent', lo: j, hi: i, seed: null },
-      { kind: 'adjoint', lo: j, hi: i, seed: null },
-    ]
-    if (j === i && hasDense(i)) out.push({ kind: 'dense', index: i })
-    for (let k = j; k < i; k++) {
-      for (const upper of trees(k + 1, i)) {
-        for (const lower of trees(j, k)) out.push({ kind: 'product', left: upper, right: lower })
-      }
-      if (matrixFreeProducts) {
-        for (const lower of trees(j, k)) out.push({ kind: 'tangent', lo: k + 1, hi: i, seed: lower })
-        for (const upper of trees(k + 1, i)) out.push({ kind: 'adjoint', lo: j, hi: k, seed: upper })
-      }
-    }
-    memo.set(key, out)
-    return out
-  }
-  return L === 0 ? [] : trees(1, L)
-}
-
-/**
- * The fastest plan under the cost model of `opts`, found by pricing every sweep tree separately;
- * for checking `planSweeps` on chains of about five operators or fewer.
- *
- * @example
- * import { chainFromOperators, operatorFromForm, denseJacobian, matrix } from 'dualtape/linalg'
- * import { bruteForceSweeps, planSweeps } from 'dualtape/linalg'
- * const chain = chainFromOperators([
- *   operatorFromForm(denseJacobian(matrix(2, 5))),
- *   operatorFromForm(denseJacobian(matrix(4, 2))),
- * ])
- * console.log(bruteForceSweeps(chain).cost === planSweeps(chain).cost) // true
- */
-export function bruteForceSweeps(
-  chain: OperatorChain,
-  matrixFreeProducts = true,
-  opts: PlanOptions = {},
-): MatrixFreePlan {
-  const trees = allSweepTrees(
-    chain.operators.length,
-    matrixFreeProducts,
-    (i) => chain.operators[i - 1]!.dense !== undefined,
-  )
-  let best: MatrixFreePlan | null = null
-  for (const t of trees) {
-    const p = planFromSweepTree(chain, t, 'bruteForce', opts)
-    if (best === null || p.predictedMs < best.predictedMs) best = p
-  }
-  return best!
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,27 +553,18 @@ function applied(out: Float64Array, len: number, what: string): Float64Array {
 }
 
 /**
- * Accumulates an operator chain with a plan (or a strategy, planned first) and returns J as a
- * dense form. Every plan gives the same matrix up to rounding.
- *
- * @example
- * import { chainFromOperators, operatorFromForm, diagonalJacobian, denseJacobian } from 'dualtape/linalg'
- * import { matrixFromRows, accumulateSweeps } from 'dualtape/linalg'
- * const chain = chainFromOperators([
- *   operatorFromForm(denseJacobian(matrixFromRows([[1, 2], [3, 4]]))),
- *   operatorFromForm(diagonalJacobian([1, -1])),
- * ])
- * console.log(accumulateSweeps(chain).toDense().data) // Float64Array [1, 2, -3, -4]
+ * Throws a `ChainShapeError` unless the sweep tree of a plan tiles this chain and every dense
+ * evaluation it asks for exists (the part of `checkPlan`, in chain.ts, that only sweeps have).
  */
-export function accumulateSweeps(
-  chain: OperatorChain,
-  how: MatrixFreeStrategy | MatrixFreePlan = 'optimal',
-): DenseJacobian {
-  const p = typeof how === 'string' ? planSweeps(chain, how) : how
-  if (typeof how !== 'string') {
-    checkSameWidths(p.widths, chain.widths, 'accumulate')
-    analyse(chain, p.tree, FLOP_COST_MODEL)
-  }
+export function checkSweepPlan(chain: OperatorChain, p: SweepPlan): void {
+  analyse(chain, p.tree, FLOP_COST_MODEL)
+}
+
+/**
+ * Accumulates an operator chain with a plan checked by `checkPlan` and returns J as a dense form
+ * (`accumulate` in chain.ts).
+ */
+export function runSweeps(chain: OperatorChain, p: SweepPlan): DenseJacobian {
   const n = chain.widths
   const ops = chain.operators
   const results = new Map<SweepTree, Matrix>()
@@ -705,7 +594,7 @@ export function accumulateSweeps(
         for (let c = 0; c < s.cols; c++) {
           let v: Float64Array = new Float64Array(s.rows)
           for (let r = 0; r < s.rows; r++) v[r] = s.data[r * s.cols + c]!
-          for (let l = t.lo; l <= t.hi; l++) v = applied(ops[l - 1]!.jvp(v), n[l]!, `J${l}.jvp`)
+          for (let l = t.lo; l <= t.hi; l++) v = applied(ops[l - 1]!.matvec(v), n[l]!, `J${l}.matvec`)
           for (let r = 0; r < rows; r++) data[r * s.cols + c] = v[r]!
         }
         out = { rows, cols: s.cols, data }
@@ -718,7 +607,7 @@ export function accumulateSweeps(
         const data = new Float64Array(s.rows * cols)
         for (let r = 0; r < s.rows; r++) {
           let u: Float64Array = s.data.slice(r * s.cols, (r + 1) * s.cols)
-          for (let l = t.hi; l >= t.lo; l--) u = applied(ops[l - 1]!.vjp(u), n[l - 1]!, `J${l}.vjp`)
+          for (let l = t.hi; l >= t.lo; l--) u = applied(ops[l - 1]!.vecmat(u), n[l - 1]!, `J${l}.vecmat`)
           data.set(u, r * cols)
         }
         out = { rows: s.rows, cols, data }
