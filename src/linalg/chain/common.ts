@@ -24,10 +24,6 @@ export class ChainShapeError extends JacobianShapeError {
 /**
  * The widths n_0 … n_L of a chain J_L ⋯ J_1 given in application order (shapes[0] is J_1, of
  * shape n_1 × n_0), after checking that J_i.cols = n_{i-1} = J_{i-1}.rows for every i.
- *
- * @example
- * import { chainWidths } from './common.js'
- * console.log(chainWidths([{ rows: 3, cols: 5 }, { rows: 2, cols: 3 }], 'mine')) // [5, 3, 2]
  */
 export function chainWidths(
   shapes: readonly { readonly rows: number; readonly cols: number }[],
@@ -53,10 +49,6 @@ export function chainWidths(
 
 /**
  * Throws a `ChainShapeError` unless two width lists are equal (a plan made for another chain).
- *
- * @example
- * import { checkSameWidths } from './common.js'
- * checkSameWidths([4, 2], [4, 2], 'accumulate') // fine; [4, 2] against [5, 2] throws
  */
 export function checkSameWidths(planned: readonly number[], actual: readonly number[], what: string): void {
   if (planned.length !== actual.length || planned.some((w, t) => w !== actual[t])) {
@@ -74,14 +66,6 @@ export function checkSameWidths(planned: readonly number[], actual: readonly num
  *   peak(n) = min over orders (a, b) of max(peak(a), size(a) + peak(b), size(a) + size(b) + size(n))
  *
  * Iterative, so a chain of any length is scheduled without deep recursion.
- *
- * @example
- * import { schedule } from './common.js'
- * type T = { size: number; kids: T[] }
- * const leaf = (size: number): T => ({ size, kids: [] })
- * const root: T = { size: 1, kids: [leaf(5), leaf(2)] }
- * const s = schedule(root, (t) => t.kids, (t) => t.size)
- * console.log(s.peak, s.order.length) // 8 3
  */
 export function schedule<N extends object>(
   root: N,
@@ -138,12 +122,6 @@ export function schedule<N extends object>(
 
 /**
  * The nodes of a tree, children before parents, left to right (iterative).
- *
- * @example
- * import { postOrder } from './common.js'
- * type T = { name: string; kids: T[] }
- * const t: T = { name: 'root', kids: [{ name: 'a', kids: [] }, { name: 'b', kids: [] }] }
- * console.log(postOrder(t, (x) => x.kids).map((x) => x.name)) // ['a', 'b', 'root']
  */
 export function postOrder<N>(root: N, children: (n: N) => readonly N[]): N[] {
   const out: N[] = []
@@ -163,10 +141,6 @@ export function postOrder<N>(root: N, children: (n: N) => readonly N[]): N[] {
 
 /**
  * A count for humans: exact below a million, three significant digits above.
- *
- * @example
- * import { fmtCount } from './common.js'
- * console.log(fmtCount(200000), fmtCount(20400000)) // 200000 2.04e+7
  */
 export function fmtCount(x: number): string {
   return Math.abs(x) < 1e6 ? String(Math.round(x * 100) / 100) : x.toExponential(2)
@@ -174,19 +148,11 @@ export function fmtCount(x: number): string {
 
 /**
  * A strategy a user passed, for error messages: a string in quotes, anything else as JSON.
- *
- * @example
- * import { fmtStrategy } from './common.js'
- * console.log(fmtStrategy('sideways'), fmtStrategy(3)) // 'sideways' 3
  */
 export const fmtStrategy = (s: unknown): string => (typeof s === 'string' ? `'${s}'` : fmtValue(s))
 
 /**
  * A duration in nanoseconds for humans, three significant digits: `420 ns`, `76.3 µs`, `5.31 ms`.
- *
- * @example
- * import { fmtTime } from './common.js'
- * console.log(fmtTime(76300), fmtTime(5.31e6)) // 76.3 µs 5.31 ms
  */
 export function fmtTime(ns: number): string {
   const three = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2))
@@ -199,10 +165,6 @@ export function fmtTime(ns: number): string {
 /**
  * `, predicted 5.31 ms` for a whole plan (the model named unless it is the default), `, 76.3 µs`
  * for a step; nothing under the flop model, whose time is the flop count.
- *
- * @example
- * import { timeText } from './common.js'
- * console.log(timeText('default', 5.31e6, true)) // , predicted 5.31 ms
  */
 export function timeText(model: string, ns: number, whole: boolean): string {
   if (model === 'flops') return ''
@@ -263,12 +225,6 @@ export interface PlanBase<S extends Step> {
 /**
  * The one printer of plans: the expression with the strategy, flops, predicted time and peak
  * memory, then one line per step with what it computes, its flops and its predicted time.
- *
- * @example
- * import { planText } from './common.js'
- * const step = { name: 'P1', description: 'J2 · J1 (diagonal 2×2 · diagonal 2×2) → diagonal 2×2', rows: 2, cols: 2, flops: 2, predictedMs: 0 }
- * const p = { strategy: 'left', widths: [2, 2, 2], steps: [step], flops: 2, predictedMs: 0, model: 'flops', peakMemory: 2, expression: 'J2 · J1' }
- * console.log(planText(p)) // J2 · J1    [left: 2 flops, peak 2 floats] and the line of P1
  */
 export function planText(p: Omit<PlanBase<Step>, 'toString'>): string {
   return [

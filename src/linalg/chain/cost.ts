@@ -138,10 +138,6 @@ export interface PlanOptions {
 
 /**
  * The model of the options, the default when none is given.
- *
- * @example
- * import { modelOf } from './cost.js'
- * console.log(modelOf({}).name) // default
  */
 export const modelOf = (opts: PlanOptions | undefined): ChainCostModel =>
   opts?.model ?? DEFAULT_CHAIN_COST_MODEL
@@ -149,10 +145,6 @@ export const modelOf = (opts: PlanOptions | undefined): ChainCostModel =>
 /**
  * Throws a `ValueError` unless every figure of a model is finite and positive (fixed costs and
  * the write cost may be 0); `what` names the caller.
- *
- * @example
- * import { checkModel, FLOP_COST_MODEL } from './cost.js'
- * checkModel(FLOP_COST_MODEL, 'plan') // fine; a gemmGflops of 0 throws
  */
 export function checkModel(m: ChainCostModel, what: string): void {
   if (typeof m !== 'object' || m === null) {
@@ -187,11 +179,6 @@ const roundUp = (x: number, q: number): number => Math.ceil(x / q) * q
  * Nanoseconds of C = A·B for dense A (m×k) and B (k×n) through `matmulMatrix`, the result
  * allocated. The blocked kernel computes whole tiles and packs A and B; one row or one column
  * is a matrix–vector product, which reads every entry of the matrix once.
- *
- * @example
- * import { gemmNs, DEFAULT_CHAIN_COST_MODEL } from './cost.js'
- * // the same flops, as one row times a matrix and as a matrix times a matrix
- * console.log(gemmNs(DEFAULT_CHAIN_COST_MODEL, 1, 400, 400) > 3 * gemmNs(DEFAULT_CHAIN_COST_MODEL, 20, 20, 400)) // true
  */
 export function gemmNs(m: ChainCostModel, rows: number, inner: number, cols: number): number {
   const written = rows * cols * m.writeNs
@@ -206,38 +193,22 @@ export function gemmNs(m: ChainCostModel, rows: number, inner: number, cols: num
 
 /**
  * Nanoseconds of an elementwise kernel of `flops` flops that writes `entries` new entries.
- *
- * @example
- * import { scaleNs, FLOP_COST_MODEL } from './cost.js'
- * console.log(scaleNs(FLOP_COST_MODEL, 30, 30)) // 30
  */
 export const scaleNs = (m: ChainCostModel, flops: number, entries: number): number =>
   flops / m.scaleGflops + entries * m.writeNs
 
 /**
  * Nanoseconds of one step of an accumulation: the model's fixed cost plus its kernels.
- *
- * @example
- * import { stepNs, DEFAULT_CHAIN_COST_MODEL } from './cost.js'
- * console.log(stepNs(DEFAULT_CHAIN_COST_MODEL, 1000)) // 1700
  */
 export const stepNs = (m: ChainCostModel, kernelNs: number): number => m.callUs * 1e3 + kernelNs
 
 /**
  * Nanoseconds of one application of an operator's JVP whose stated cost is `cost`.
- *
- * @example
- * import { jvpNs, FLOP_COST_MODEL } from './cost.js'
- * console.log(jvpNs(FLOP_COST_MODEL, 600)) // 600
  */
 export const jvpNs = (m: ChainCostModel, cost: number): number => m.sweepCallUs * 1e3 + cost / m.jvpGflops
 
 /**
  * Nanoseconds of one application of an operator's VJP whose stated cost is `cost`.
- *
- * @example
- * import { vjpNs, FLOP_COST_MODEL } from './cost.js'
- * console.log(vjpNs(FLOP_COST_MODEL, 600)) // 600
  */
 export const vjpNs = (m: ChainCostModel, cost: number): number => m.sweepCallUs * 1e3 + cost / m.vjpGflops
 
@@ -246,10 +217,6 @@ export const vjpNs = (m: ChainCostModel, cost: number): number => m.sweepCallUs 
  * `jvpNs` or of `vjpNs`), each sweep gathering an input vector of `inLength` entries and scattering an
  * output of `outLength` into a new `outLength × q` result; seeded by the identity (`identitySeed`,
  * inLength² entries allocated) or by an accumulated segment.
- *
- * @example
- * import { sweepsNs, FLOP_COST_MODEL } from './cost.js'
- * console.log(sweepsNs(FLOP_COST_MODEL, 10, 600, 300, 10, true)) // 6000: 10 sweeps of 600 flops
  */
 export function sweepsNs(
   m: ChainCostModel,
