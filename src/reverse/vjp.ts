@@ -247,11 +247,32 @@ const tapeIndex = (t: Tensor, level: Level): number => {
   return impl.kind === 'tape' && impl.level === level ? impl.index : -1
 }
 
+/** A level, a leaf and an op node that are never used: see `VjpLevel.keepClasses`. */
+function keepClasses(Level: new () => VjpLevel): readonly object[] {
+  const level = new Level()
+  const primal = null as unknown as Tensor
+  return [
+    level,
+    new InputNode(level, primal, 0),
+    new OpNode(level, primal, 1, null as never, null, -1, -2, null),
+  ]
+}
+
 /**
  * A reverse level: records every op applied to its tracers on its tape. A class, so that its
  * `process` is one function for every level (its optimized code is not lost with the level).
  */
 class VjpLevel implements Level {
+  /**
+   * One object of each class of the tape, alive as long as the class. V8 frees a hidden class
+   * that no live object has at a full garbage collection, and with it the optimized code of
+   * every function that checked for it (`Tensor`, `applyChecked`, `topLevel`, the sweep, …:
+   * "weak objects" in `--trace-deopt`). Between two gradients no tape is alive, so after each
+   * full collection the next gradients ran unoptimized, 3-4× slower, until V8 compiled the core
+   * again; with these the classes and the code survive (`bench/gc-cliff.ts` measures it).
+   */
+  static readonly keepClasses: readonly object[] = keepClasses(this)
+
   readonly id = nextLevelId()
   readonly kind = 'vjp' as const
   readonly batch = null
