@@ -196,9 +196,20 @@ export function applyChecked<P>(def: OpDef<P>, inputs: readonly Tensor[], params
       ? backend.fromArray(allocArray(out.dtype, 0), out)
       : def.kernel(backend, handles, inputs, params, out)
   if (backend.shapeOf !== undefined) checkKernelShape(def.name, backend, handle, out.shape)
-  const y = new Tensor(out.shape, out.dtype, { kind: 'concrete', backend, handle })
+  const y = new Tensor(
+    out.shape,
+    out.dtype,
+    { kind: 'concrete', backend, handle },
+    isShapeOf(out.shape, inputs),
+  )
   checkNonFinite(def.name, inputs, y)
   return y
+}
+
+/** Whether `shape` is the shape of one of the tensors (as most shape rules give it): frozen already. */
+function isShapeOf(shape: Shape, tensors: readonly Tensor[]): boolean {
+  for (let i = 0; i < tensors.length; i++) if (tensors[i]!.shape === shape) return true
+  return false
 }
 
 /** Throws a BackendError when a kernel's output holds another shape than the op's shape rule gives. */

@@ -82,7 +82,7 @@ function makeLevel(batch: number | null): Level {
           `${def.name}: its JVP rule returned a tangent on the ${dy.backend.name} backend for an output on ${y.backend.name}`,
         )
       }
-      return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy })
+      return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy }, true)
     },
   }
   return level

@@ -62,7 +62,7 @@ export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0)
   ) {
     const backend = xi.backend
     const h = backend.kernels.derivMul(op, xi.handle, yi.handle, ci.handle, x, ct, p)
-    const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend, handle: h })
+    const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend, handle: h }, true)
     if (watchingOps()) checkNonFinite(`${op}′`, [x, y, ct], out)
     return out
   }

@@ -307,7 +307,7 @@ class VjpLevel implements Level {
     }
     const node = new OpNode(this, y, tape.length, def, params, p0, p1, extra)
     tape.push(node)
-    return new Tensor(y.shape, y.dtype, node)
+    return new Tensor(y.shape, y.dtype, node, true)
   }
 }
 
