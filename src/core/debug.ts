@@ -143,6 +143,9 @@ export function observeOps(observer: OpObserver): () => void {
   }
 }
 
+/** Whether `checkNonFinite` has anything to do: NaN checking is on or an observer watches. */
+export const watchingOps = (): boolean => enabled || observers.length > 0
+
 /** Checks one concrete op output, if checking is on, and tells the observers. */
 export function checkNonFinite(op: string, inputs: readonly Tensor[], y: Tensor): void {
   for (let i = 0; i < observers.length; i++) observers[i]!(op, inputs, y)

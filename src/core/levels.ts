@@ -1,4 +1,5 @@
 import { TransformError, ValueError } from './errors.js'
+import type { Meta } from '../backends/backend.js'
 import type { OpDef } from './op.js'
 import type { Tensor, TapeNode } from './tensor.js'
 
@@ -13,8 +14,11 @@ export interface Level {
   readonly batch: number | null
   /** For vjp: the tape, in execution order (a topological order). */
   readonly tape: TapeNode[] | null
-  /** Interprets one op application at this level. */
-  readonly process: (def: OpDef<any>, inputs: readonly Tensor[], params: any) => Tensor
+  /**
+   * Interprets one op application at this level: `out` is the output's shape and dtype, as the
+   * op's shape rule gave them when `apply` checked the application.
+   */
+  process(def: OpDef<any>, inputs: readonly Tensor[], params: any, out: Meta): Tensor
 }
 
 let counter = 0

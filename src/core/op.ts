@@ -160,12 +160,21 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
   }
   if (typeof params === 'object' && params !== null) params = keepParams(params)
   const out = def.shape(inputs, params)
-  const size = sizeOf(out.shape)
-  checkSize(def.name, out.shape, size)
+  checkSize(def.name, out.shape, sizeOf(out.shape))
+  return applyChecked(def, inputs, params, out)
+}
+
+/**
+ * `apply` after its checks: the inputs are tensors, the parameters kept (`keepParams`) and `out`
+ * is what the op's shape rule gave for them. An interpreter calls it on the primals of the
+ * inputs it was handed, which have their shapes and dtypes, so the shape rule and the checks
+ * run once per op however deeply transformations nest (internal).
+ */
+export function applyChecked<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P, out: Meta): Tensor {
   const level = topLevel(inputs)
   if (level !== null) {
     if (!isActive(level)) throw escapedTracer(def.name, level)
-    return level.process(def, inputs, params)
+    return level.process(def, inputs, params, out)
   }
   let backend: Backend | null = null
   const handles = new Array<unknown>(inputs.length)
@@ -183,13 +192,24 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
   if (backend === null) throw new ValueError(`${def.name}: needs at least one tensor argument`)
   // an empty output holds nothing to compute: no kernel runs (TensorFlow.js gets some wrong)
   const handle =
-    size === 0
+    sizeOf(out.shape) === 0
       ? backend.fromArray(allocArray(out.dtype, 0), out)
       : def.kernel(backend, handles, inputs, params, out)
   if (backend.shapeOf !== undefined) checkKernelShape(def.name, backend, handle, out.shape)
-  const y = new Tensor(out.shape, out.dtype, { kind: 'concrete', backend, handle })
+  const y = new Tensor(
+    out.shape,
+    out.dtype,
+    { kind: 'concrete', backend, handle },
+    isShapeOf(out.shape, inputs),
+  )
   checkNonFinite(def.name, inputs, y)
   return y
+}
+
+/** Whether `shape` is the shape of one of the tensors (as most shape rules give it): frozen already. */
+function isShapeOf(shape: Shape, tensors: readonly Tensor[]): boolean {
+  for (let i = 0; i < tensors.length; i++) if (tensors[i]!.shape === shape) return true
+  return false
 }
 
 /** Throws a BackendError when a kernel's output holds another shape than the op's shape rule gives. */

@@ -71,19 +71,24 @@ export class Tensor {
   readonly #shape: Shape
   readonly #dtype: DType
 
-  /** @internal */
+  /**
+   * @internal `ownShape`: the caller passes the shape of a tensor (frozen already), which is
+   * then taken without a check; any other shape is taken as it is if frozen, else as a frozen copy.
+   */
   constructor(
     shape: Shape,
     dtype: DType,
     /** @internal */
     readonly impl: TensorImpl,
+    ownShape = false,
   ) {
     // ops pass shapes that are already frozen (a tensor's, or a parameter kept by apply): no copy
-    this.#shape = Object.isFrozen(shape)
-      ? shape
-      : shape.length === 0
-        ? scalarShape
-        : Object.freeze([...shape])
+    this.#shape =
+      ownShape || Object.isFrozen(shape)
+        ? shape
+        : shape.length === 0
+          ? scalarShape
+          : Object.freeze([...shape])
     this.#dtype = dtype
     if (impl.kind === 'concrete' && impl.backend.ownsMemory === true) track(impl)
   }

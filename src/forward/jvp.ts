@@ -1,8 +1,9 @@
+import type { Meta } from '../backends/backend.js'
 import { onesLike, zerosLike } from '../ops/create.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { type Exact, type HasAux, checkOptions } from '../core/options.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
-import { apply, describe, primalAt, type OpDef } from '../core/op.js'
+import { applyChecked, describe, primalAt, type OpDef } from '../core/op.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
@@ -48,9 +49,9 @@ function makeLevel(batch: number | null): Level {
     kind: 'jvp',
     batch,
     tape: null,
-    process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
+    process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown, out: Meta): Tensor => {
       const x = inputs.map((t) => primalAt(t, level))
-      const y = apply(def, x, params)
+      const y = applyChecked(def, x, params, out)
       if (def.structure === 'constant') return y
       let dx = inputs.map((t) => tangentAt(t, level))
       if (def.broadcasting) {
@@ -81,7 +82,7 @@ function makeLevel(batch: number | null): Level {
           `${def.name}: its JVP rule returned a tangent on the ${dy.backend.name} backend for an output on ${y.backend.name}`,
         )
       }
-      return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy })
+      return new Tensor(y.shape, y.dtype, { kind: 'dual', level, primal: y, tangent: dy }, true)
     },
   }
   return level

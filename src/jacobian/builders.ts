@@ -288,34 +288,56 @@ export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: unknown[
   return (...args: unknown[]) =>
     withScope(() => {
       const inputs = inputsOf('jacrev', args, argnumList('jacrev', options.argnums, args.length))
-      const h = partialOf('jacrev', f, args, inputs.distinct)
-      const xs = inputs.leaves
-      const [y, pullback] = vjp(h, ...inputs.distinct.map((i) => args[i]))
-      const [ys, outDef] = flatten('jacrev', y, 'output')
-      // rows[i][l]: the rows of the block of output leaf i and input leaf l
-      const rows = ys.map(() => xs.map((): Tensor[] => []))
-      ys.forEach((yi, i) => {
-        for (let r = 0; r < yi.size; r++) {
-          const ct = ys.map((o, k) => (k === i ? reshape(rowOf(o, r), o.shape) : zerosLike(o)))
-          const cts = pullback(unflatten(outDef, ct))
-          cts
-            .flatMap((c) => flatten('jacrev', c)[0])
-            .forEach((c, l) => rows[i]![l]!.push(reshape(c, [1, c.size])))
-        }
-      })
-      return assemble(options.argnums, inputs, outDef, ys.length, (i, l) => {
-        const x = xs[l]!
-        const yi = ys[i]!
-        const flat = yi.size === 0 ? zerosLike(x, [0, x.size]) : concat(rows[i]![l]!, 0)
-        return reshape(flat, [...yi.shape, ...x.shape])
-      })
+      return rowsOf(options.argnums, inputs, record('jacrev', f, args, inputs))
     })
+}
+
+/** f recorded once on a tape at the differentiated arguments: its output, its leaves and its pullback. */
+interface Recorded {
+  readonly ys: readonly Tensor[]
+  readonly outDef: TreeDef
+  readonly pullback: (ct: Tree) => unknown[]
+}
+
+function record(where: string, f: Fn, args: readonly unknown[], inputs: Inputs): Recorded {
+  const h = partialOf(where, f, args, inputs.distinct)
+  const [y, pullback] = vjp(h, ...inputs.distinct.map((i) => args[i]))
+  const [ys, outDef] = flatten(where, y, 'output')
+  return { ys, outDef, pullback: pullback as (ct: Tree) => unknown[] }
+}
+
+/** The Jacobian from a recorded tape: one pullback per output element (row). */
+function rowsOf(
+  argnums: JacobianOptions['argnums'],
+  inputs: Inputs,
+  { ys, outDef, pullback }: Recorded,
+): unknown {
+  const xs = inputs.leaves
+  // rows[i][l]: the rows of the block of output leaf i and input leaf l
+  const rows = ys.map(() => xs.map((): Tensor[] => []))
+  ys.forEach((yi, i) => {
+    for (let r = 0; r < yi.size; r++) {
+      const ct = ys.map((o, k) => (k === i ? reshape(rowOf(o, r), o.shape) : zerosLike(o)))
+      const cts = pullback(unflatten(outDef, ct))
+      cts
+        .flatMap((c) => flatten('jacrev', c)[0])
+        .forEach((c, l) => rows[i]![l]!.push(reshape(c, [1, c.size])))
+    }
+  })
+  return assemble(argnums, inputs, outDef, ys.length, (i, l) => {
+    const x = xs[l]!
+    const yi = ys[i]!
+    const flat = yi.size === 0 ? zerosLike(x, [0, x.size]) : concat(rows[i]![l]!, 0)
+    return reshape(flat, [...yi.shape, ...x.shape])
+  })
 }
 
 /**
  * The Jacobian in the cheaper mode for the sizes: forward (one JVP per input) when the inputs
- * are no more than the outputs, reverse (one VJP per output) otherwise. Takes and gives trees
- * as `jacfwd` and `jacrev` do, and is typed as they are (`JacobianFn`).
+ * are no more than the outputs, reverse (one VJP per output) otherwise. It learns the number of
+ * outputs from one evaluation of f recorded on a tape, whose pullbacks then give the rows when
+ * reverse mode is the cheaper. Takes and gives trees as `jacfwd` and `jacrev` do, and is typed
+ * as they are (`JacobianFn`).
  *
  * @example
  * import { jacobian, tensor, sum, square } from 'dualtape'
@@ -334,11 +356,11 @@ export function jacobian(f: Fn, options: JacobianOptions = {}): (...args: unknow
     withScope(() => {
       const inputs = inputsOf('jacobian', args, argnumList('jacobian', options.argnums, args.length))
       const n = inputs.leaves.reduce((acc, x) => acc + x.size, 0)
-      const out: unknown = f(...args)
-      refusePromise('jacobian', out)
-      const m = flatten('jacobian', out, 'output')[0].reduce((acc, y) => acc + y.size, 0)
-      const { batched: _batched, ...rev } = options as JacfwdOptions
-      return chooseMode(n, m) === 'fwd' ? jacfwd(f, options)(...args) : jacrev(f, rev)(...args)
+      const recorded = record('jacobian', f, args, inputs)
+      const m = recorded.ys.reduce((acc, y) => acc + y.size, 0)
+      return chooseMode(n, m) === 'fwd'
+        ? jacfwd(f, options)(...args)
+        : rowsOf(options.argnums, inputs, recorded)
     })
 }
 

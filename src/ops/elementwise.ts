@@ -1,7 +1,7 @@
 import type { UnaryKernelName } from '../backends/backend.js'
 import { scalarLike } from './create.js'
-import { checkNonFinite } from '../core/debug.js'
-import { apply, topLevel, type OpDef } from '../core/op.js'
+import { checkNonFinite, watchingOps } from '../core/debug.js'
+import { apply, type OpDef } from '../core/op.js'
 import { Tensor } from '../core/tensor.js'
 import { add, div, greater, mul, sub } from './binary.js'
 import { linear } from './linear.js'
@@ -39,16 +39,21 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
  * `mul(ct, f′(x, y))` under a transformation, so higher derivatives stay exact.
  */
 export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0): Tensor {
-  if (topLevel([x, y, ct]) === null && x.backend === ct.backend) {
-    const xi = x.impl
-    const yi = y.impl
-    const ci = ct.impl
-    if (xi.kind === 'concrete' && yi.kind === 'concrete' && ci.kind === 'concrete') {
-      const h = x.backend.kernels.derivMul(op, xi.handle, yi.handle, ci.handle, x, ct, p)
-      const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend: x.backend, handle: h })
-      checkNonFinite(`${op}′`, [x, y, ct], out)
-      return out
-    }
+  const xi = x.impl
+  const yi = y.impl
+  const ci = ct.impl
+  // all three plain data (no level among them) on one backend
+  if (
+    xi.kind === 'concrete' &&
+    yi.kind === 'concrete' &&
+    ci.kind === 'concrete' &&
+    xi.backend === ci.backend
+  ) {
+    const backend = xi.backend
+    const h = backend.kernels.derivMul(op, xi.handle, yi.handle, ci.handle, x, ct, p)
+    const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend, handle: h }, true)
+    if (watchingOps()) checkNonFinite(`${op}′`, [x, y, ct], out)
+    return out
   }
   return mul(ct, derivatives[op](tensorAlgebra, x, y, p))
 }

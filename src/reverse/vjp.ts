@@ -1,8 +1,9 @@
+import type { Meta } from '../backends/backend.js'
 import { onesLike, zerosLike } from '../ops/create.js'
 import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
-import { apply, describe, primalAt, type OpDef } from '../core/op.js'
+import { applyChecked, describe, primalAt, type OpDef } from '../core/op.js'
 import {
   type ArgTangents,
   type ArgnumsOf,
@@ -47,48 +48,155 @@ type AuxFn = (...args: any[]) => readonly [Tree, unknown]
 /** The aux of an `[output, aux]` that `R` may be (never where it is not such a pair). */
 type AuxOf<R> = R extends readonly [unknown, infer X] ? X : never
 
+/** Which inputs want a cotangent, for ops of one or two inputs: shared, so no op allocates its own. */
+const wantsOf: readonly (readonly boolean[])[] = [
+  Object.freeze([false]),
+  Object.freeze([true]),
+  Object.freeze([false, false]),
+  Object.freeze([true, false]),
+  Object.freeze([false, true]),
+  Object.freeze([true, true]),
+]
+
+/** No parents: the differentiated inputs. */
+const noParents: readonly (TapeNode | null)[] = Object.freeze([])
+
 /**
- * A recorded op: its place on the tape and what its pullback needs: the op, its parameters, its
- * output, and its inputs' values (kept only when some input is a constant at this level; the
- * others are the parents' outputs). The pullback is a method, so recording an op allocates this
- * one object and no closure.
+ * A differentiated input on the tape: a leaf, with no pullback. A class, as `OpNode`, so that
+ * every leaf shares one hidden class.
  */
-class OpNode implements TapeNode {
+class InputNode implements TapeNode {
   readonly kind = 'tape' as const
+  readonly pullback = null
+  readonly op = 'input'
 
   constructor(
     readonly level: Level,
     readonly primal: Tensor,
     readonly index: number,
-    readonly parents: readonly (TapeNode | null)[],
+  ) {}
+
+  get parents(): readonly (TapeNode | null)[] {
+    return noParents
+  }
+}
+
+/**
+ * A recorded op: its place on the tape and what its pullback needs: the op, its parameters, its
+ * output, the tape positions of its inputs (`p0`, `p1`; -1 for an input that is a constant at
+ * this level) and, only where they are needed, the rest in `extra`: the positions of a third and
+ * later input, the inputs' values when some input is a constant (the others are the parents'
+ * outputs), the call site while NaN checking is on. The pullback is a method, so recording an op
+ * allocates this one object and no closure or array.
+ */
+class OpNode implements TapeNode {
+  readonly kind = 'tape' as const
+
+  constructor(
+    readonly level: VjpLevel,
+    readonly primal: Tensor,
+    readonly index: number,
     readonly def: OpDef<unknown>,
     readonly params: unknown,
-    readonly inputs: readonly Tensor[] | null,
-    readonly site: string | undefined,
+    readonly p0: number,
+    readonly p1: number,
+    readonly extra: OpExtra | null,
   ) {}
 
   get op(): string {
     return this.def.name
   }
 
+  get site(): string | undefined {
+    return this.extra?.site
+  }
+
+  /** The number of inputs. */
+  get arity(): number {
+    return this.extra?.parents?.length ?? (this.p1 === -2 ? 1 : 2)
+  }
+
+  /** The tape position of input `j`, -1 for a constant. */
+  parentIndex(j: number): number {
+    const more = this.extra?.parents
+    if (more !== null && more !== undefined) return more[j]!
+    return j === 0 ? this.p0 : this.p1
+  }
+
+  /** The nodes of the inputs (null for constants), as the graph viewer reads them. */
+  get parents(): readonly (TapeNode | null)[] {
+    const tape = this.level.tape
+    const n = this.arity
+    const out = new Array<TapeNode | null>(n)
+    for (let j = 0; j < n; j++) {
+      const p = this.parentIndex(j)
+      out[j] = p < 0 ? null : tape[p]!
+    }
+    return out
+  }
+
   /** x̄ᵢ = the op's VJP rule applied to ȳ, summed back over broadcast axes to xᵢ's shape. */
   pullback(ct: Tensor): readonly (Tensor | null)[] {
-    const { def, parents } = this
-    const x = this.inputs ?? parents.map((p) => p!.primal)
-    const wants = parents.map((p) => p !== null)
+    const out = new Array<Tensor | null>(this.arity).fill(null)
+    this.backward(ct, null, out)
+    return out
+  }
+
+  /**
+   * Runs the VJP rule on ȳ and sums each wanted, nonzero input cotangent (summed back over
+   * broadcast axes to the input's shape) into `acc` at its input's tape position, or, with
+   * `acc` null, stores it in `out` at the input's position.
+   */
+  backward(ct: Tensor, acc: (Tensor | undefined)[] | null, out: (Tensor | null)[] | null): void {
+    const { def, extra } = this
+    const tape = this.level.tape
+    const more = extra?.parents ?? null
+    let x: readonly Tensor[]
+    let wants: readonly boolean[]
+    if (more === null) {
+      const unary = this.p1 === -2
+      const p0 = this.p0
+      const p1 = this.p1
+      if (extra !== null && extra.inputs !== null) x = extra.inputs
+      else x = unary ? [tape[p0]!.primal] : [tape[p0]!.primal, tape[p1]!.primal]
+      wants = unary ? wantsOf[p0 >= 0 ? 1 : 0]! : wantsOf[2 + (p0 >= 0 ? 1 : 0) + (p1 >= 0 ? 2 : 0)]!
+    } else {
+      x = extra!.inputs ?? more.map((p) => tape[p]!.primal)
+      wants = more.map((p) => p >= 0)
+    }
     const gs: unknown = def.vjp({ ct, x, y: this.primal, params: this.params, wants })
     checkCotangents(def.name, gs, x, wants)
-    return gs.map((g, i) => {
-      if (g === null || !wants[i]) return null
-      const s = sumToShape(g, x[i]!.shape)
-      if (!shapesEqual(s.shape, x[i]!.shape)) {
-        throw new ShapeError(
-          `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(x[i]!.shape)}`,
-        )
+    for (let j = 0; j < gs.length; j++) {
+      const g = gs[j]
+      if (g === null || g === undefined || !wants[j]) continue
+      const shape = x[j]!.shape
+      let s = g
+      if (!shapesEqual(g.shape, shape)) {
+        s = sumToShape(g, shape)
+        if (!shapesEqual(s.shape, shape)) {
+          throw new ShapeError(
+            `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${j} of shape ${fmtShape(shape)}`,
+          )
+        }
       }
-      return s
-    })
+      if (acc === null) out![j] = s
+      else {
+        const p = more === null ? (j === 0 ? this.p0 : this.p1) : more[j]!
+        const prev = acc[p]
+        acc[p] = prev === undefined ? s : add(prev, s)
+      }
+    }
   }
+}
+
+/** What an op node keeps only when it needs it. */
+interface OpExtra {
+  /** The tape positions of all inputs (-1 for constants), for ops of more than two inputs. */
+  readonly parents: readonly number[] | null
+  /** The inputs' values, when some input is a constant at this level. */
+  readonly inputs: readonly Tensor[] | null
+  /** Where the op was called, recorded while NaN checking is on. */
+  readonly site: string | undefined
 }
 
 /**
@@ -133,39 +241,79 @@ function checkCotangents(
   }
 }
 
-function makeLevel(): Level {
-  const tape: TapeNode[] = []
-  const level: Level = {
-    id: nextLevelId(),
-    kind: 'vjp',
-    batch: null,
-    tape,
-    process: (def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown): Tensor => {
-      const x = inputs.map((t) => primalAt(t, level))
-      const y = apply(def, x, params)
-      if (def.structure === 'constant') return y
-      const parents = inputs.map((t) => (t.impl.kind === 'tape' && t.impl.level === level ? t.impl : null))
-      const site = nanChecking() ? callSite() : undefined
-      const node = new OpNode(
-        level,
-        y,
-        tape.length,
-        parents,
-        def,
-        params,
-        parents.includes(null) ? x : null,
-        site,
-      )
-      tape.push(node)
-      return new Tensor(y.shape, y.dtype, node)
-    },
+/** The tape position of `t` if it is a tracer of `level`, else -1 (a constant at this level). */
+const tapeIndex = (t: Tensor, level: Level): number => {
+  const impl = t.impl
+  return impl.kind === 'tape' && impl.level === level ? impl.index : -1
+}
+
+/** A level, a leaf and an op node that are never used: see `VjpLevel.keepClasses`. */
+function keepClasses(Level: new () => VjpLevel): readonly object[] {
+  const level = new Level()
+  const primal = null as unknown as Tensor
+  return [
+    level,
+    new InputNode(level, primal, 0),
+    new OpNode(level, primal, 1, null as never, null, -1, -2, null),
+  ]
+}
+
+/**
+ * A reverse level: records every op applied to its tracers on its tape. A class, so that its
+ * `process` is one function for every level (its optimized code is not lost with the level).
+ */
+class VjpLevel implements Level {
+  /**
+   * One object of each class of the tape, alive as long as the class. V8 frees a hidden class
+   * that no live object has at a full garbage collection, and with it the optimized code of
+   * every function that checked for it (`Tensor`, `applyChecked`, `topLevel`, the sweep, …:
+   * "weak objects" in `--trace-deopt`). Between two gradients no tape is alive, so after each
+   * full collection the next gradients ran unoptimized, 3-4× slower, until V8 compiled the core
+   * again; with these the classes and the code survive (`bench/gc-cliff.ts` measures it).
+   */
+  static readonly keepClasses: readonly object[] = keepClasses(this)
+
+  readonly id = nextLevelId()
+  readonly kind = 'vjp' as const
+  readonly batch = null
+  readonly tape: TapeNode[] = []
+
+  process(def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown, out: Meta): Tensor {
+    const n = inputs.length
+    const x = new Array<Tensor>(n)
+    let constants = false
+    for (let i = 0; i < n; i++) {
+      const t = inputs[i]!
+      const impl = t.impl
+      if (impl.kind === 'tape' && impl.level === this) x[i] = impl.primal
+      else {
+        x[i] = primalAt(t, this)
+        constants = true
+      }
+    }
+    const y = applyChecked(def, x, params, out)
+    if (def.structure === 'constant') return y
+    const tape = this.tape
+    const site = nanChecking() ? callSite() : undefined
+    let p0 = -1
+    let p1 = -2
+    let extra: OpExtra | null = null
+    if (n <= 2) {
+      p0 = n === 0 ? -1 : tapeIndex(inputs[0]!, this)
+      if (n === 2) p1 = tapeIndex(inputs[1]!, this)
+      if (constants || site !== undefined) extra = { parents: null, inputs: constants ? x : null, site }
+    } else {
+      extra = { parents: inputs.map((t) => tapeIndex(t, this)), inputs: constants ? x : null, site }
+    }
+    const node = new OpNode(this, y, tape.length, def, params, p0, p1, extra)
+    tape.push(node)
+    return new Tensor(y.shape, y.dtype, node, true)
   }
-  return level
 }
 
 /**
  * The reverse sweep: walks the tape from the last recorded op back to the first, running each
- * op's pullback closure and summing cotangents where a value fans out. Iterative, so a tape of
+ * op's pullback and summing cotangents where a value fans out. Iterative, so a tape of
  * millions of ops needs no deep stack.
  */
 function sweep(
@@ -184,18 +332,10 @@ function sweep(
     const g = acc[i]
     if (g === undefined) continue
     const node = tape[i]!
-    if (node.pullback === null) continue
+    if (!(node instanceof OpNode)) continue
     acc[i] = undefined
-    const gs = nanChecking()
-      ? inPhase({ backwardOf: node.op, site: node.site }, () => node.pullback!(g))
-      : node.pullback(g)
-    for (let j = 0; j < gs.length; j++) {
-      const p = node.parents[j]
-      const gj = gs[j]
-      if (p === null || p === undefined || gj === null || gj === undefined) continue
-      const prev = acc[p.index]
-      acc[p.index] = prev === undefined ? gj : add(prev, gj)
-    }
+    if (nanChecking()) inPhase({ backwardOf: node.op, site: node.site }, () => node.backward(g, acc, null))
+    else node.backward(g, acc, null)
   }
   return leaves.map((l) => acc[l.index] ?? null)
 }
@@ -221,8 +361,8 @@ export function traceVjp(
 ): Traced {
   if (typeof f !== 'function')
     throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
-  const level = makeLevel()
-  const tape = level.tape!
+  const level = new VjpLevel()
+  const tape = level.tape
   // an argument listed twice is traced once and its gradient given for each listing, as JAX
   const distinct = [...new Set(argnums)]
   const leafDefs = distinct.map((i) => flatten(where, primals[i], `args[${i}]`))
@@ -231,15 +371,7 @@ export function traceVjp(
   distinct.forEach((argi, j) => {
     const [xs, def] = leafDefs[j]!
     const nodes = xs.map((x) => {
-      const node: TapeNode = {
-        kind: 'tape',
-        level,
-        primal: x,
-        index: tape.length,
-        parents: [],
-        pullback: null,
-        op: 'input',
-      }
+      const node = new InputNode(level, x, tape.length)
       tape.push(node)
       return node
     })
