@@ -13,7 +13,7 @@ import {
   sliceCopy,
   transposeCopy,
 } from '../../kernels/layout.js'
-import { gemm } from '../../kernels/matmul.js'
+import { fastGemm } from '../../kernels/wasm/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
@@ -160,13 +160,13 @@ function matmulKernel(
   const sa = broadcastStrides(ma.shape.slice(0, -2), batch).map((s) => s * m * k)
   const sb = broadcastStrides(mb.shape.slice(0, -2), batch).map((s) => s * k * n)
   if (batch.length === 0) {
-    gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, y, 0)
+    fastGemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, y, 0)
     return y
   }
   let bi = 0
   forEachRun(batch, [sa, sb], (_o, offs, len, steps) => {
     for (let i = 0; i < len; i++, bi++) {
-      gemm(
+      fastGemm(
         m,
         n,
         k,
