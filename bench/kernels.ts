@@ -1,0 +1,250 @@
+/**
+ * The cpu backend's kernels against the machine: GFLOP/s of the matrix products in TypeScript and
+ * in WebAssembly SIMD (operand copies included), beside the measured peak of scalar JavaScript,
+ * and the MLP gradient with each, all in one process.
+ *
+ * Every row's contenders are timed in paired rounds: in each round each contender gives one sample
+ * (about 20 ms of calls) in an order rotated from round to round, so that a change of load hits
+ * them alike; a row reports medians over rounds with the interquartile range, process CPU time
+ * beside wall time, and the per-round ratio TypeScript / WebAssembly.
+ *
+ * Run as a script: `npx tsx bench/kernels.ts [rounds]` (default 21).
+ */
+import { pathToFileURL } from 'node:url'
+import { cast, type Tensor, valueAndGrad } from '../src/index.js'
+import { gemm, type FloatArray } from '../src/kernels/matmul.js'
+import { gemmWasm, setWasmKernels, wasmKernelsActive } from '../src/kernels/wasm/index.js'
+import { makeMlp } from './engine.js'
+import { callsFor, takeSample } from './measure/sampler.js'
+import { type Estimate, estimate, pairedRatio } from './measure/stats.js'
+
+/** One contender: a call, and whether it runs with the WebAssembly kernels. */
+interface Contender {
+  readonly label: string
+  readonly wasm: boolean
+  readonly run: () => unknown
+}
+
+/** One measured row: a workload, its flop count (0 where a time is reported) and its contenders. */
+export interface KernelRow {
+  readonly name: string
+  readonly flops: number
+  readonly results: readonly { label: string; cpuMs: Estimate; wallMs: Estimate }[]
+  /** Per-round ratio of the first contender's CPU time to the second's. */
+  readonly speedup: Estimate | null
+}
+
+type Ctor = Float64ArrayConstructor | Float32ArrayConstructor
+
+function filled(ctor: Ctor, n: number, seed: number): FloatArray {
+  const x = new ctor(n)
+  let s = seed >>> 0
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    x[i] = s / 2 ** 31 - 1
+  }
+  return x
+}
+
+/**
+ * Times the contenders in `rounds` rotated rounds after a warm-up of about 200 ms each; with one
+ * contender set to WebAssembly the module's switch is set before each of its samples.
+ */
+function measureRow(
+  name: string,
+  flops: number,
+  contenders: readonly Contender[],
+  rounds: number,
+): KernelRow {
+  const calls = contenders.map((c) => {
+    setWasmKernels(c.wasm)
+    const t0 = performance.now()
+    let n = 0
+    while (performance.now() - t0 < 200) {
+      c.run()
+      n++
+    }
+    return callsFor((performance.now() - t0) / n, 20)
+  })
+  const cpu: number[][] = contenders.map(() => [])
+  const wall: number[][] = contenders.map(() => [])
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const i = (j + r) % contenders.length
+      const c = contenders[i]!
+      setWasmKernels(c.wasm)
+      const s = takeSample(c.run, calls[i]!, 1)
+      cpu[i]!.push(s.cpuMs)
+      wall[i]!.push(s.wallMs)
+    }
+  }
+  setWasmKernels(true)
+  return {
+    name,
+    flops,
+    results: contenders.map((c, i) => ({
+      label: c.label,
+      cpuMs: estimate(cpu[i]!),
+      wallMs: estimate(wall[i]!),
+    })),
+    speedup: contenders.length === 2 ? pairedRatio(cpu[0]!, cpu[1]!) : null,
+  }
+}
+
+/**
+ * The scalar JavaScript peak: twelve independent sums of products of values in registers, no
+ * loads (s_r += x_r·t), 25 flops per iteration: as many multiplies and adds as scalar code issues
+ * per cycle.
+ */
+function scalarPeak(): { run: () => number; flops: number } {
+  const iters = 1 << 15
+  const d = filled(Float64Array, 8, 1)
+  const run = (): number => {
+    const y = d[0]! * 1e-3
+    const x0 = d[0]!,
+      x1 = d[1]!,
+      x2 = d[2]!,
+      x3 = d[3]!,
+      x4 = d[4]!,
+      x5 = d[5]!,
+      x6 = d[6]!,
+      x7 = d[7]!
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      s4 = 0,
+      s5 = 0,
+      s6 = 0,
+      s7 = 0,
+      s8 = 0,
+      s9 = 0,
+      s10 = 0,
+      s11 = 0
+    for (let i = 0; i < iters; i++) {
+      const t = y * i
+      s0 += x0 * t
+      s1 += x1 * t
+      s2 += x2 * t
+      s3 += x3 * t
+      s4 += x4 * t
+      s5 += x5 * t
+      s6 += x6 * t
+      s7 += x7 * t
+      s8 += x0 * y
+      s9 += x1 * y
+      s10 += x2 * y
+      s11 += x3 * y
+    }
+    return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + s10 + s11
+  }
+  return { run, flops: iters * 25 }
+}
+
+/** The TypeScript and the WebAssembly contender of one product C = op(A)·op(B). */
+function productContenders(
+  ctor: Ctor,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+): Contender[] {
+  const a = filled(ctor, m * k, 3)
+  const b = filled(ctor, k * n, 4)
+  const c = new ctor(m * n)
+  const [aRs, aCs] = ta ? [1, m] : [k, 1]
+  const [bRs, bCs] = tb ? [1, k] : [n, 1]
+  return [
+    { label: 'ts', wasm: false, run: () => gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, c, 0) },
+    {
+      label: 'wasm',
+      wasm: true,
+      run: () => {
+        if (!gemmWasm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, c, 0)) throw new Error('wasm declined')
+      },
+    },
+  ]
+}
+
+/** The gradient of the MLP 64×256 (4 tanh layers and a linear one) in a dtype, with each kernel set. */
+function mlpContenders(dtype: 'float64' | 'float32'): Contender[] {
+  const { params, x, forward } = makeMlp({ batch: 64, width: 256, layers: 4 })
+  const ps = params.map((p) => ({ w: cast(p.w, dtype), b: cast(p.b, dtype) }))
+  const xd = cast(x, dtype)
+  const vg = valueAndGrad((q: typeof ps): Tensor => forward(q, xd))
+  return [
+    { label: 'ts', wasm: false, run: () => vg(ps) },
+    { label: 'wasm', wasm: true, run: () => vg(ps) },
+  ]
+}
+
+/** Measures every row: the scalar peak, the products, the matrix–vector products, the MLP gradient. */
+export function benchKernels(rounds: number): KernelRow[] {
+  const rows: KernelRow[] = []
+  const peak = scalarPeak()
+  rows.push(measureRow('scalar JS peak', peak.flops, [{ label: 'js', wasm: false, run: peak.run }], rounds))
+  for (const [ctor, dt] of [
+    [Float64Array, 'f64'],
+    [Float32Array, 'f32'],
+  ] as const) {
+    for (const [ta, tb, form] of [
+      [false, false, 'A·B'],
+      [true, false, 'Aᵀ·B'],
+      [false, true, 'A·Bᵀ'],
+    ] as const)
+      rows.push(
+        measureRow(
+          `matmul 256³ ${form} ${dt}`,
+          2 * 256 ** 3,
+          productContenders(ctor, 256, 256, 256, ta, tb),
+          rounds,
+        ),
+      )
+    rows.push(
+      measureRow(`gemv M·v 1000² ${dt}`, 2e6, productContenders(ctor, 1000, 1, 1000, false, false), rounds),
+    )
+    rows.push(
+      measureRow(`gemv uᵀ·M 1000² ${dt}`, 2e6, productContenders(ctor, 1, 1000, 1000, false, false), rounds),
+    )
+  }
+  rows.push(measureRow('MLP 64×256 grad f64', 0, mlpContenders('float64'), rounds))
+  rows.push(measureRow('MLP 64×256 grad f32', 0, mlpContenders('float32'), rounds))
+  return rows
+}
+
+const fmt = (x: number, d = 2): string => x.toFixed(d)
+
+/**
+ * A text table: per contender the median and interquartile range of GFLOP/s (or of ms for rows
+ * without a flop count) from CPU time, the median wall figure, the share of the scalar peak, and the
+ * paired ratio ts/wasm of CPU times.
+ */
+export function formatKernelTable(rows: readonly KernelRow[]): string {
+  const peak = rows[0]!.flops / (rows[0]!.results[0]!.cpuMs.median * 1e6)
+  const lines = [
+    'workload                  kernel  CPU median [q1–q3]           wall median   × scalar peak   ts/wasm (CPU, paired) [q1–q3]',
+  ]
+  for (const r of rows) {
+    r.results.forEach((res, i) => {
+      const unit = r.flops > 0 ? 'GFLOP/s' : 'ms'
+      const conv = (ms: number) => (r.flops > 0 ? r.flops / (ms * 1e6) : ms)
+      const [lo, hi] = r.flops > 0 ? [conv(res.cpuMs.q3), conv(res.cpuMs.q1)] : [res.cpuMs.q1, res.cpuMs.q3]
+      const vsPeak = r.flops > 0 ? fmt(conv(res.cpuMs.median) / peak) : ''
+      const ratio =
+        i === 1 && r.speedup !== null
+          ? `${fmt(r.speedup.median)} [${fmt(r.speedup.q1)}–${fmt(r.speedup.q3)}]`
+          : ''
+      lines.push(
+        `${(i === 0 ? r.name : '').padEnd(26)}${res.label.padEnd(8)}${`${fmt(conv(res.cpuMs.median))} ${unit} [${fmt(lo)}–${fmt(hi)}]`.padEnd(29)}${fmt(conv(res.wallMs.median)).padStart(11)}${vsPeak.padStart(16)}   ${ratio}`,
+      )
+    })
+  }
+  return lines.join('\n')
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rounds = Number(process.argv[2] ?? 21)
+  if (!wasmKernelsActive()) throw new Error('the WebAssembly kernels are not available on this engine')
+  console.log(formatKernelTable(benchKernels(rounds)))
+}
