@@ -3,6 +3,7 @@ import { BackendError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../backend.js'
 import { derivMulKernel } from './derivative.js'
+import { binaryLoops, unaryLoop } from './elementwise.js'
 import { binaryFns, unaryFns } from './scalar.js'
 import {
   broadcastCopy,
@@ -20,38 +21,42 @@ import { fastGemm } from '../../kernels/wasm/index.js'
 // ---------------------------------------------------------------------------------------------
 
 function unaryKernel(name: UnaryKernelName) {
-  const f = unaryFns[name]
+  const loop = unaryLoop(name, unaryFns[name])
   return (x: FloatArray, m: Meta): FloatArray => {
-    const n = x.length
-    const y = allocArray(m.dtype, n)
-    for (let i = 0; i < n; i++) y[i] = f(x[i]!)
+    const y = allocArray(m.dtype, x.length)
+    loop(x, y)
     return y
   }
 }
 
+/**
+ * Whether `shape` broadcast to `out` is repeated along leading axes only: its shape less leading
+ * ones is a suffix of out's (then its element j meets out's elements j, j + len, j + 2·len, …).
+ */
+function repeatsAlongLeading(shape: Shape, out: Shape): boolean {
+  let lead = 0
+  while (lead < shape.length && shape[lead] === 1) lead++
+  const rest = shape.length - lead
+  if (rest > out.length) return false
+  for (let i = 0; i < rest; i++) if (shape[lead + i] !== out[out.length - rest + i]) return false
+  return true
+}
+
 function binaryKernel(name: BinaryKernelName) {
-  const f = binaryFns[name]
+  const loops = binaryLoops(name, binaryFns[name])
   return (a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta): FloatArray => {
     const n = sizeOf(out.shape)
     const y = allocArray(out.dtype, n)
-    if (a.length === n && b.length === n && shapesEqual(ma.shape, mb.shape)) {
-      for (let i = 0; i < n; i++) y[i] = f(a[i]!, b[i]!)
-    } else if (b.length === 1 && a.length === n) {
-      const s = b[0]!
-      for (let i = 0; i < n; i++) y[i] = f(a[i]!, s)
-    } else if (a.length === 1 && b.length === n) {
-      const s = a[0]!
-      for (let i = 0; i < n; i++) y[i] = f(s, b[i]!)
-    } else {
+    if (n === 0) return y
+    if (a.length === n && b.length === n && shapesEqual(ma.shape, mb.shape)) loops.same(a, b, y, n)
+    else if (a.length === n && repeatsAlongLeading(mb.shape, out.shape)) loops.rowB(a, b, y, n, b.length)
+    else if (b.length === n && repeatsAlongLeading(ma.shape, out.shape)) loops.rowA(a, b, y, n, a.length)
+    else {
       const sa = broadcastStrides(ma.shape, out.shape)
       const sb = broadcastStrides(mb.shape, out.shape)
-      forEachRun(out.shape, [sa, sb], (o, offs, len, steps) => {
-        let pa = offs[0]!
-        let pb = offs[1]!
-        const da = steps[0]!
-        const db = steps[1]!
-        for (let i = 0; i < len; i++, pa += da, pb += db) y[o + i] = f(a[pa]!, b[pb]!)
-      })
+      forEachRun(out.shape, [sa, sb], (o, offs, len, steps) =>
+        loops.run(a, offs[0]!, steps[0]!, b, offs[1]!, steps[1]!, y, o, len),
+      )
     }
     return y
   }
