@@ -4,9 +4,10 @@
  *
  * Float64 products equal the TypeScript kernel's to the bit (same blocking, same order of every
  * sum). Float32 products are computed and accumulated in float32, four lanes at a time, as
- * TensorFlow.js and JAX compute them: each element of C is within k·2⁻²⁴·Σ_p |op(A)[i,p]·op(B)[p,j]|
- * (plus the rounding of the k-block sums) of the exact product, where the TypeScript kernel, which
- * accumulates float32 in float64, is within one float32 rounding of it.
+ * TensorFlow.js and JAX compute them: each element of C is within (k + 2)·2⁻²⁴·Σ_p |op(A)[i,p]·op(B)[p,j]|
+ * of the exact product (each of its at most k + 1 additions and its products rounded once, to first
+ * order), where the TypeScript kernel, which accumulates float32 in float64, is within one float32
+ * rounding of it.
  *
  * Operands are copied into the module's memory, multiplied there and the result copied out; the
  * memory grows on demand and is kept. The module is compiled on first use. Where WebAssembly or its
