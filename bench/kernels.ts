@@ -1,20 +1,23 @@
 /**
  * The cpu backend's kernels against the machine: GFLOP/s of the matrix products in TypeScript and
  * in WebAssembly SIMD (operand copies included), beside the measured peak of scalar JavaScript,
- * and the MLP gradient with each, all in one process.
+ * the MLP gradient with each, and the elementwise chain against plain loops, all in one process.
  *
  * Every row's contenders are timed in paired rounds: in each round each contender gives one sample
  * (about 20 ms of calls) in an order rotated from round to round, so that a change of load hits
  * them alike; a row reports medians over rounds with the interquartile range, process CPU time
  * beside wall time, and the per-round ratio TypeScript / WebAssembly.
  *
- * Run as a script: `npx tsx bench/kernels.ts [rounds]` (default 21).
+ * Run as a script: `npx tsx bench/kernels.ts [rounds] [filter]` (21 rounds; the rows whose name
+ * contains the filter, and the peak).
  */
 import { pathToFileURL } from 'node:url'
-import { cast, type Tensor, valueAndGrad } from '../src/index.js'
+import { cast, randn, type Tensor, valueAndGrad } from '../src/index.js'
+import { softplus } from '../src/backends/cpu/scalar.js'
+import { sigmoidNumber } from '../src/ops/derivatives.js'
 import { gemm, type FloatArray } from '../src/kernels/matmul.js'
 import { gemmWasm, setWasmKernels, wasmKernelsActive } from '../src/kernels/wasm/index.js'
-import { makeMlp } from './engine.js'
+import { elementwiseChain, makeMlp } from './engine.js'
 import { callsFor, takeSample } from './measure/sampler.js'
 import { type Estimate, estimate, pairedRatio } from './measure/stats.js'
 
@@ -30,7 +33,7 @@ export interface KernelRow {
   readonly name: string
   readonly flops: number
   readonly results: readonly { label: string; cpuMs: Estimate; wallMs: Estimate }[]
-  /** Per-round ratio of the first contender's CPU time to the second's. */
+  /** Per-round ratio of the first contender's CPU time to the second's (ts/wasm, dualtape/loops). */
   readonly speedup: Estimate | null
 }
 
@@ -97,7 +100,7 @@ function measureRow(
  * per cycle.
  */
 function scalarPeak(): { run: () => number; flops: number } {
-  const iters = 1 << 15
+  const iters = 1 << 16
   const d = filled(Float64Array, 8, 1)
   const run = (): number => {
     const y = d[0]! * 1e-3
@@ -141,6 +144,33 @@ function scalarPeak(): { run: () => number; flops: number } {
   return { run, flops: iters * 25 }
 }
 
+/**
+ * The peak's row: its loop called directly, in samples of 20 calls. (Called from the shared
+ * warm-up loop of `measureRow`, V8 would inline it there and leave its own code unoptimized.)
+ */
+function measurePeak(rounds: number): KernelRow {
+  const { run, flops } = scalarPeak()
+  const cpu: number[] = []
+  const wall: number[] = []
+  let sink = 0
+  for (let r = 0; r < rounds + 3; r++) {
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    for (let i = 0; i < 20; i++) sink += run()
+    const c = process.cpuUsage(c0)
+    if (r < 3) continue
+    wall.push((performance.now() - t0) / 20)
+    cpu.push((c.user + c.system) / 1000 / 20)
+  }
+  if (Number.isNaN(sink)) throw new Error('scalar peak: NaN')
+  return {
+    name: 'scalar JS peak',
+    flops,
+    results: [{ label: 'js', cpuMs: estimate(cpu), wallMs: estimate(wall) }],
+    speedup: null,
+  }
+}
+
 /** The TypeScript and the WebAssembly contender of one product C = op(A)·op(B). */
 function productContenders(
   ctor: Ctor,
@@ -179,11 +209,56 @@ function mlpContenders(dtype: 'float64' | 'float32'): Contender[] {
   ]
 }
 
+/**
+ * The 12-op elementwise chain of the engine benchmark (and its sum) at length n: dualtape's forward
+ * pass against a plain loop per op, each allocating its result as the backend does.
+ */
+function chainContenders(n: number): Contender[] {
+  const x = randn([n], { seed: 5 })
+  const data = x.dataSync()
+  // one loop of its own per op, as a hand-written program has
+  const plain = (): number => {
+    let y = data as Float64Array
+    for (let r = 0; r < 2; r++) {
+      let z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = Math.sin(y[i]!)
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = y[i]! * 1.5
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = Math.tanh(y[i]!)
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = Math.exp(y[i]!)
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = softplus(y[i]!)
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = Math.cos(y[i]!)
+      y = z
+      z = new Float64Array(n)
+      for (let i = 0; i < n; i++) z[i] = sigmoidNumber(y[i]!)
+      y = z
+    }
+    let s = 0
+    for (let i = 0; i < n; i++) s += y[i]!
+    return s
+  }
+  return [
+    { label: 'dualtape', wasm: true, run: () => elementwiseChain(x).dataSync() },
+    { label: 'loops', wasm: true, run: plain },
+  ]
+}
+
 /** Measures every row: the scalar peak, the products, the matrix–vector products, the MLP gradient. */
-export function benchKernels(rounds: number): KernelRow[] {
+export function benchKernels(rounds: number, only = ''): KernelRow[] {
   const rows: KernelRow[] = []
-  const peak = scalarPeak()
-  rows.push(measureRow('scalar JS peak', peak.flops, [{ label: 'js', wasm: false, run: peak.run }], rounds))
+  rows.push(measurePeak(rounds))
+  const add = (name: string, flops: number, contenders: () => Contender[]): void => {
+    if (name.includes(only)) rows.push(measureRow(name, flops, contenders(), rounds))
+  }
   for (const [ctor, dt] of [
     [Float64Array, 'f64'],
     [Float32Array, 'f32'],
@@ -193,23 +268,14 @@ export function benchKernels(rounds: number): KernelRow[] {
       [true, false, 'Aᵀ·B'],
       [false, true, 'A·Bᵀ'],
     ] as const)
-      rows.push(
-        measureRow(
-          `matmul 256³ ${form} ${dt}`,
-          2 * 256 ** 3,
-          productContenders(ctor, 256, 256, 256, ta, tb),
-          rounds,
-        ),
-      )
-    rows.push(
-      measureRow(`gemv M·v 1000² ${dt}`, 2e6, productContenders(ctor, 1000, 1, 1000, false, false), rounds),
-    )
-    rows.push(
-      measureRow(`gemv uᵀ·M 1000² ${dt}`, 2e6, productContenders(ctor, 1, 1000, 1000, false, false), rounds),
-    )
+      add(`matmul 256³ ${form} ${dt}`, 2 * 256 ** 3, () => productContenders(ctor, 256, 256, 256, ta, tb))
+    add(`gemv M·v 1000² ${dt}`, 2e6, () => productContenders(ctor, 1000, 1, 1000, false, false))
+    add(`gemv uᵀ·M 1000² ${dt}`, 2e6, () => productContenders(ctor, 1, 1000, 1000, false, false))
   }
-  rows.push(measureRow('MLP 64×256 grad f64', 0, mlpContenders('float64'), rounds))
-  rows.push(measureRow('MLP 64×256 grad f32', 0, mlpContenders('float32'), rounds))
+  add('MLP 64×256 grad f64', 0, () => mlpContenders('float64'))
+  add('MLP 64×256 grad f32', 0, () => mlpContenders('float32'))
+  add('elementwise chain n=10⁴', 0, () => chainContenders(1e4))
+  add('elementwise chain n=10⁶', 0, () => chainContenders(1e6))
   return rows
 }
 
@@ -218,12 +284,12 @@ const fmt = (x: number, d = 2): string => x.toFixed(d)
 /**
  * A text table: per contender the median and interquartile range of GFLOP/s (or of ms for rows
  * without a flop count) from CPU time, the median wall figure, the share of the scalar peak, and the
- * paired ratio ts/wasm of CPU times.
+ * paired ratio of the first contender's CPU time to the second's.
  */
 export function formatKernelTable(rows: readonly KernelRow[]): string {
   const peak = rows[0]!.flops / (rows[0]!.results[0]!.cpuMs.median * 1e6)
   const lines = [
-    'workload                  kernel  CPU median [q1–q3]           wall median   × scalar peak   ts/wasm (CPU, paired) [q1–q3]',
+    'workload                  kernel  CPU median [q1–q3]           wall median   × scalar peak   1st/2nd (CPU, paired) [q1–q3]',
   ]
   for (const r of rows) {
     r.results.forEach((res, i) => {
@@ -246,5 +312,5 @@ export function formatKernelTable(rows: readonly KernelRow[]): string {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rounds = Number(process.argv[2] ?? 21)
   if (!wasmKernelsActive()) throw new Error('the WebAssembly kernels are not available on this engine')
-  console.log(formatKernelTable(benchKernels(rounds)))
+  console.log(formatKernelTable(benchKernels(rounds, process.argv[3] ?? '')))
 }

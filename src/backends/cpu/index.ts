@@ -240,8 +240,8 @@ const kernels: Kernels<FloatArray> = {
 }
 
 /**
- * The default backend: pure TypeScript kernels on Float64Array (float64) and Float32Array
- * (float32). Data is read synchronously.
+ * The default backend: TypeScript kernels on Float64Array (float64) and Float32Array (float32),
+ * matrix products in WebAssembly SIMD where the engine has it. Data is read synchronously.
  *
  * @example
  * import { cpuBackend, tensor } from 'dualtape'
