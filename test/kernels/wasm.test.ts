@@ -203,6 +203,9 @@ describe('the WebAssembly SIMD kernels', () => {
       [1, 1, 5000],
       [1, 7, 1001],
       [9, 1, 1003],
+      // matrix–vector products whose matrix passes through the module in several blocks
+      [1, 300, 500],
+      [300, 1, 500],
     ]
     for (const dtype of ['float64', 'float32'] as const)
       for (const [ta, tb] of TRANSPOSES)

@@ -300,13 +300,14 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $group1)))
     )
-  ;; gemv_cols_f64: c[i] = sum over p of v[p] M[i, p] for i < len, p < k; M[i, p] at m + (i + p*mCs)*8, v and c contiguous.
+  ;; gemv_cols_f64: c[i] = sum over p of v[p] M[i, p] for i < len, p < k (added to c where add is nonzero);
+  ;; M[i, p] at m + (i + p*mCs)*8, v and c contiguous.
   ;; Each c[i] adds its terms in the order of p; 4 columns are added per pass over c.
-  (func (export "gemv_cols_f64") (param $len i32) (param $k i32) (param $m i32) (param $mCs i32) (param $v i32) (param $c i32)
+  (func (export "gemv_cols_f64") (param $len i32) (param $k i32) (param $m i32) (param $mCs i32) (param $v i32) (param $c i32) (param $add i32)
     (local $v0 v128) (local $col0 i32) (local $v1 v128) (local $col1 i32) (local $v2 v128) (local $col2 i32) (local $v3 v128) (local $col3 i32) (local $x v128) (local $i i32) (local $p i32) (local $lv i32) (local $q i32) (local $t f64)
     (local.set $mCs (i32.mul (local.get $mCs) (i32.const 8)))
     (local.set $lv (i32.mul (i32.and (local.get $len) (i32.const -2)) (i32.const 8)))
-    (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $len) (i32.const 8)))
+    (if (i32.eqz (local.get $add)) (then (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $len) (i32.const 8)))))
     (block $done4 (loop $group4
       (br_if $done4 (i32.eqz (i32.le_s (i32.add (local.get $p) (i32.const 4)) (local.get $k))))
       (local.set $col0 (i32.add (local.get $m) (i32.mul (local.get $p) (local.get $mCs))))
@@ -653,13 +654,14 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $group1)))
     )
-  ;; gemv_cols_f32: c[i] = sum over p of v[p] M[i, p] for i < len, p < k; M[i, p] at m + (i + p*mCs)*4, v and c contiguous.
+  ;; gemv_cols_f32: c[i] = sum over p of v[p] M[i, p] for i < len, p < k (added to c where add is nonzero);
+  ;; M[i, p] at m + (i + p*mCs)*4, v and c contiguous.
   ;; Each c[i] adds its terms in the order of p; 4 columns are added per pass over c.
-  (func (export "gemv_cols_f32") (param $len i32) (param $k i32) (param $m i32) (param $mCs i32) (param $v i32) (param $c i32)
+  (func (export "gemv_cols_f32") (param $len i32) (param $k i32) (param $m i32) (param $mCs i32) (param $v i32) (param $c i32) (param $add i32)
     (local $v0 v128) (local $col0 i32) (local $v1 v128) (local $col1 i32) (local $v2 v128) (local $col2 i32) (local $v3 v128) (local $col3 i32) (local $x v128) (local $i i32) (local $p i32) (local $lv i32) (local $q i32) (local $t f32)
     (local.set $mCs (i32.mul (local.get $mCs) (i32.const 4)))
     (local.set $lv (i32.mul (i32.and (local.get $len) (i32.const -4)) (i32.const 4)))
-    (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $len) (i32.const 4)))
+    (if (i32.eqz (local.get $add)) (then (memory.fill (local.get $c) (i32.const 0) (i32.mul (local.get $len) (i32.const 4)))))
     (block $done4 (loop $group4
       (br_if $done4 (i32.eqz (i32.le_s (i32.add (local.get $p) (i32.const 4)) (local.get $k))))
       (local.set $col0 (i32.add (local.get $m) (i32.mul (local.get $p) (local.get $mCs))))

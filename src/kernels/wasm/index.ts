@@ -33,7 +33,7 @@ type GemmFn = (
   pb: number,
   tile: number,
 ) => void
-type GemvFn = (len: number, k: number, m: number, stride: number, v: number, c: number) => void
+type GemvFn = (len: number, k: number, m: number, stride: number, v: number, c: number, add?: number) => void
 
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -54,6 +54,8 @@ const TILE = 0
 const PACK_A = 256
 const PACK_B = PACK_A + 64 * 256 * 8
 const OPERANDS = PACK_B + 256 * 256 * 8
+/** Bytes of a matrix–vector product's matrix moved into the module's memory at a time. */
+const GEMV_BLOCK = 1 << 17
 /** The operands' end must stay below 2 GiB: the module compares addresses as signed. */
 const MAX_BYTES = 2 ** 31 - 2 ** 16
 
@@ -179,19 +181,31 @@ export function gemmWasm(
       m === 1 ? [b, bOff, bCs, bRs, a, aOff, aCs] : [a, aOff, aRs, aCs, b, bOff, bRs]
     const rows = mCs === 1
     if (!rows && mRs !== 1) return false
-    const hi = extent(mOff, len, k, mRs, mCs)
-    if (hi < 0 || vs < 0) return false
+    if (extent(mOff, len, k, mRs, mCs) < 0 || vs < 0) return false
+    // The matrix goes through the module's memory in blocks of about GEMV_BLOCK bytes, each
+    // multiplied while it is still in cache: blocks of rows (c's elements apart), or of columns
+    // (c's sums continued in the order of p).
+    const step = rows ? mRs : mCs
+    const span = rows ? k : len
+    const count = rows ? len : k
+    const per = Math.max(1, Math.min(count, Math.floor(GEMV_BLOCK / (Math.max(step, 1) * E))))
+    const blockLen = (per - 1) * step + span
     const mPtr = OPERANDS
-    const vPtr = align16(mPtr + (hi - mOff) * E)
+    const vPtr = align16(mPtr + blockLen * E)
     const cPtr = align16(vPtr + k * E)
     const buf = memoryOf(ex, cPtr + len * E)
     if (buf === null) return false
-    new Ctor(buf, mPtr, hi - mOff).set(mat.subarray(mOff, hi))
     const v = new Ctor(buf, vPtr, k)
     if (vs === 1) v.set(vec.subarray(vOff, vOff + k))
     else for (let p = 0; p < k; p++) v[p] = vec[vOff + p * vs]!
-    const fn = rows ? (f64 ? ex.gemv_rows_f64 : ex.gemv_rows_f32) : f64 ? ex.gemv_cols_f64 : ex.gemv_cols_f32
-    fn(len, k, mPtr, rows ? mRs : mCs, vPtr, cPtr)
+    const block = new Ctor(buf, mPtr, blockLen)
+    for (let t0 = 0; t0 < count; t0 += per) {
+      const t = Math.min(per, count - t0)
+      const lo = mOff + t0 * step
+      block.set(mat.subarray(lo, lo + (t - 1) * step + span))
+      if (rows) (f64 ? ex.gemv_rows_f64 : ex.gemv_rows_f32)(t, k, mPtr, mRs, vPtr, cPtr + t0 * E)
+      else (f64 ? ex.gemv_cols_f64 : ex.gemv_cols_f32)(len, t, mPtr, mCs, vPtr + t0 * E, cPtr, t0 > 0 ? 1 : 0)
+    }
     c.set(new Ctor(buf, cPtr, len), cOff)
     return true
   }
