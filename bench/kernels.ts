@@ -1,12 +1,13 @@
 /**
  * The cpu backend's kernels against the machine: GFLOP/s of the matrix products in TypeScript and
  * in WebAssembly SIMD (operand copies included), beside the measured peak of scalar JavaScript,
- * the MLP gradient with each, and the elementwise chain against plain loops, all in one process.
+ * the MLP gradient with each, and the elementwise chain against plain loops, in one process (the
+ * peak in a child process between rows).
  *
  * Every row's contenders are timed in paired rounds: in each round each contender gives one sample
  * (about 20 ms of calls) in an order rotated from round to round, so that a change of load hits
  * them alike; a row reports medians over rounds with the interquartile range, process CPU time
- * beside wall time, and the per-round ratio TypeScript / WebAssembly.
+ * beside wall time, and the per-round ratio of the first contender to the second.
  *
  * Run as a script: `npx tsx bench/kernels.ts [rounds] [filter]` (21 rounds; the rows whose name
  * contains the filter, and the peak).
@@ -280,7 +281,7 @@ const fmt = (x: number, d = 2): string => x.toFixed(d)
 export function formatKernelTable(rows: readonly KernelRow[]): string {
   const peak = rows[0]!.flops / (rows[0]!.results[0]!.cpuMs.median * 1e6)
   const lines = [
-    'workload                  kernel  CPU median [q1–q3]           wall median   × scalar peak   1st/2nd (CPU, paired) [q1–q3]',
+    'workload                  kernel    CPU median [q1–q3]           wall median   × scalar peak   1st/2nd (CPU, paired) [q1–q3]',
   ]
   for (const r of rows) {
     r.results.forEach((res, i) => {
@@ -293,7 +294,7 @@ export function formatKernelTable(rows: readonly KernelRow[]): string {
           ? `${fmt(r.speedup.median)} [${fmt(r.speedup.q1)}–${fmt(r.speedup.q3)}]`
           : ''
       lines.push(
-        `${(i === 0 ? r.name : '').padEnd(26)}${res.label.padEnd(8)}${`${fmt(conv(res.cpuMs.median))} ${unit} [${fmt(lo)}–${fmt(hi)}]`.padEnd(29)}${fmt(conv(res.wallMs.median)).padStart(11)}${vsPeak.padStart(16)}   ${ratio}`,
+        `${(i === 0 ? r.name : '').padEnd(26)}${res.label.padEnd(10)}${`${fmt(conv(res.cpuMs.median))} ${unit} [${fmt(lo)}–${fmt(hi)}]`.padEnd(29)}${fmt(conv(res.wallMs.median)).padStart(11)}${vsPeak.padStart(16)}   ${ratio}`,
       )
     })
   }
