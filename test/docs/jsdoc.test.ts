@@ -79,9 +79,7 @@ describe('JSDoc @example blocks', () => {
 
   test('every `@example` in src/ documents an entry point, an export of one or a member of an export', () => {
     const run = new Set(examples.map((e) => `${e.file}:${e.line}`))
-    // not yet src/backends/cpu/, whose internal functions still carry examples
     const offenders = exampleTags(root, 'src')
-      .filter((t) => !t.file.startsWith('src/backends/cpu/'))
       .filter((t) => !run.has(`${t.file}:${t.line}`))
       .map((t) => `${t.file}:${t.line}`)
     if (offenders.length > 0)

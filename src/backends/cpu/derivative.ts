@@ -28,12 +28,6 @@ type DerivLoop = (x: FloatArray, y: FloatArray, ct: FloatArray, out: FloatArray)
 /**
  * The loop of op `op` at parameter p, generated from the table; null where code cannot be
  * generated.
- *
- * @example
- * import { generatedLoop } from './derivative.js'
- * const out = new Float64Array(2)
- * generatedLoop('square', 0)!(Float64Array.of(1, 2), Float64Array.of(1, 4), Float64Array.of(1, 1), out)
- * out // → Float64Array [2, 4]
  */
 export function generatedLoop(op: DerivName, p: number): DerivLoop | null {
   const d = derivSource(op, p, 'x[i]', 'y[i]')
@@ -53,12 +47,6 @@ export function generatedLoop(op: DerivName, p: number): DerivLoop | null {
 /**
  * The loop of op `op` at parameter p that evaluates the table on numbers, element by element:
  * the kernel where code cannot be generated.
- *
- * @example
- * import { evaluatedLoop } from './derivative.js'
- * const out = new Float64Array(2)
- * evaluatedLoop('square', 0)(Float64Array.of(1, 2), Float64Array.of(1, 4), Float64Array.of(1, 1), out)
- * out // → Float64Array [2, 4]
  */
 export function evaluatedLoop(op: DerivName, p: number): DerivLoop {
   const rule = derivatives[op]
@@ -99,11 +87,6 @@ function loopOf(op: DerivName, p: number): DerivLoop {
 /**
  * ct · f′(x) for the op `op` of the derivative table, from x and y = f(x) (and the exponent p of
  * pow), in `dtype`. `ct` may carry leading batch axes: its length is a multiple of x's.
- *
- * @example
- * import { derivMulKernel } from './derivative.js'
- * const x = Float64Array.of(0, 1)
- * derivMulKernel('square', x, x, Float64Array.of(1, 1, 3, 3), 0, 'float64') // → Float64Array [0, 2, 0, 6]
  */
 export function derivMulKernel(
   op: DerivName,

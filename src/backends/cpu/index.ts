@@ -3,6 +3,7 @@ import { BackendError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../backend.js'
 import { derivMulKernel } from './derivative.js'
+import { binaryLoops, unaryLoop } from './elementwise.js'
 import { binaryFns, unaryFns } from './scalar.js'
 import {
   broadcastCopy,
@@ -13,45 +14,49 @@ import {
   sliceCopy,
   transposeCopy,
 } from '../../kernels/layout.js'
-import { gemm } from '../../kernels/matmul.js'
+import { fastGemm } from '../../kernels/wasm/index.js'
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
 // ---------------------------------------------------------------------------------------------
 
 function unaryKernel(name: UnaryKernelName) {
-  const f = unaryFns[name]
+  const loop = unaryLoop(name, unaryFns[name])
   return (x: FloatArray, m: Meta): FloatArray => {
-    const n = x.length
-    const y = allocArray(m.dtype, n)
-    for (let i = 0; i < n; i++) y[i] = f(x[i]!)
+    const y = allocArray(m.dtype, x.length)
+    loop(x, y)
     return y
   }
 }
 
+/**
+ * Whether `shape` broadcast to `out` is repeated along leading axes only: its shape less leading
+ * ones is a suffix of out's (then its element j meets out's elements j, j + len, j + 2·len, …).
+ */
+function repeatsAlongLeading(shape: Shape, out: Shape): boolean {
+  let lead = 0
+  while (lead < shape.length && shape[lead] === 1) lead++
+  const rest = shape.length - lead
+  if (rest > out.length) return false
+  for (let i = 0; i < rest; i++) if (shape[lead + i] !== out[out.length - rest + i]) return false
+  return true
+}
+
 function binaryKernel(name: BinaryKernelName) {
-  const f = binaryFns[name]
+  const loops = binaryLoops(name, binaryFns[name])
   return (a: FloatArray, b: FloatArray, ma: Meta, mb: Meta, out: Meta): FloatArray => {
     const n = sizeOf(out.shape)
     const y = allocArray(out.dtype, n)
-    if (a.length === n && b.length === n && shapesEqual(ma.shape, mb.shape)) {
-      for (let i = 0; i < n; i++) y[i] = f(a[i]!, b[i]!)
-    } else if (b.length === 1 && a.length === n) {
-      const s = b[0]!
-      for (let i = 0; i < n; i++) y[i] = f(a[i]!, s)
-    } else if (a.length === 1 && b.length === n) {
-      const s = a[0]!
-      for (let i = 0; i < n; i++) y[i] = f(s, b[i]!)
-    } else {
+    if (n === 0) return y
+    if (a.length === n && b.length === n && shapesEqual(ma.shape, mb.shape)) loops.same(a, b, y, n)
+    else if (a.length === n && repeatsAlongLeading(mb.shape, out.shape)) loops.rowB(a, b, y, n, b.length)
+    else if (b.length === n && repeatsAlongLeading(ma.shape, out.shape)) loops.rowA(a, b, y, n, a.length)
+    else {
       const sa = broadcastStrides(ma.shape, out.shape)
       const sb = broadcastStrides(mb.shape, out.shape)
-      forEachRun(out.shape, [sa, sb], (o, offs, len, steps) => {
-        let pa = offs[0]!
-        let pb = offs[1]!
-        const da = steps[0]!
-        const db = steps[1]!
-        for (let i = 0; i < len; i++, pa += da, pb += db) y[o + i] = f(a[pa]!, b[pb]!)
-      })
+      forEachRun(out.shape, [sa, sb], (o, offs, len, steps) =>
+        loops.run(a, offs[0]!, steps[0]!, b, offs[1]!, steps[1]!, y, o, len),
+      )
     }
     return y
   }
@@ -160,13 +165,13 @@ function matmulKernel(
   const sa = broadcastStrides(ma.shape.slice(0, -2), batch).map((s) => s * m * k)
   const sb = broadcastStrides(mb.shape.slice(0, -2), batch).map((s) => s * k * n)
   if (batch.length === 0) {
-    gemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, y, 0)
+    fastGemm(m, n, k, a, 0, aRs, aCs, b, 0, bRs, bCs, y, 0)
     return y
   }
   let bi = 0
   forEachRun(batch, [sa, sb], (_o, offs, len, steps) => {
     for (let i = 0; i < len; i++, bi++) {
-      gemm(
+      fastGemm(
         m,
         n,
         k,
@@ -235,8 +240,8 @@ const kernels: Kernels<FloatArray> = {
 }
 
 /**
- * The default backend: pure TypeScript kernels on Float64Array (float64) and Float32Array
- * (float32). Data is read synchronously.
+ * The default backend: TypeScript kernels on Float64Array (float64) and Float32Array (float32),
+ * matrix products in WebAssembly SIMD where the engine has it. Data is read synchronously.
  *
  * @example
  * import { cpuBackend } from 'dualtape/backends'
