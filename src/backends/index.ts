@@ -16,7 +16,7 @@
  *
  * @module
  */
-export type { Backend, Kernels, Meta } from './backend.js'
+export type { Backend, Kernels, Meta } from '../core/backend.js'
 export type { FloatArray } from '../core/dtype.js'
 export { cpuBackend } from './cpu/index.js'
 export { registerBackend } from './registry.js'

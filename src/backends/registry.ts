@@ -1,5 +1,5 @@
 import { BackendError, ValueError, fmtValue } from '../core/errors.js'
-import type { Backend } from './backend.js'
+import type { Backend } from '../core/backend.js'
 import { cpuBackend } from './cpu/index.js'
 
 const backends = new Map<string, Backend>([['cpu', cpuBackend as Backend]])

@@ -1,5 +1,5 @@
 import { TransformError, ValueError } from './errors.js'
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from './backend.js'
 import type { OpDef } from './op.js'
 import type { Tensor, TapeNode } from './tensor.js'
 

@@ -1,4 +1,4 @@
-import type { Backend, Meta } from '../backends/backend.js'
+import type { Backend, Meta } from './backend.js'
 import { allocArray } from './dtype.js'
 import { BackendError, ValueError, fmtShape } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'

@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/backend.js'
+import type { Backend } from './backend.js'
 import { type DType, type FloatArray } from './dtype.js'
 import { BackendError, ValueError, fmtShape } from './errors.js'
 import { type Shape, sizeOf, stridesOf } from './shape.js'

@@ -1,4 +1,4 @@
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 import { onesLike, zerosLike } from '../ops/create.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { type Exact, type HasAux, checkOptions } from '../core/options.js'

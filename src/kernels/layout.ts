@@ -1,7 +1,7 @@
 import type { FloatArray } from '../core/dtype.js'
 import { allocArray } from '../core/dtype.js'
 import { type Shape, sizeOf, stridesOf } from '../core/shape.js'
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 
 /**
  * Strides of `shape` read as if broadcast to `out` (0 on stretched and missing axes),

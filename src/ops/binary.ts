@@ -1,4 +1,4 @@
-import type { BinaryKernelName, Meta } from '../backends/backend.js'
+import type { BinaryKernelName, Meta } from '../core/backend.js'
 import { scalarLike, zerosLike } from './create.js'
 import { apply, type OpDef } from '../core/op.js'
 import { broadcastShapes } from '../core/shape.js'

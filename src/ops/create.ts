@@ -1,4 +1,4 @@
-import type { Backend } from '../backends/backend.js'
+import type { Backend } from '../core/backend.js'
 import { currentBackend, getBackend } from '../backends/registry.js'
 import {
   type DType,

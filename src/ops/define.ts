@@ -1,4 +1,4 @@
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 import { fromData } from './create.js'
 import { dtypeOfArray, type FloatArray } from '../core/dtype.js'
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'

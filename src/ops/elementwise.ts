@@ -1,4 +1,4 @@
-import type { UnaryKernelName } from '../backends/backend.js'
+import type { UnaryKernelName } from '../core/backend.js'
 import { scalarLike } from './create.js'
 import { checkNonFinite, watchingOps } from '../core/debug.js'
 import { apply, type OpDef } from '../core/op.js'

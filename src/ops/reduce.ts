@@ -1,4 +1,4 @@
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 import { scalarLike } from './create.js'
 import { apply, type OpDef } from '../core/op.js'
 import { type Shape, normAxes, reducedShape, shapesEqual, sizeOf } from '../core/shape.js'

@@ -1,4 +1,4 @@
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 import { scalarLike } from './create.js'
 import { DTypeError, ValueError, fmtShape } from '../core/errors.js'
 import { describe } from '../core/op.js'

@@ -1,4 +1,4 @@
-import type { Meta } from '../backends/backend.js'
+import type { Meta } from '../core/backend.js'
 import { onesLike, zerosLike } from '../ops/create.js'
 import { callSite, inPhase, nanChecking } from '../core/debug.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import type { Meta } from '../../src/backends/backend.js'
+import type { Meta } from '../../src/core/backend.js'
 import { cpuBackend } from '../../src/backends/cpu/index.js'
 import { evaluatedLoop, generatedLoop } from '../../src/backends/cpu/derivative.js'
 import { propsRuns, propsSeed } from '../../src/check/config.js'

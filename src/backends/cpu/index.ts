@@ -1,7 +1,7 @@
 import { allocArray, type FloatArray } from '../../core/dtype.js'
 import { BackendError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
-import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../backend.js'
+import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../../core/backend.js'
 import { derivMulKernel } from './derivative.js'
 import { binaryLoops, unaryLoop } from './elementwise.js'
 import { binaryFns, unaryFns } from './scalar.js'

@@ -1,5 +1,5 @@
 import { sigmoidNumber, signNumber } from '../../ops/derivatives.js'
-import type { BinaryKernelName, UnaryKernelName } from '../backend.js'
+import type { BinaryKernelName, UnaryKernelName } from '../../core/backend.js'
 
 /** log(1 + e^x), without overflow for large x and without losing digits for very negative x. */
 export const softplus = (x: number): number =>

@@ -10,7 +10,7 @@ import type {
   Kernels,
   Meta,
   UnaryKernelName,
-} from '../backend.js'
+} from '../../core/backend.js'
 
 type Tf = typeof TfCore
 type T = TfCore.Tensor

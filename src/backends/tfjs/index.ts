@@ -15,7 +15,7 @@
  */
 import type * as TfCore from '@tensorflow/tfjs-core'
 import { BackendError, MissingPackageError, importOptional } from '../../core/errors.js'
-import type { Backend } from '../backend.js'
+import type { Backend } from '../../core/backend.js'
 import { recordBackendFailure, registerBackend } from '../registry.js'
 import { type TfjsBackendConfig, createTfjsBackend } from './backend.js'
 import type { NodeWebGPUOptions } from './node-webgpu.js'

@@ -3,7 +3,7 @@ import { type DType, type FloatArray, allocArray, checkDType } from '../../core/
 import { BackendError, DTypeError, TransformError, ValueError } from '../../core/errors.js'
 import { describe } from '../../core/op.js'
 import { type Tensor, isTensor } from '../../core/tensor.js'
-import type { Backend } from '../backend.js'
+import type { Backend } from '../../core/backend.js'
 import { getBackend } from '../registry.js'
 
 // ---------------------------------------------------------------------------------------------

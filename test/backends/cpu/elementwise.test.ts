@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { BinaryKernelName, Meta } from '../../../src/backends/backend.js'
+import type { BinaryKernelName, Meta } from '../../../src/core/backend.js'
 import { cpuBackend } from '../../../src/backends/cpu/index.js'
 import { binaryLoops, unaryLoop } from '../../../src/backends/cpu/elementwise.js'
 import { binaryFns, unaryFns } from '../../../src/backends/cpu/scalar.js'

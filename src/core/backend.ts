@@ -1,5 +1,5 @@
-import type { DType, FloatArray } from '../core/dtype.js'
-import type { Shape } from '../core/shape.js'
+import type { DType, FloatArray } from './dtype.js'
+import type { Shape } from './shape.js'
 import type { DerivName } from '../ops/derivatives.js'
 
 /**
