@@ -45,9 +45,9 @@ const flat = (t: Tensor): Float64Array => Float64Array.from(readConcrete(t))
 /**
  * The FLOPs of the ops that `body` runs on data, by the structure of each op (`OpDef.structure`):
  * 2·m·n·k for a matrix product, one per output element for elementwise ops and ops of unknown
- * structure (custom ops), two for a fused derivative kernel, one per input element for a
- * reduction; layout ops (moving data) and piecewise-constant ops (sign, the comparisons,
- * stopGradient) count nothing.
+ * structure (custom ops) and for piecewise-constant ones (sign, the comparisons), two for a fused
+ * derivative kernel, one per input element for a reduction; layout ops (moving data) and
+ * stopGradient (the identity on values) count nothing.
  *
  * @example
  * import { countFlops } from 'dualtape/linalg'
@@ -83,9 +83,9 @@ function opFlops(op: string, inputs: readonly Tensor[], y: Tensor): number {
       // copies, selections and zeros: no arithmetic
       return 0
     case 'constant':
-      // piecewise constant (sign, the comparisons, stopGradient): the derivative is zero, so no
-      // derivative work is counted; the value is counted as a selection, like a layout op
-      return 0
+      // piecewise constant: sign and the comparisons compute one value per element;
+      // stopGradient is the identity on values and computes nothing
+      return op === registry.stopGradient.name ? 0 : y.size
     case 'matmul': {
       // y = op(A)·op(B), op(A) of size m×k whichever way A is stored: k = (A's last two sizes) / m
       const a = inputs[0]!
