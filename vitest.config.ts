@@ -1,21 +1,16 @@
-import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { entryPoints } from './bench/entry-points.js'
 
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
-  exports: Record<string, string | { import: string }>
-}
+const root = fileURLToPath(new URL('.', import.meta.url))
 
 /** Each entry point of package.json's "exports" (`dualtape/linalg`) mapped to its source file. */
 const entryAliases = () =>
-  Object.entries(pkg.exports).flatMap(([key, target]) => {
-    const m = /^\.\/dist\/(src\/.+)\.js$/.exec(typeof target === 'string' ? target : target.import)
-    if (m === null) return []
-    const name = key === '.' ? 'dualtape' : `dualtape/${key.slice(2)}`
-    return [
-      { find: new RegExp(`^${name}$`), replacement: fileURLToPath(new URL(`./${m[1]}.ts`, import.meta.url)) },
-    ]
-  })
+  entryPoints(root).map((e) => ({
+    find: new RegExp(`^${e.specifier}$`),
+    replacement: resolve(root, e.source),
+  }))
 
 export default defineConfig({
   resolve: {

@@ -9,9 +9,10 @@
  * @module
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { entryPoints } from './entry-points.js'
 
 const root = resolve(import.meta.dirname, '..')
 
@@ -20,18 +21,11 @@ interface Sample {
   readonly cpu: number
 }
 
-/** The entry points of package.json's "exports" and their compiled files. */
-function entries(): { name: string; file: string }[] {
-  const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
-    exports: Record<string, string | { import: string }>
-  }
-  return Object.entries(pkg.exports).flatMap(([key, target]) => {
-    const file = typeof target === 'string' ? target : target.import
-    // dualtape/vitest loads vitest itself: its time is vitest's
-    if (!file.endsWith('.js') || key === './vitest') return []
-    return [{ name: key === '.' ? 'dualtape' : `dualtape/${key.slice(2)}`, file: resolve(root, file) }]
-  })
-}
+/** The entry points and their compiled files; dualtape/vitest loads vitest itself: its time is vitest's. */
+const entries = (): { name: string; file: string }[] =>
+  entryPoints(root)
+    .filter((e) => e.specifier !== 'dualtape/vitest')
+    .map((e) => ({ name: e.specifier, file: resolve(root, e.compiled) }))
 
 function sample(file: string): Sample {
   const code =

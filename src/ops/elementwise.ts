@@ -18,11 +18,10 @@ import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './de
  * differentiated again.
  */
 export const tensorAlgebra: DerivAlgebra<Tensor> = {
-  // called, not read, here: binary.ts may still be loading (the ops import each other)
-  add: (a, b) => add(a, b),
-  sub: (a, b) => sub(a, b),
-  mul: (a, b) => mul(a, b),
-  div: (a, b) => div(a, b),
+  add,
+  sub,
+  mul,
+  div,
   neg: (a) => apply(negOp, [a], null),
   scalar: scalarLike,
   sin: (a) => apply(elementwiseOps.sin, [a], null),

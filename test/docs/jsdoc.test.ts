@@ -2,14 +2,8 @@ import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, test } from 'vitest'
 import { annotate } from './annotate.js'
-import {
-  collectExports,
-  entryPoints,
-  exampleTags,
-  type ExportInfo,
-  type JsdocExample,
-  moduleHeader,
-} from './jsdoc.js'
+import { entryPoints } from '../../bench/entry-points.js'
+import { collectExports, exampleTags, type ExportInfo, type JsdocExample, moduleHeader } from './jsdoc.js'
 import { generatedModules, runCaptured } from './run.js'
 import { typecheck } from './typecheck.js'
 

@@ -36,29 +36,6 @@ export interface ExportInfo {
   readonly memberExamples: readonly JsdocExample[]
 }
 
-/** One entry point of the package: its specifier (`dualtape/linalg`) and its source file. */
-export interface EntryPoint {
-  readonly specifier: string
-  readonly source: string
-}
-
-/**
- * The package's entry points, read from package.json's "exports" (each `./dist/src/….js`
- * becomes its `src/….ts`).
- */
-export const entryPoints = (root: string): EntryPoint[] => {
-  const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
-    name: string
-    exports: Record<string, string | { import: string }>
-  }
-  return Object.entries(pkg.exports).flatMap(([key, target]) => {
-    const file = typeof target === 'string' ? target : target.import
-    const m = /^\.\/dist\/(src\/.+)\.js$/.exec(file)
-    if (m === null) return []
-    return [{ specifier: key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`, source: `${m[1]}.ts` }]
-  })
-}
-
 /** The compiler options of the repository's tsconfig.json. */
 export const projectOptions = (root: string): ts.CompilerOptions => {
   const parsed = ts.getParsedCommandLineOfConfigFile(

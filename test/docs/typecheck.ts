@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import ts from 'typescript'
-import { entryPoints, projectOptions } from './jsdoc.js'
+import { entryPoints } from '../../bench/entry-points.js'
+import { projectOptions } from './jsdoc.js'
 
 // ---------------------------------------------------------------------------------------------
 // Type-checks generated files together, in one program, with the repository's compiler options

@@ -1,103 +1,26 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { gemm, type FloatArray } from '../../src/kernels/matmul.js'
-
-type Dtype = 'float64' | 'float32'
-
-/** One product C (m×n) = op(A) (m×k) · op(B) (k×n) with its storage layout. */
-interface Case {
-  m: number
-  n: number
-  k: number
-  dtype: Dtype
-  /** op(A) = Aᵀ: A is stored k×m. */
-  ta: boolean
-  /** op(B) = Bᵀ: B is stored n×k. */
-  tb: boolean
-  aOff: number
-  bOff: number
-  cOff: number
-  /** Extra elements per stored row beyond the logical row length (a view into a wider matrix). */
-  aPad: number
-  bPad: number
-  seed: number
-}
-
-const ctorOf = (dtype: Dtype): Float64ArrayConstructor | Float32ArrayConstructor =>
-  dtype === 'float64' ? Float64Array : Float32Array
-
-/** Deterministic values in [-1, 1) from a 32-bit linear congruential sequence. */
-function fillRandom(x: FloatArray, seed: number): void {
-  let s = seed >>> 0
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    x[i] = s / 2 ** 31 - 1
-  }
-}
-
-/** A stored rows×cols with row stride ld ≥ cols starting at off, every slot (padding included) random. */
-function stored(
-  ctor: Float64ArrayConstructor | Float32ArrayConstructor,
-  rows: number,
-  cols: number,
-  ld: number,
-  off: number,
-  seed: number,
-): FloatArray {
-  const x = new ctor(off + Math.max(0, rows - 1) * ld + cols + 3)
-  fillRandom(x, seed)
-  return x
-}
-
-/** Reference product and the magnitude Σ_p |op(A)[i,p]·op(B)[p,j]| that bounds its rounding error. */
-function reference(
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOff: number,
-  aRs: number,
-  aCs: number,
-  b: FloatArray,
-  bOff: number,
-  bRs: number,
-  bCs: number,
-): { value: Float64Array; scale: Float64Array } {
-  const value = new Float64Array(m * n)
-  const scale = new Float64Array(m * n)
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0
-      let t = 0
-      for (let p = 0; p < k; p++) {
-        const prod = a[aOff + i * aRs + p * aCs]! * b[bOff + p * bRs + j * bCs]!
-        s += prod
-        t += Math.abs(prod)
-      }
-      value[i * n + j] = s
-      scale[i * n + j] = t
-    }
-  }
-  return { value, scale }
-}
-
-/** Sentinel written around and inside C before the call: must be overwritten inside, kept outside. */
-const SENTINEL = 12345.5
+import { gemm } from '../../src/kernels/matmul.js'
+import {
+  type Case,
+  type Dtype,
+  SENTINEL,
+  TRANSPOSES,
+  base,
+  ctorOf,
+  fillRandom,
+  operands,
+  reference,
+} from '../support/gemm-cases.js'
 
 /**
  * Runs `gemm` on the case and returns the first violation as a message, or null. The bound on
  * |C - ref| is one rounding of the result to the dtype plus k float64 roundings of the summands.
  */
 function violation(cs: Case): string | null {
-  const { m, n, k, dtype, ta, tb, aOff, bOff, cOff } = cs
+  const { m, n, k, dtype, aOff, bOff, cOff } = cs
   const ctor = ctorOf(dtype)
-  // A: m×k logical, stored m×(k+pad) or k×(m+pad).
-  const aLd = (ta ? m : k) + cs.aPad
-  const a = stored(ctor, ta ? k : m, ta ? m : k, aLd, aOff, cs.seed)
-  const [aRs, aCs] = ta ? [1, aLd] : [aLd, 1]
-  const bLd = (tb ? k : n) + cs.bPad
-  const b = stored(ctor, tb ? n : k, tb ? k : n, bLd, bOff, cs.seed ^ 0x5bd1e995)
-  const [bRs, bCs] = tb ? [1, bLd] : [bLd, 1]
+  const { a, b, aRs, aCs, bRs, bCs } = operands(cs)
   const c = new ctor(cOff + m * n + 5).fill(SENTINEL)
 
   gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
@@ -116,28 +39,6 @@ function violation(cs: Case): string | null {
   for (let t = cOff + m * n; t < c.length; t++) if (c[t] !== SENTINEL) return `wrote past C at ${t}`
   return null
 }
-
-const base: Case = {
-  m: 1,
-  n: 1,
-  k: 1,
-  dtype: 'float64',
-  ta: false,
-  tb: false,
-  aOff: 0,
-  bOff: 0,
-  cOff: 0,
-  aPad: 0,
-  bPad: 0,
-  seed: 1,
-}
-
-const TRANSPOSES: Array<[boolean, boolean]> = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-]
 
 function expectAll(cases: Case[]): void {
   for (const cs of cases) {

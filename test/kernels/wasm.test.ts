@@ -3,61 +3,22 @@ import { describe, expect, it } from 'vitest'
 import { gemm, type FloatArray } from '../../src/kernels/matmul.js'
 import { fastGemm, gemmWasm, setWasmKernels, wasmKernelsActive } from '../../src/kernels/wasm/index.js'
 import { matmul, reshape, tensor } from '../../src/index.js'
-
-type Dtype = 'float64' | 'float32'
-
-/** One product C (m×n) = op(A) (m×k) · op(B) (k×n) with its storage layout. */
-interface Case {
-  m: number
-  n: number
-  k: number
-  dtype: Dtype
-  ta: boolean
-  tb: boolean
-  aOff: number
-  bOff: number
-  cOff: number
-  aPad: number
-  bPad: number
-  seed: number
-}
-
-/** Deterministic values in [-1, 1) from a 32-bit linear congruential sequence. */
-function fillRandom(x: FloatArray, seed: number): void {
-  let s = seed >>> 0
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    x[i] = s / 2 ** 31 - 1
-  }
-}
-
-interface Operands {
-  a: FloatArray
-  b: FloatArray
-  aRs: number
-  aCs: number
-  bRs: number
-  bCs: number
-}
-
-function operands(cs: Case): Operands {
-  const ctor = cs.dtype === 'float64' ? Float64Array : Float32Array
-  const aLd = (cs.ta ? cs.m : cs.k) + cs.aPad
-  const bLd = (cs.tb ? cs.k : cs.n) + cs.bPad
-  const a = new ctor(cs.aOff + ((cs.ta ? cs.k : cs.m) - 1) * aLd + (cs.ta ? cs.m : cs.k) + 3)
-  const b = new ctor(cs.bOff + ((cs.tb ? cs.n : cs.k) - 1) * bLd + (cs.tb ? cs.k : cs.n) + 3)
-  fillRandom(a, cs.seed)
-  fillRandom(b, cs.seed ^ 0x5bd1e995)
-  const [aRs, aCs] = cs.ta ? [1, aLd] : [aLd, 1]
-  const [bRs, bCs] = cs.tb ? [1, bLd] : [bLd, 1]
-  return { a, b, aRs, aCs, bRs, bCs }
-}
-
-const SENTINEL = 12345.5
+import {
+  type Case,
+  type Dtype,
+  type Operands,
+  SENTINEL,
+  TRANSPOSES,
+  base,
+  ctorOf,
+  fillRandom,
+  operands,
+  reference,
+} from '../support/gemm-cases.js'
 
 /** C of the case by the WebAssembly kernel (null where it declined) and by the TypeScript kernel. */
 function both(cs: Case, o: Operands): { wasm: FloatArray | null; ts: FloatArray } {
-  const ctor = cs.dtype === 'float64' ? Float64Array : Float32Array
+  const ctor = ctorOf(cs.dtype)
   const { m, n, k } = cs
   const w = new ctor(cs.cOff + m * n + 4).fill(SENTINEL)
   const t = new ctor(cs.cOff + m * n + 4).fill(SENTINEL)
@@ -113,20 +74,6 @@ function float32Reference(cs: Case, o: Operands): Float32Array {
   return c
 }
 
-/** Σ_p |op(A)[i,p]·op(B)[p,j]| for each element: the scale of its rounding error. */
-function magnitudes(cs: Case, o: Operands): Float64Array {
-  const { m, n, k } = cs
-  const s = new Float64Array(m * n)
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < n; j++) {
-      let t = 0
-      for (let p = 0; p < k; p++)
-        t += Math.abs(o.a[cs.aOff + i * o.aRs + p * o.aCs]! * o.b[cs.bOff + p * o.bRs + j * o.bCs]!)
-      s[i * n + j] = t
-    }
-  return s
-}
-
 /**
  * Checks one case: the kernel takes every product of at least 4096 multiply-adds whose matrix–vector
  * form has a contiguous direction; float64 equals the TypeScript kernel to the bit; float32 equals
@@ -154,34 +101,12 @@ function check(cs: Case): void {
   }
   const ref = float32Reference(cs, o)
   expect(firstDifference(w.subarray(c0, c0 + mn), ref), label).toBe(-1)
-  const scale = magnitudes(cs, o)
+  const { scale } = reference(cs.m, cs.n, cs.k, o.a, cs.aOff, o.aRs, o.aCs, o.b, cs.bOff, o.bRs, o.bCs)
   for (let t = 0; t < mn; t++) {
     const bound = (cs.k + 2) * 2 ** -24 * scale[t]!
     expect(Math.abs(w[c0 + t]! - ts[c0 + t]!), label).toBeLessThanOrEqual(bound)
   }
 }
-
-const base: Case = {
-  m: 1,
-  n: 1,
-  k: 1,
-  dtype: 'float64',
-  ta: false,
-  tb: false,
-  aOff: 0,
-  bOff: 0,
-  cOff: 0,
-  aPad: 0,
-  bPad: 0,
-  seed: 1,
-}
-
-const TRANSPOSES: Array<[boolean, boolean]> = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-]
 
 describe('the WebAssembly SIMD kernels', () => {
   it('compile and run on this engine (Node 20 has 128-bit SIMD)', () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { dirname, join, normalize, resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { entryPoints } from '../docs/jsdoc.js'
+import { entryPoints } from '../../bench/entry-points.js'
 
 // The import graph of src/, read from the sources: the layers of docs/design-notes.md hold.
 // - nothing in src/ imports from outside it (bench/, test/);

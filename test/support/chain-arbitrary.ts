@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check'
 import { matrix } from '../../src/linalg/matrix.js'
+import { formKinds } from '../../src/linalg/product.js'
 import {
   BlockRowJacobian,
   DenseJacobian,
@@ -38,17 +39,6 @@ export interface FormArbitraryOptions {
   readonly kinds?: readonly FormKind[]
 }
 
-const ALL_KINDS: readonly FormKind[] = [
-  'zero',
-  'identity',
-  'scaledIdentity',
-  'diagonal',
-  'permutation',
-  'monomial',
-  'blockRow',
-  'dense',
-]
-
 /** Divisors of c, each a possible |x| of a blockRow F ⊗ xᵀ with c columns. */
 const divisors = (c: number): number[] =>
   Array.from({ length: c }, (_, t) => t + 1).filter((d) => c % d === 0)
@@ -64,7 +54,7 @@ export function formArbitrary(
 ): fc.Arbitrary<JacobianForm> {
   const maxValue = opts.maxValue ?? 3
   const depth = opts.depth ?? 1
-  const kinds = opts.kinds ?? ALL_KINDS
+  const kinds = opts.kinds ?? formKinds
   const value = fc.integer({ min: -maxValue, max: maxValue })
   const values = (n: number): fc.Arbitrary<Float64Array> =>
     fc.array(value, { minLength: n, maxLength: n }).map((v) => Float64Array.from(v))
