@@ -63,6 +63,7 @@ export {
   where,
 } from './ops/binary.js'
 export { matmul, dot } from './ops/matmul.js'
+export { einsum } from './ops/einsum.js'
 export { reshape, transpose, broadcastTo, concat, slice, pad, cast, stopGradient } from './ops/shape.js'
 export { sum, max, mean, logsumexp } from './ops/reduce.js'
 export { registry, type OpName, type OpParams } from './ops/registry.js'

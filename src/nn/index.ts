@@ -1,8 +1,9 @@
 /**
- * `dualtape/nn`: the functions of classifiers, composed of the primitives, so that both modes
- * and every backend differentiate them with no rule of their own: `softmax` and `logSoftmax`
- * along an axis (stable at any magnitude: they go through `logsumexp`), `oneHot` and
- * `crossEntropy` with integer class labels.
+ * `dualtape/nn`: the functions of neural networks, composed of the primitives, so that both
+ * modes and every backend differentiate them with no rule of their own: `softmax` and
+ * `logSoftmax` along an axis (stable at any magnitude: they go through `logsumexp`), `oneHot`
+ * and `crossEntropy` with integer class labels, and the convolutions `conv1d` and `conv2d`
+ * with stride, padding and dilation.
  *
  * @example
  * import { tensor, grad, sum } from 'dualtape'
@@ -24,6 +25,8 @@ import { tensor } from '../ops/create.js'
 import { logsumexp, mean, sum } from '../ops/reduce.js'
 import { neg, exp } from '../ops/unary.js'
 import { asTensor } from '../ops/util.js'
+
+export { conv1d, conv2d, type ConvOptions } from './conv.js'
 
 /**
  * log softmax(x) = x - logsumexp(x) along `axis` (the last by default): finite at inputs of any

@@ -24,6 +24,7 @@ import {
   arange,
   broadcastTo,
   cast,
+  einsum,
   elementwiseGrad,
   exp,
   eye,
@@ -57,6 +58,7 @@ import {
 import { type OpName, registry } from '../../src/ops/registry.js'
 import { derivatives, derivNames } from '../../src/ops/derivatives.js'
 import { derivMul, tensorAlgebra } from '../../src/ops/elementwise.js'
+import { conv2d } from '../../src/nn/index.js'
 
 type Fn = (...xs: Tensor[]) => Tensor
 
@@ -477,6 +479,23 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       const [v64, gx64] = valueAndGrad(net, { argnums: 2 })(...at(0)) as [Tensor, Tensor]
       await expectSame(v32, v64, tol, 'valueAndGrad value')
       await expectSame(gx32, gx64, tol, 'valueAndGrad gradient')
+    })
+
+    test('einsum and conv2d (compositions of the primitives): values and gradients match float64', async () => {
+      const xs = both(sample([2, 2, 5, 5], 30), [2, 2, 5, 5], name)
+      const ws = both(sample([3, 2, 3, 3], 31, 0.5), [3, 2, 3, 3], name)
+      const qs = both(sample([2, 3, 4], 32), [2, 3, 4], name)
+      const ks = both(sample([2, 5, 4], 33), [2, 5, 4], name)
+      const conv = (x: Tensor, w: Tensor) => conv2d(x, w, { stride: 2, padding: 'same' })
+      const attn = (q: Tensor, k: Tensor) => einsum('bqd,bkd->bqk', q, k)
+      await expectSame(conv(xs[1], ws[1]), conv(xs[0], ws[0]), tol, 'conv2d')
+      await expectSame(attn(qs[1], ks[1]), attn(qs[0], ks[0]), tol, 'einsum')
+      const loss = (x: Tensor, w: Tensor, q: Tensor, k: Tensor) =>
+        add(sum(tanh(conv(x, w))), sum(square(attn(q, k))))
+      const g32 = grad(loss, { argnums: [0, 1, 2, 3] })(xs[1], ws[1], qs[1], ks[1]) as Tensor[]
+      const g64 = grad(loss, { argnums: [0, 1, 2, 3] })(xs[0], ws[0], qs[0], ks[0]) as Tensor[]
+      for (let i = 0; i < 4; i++) await expectSame(g32[i]!, g64[i]!, tol, `gradient ${i}`)
+      dispose([g32, xs[1], ws[1], qs[1], ks[1]])
     })
 
     test('jacfwd, jacrev, hessian and hvp match float64', async () => {
