@@ -6,7 +6,9 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tensor } from '../../src/index.js'
 import { UsageError, parseOptions, table, usage, withDefaults } from '../../examples/cli.js'
+import * as attention from '../../examples/attention.js'
 import * as chainRule from '../../examples/chain-rule.js'
+import * as convNet from '../../examples/conv-net.js'
 import * as differentiableProgram from '../../examples/differentiable-program.js'
 import * as fcRelu from '../../examples/fc-relu.js'
 import * as gradientPatterns from '../../examples/gradient-patterns.js'
@@ -248,6 +250,38 @@ describe('rnn-cell', () => {
     expect(r.transposedCotangentError).toMatch(/\[1, 20\] but the output has \[20, 1\]/)
     expectSvg(r.picture)
   })
+})
+
+describe('attention', () => {
+  it('multi-head attention by einsum and softmax: both modes agree and pass finite differences', () => {
+    const p = printer()
+    const r = attention.main({ log: p.log })
+    expect(r.weights.map((w) => [w.name, w.shape])).toEqual([
+      ['wq', [2, 8, 4]],
+      ['wk', [2, 8, 4]],
+      ['wv', [2, 8, 4]],
+      ['wo', [2, 4, 8]],
+    ])
+    for (const w of r.weights) {
+      expect(w.modeDiff).toBeLessThanOrEqual(1e-14)
+      expect(w.fdPassed).toBe(true)
+    }
+    expect(r.rowSumError).toBeLessThanOrEqual(1e-15)
+    expect(r.bigScoresFinite).toBe(true)
+    expect(Number.isFinite(r.loss)).toBe(true)
+    expect(p.lines.some((l) => l.startsWith('checkGrads passed'))).toBe(true)
+  })
+})
+
+describe('conv-net', () => {
+  it('its gradient passes the checks, and it learns to tell horizontal from vertical bars', () => {
+    const r = convNet.main({ images: 32, steps: 40, log: () => {} })
+    expect(r.gradientChecked).toBe(true)
+    expect(r.losses).toHaveLength(41)
+    expect(r.losses[40]!).toBeLessThan(0.25 * r.losses[0]!)
+    expect(r.trainAccuracy).toBeGreaterThanOrEqual(0.9)
+    expect(r.testAccuracy).toBeGreaterThanOrEqual(0.75)
+  }, 60_000)
 })
 
 describe('which-direction', () => {
