@@ -137,14 +137,25 @@ function measure(count) {
 console.log(JSON.stringify({ flops: iters * 24, samples: measure(Number(process.argv[1])), sink }))
 `
 
+/** Runs the scalar peak's script in a child process: its flop count per call and `count` samples [cpu ms, wall ms]. */
+function peakSamples(count: number): { flops: number; samples: [number, number][] } {
+  const out = execFileSync(process.execPath, ['-e', PEAK_SOURCE, String(count)], { encoding: 'utf8' })
+  return JSON.parse(out) as { flops: number; samples: [number, number][] }
+}
+
+/** The scalar JavaScript peak in GFLOP/s (from CPU time), over `count` samples in a child process. */
+export function scalarPeak(count: number): Estimate {
+  const r = peakSamples(count)
+  return estimate(r.samples.map(([cpu]) => r.flops / (cpu * 1e6)))
+}
+
 /** Samples of the scalar peak taken a few at a time (before every row), and their row. */
 function peakSampler(): { sample: (count: number) => void; row: () => KernelRow } {
   const cpu: number[] = []
   const wall: number[] = []
   let flops = 0
   const sample = (count: number): void => {
-    const out = execFileSync(process.execPath, ['-e', PEAK_SOURCE, String(count)], { encoding: 'utf8' })
-    const r = JSON.parse(out) as { flops: number; samples: [number, number][] }
+    const r = peakSamples(count)
     flops = r.flops
     for (const [c, w] of r.samples) {
       cpu.push(c)

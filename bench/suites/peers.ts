@@ -1,5 +1,7 @@
 /**
- * The peers suite: the MLP and the elementwise chain of the engine benchmark, differentiated by
+ * The peers suite: the MLP and the elementwise chain of the engine benchmark (and, for the kernels
+ * alone, matmul 256³ and a 1000×1000 matrix–vector product, in GFLOP/s beside the scalar
+ * JavaScript peak), differentiated by
  * TensorFlow.js (tfjs-backend-cpu and tfjs-backend-wasm, float32) and by jax-js (its wasm device,
  * float32 and float64, eager and `jit`), and by dualtape (cpu backend, float32 and float64). Each
  * of these runs in a process of its own (bench/workloads/peers.ts says how each library is loaded
@@ -18,9 +20,11 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Contender } from '../measure/rounds.js'
 import { Session } from '../measure/session.js'
-import { type Timing, pairedTimingRatio } from '../measure/stats.js'
+import { type Estimate, type Timing, estimate, pairedTimingRatio } from '../measure/stats.js'
+import { scalarPeak } from '../kernels.js'
 import { type PeerWorkload, peerWorkloads } from '../workloads/dualtape.js'
 import {
+  type Cell,
   type Plot,
   type Problem,
   type Suite,
@@ -117,6 +121,10 @@ export interface PeerRow {
   readonly dtype: DType
   readonly mode: string
   readonly fn: string
+  /** What the row times: a gradient (the MLP, the chain) or a matrix product alone. */
+  readonly kind: PeerWorkload['kind']
+  /** The product's flop count (products only). */
+  readonly flops: number | null
   readonly relErr: number | null
   readonly tolerance: number
   readonly agrees: boolean
@@ -181,8 +189,9 @@ export const peersSuite: Suite = {
   name: 'peers',
   title: 'Peers: TensorFlow.js and jax-js on the same gradients',
   description:
-    'the MLP and the elementwise chain differentiated by tfjs (cpu, wasm), jax-js (wasm; float32, float64; eager, jit) and dualtape (float32, float64), each in a process of its own, checked against dualtape, then timed side by side',
-  steps: (size) => 2 + (size === 'full' ? 1 : 0),
+    'the MLP and the elementwise chain differentiated (and two matrix products computed) by tfjs (cpu, wasm), jax-js (wasm; float32, float64; eager, jit) and dualtape (float32, float64), each in a process of its own, checked against dualtape, then timed side by side',
+  // a tick per workload, the scalar peak (not in a smoke run) and the standalone scripts (full run)
+  steps: (size) => peerWorkloads(true).length + (size === 'smoke' ? 0 : 1) + (size === 'full' ? 1 : 0),
   run: async (ctx) => {
     const problems: Problem[] = []
     const rows: PeerRow[] = []
@@ -194,8 +203,14 @@ export const peersSuite: Suite = {
     const session = new Session(ctx.openHost, { ...ctx.timing, warmup, preroll: 1 })
     const failed = new Map<Peer, string>()
     const library: { label: string; fn: string; time: Timing }[] = []
+    const rates: Record<string, Cell>[] = []
+    let peak: Estimate | null = null
     let probe: { fn: string; relErr: number }[] | undefined
     try {
+      if (ctx.size !== 'smoke') {
+        ctx.tick('peers: the scalar JavaScript peak')
+        peak = scalarPeak(ctx.size === 'full' ? 15 : 7)
+      }
       for (const w of ws) {
         ctx.tick(`peers: ${w.name}`)
         // set every library up at once (nothing is timed yet), then time them all side by side
@@ -236,7 +251,7 @@ export const peersSuite: Suite = {
         PEERS.forEach((peer, i) => {
           const t = theirs[i]
           if (t === undefined) {
-            rows.push(emptyRow(peer, w.name))
+            rows.push(emptyRow(peer, w))
             return
           }
           const relErr = relativeError(t.info.gradient, reference)
@@ -245,7 +260,7 @@ export const peersSuite: Suite = {
               kind: 'peer-check',
               message: `${peerLabel(peer)}, ${w.name}: relative error ${relErr.toExponential(2)} against dualtape (tolerance ${TOLERANCE[peer.dtype]}); not timed`,
             })
-            rows.push({ ...emptyRow(peer, w.name), relErr })
+            rows.push({ ...emptyRow(peer, w), relErr })
             return
           }
           timed.push({ peer, contender: t.subjects['grad']!, relErr })
@@ -261,12 +276,33 @@ export const peersSuite: Suite = {
         const [d32, d64, ...peerTimes] = m.timings as Timing[]
         library.push({ label: 'dualtape cpu float32', fn: w.name, time: d32! })
         library.push({ label: 'dualtape cpu float64', fn: w.name, time: d64! })
+        if (w.kind === 'product') {
+          rates.push({
+            fn: w.name,
+            library: 'dualtape',
+            device: 'cpu',
+            dtype: 'float32',
+            mode: 'eager',
+            gflops: gflops(w.flops, d32!),
+          })
+          rates.push({
+            fn: w.name,
+            library: 'dualtape',
+            device: 'cpu',
+            dtype: 'float64',
+            mode: 'eager',
+            gflops: gflops(w.flops, d64!),
+          })
+          timed.forEach(({ peer }, i) =>
+            rates.push({ ...peerKey(peer), fn: w.name, gflops: gflops(w.flops, peerTimes[i]!) }),
+          )
+        }
         timed.forEach(({ peer, relErr }, i) => {
           const peerTime = peerTimes[i]!
           const ourTime = peer.dtype === 'float32' ? d32! : d64!
           library.push({ label: peerLabel(peer), fn: w.name, time: peerTime })
           rows.push({
-            ...emptyRow(peer, w.name),
+            ...emptyRow(peer, w),
             relErr,
             agrees: true,
             peer: peerTime,
@@ -314,10 +350,37 @@ export const peersSuite: Suite = {
         notes: [
           `rel. error: max |g − g_dualtape| / max |g_dualtape|, against dualtape in float64; a gradient agrees within ${TOLERANCE.float32} (float64 peers too: their precision is judged against ${FLOAT64_PRECISE} separately).`,
           'Times: CPU ms per gradient (value and gradient, every result read back with dataSync, outside any scope), each library in a process of its own, all timed in the same rounds; dualtape ÷ peer is the median of the per-round ratios (above 1: the peer is faster).',
-          'dualtape runs on its pure-TypeScript cpu backend; tfjs-backend-wasm and jax-js run WebAssembly kernels.',
+          'Per call: the value and gradient for the MLP and the chain; the product alone (A·B read back) for matmul and matrix–vector.',
+          'dualtape runs its cpu backend: WebAssembly SIMD products where the runtime has WebAssembly SIMD, TypeScript elsewhere; tfjs-backend-wasm (XNNPACK) and jax-js run WebAssembly kernels.',
         ],
       },
     ]
+    if (rates.length > 0) {
+      const peakRate = peak === null ? null : peak.median
+      tables.push({
+        title: 'The matrix products alone: GFLOP/s of each library, and against the scalar JavaScript peak',
+        columns: [
+          { key: 'fn', header: 'product', format: 'text' },
+          { key: 'library', header: 'library', format: 'text' },
+          { key: 'device', header: 'device', format: 'text' },
+          { key: 'dtype', header: 'dtype', format: 'text' },
+          { key: 'mode', header: 'mode', format: 'text' },
+          { key: 'gflops', header: 'GFLOP/s', format: 'num' },
+          { key: 'vsPeak', header: '÷ scalar JS peak', format: 'ratio' },
+        ],
+        key: ['fn', 'library', 'device', 'dtype', 'mode'],
+        rows: rates.map((r) => ({
+          ...r,
+          vsPeak: peakRate === null ? null : (r['gflops'] as Estimate).median / peakRate,
+        })),
+        notes: [
+          'GFLOP/s: 2·m·k·n over the CPU time per product (A·B, read back), per round; median and 95% interval, from the same rounds as the table above.',
+          peak === null
+            ? 'The scalar JavaScript peak is not measured in a smoke run.'
+            : `The scalar JavaScript peak, measured in a process of its own before the products (twelve independent multiply-add chains in registers, bench/kernels.ts): ${peak.median.toFixed(1)} GFLOP/s [${peak.q1.toFixed(1)}–${peak.q3.toFixed(1)}].`,
+        ],
+      })
+    }
     const targets: Target[] = []
     if (ctx.size === 'full') {
       ctx.tick('peers: standalone scripts')
@@ -370,7 +433,8 @@ async function standaloneChecks(
   const out: Record<string, unknown>[] = []
   const targets: Target[] = []
   for (const r of rows) {
-    if (r.peer === null) continue
+    // the standalone scripts time the gradients; the products are timed by the suite alone
+    if (r.peer === null || r.kind === 'product') continue
     const peer = PEERS.find(
       (p) => p.library === r.library && p.device === r.device && p.dtype === r.dtype && p.mode === r.mode,
     )!
@@ -442,9 +506,9 @@ async function timesPlot(library: readonly { label: string; fn: string; time: Ti
   const { intervalPlot } = await import('../plot/plot.js')
   return {
     file: 'times',
-    title: 'time per gradient, per library',
+    title: 'time per call, per library',
     spec: intervalPlot({
-      title: 'Time per gradient (value and gradient, read back): median and 95% interval',
+      title: 'Time per call (value and gradient, or the product; read back): median and 95% interval',
       data: library.map((l) => ({
         library: l.label.replace('tfjs-backend-', 'tfjs '),
         function: l.fn,
@@ -460,7 +524,7 @@ async function timesPlot(library: readonly { label: string; fn: string; time: Ti
       horizontal: true,
       logY: true,
       xTitle: 'library, device, dtype, mode',
-      yTitle: 'CPU ms per gradient (log scale)',
+      yTitle: 'CPU ms per call (log scale)',
       width: 480,
       height: 22 * library.length,
     }),
@@ -498,12 +562,25 @@ async function ratioPlot(rows: readonly PeerRow[]): Promise<Plot> {
   }
 }
 
-const emptyRow = (peer: Peer, fn: string): PeerRow => ({
+/** GFLOP/s per round from the CPU times of a product of `flops` flops. */
+const gflops = (flops: number, t: Timing): Estimate => estimate(t.cpu.samples.map((ms) => flops / (ms * 1e6)))
+
+/** The columns that name a peer. */
+const peerKey = (peer: Peer) => ({
   library: peer.library,
   device: peer.device,
   dtype: peer.dtype,
   mode: peer.mode,
-  fn,
+})
+
+const emptyRow = (peer: Peer, w: PeerWorkload): PeerRow => ({
+  library: peer.library,
+  device: peer.device,
+  dtype: peer.dtype,
+  mode: peer.mode,
+  fn: w.name,
+  kind: w.kind,
+  flops: w.kind === 'product' ? w.flops : null,
   relErr: null,
   tolerance: TOLERANCE[peer.dtype],
   agrees: false,

@@ -9,6 +9,7 @@ import {
   jacfwd,
   jacrev,
   jvp,
+  matmul,
   randn,
   tanh,
   tensor,
@@ -139,10 +140,25 @@ export interface MlpArrays {
   readonly x: Float64Array
 }
 
-/** A workload of the peers suite: the MLP or the elementwise chain, as plain arrays. */
+/** A matrix product A·B of the peers suite, [m × k] by [k × n], as plain row-major arrays. */
+export interface ProductArrays {
+  readonly m: number
+  readonly k: number
+  readonly n: number
+  readonly a: Float64Array
+  readonly b: Float64Array
+  /** 2·m·k·n. */
+  readonly flops: number
+}
+
+/**
+ * A workload of the peers suite, as plain arrays: the MLP or the elementwise chain (timed per
+ * gradient), or a matrix product (timed per product: the kernels alone).
+ */
 export type PeerWorkload =
   | ({ readonly kind: 'mlp'; readonly name: string } & MlpArrays)
   | { readonly kind: 'chain'; readonly name: string; readonly x: Float64Array }
+  | ({ readonly kind: 'product'; readonly name: string } & ProductArrays)
 
 const f64 = (t: Tensor): Float64Array => Float64Array.from(t.dataSync())
 
@@ -166,7 +182,24 @@ export function peerWorkloads(smoke: boolean): PeerWorkload[] {
       name: `12-op elementwise chain, n = ${n.toLocaleString('en-US')}`,
       x: f64(randn([n], { seed: 5 })),
     },
+    product(smoke ? [16, 16, 16] : [256, 256, 256], 'matmul', 6),
+    product(smoke ? [50, 50, 1] : [1000, 1000, 1], 'matrix–vector', 8),
   ]
+}
+
+/** A product workload of seeded normal matrices. */
+function product([m, k, n]: [number, number, number], what: string, seed: number): PeerWorkload {
+  const name = n === 1 ? `${what} ${m}×${k}` : m === k && k === n ? `${what} ${m}³` : `${what} ${m}×${k}×${n}`
+  return {
+    kind: 'product',
+    name,
+    m,
+    k,
+    n,
+    a: f64(randn([m, k], { seed })),
+    b: f64(randn([k, n], { seed: seed + 1 })),
+    flops: 2 * m * k * n,
+  }
 }
 
 /** Flattens a list of arrays into one Float64Array. */
@@ -183,9 +216,16 @@ export function concat(parts: readonly ArrayLike<number>[]): Float64Array {
 /**
  * dualtape's gradient of a peers workload in a dtype, on its cpu backend: the subject `grad`
  * (value and gradient, read back) and, as info, the gradient (flat, layer by layer: w then b).
+ * For a product workload the subject is the product (read back), and the info the product.
  */
 export async function dualtapePeerSetup(w: PeerWorkload, dtype: 'float32' | 'float64'): Promise<Setup> {
   await selectBackend('cpu')
+  if (w.kind === 'product') {
+    const a = cast(tensor(w.a, [w.m, w.k]), dtype)
+    const b = cast(tensor(w.b, [w.k, w.n]), dtype)
+    const read = (): ArrayLike<number> => matmul(a, b).dataSync()
+    return { subjects: { grad: read }, info: { gradient: Float64Array.from(read()) } }
+  }
   if (w.kind === 'mlp') {
     const params = w.ws.map((wi, i) => ({
       w: cast(tensor(wi, [w.width, w.width]), dtype),

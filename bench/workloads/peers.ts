@@ -1,6 +1,6 @@
 /**
  * The peers' workloads, as setup functions for a host (bench/measure/host.ts): the MLP and the
- * elementwise chain of bench/workloads/dualtape.ts, differentiated by TensorFlow.js
+ * elementwise chain of bench/workloads/dualtape.ts (and the matrix products, timed alone), differentiated by TensorFlow.js
  * (tfjs-backend-cpu or tfjs-backend-wasm, float32, `tf.valueAndGrads` / `tf.grads`) or by jax-js
  * (its wasm device, float32 or float64, eager or `jit`). Each host runs one library on one
  * device, so that no library's code or memory shares a process with another's.
@@ -115,6 +115,17 @@ async function useTfBackend(tf: Tf, name: 'cpu' | 'wasm'): Promise<void> {
 export async function tfjsSetup(device: 'cpu' | 'wasm', w: PeerWorkload): Promise<Setup> {
   const tf = await loadTf()
   await useTfBackend(tf, device)
+  if (w.kind === 'product') {
+    const a = tf.tensor2d(Float32Array.from(w.a), [w.m, w.k])
+    const b = tf.tensor2d(Float32Array.from(w.b), [w.k, w.n])
+    const read = (): ArrayLike<number> => {
+      const y = tf.matMul(a, b)
+      const out = y.dataSync()
+      y.dispose()
+      return out
+    }
+    return { subjects: { grad: read }, info: { gradient: Float64Array.from(read()) } }
+  }
   if (w.kind === 'mlp') {
     const x = tf.tensor2d(Float32Array.from(w.x), [w.batch, w.width])
     const params = w.ws.flatMap((wi, i) => [
@@ -186,6 +197,14 @@ export async function jaxSetup(dtype: 'float32' | 'float64', jit: boolean, w: Pe
   const arr = (d: Float64Array, shape: number[]) =>
     np.array(dtype === 'float32' ? Float32Array.from(d) : Float64Array.from(d)).reshape(shape)
   type A = ReturnType<typeof arr>
+  if (w.kind === 'product') {
+    const a = arr(w.a, [w.m, w.k])
+    const b = arr(w.b, [w.k, w.n])
+    const mm = jit ? jax.jit((p: A, q: A) => np.matmul(p, q)) : (p: A, q: A) => np.matmul(p, q)
+    // dataSync consumes the product
+    const read = (): ArrayLike<number> => (mm(a.ref, b.ref) as A).dataSync()
+    return { subjects: { grad: read }, info: { gradient: Float64Array.from(read()) } }
+  }
   if (w.kind === 'mlp') {
     const x = arr(w.x, [w.batch, w.width])
     const params = w.ws.map((wi, i) => ({ w: arr(wi, [w.width, w.width]), b: arr(w.bs[i]!, [w.width]) }))

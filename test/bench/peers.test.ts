@@ -17,9 +17,9 @@ describe('peers (smoke size)', () => {
     })
     expect(ticks).toBe(peersSuite.steps('smoke'))
     expect(out.problems).toEqual([])
-    const [table, probe] = out.tables
-    // 6 configurations (tfjs cpu, tfjs wasm, jax-js × 2 dtypes × eager/jit) × 2 functions
-    expect(table!.rows).toHaveLength(12)
+    const [table, rates, probe] = out.tables
+    // 6 configurations (tfjs cpu, tfjs wasm, jax-js × 2 dtypes × eager/jit) × 4 functions
+    expect(table!.rows).toHaveLength(24)
     for (const r of table!.rows) {
       for (const c of table!.columns) expect(r).toHaveProperty(c.key)
       expect(r['agrees']).toBe(true)
@@ -35,10 +35,20 @@ describe('peers (smoke size)', () => {
       const perRound = ours!.cpu.samples.map((x, i) => x / peer!.cpu.samples[i]!).sort((a, b) => a - b)
       expect(ratio!.cpu.median).toBeCloseTo(perRound[1]!, 12)
     }
-    // each library ran in its own process: 6 peers and dualtape in 2 dtypes, 2 workloads each
+    // the products alone, in GFLOP/s: dualtape in 2 dtypes and the 6 peers, for each of the 2 products
+    expect(rates!.rows).toHaveLength(16)
+    for (const r of rates!.rows) {
+      const g = r['gflops'] as Timing['cpu']
+      expect(g.median).toBeGreaterThan(0)
+      expect(g.lo).toBeLessThanOrEqual(g.median)
+      // no scalar peak in a smoke run
+      expect(r['vsPeak']).toBeNull()
+    }
+    expect(new Set(rates!.rows.map((r) => r['fn']))).toEqual(new Set(['matmul 16³', 'matrix–vector 50×50']))
+    // each library ran in its own process: 6 peers and dualtape in 2 dtypes, 4 workloads each
     const hosts = new Set(out.warmups!.map((w) => w.host))
     expect(hosts.size).toBe(8)
-    expect(out.warmups).toHaveLength(2 * 8)
+    expect(out.warmups).toHaveLength(4 * 8)
     // the float64 probe of jax-js: one row per elementary function, errors finite and small
     expect(probe!.rows.map((r) => r['fn'])).toEqual(['sin', 'cos', 'exp', 'tanh', 'sigmoid', 'softplus'])
     for (const r of probe!.rows) expect(r['relErr'] as number).toBeLessThan(1e-3)
