@@ -86,8 +86,10 @@ export class LinearLevel implements Level {
     }
     const y = applyChecked(def, x, params, out)
     const id = this.vars.length
-    this.vars.push(out)
-    this.eqns.push({ def, params, args, out })
+    // a copy: a shape rule may return one of its inputs as the output's Meta (a tracer, kept alive)
+    const meta: Meta = { shape: y.shape, dtype: y.dtype }
+    this.vars.push(meta)
+    this.eqns.push({ def, params, args, out: meta })
     return new Tensor(y.shape, y.dtype, { kind: 'staged', level: this, primal: y, id }, true)
   }
 
