@@ -40,8 +40,12 @@ export interface LinearGraph {
   readonly outputs: readonly Arg[]
   /** The shape and dtype of every variable. */
   readonly vars: readonly Meta[]
-  /** For each equation, the variables read for the last time by it (their values can go). */
-  readonly lastReads: readonly (readonly number[] | null)[]
+  /**
+   * The variables read for the last time by each equation (their values can go): those of
+   * equation k are `lastReads[lastReadsStart[k] … lastReadsStart[k + 1] - 1]`.
+   */
+  readonly lastReads: Int32Array
+  readonly lastReadsStart: Int32Array
   /** The backend of the inputs. */
   readonly backend: Backend
 }
@@ -108,9 +112,14 @@ export class LinearLevel implements Level {
       for (const a of e.args) if (typeof a === 'number') last[a] = k
     })
     for (const a of outs) if (typeof a === 'number') last[a] = eqns.length
-    const lastReads: (number[] | null)[] = eqns.map(() => null)
+    // counting sort of the variables by the equation that reads them last
+    const lastReadsStart = new Int32Array(eqns.length + 1)
+    for (const k of last) if (k >= 0 && k < eqns.length) lastReadsStart[k + 1]!++
+    for (let k = 0; k < eqns.length; k++) lastReadsStart[k + 1]! += lastReadsStart[k]!
+    const lastReads = new Int32Array(lastReadsStart[eqns.length]!)
+    const fill = lastReadsStart.slice(0, eqns.length)
     last.forEach((k, v) => {
-      if (k >= 0 && k < eqns.length) (lastReads[k] ??= []).push(v)
+      if (k >= 0 && k < eqns.length) lastReads[fill[k]!++] = v
     })
     return {
       inputs: this.vars.slice(0, nInputs),
@@ -118,6 +127,7 @@ export class LinearLevel implements Level {
       outputs: outs,
       vars: [...this.vars],
       lastReads,
+      lastReadsStart,
       backend,
     }
   }
@@ -144,8 +154,8 @@ export function replay(g: LinearGraph, ins: readonly Tensor[]): Tensor[] {
       xs[j] = typeof a === 'number' ? env[a]! : a
     }
     env[nIn + k] = applyChecked(e.def, xs, e.params, e.out)
-    const done = g.lastReads[k]
-    if (done !== null && done !== undefined) for (const v of done) env[v] = undefined
+    for (let i = g.lastReadsStart[k]!, end = g.lastReadsStart[k + 1]!; i < end; i++)
+      env[g.lastReads[i]!] = undefined
   }
   return g.outputs.map((a) => (typeof a === 'number' ? env[a]! : a))
 }
