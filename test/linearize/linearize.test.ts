@@ -26,6 +26,7 @@ import {
   sum,
   tanh,
   tensor,
+  transpose,
   vjp,
   where,
 } from '../../src/index.js'
@@ -257,6 +258,28 @@ describe('typed errors naming the argument', () => {
       vjp: ({ ct }) => [mul(ct, 2)],
     })
     expect(() => linearTranspose((a: Tensor) => twice(a), x)).toThrow(/twice is applied to a value/)
+  })
+
+  test('a custom op that states its linearity is transposed by its VJP rule', () => {
+    const twice = defineOp({
+      name: 'twiceLinear',
+      impl: ([t]) => mul(t!, 2),
+      jvp: ({ dx: [dt] }) => mul(dt!, 2),
+      vjp: ({ ct }) => [mul(ct, 2)],
+      linearity: 'joint',
+    })
+    expect(twice.def.linearity).toBe('joint')
+    const [g] = linearTranspose((a: Tensor) => twice(matmul(W, a)), x)(randn([4, 2], { seed: 10 }))
+    expect(maxDiff(g, matmul(transpose(W), mul(randn([4, 2], { seed: 10 }), 2)))).toBeLessThan(1e-12)
+    expect(() =>
+      defineOp({
+        name: 'bad',
+        impl: ([t]) => t!,
+        jvp: ({ dx: [d] }) => d!,
+        vjp: ({ ct }) => [ct],
+        linearity: 'yes' as never,
+      }),
+    ).toThrow(/linearity must be 'joint', 'each' or a list of input positions/)
   })
 
   test('examples that do not fit a jvpFn; a cotangent of the wrong shape or dtype', () => {
