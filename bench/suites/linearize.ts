@@ -160,7 +160,7 @@ export const linearizeSuite: Suite = {
       })),
       notes: [
         'vjp records every op’s output on the tape; linearVjp keeps the JVP’s constants and a graph of the tangent ops, and its pullback runs their transposes (the ops’ VJP rules).',
-        'Memory: heap in use after a full collection with [y, pullback] held, minus the heap before (median of three; one at the smoke size), in the first process.',
+        'Memory: heap in use after a full collection with [y, pullback] held, minus the heap before, per copy of four held at once (median of three samples; one copy, one sample at the smoke size), in the first process.',
       ],
     }
     return {

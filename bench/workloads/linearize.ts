@@ -48,7 +48,11 @@ export interface LinearizeInfo {
   /** Ops f runs, and ops one call of jvpFn runs. */
   readonly primalOps: number
   readonly linearOps: number
-  /** Bytes kept alive (heap after a full collection) by `vjp`'s [y, pullback], by `linearVjp`'s, by `linearize`'s [y, jvpFn]. */
+  /**
+   * Bytes kept alive (heap after a full collection) by `vjp`'s [y, pullback], by `linearVjp`'s, by
+   * `linearize`'s [y, jvpFn]: the median of `memorySamples` measures of four copies held at once
+   * (one copy at one sample).
+   */
   readonly tapeBytes: number
   readonly linearVjpBytes: number
   readonly linearizeBytes: number
@@ -87,18 +91,30 @@ function build(c: LinearizeCase): { f: (x: any) => Tensor; x: Tree } {
 const holder: { value: unknown } = { value: null }
 
 /**
- * The bytes that what `make` returns keeps alive: the heap after a full collection with it held,
- * minus the heap before it was made; the median of `n`, after one run first (so that one-time
- * allocations do not count).
+ * Makes `copies` results, held by `holder` only: a local of the measuring function would stay in
+ * its frame's registers after the loop moves on, and keep the last copies alive.
  */
-function retained(make: () => unknown, gc: () => void, n: number): number {
-  holder.value = make()
-  holder.value = null
+function hold(make: () => unknown, copies: number): void {
+  const held: unknown[] = []
+  for (let c = 0; c < copies; c++) held.push(make())
+  holder.value = held
+}
+
+/**
+ * The bytes that what `make` returns keeps alive: the heap after a full collection with `copies`
+ * of it held, minus the heap before they were made, over `copies`; the median of `n` such
+ * samples, after two runs first (so that code compiled and caches filled once do not count).
+ */
+function retained(make: () => unknown, gc: () => void, n: number, copies: number): number {
+  for (let i = 0; i < 2; i++) {
+    holder.value = make()
+    holder.value = null
+  }
   const samples: number[] = []
   for (let i = 0; i < n; i++) {
     const before = settledHeap(gc)
-    holder.value = make()
-    samples.push(settledHeap(gc) - before)
+    hold(make, copies)
+    samples.push((settledHeap(gc) - before) / copies)
     holder.value = null
   }
   return samples.sort((a, b) => a - b)[(n - 1) >> 1]!
@@ -143,9 +159,9 @@ export async function linearizeSetup(c: LinearizeCase, backend: string, memorySa
     vjpDiff: Math.max(0, ...g.map((t, i) => maxAbsDiff(t.dataSync(), g2[i]!.dataSync()))),
     primalOps: opsOf(() => f(x)),
     linearOps: opsOf(() => jvpFn(tangent)),
-    tapeBytes: retained(() => vjp(f, x), gc, memorySamples),
-    linearVjpBytes: retained(() => linearVjp(f, x), gc, memorySamples),
-    linearizeBytes: retained(() => linearize(f, x), gc, memorySamples),
+    tapeBytes: retained(() => vjp(f, x), gc, memorySamples, memorySamples === 1 ? 1 : 4),
+    linearVjpBytes: retained(() => linearVjp(f, x), gc, memorySamples, memorySamples === 1 ? 1 : 4),
+    linearizeBytes: retained(() => linearize(f, x), gc, memorySamples, memorySamples === 1 ? 1 : 4),
   }
   return {
     subjects: {
