@@ -23,6 +23,7 @@ export {
   MissingPackageError,
   ValueError,
   TransformError,
+  LinearityError,
   NanError,
 } from './core/errors.js'
 export {
@@ -41,7 +42,7 @@ export {
   type RandomOptions,
 } from './ops/create.js'
 export type { Tree, Tangent, MapTree } from './core/tree.js'
-export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
+export type { OpDef, OpStructure, Linearity, JvpArgs, VjpArgs } from './core/op.js'
 
 // backends
 export { useBackend, getBackend, backendNames } from './backends/registry.js'
@@ -84,6 +85,9 @@ export {
   type GradFn,
   type ValueAndGradFn,
 } from './reverse/vjp.js'
+
+// linearization and transposition
+export { linearize, linearTranspose, linearVjp, type LinearFn } from './linearize/linearize.js'
 
 // Jacobians
 export {

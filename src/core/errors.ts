@@ -158,6 +158,25 @@ export class TransformError extends DualtapeError {
 }
 
 /**
+ * A function given to `linearTranspose` that is not linear in its arguments: a non-linear op
+ * applied to a value that depends on them, a product of two such values, or a constant added to
+ * one. The message names the op and the argument.
+ *
+ * @example
+ * import { linearTranspose, mul, tensor, LinearityError, type Tensor } from 'dualtape'
+ * let error: unknown
+ * try {
+ *   linearTranspose((v: Tensor) => mul(v, v), tensor([1, 2]))
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof LinearityError // → true
+ */
+export class LinearityError extends TransformError {
+  override name = 'LinearityError'
+}
+
+/**
  * A NaN or infinity produced by an op while NaN checking is on.
  *
  * @example

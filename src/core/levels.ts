@@ -9,7 +9,7 @@ import type { Tensor, TapeNode } from './tensor.js'
  */
 export interface Level {
   readonly id: number
-  readonly kind: 'jvp' | 'vjp' | 'sparsity'
+  readonly kind: 'jvp' | 'vjp' | 'sparsity' | 'linear'
   /** For jvp: the number of tangent directions carried at once (null: a single tangent). */
   readonly batch: number | null
   /** For vjp: the tape, in execution order (a topological order). */
@@ -59,7 +59,8 @@ function stackError(e: RangeError, level: Level): Error {
   overflowDepth = 0
   // no regular expression: compiling one with the stack nearly full throws a SyntaxError
   if (!String(e.message).includes('call stack')) return e
-  const where = level.kind === 'sparsity' ? 'jacobianSparsity' : level.kind
+  const where =
+    level.kind === 'sparsity' ? 'jacobianSparsity' : level.kind === 'linear' ? 'linearize' : level.kind
   return new TransformError(
     `${where}: the call stack ran out inside ${depth} nested transformation${depth === 1 ? '' : 's'} ` +
       `(jvp, vjp, grad and the Jacobians each add one; several hundred fit in Node's default stack); ` +
@@ -114,9 +115,15 @@ export function isActive(level: Level): boolean {
   return false
 }
 
-/** Whether a tape is recording: an active level keeps a tape whose closures may hold any tensor. */
+/**
+ * Whether a tape is recording: an active level keeps a tape whose closures may hold any tensor,
+ * or a linear level a graph that holds its constants.
+ */
 export function tapeActive(): boolean {
-  for (let i = active.length - 1; i >= 0; i--) if (active[i]!.tape !== null) return true
+  for (let i = active.length - 1; i >= 0; i--) {
+    const level = active[i]!
+    if (level.tape !== null || level.kind === 'linear') return true
+  }
   return false
 }
 

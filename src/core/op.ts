@@ -89,6 +89,28 @@ export interface VjpArgs<P> {
 export type OpStructure = 'elementwise' | 'layout' | 'reduce' | 'matmul' | 'constant' | 'opaque'
 
 /**
+ * Where an op is linear, which `linearTranspose` reads to transpose it with its VJP rule:
+ *
+ * - `'joint'`: linear in all its inputs together (neg, add, sub, concat, the layout ops, cast,
+ *   sum): any of them may be traced, and one that is not must be zero, else the op is affine;
+ * - `'each'`: linear in each input with the others held fixed (mul, matmul: bilinear), so at
+ *   most one input may be traced;
+ * - a list of input positions: linear in those together, the others held fixed (div: `[0]`, the
+ *   numerator; where: `[1, 2]`, the branches).
+ *
+ * Absent: not linear in any input. The VJP rule of a linear op reads only the shapes and dtypes
+ * of its traced inputs, never their values, so that it is the op's transpose.
+ *
+ * @example
+ * import { registry, type Linearity } from 'dualtape'
+ * const l: Linearity | undefined = registry.matmul.linearity
+ * l // → 'each'
+ * registry.div.linearity // → [0]
+ * registry.tanh.linearity // → undefined
+ */
+export type Linearity = 'joint' | 'each' | readonly number[]
+
+/**
  * The contract of a primitive: its shape rule, its kernel call, its JVP rule and its VJP rule,
  * declared together. Rules call differentiable ops only, never kernels, so that every nesting
  * of transformations works. A cotangent a VJP rule returns may have a broadcast shape; it is
@@ -128,6 +150,8 @@ export interface OpDef<P> {
   readonly broadcasting?: boolean
   /** The structure of the op's Jacobian (see `OpStructure`); `'opaque'` for a custom op. */
   readonly structure: OpStructure
+  /** Where the op is linear (see `Linearity`); absent for a non-linear op. */
+  readonly linearity?: Linearity
 }
 
 /** The highest transformation level among the inputs, or null when all are plain data. */

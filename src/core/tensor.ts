@@ -54,7 +54,18 @@ export interface IndexImpl {
   readonly sets: readonly (readonly number[])[]
 }
 
-export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl
+/**
+ * A tensor at a linear level (linearize, linearTranspose): its value at the traced point and its
+ * variable in the level's graph of linear ops.
+ */
+export interface StagedImpl {
+  readonly kind: 'staged'
+  readonly level: Level
+  readonly primal: Tensor
+  readonly id: number
+}
+
+export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl | StagedImpl
 
 /**
  * The one value type of dualtape: an immutable n-dimensional array of float64 or float32.

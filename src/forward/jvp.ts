@@ -145,35 +145,39 @@ export function jvp(
   tangents: readonly unknown[],
   options: JvpOptions = {},
 ): unknown[] {
-  return withScope(() => jvpCore(f, primals, tangents, options))
+  return withScope(() => jvpCore('jvp', f, primals, tangents, options))
 }
 
-function jvpCore(
+/**
+ * `jvp` without its memory scope, its errors naming `where` (`linearize` runs it at its linear level).
+ */
+export function jvpCore(
+  where: string,
   f: (...args: any[]) => unknown,
   primals: readonly unknown[],
   tangents: readonly unknown[],
   options: JvpOptions,
 ): unknown[] {
   if (typeof f !== 'function')
-    throw new ValueError(`jvp: the first argument must be a function, got ${typeof f}`)
+    throw new ValueError(`${where}: the first argument must be a function, got ${typeof f}`)
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
-    throw new ValueError('jvp: primals and tangents must be arrays (one entry per argument of f)')
+    throw new ValueError(`${where}: primals and tangents must be arrays (one entry per argument of f)`)
   }
-  checkOptions('jvp', options, ['hasAux', 'batched'])
+  checkOptions(where, options, ['hasAux', 'batched'])
   if (primals.length !== tangents.length) {
     const shapes = (xs: readonly unknown[]) =>
       xs.length === 0
         ? 'none'
         : xs.map((x) => (x instanceof Tensor ? fmtShape(x.shape) : describe(x))).join(', ')
     throw new ShapeError(
-      `jvp: ${primals.length} primals but ${tangents.length} tangents (primals: ${shapes(primals)}; tangents: ${shapes(tangents)})`,
+      `${where}: ${primals.length} primals but ${tangents.length} tangents (primals: ${shapes(primals)}; tangents: ${shapes(tangents)})`,
     )
   }
-  const [px, pdef] = flatten('jvp', primals, 'primals')
-  const [tx, tdef] = flatten('jvp', tangents, 'tangents')
+  const [px, pdef] = flatten(where, primals, 'primals')
+  const [tx, tdef] = flatten(where, tangents, 'tangents')
   if (!sameDef(pdef, tdef)) {
     throw new ShapeError(
-      `jvp: tangents have structure ${showDef(tdef, tx)} but primals have ${showDef(pdef, px)}`,
+      `${where}: tangents have structure ${showDef(tdef, tx)} but primals have ${showDef(pdef, px)}`,
     )
   }
   const batched = options.batched === true
@@ -181,26 +185,26 @@ function jvpCore(
   tx.forEach((t, i) => {
     const p = px[i]!
     if (t.dtype !== p.dtype)
-      throw new DTypeError(`jvp: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
+      throw new DTypeError(`${where}: tangent ${i} is ${t.dtype} but its primal is ${p.dtype}`)
     if (t.backend !== p.backend) {
       throw new BackendError(
-        `jvp: tangent ${i} lives on the ${t.backend.name} backend but its primal on ${p.backend.name}`,
+        `${where}: tangent ${i} lives on the ${t.backend.name} backend but its primal on ${p.backend.name}`,
       )
     }
     const inner = batched ? t.shape.slice(1) : t.shape
     if (batched) {
       if (t.rank === 0)
-        throw new ShapeError(`jvp: batched tangent ${i} needs a leading batch axis, got shape []`)
+        throw new ShapeError(`${where}: batched tangent ${i} needs a leading batch axis, got shape []`)
       if (k === null) k = t.shape[0]!
       else if (t.shape[0] !== k) {
         throw new ShapeError(
-          `jvp: batched tangents disagree on the batch size: tangent 0 has shape ${fmtShape(tx[0]!.shape)}, tangent ${i} has ${fmtShape(t.shape)}`,
+          `${where}: batched tangents disagree on the batch size: tangent 0 has shape ${fmtShape(tx[0]!.shape)}, tangent ${i} has ${fmtShape(t.shape)}`,
         )
       }
     }
     if (!shapesEqual(inner, p.shape)) {
       throw new ShapeError(
-        `jvp: tangent ${i} has shape ${fmtShape(t.shape)} but its primal has shape ${fmtShape(p.shape)}` +
+        `${where}: tangent ${i} has shape ${fmtShape(t.shape)} but its primal has shape ${fmtShape(p.shape)}` +
           (batched ? ' (batched: expected [k, ...primal shape])' : ''),
       )
     }
@@ -212,16 +216,16 @@ function jvpCore(
     (p, i) => new Tensor(p.shape, p.dtype, { kind: 'dual', level, primal: p, tangent: tx[i]! }),
   )
   const args = unflatten<unknown[]>(pdef, duals)
-  const raw = callAtLevel('jvp', level, f, args)
+  const raw = callAtLevel(where, level, f, args)
   let out: unknown = raw
   let aux: unknown
   if (options.hasAux === true) {
     if (!Array.isArray(raw) || raw.length !== 2)
-      throw new ValueError('jvp: with hasAux, f must return [output, aux]')
+      throw new ValueError(`${where}: with hasAux, f must return [output, aux]`)
     out = raw[0]
     aux = raw[1]
   }
-  const [ox, odef] = flatten('jvp', out, 'output')
+  const [ox, odef] = flatten(where, out, 'output')
   const y = ox.map((o) => primalAt(o, level))
   const dy = ox.map((o) => tangentAt(o, level) ?? zerosLike(o, batched ? [kb, ...o.shape] : o.shape))
   const result = [unflatten(odef, y), unflatten(odef, dy)]

@@ -8,6 +8,7 @@ import { jvp } from '../forward/jvp.js'
 import { registry } from '../ops/registry.js'
 import { reshape } from '../ops/shape.js'
 import { vjp } from '../reverse/vjp.js'
+import { linearize } from '../linearize/linearize.js'
 import { jacobian } from '../jacobian/builders.js'
 import { chainFromFactors, type JacobianChain } from './chain/bracketing.js'
 import { chainFromOperators, type JacobianOperator, type OperatorChain } from './chain/matrixFree.js'
@@ -185,8 +186,9 @@ export function traceChain(layers: readonly Layer[], x: Tensor): TracedChain {
 
 /**
  * The matrix-free chain of a composition of layers at x: factor i is available only through the
- * engine's JVP (v ↦ J_i v, one forward-mode pass) and VJP (u ↦ uᵀJ_i, one pullback of a tape
- * recorded once), each with its cost in FLOPs counted on one application.
+ * engine's JVP (v ↦ J_i v, the layer linearized once at its input by `linearize`, so that each
+ * application runs only the tangent ops, not the layer's primal) and VJP (u ↦ uᵀJ_i, one pullback
+ * of a tape recorded once), each with its cost in FLOPs counted on one application.
  *
  * @example
  * import { operatorChain, plan } from 'dualtape/linalg'
@@ -206,6 +208,7 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
     const at = h
     const [y, pullback] = vjp(layer, at) as [Tensor, (ct: Tensor) => Tensor[]]
     if (!isTensor(y)) throw new ValueError(`operatorChain: layer ${i} returned ${describe(y)}, not a Tensor`)
+    const [, jvpFn] = linearize(layer, at) as [Tensor, (v: Tensor) => Tensor]
     const asInput = (v: Float64Array): Tensor => {
       const a = allocArray(at.dtype, at.size)
       a.set(v)
@@ -219,9 +222,9 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
     const op: JacobianOperator = {
       rows: y.size,
       cols: at.size,
-      matvec: (v) => flat((jvp(layer, [at], [asInput(v)]) as [Tensor, Tensor])[1]),
+      matvec: (v) => flat(jvpFn(asInput(v))),
       vecmat: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
-      matvecCost: countFlops(() => jvp(layer, [at], [onesLike(at)])),
+      matvecCost: countFlops(() => jvpFn(onesLike(at))),
       vecmatCost: countFlops(() => pullback(onesLike(y))),
     }
     operators.push(op)

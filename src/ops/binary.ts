@@ -1,6 +1,6 @@
 import type { BinaryKernelName, Meta } from '../core/backend.js'
 import { scalarLike, zerosLike } from './create.js'
-import { apply, type OpDef } from '../core/op.js'
+import { apply, type Linearity, type OpDef } from '../core/op.js'
 import { broadcastShapes } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { type TensorLike, asTensors, sameDType } from './util.js'
@@ -20,10 +20,12 @@ function binaryDef(
   jvp: OpDef<null>['jvp'],
   vjp: OpDef<null>['vjp'],
   constant = false,
+  linearity?: Linearity,
 ): OpDef<null> {
   return {
     name,
     structure: constant ? 'constant' : 'elementwise',
+    ...(linearity === undefined ? {} : { linearity }),
     broadcasting: true,
     shape: broadcastRule(name),
     kernel: (be, [ha, hb], [ma, mb], _p, out) => be.kernels[name](ha, hb, ma!, mb!, out),
@@ -40,6 +42,8 @@ export const addOp = binaryDef(
   'add',
   ({ dx: [da, db] }) => (da == null ? db! : db == null ? da : add(da, db)),
   ({ ct }) => [ct, ct],
+  false,
+  'joint',
 )
 
 // d(a - b) = da - db
@@ -47,6 +51,8 @@ export const subOp = binaryDef(
   'sub',
   ({ dx: [da, db] }) => (da == null ? neg1(db!) : db == null ? da : sub(da, db)),
   ({ ct, wants }) => [ct, wants[1] ? neg1(ct) : null],
+  false,
+  'joint',
 )
 
 // d(a b) = da b + a db; mul switches: each input's cotangent is scaled by the other input
@@ -55,6 +61,8 @@ export const mulOp = binaryDef(
   ({ x: [a, b], dx: [da, db] }) =>
     da == null ? mul(a!, db!) : db == null ? mul(da, b!) : add(mul(da, b!), mul(a!, db)),
   ({ ct, x: [a, b], wants }) => [wants[0] ? mul(ct, b!) : null, wants[1] ? mul(ct, a!) : null],
+  false,
+  'each',
 )
 
 // d(a / b) = da / b - y db / b
@@ -69,6 +77,8 @@ export const divOp = binaryDef(
     const ctb = div(ct, b!)
     return [wants[0] ? ctb : null, wants[1] ? neg1(mul(ctb, y)) : null]
   },
+  false,
+  [0],
 )
 
 /**
@@ -116,6 +126,7 @@ export const equalOp = comparison('equal')
 export const whereOp: OpDef<null> = {
   name: 'where',
   structure: 'elementwise',
+  linearity: [1, 2],
   broadcasting: true,
   shape: ([c, a, b]) => ({
     shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape),

@@ -2,7 +2,7 @@ import type { Meta } from '../core/backend.js'
 import { fromData } from './create.js'
 import { dtypeOfArray, type FloatArray } from '../core/dtype.js'
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
-import { apply, describe, type JvpArgs, type OpDef, type VjpArgs } from '../core/op.js'
+import { apply, describe, type JvpArgs, type Linearity, type OpDef, type VjpArgs } from '../core/op.js'
 import { sizeOf } from '../core/shape.js'
 import { Tensor, concreteOf } from '../core/tensor.js'
 import { asTensor } from './util.js'
@@ -51,6 +51,11 @@ export interface CustomOpSpec<P> {
   readonly jvp: (a: JvpArgs<P>) => Tensor
   /** One cotangent per input (null where `wants` is false); see VjpArgs. */
   readonly vjp: (a: VjpArgs<P>) => readonly (Tensor | null)[]
+  /**
+   * Where the op is linear (see `Linearity`), so that `linearTranspose` can transpose it with its
+   * VJP rule; absent: not linear.
+   */
+  readonly linearity?: Linearity
 }
 
 /**
@@ -128,9 +133,23 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
     cache = { handles, out, key: params }
     return out
   }
+  const { linearity } = spec
+  if (
+    linearity !== undefined &&
+    linearity !== 'joint' &&
+    linearity !== 'each' &&
+    !(Array.isArray(linearity) && linearity.every((i) => Number.isInteger(i) && i >= 0))
+  ) {
+    throw new ValueError(
+      `defineOp(${spec.name}): linearity must be 'joint', 'each' or a list of input positions, got ${fmtValue(linearity)}`,
+    )
+  }
   const def: OpDef<P> = {
     name,
     structure: 'opaque',
+    ...(linearity === undefined
+      ? {}
+      : { linearity: typeof linearity === 'string' ? linearity : Object.freeze([...linearity]) }),
     shape: (inputs, params) => {
       if (spec.shape !== undefined) return checkMeta(name, spec.shape(inputs, params))
       const out = runImpl(plain(inputs), params)

@@ -20,9 +20,10 @@ const unbatched = <P>(params: P): { readonly params: P; readonly dx?: Tensor } =
  * tangent of L(x) is L(dx), the op itself applied to the tangent, its parameters lifted over the
  * tangent's batch axes by `lift`. Its VJP rule is L's transpose, given with the definition.
  */
-export function linear<P>(def: Omit<OpDef<P>, 'jvp'>, lift: Lift<P> = unbatched): OpDef<P> {
+export function linear<P>(def: Omit<OpDef<P>, 'jvp' | 'linearity'>, lift: Lift<P> = unbatched): OpDef<P> {
   const op: OpDef<P> = {
     ...def,
+    linearity: 'joint',
     jvp: ({ dx: [dx], x: [x], params, b }) => {
       const l = b === 0 ? unbatched(params) : lift(params, b, dx!, x!)
       return apply(op, [l.dx ?? dx!], l.params)

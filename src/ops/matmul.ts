@@ -60,6 +60,7 @@ function foldRight(a: Tensor, db: Tensor, transA: boolean, transB: boolean): Ten
 export const matmulOp: OpDef<MatmulParams> = {
   name: 'matmul',
   structure: 'matmul',
+  linearity: 'each',
   shape: ([a, b], { transA, transB }) => {
     const sa = a!.shape
     const sb = b!.shape

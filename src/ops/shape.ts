@@ -152,6 +152,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
 export const concatOp: OpDef<{ readonly axis: number }> = {
   name: 'concat',
   structure: 'layout',
+  linearity: 'joint',
   shape: (ms, { axis }) => {
     const first = ms[0]!
     const dtype = sameDType('concat', ms)

@@ -205,7 +205,7 @@ interface OpExtra {
  * or a missing entry would silently be a zero gradient; a float32 cotangent would make a float64
  * gradient float32.
  */
-function checkCotangents(
+export function checkCotangents(
   op: string,
   gs: unknown,
   x: readonly Tensor[],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { chainSuite } from '../../bench/suites/chain.js'
 import { SUITES, findSuite, suiteNames } from '../../bench/suites/index.js'
+import { linearizeSuite } from '../../bench/suites/linearize.js'
 import { modesSuite, netWidths, tanhNet } from '../../bench/suites/modes.js'
 import { overheadSuite } from '../../bench/suites/overhead.js'
 import { TIMING_PLANS, hostOpener } from '../../bench/measure/session.js'
@@ -82,8 +83,8 @@ function wellFormed(out: SuiteOutput): void {
 }
 
 describe('the registry', () => {
-  it('names the four suites, in order', () => {
-    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'peers'])
+  it('names the five suites, in order', () => {
+    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'linearize', 'peers'])
     expect(findSuite('modes')).toBe(modesSuite)
     expect(findSuite('nope')).toBeUndefined()
     for (const s of SUITES) expect(s.steps('smoke')).toBeGreaterThan(0)
@@ -225,4 +226,28 @@ describe('chain (smoke size)', () => {
     expect(out.plots.map((p) => p.file)).toEqual(['strategies', 'predicted-vs-measured'])
     await plotsShowTheirData(out)
   })
+})
+
+describe('linearize (smoke size)', () => {
+  it('times jvp against jvpFn and the tape against linearVjp, with the memory of each, and judges jvpFn on the MLP', async () => {
+    const { out, ticks } = await smoke(linearizeSuite)
+    expect(ticks).toBe(linearizeSuite.steps('smoke'))
+    wellFormed(out)
+    expect(out.problems).toEqual([])
+    const [jvpTable, vjpTable] = out.tables
+    expect(jvpTable!.rows).toHaveLength(4)
+    expect(vjpTable!.rows).toHaveLength(4)
+    for (const r of jvpTable!.rows) for (const k of ['jvp', 'jvpFn', 'ratio', 'linearize']) isTiming(r[k])
+    for (const r of vjpTable!.rows) {
+      for (const k of ['vjp', 'linearVjp', 'ratio', 'pullback', 'transposed', 'pullRatio']) isTiming(r[k])
+      // at the smoke size a few KiB, within the heap's noise: only measured, not compared
+      expect(Number.isFinite(r['tapeKiB'])).toBe(true)
+      expect(Number.isFinite(r['linearKiB'])).toBe(true)
+    }
+    expect(out.targets.map((x) => x.name)).toEqual([
+      'MLP 4×8, 2 tanh + linear, in the input: one call of jvpFn ÷ one jvp',
+    ])
+    const ratio = jvpTable!.rows[0]!['ratio'] as Timing
+    expect(out.targets[0]!.measured).toBe(ratio.cpu.median)
+  }, 120_000)
 })

@@ -15,6 +15,9 @@ import {
   jacobian,
   jacrev,
   jvp,
+  linearTranspose,
+  linearVjp,
+  linearize,
   mul,
   sin,
   sum,
@@ -269,5 +272,36 @@ describe('Jacobians and Hessians', () => {
       hvp(f2)
       void h
     })
+  })
+})
+
+describe('linearize, linearTranspose and linearVjp', () => {
+  test('jvpFn takes tangents shaped like the primals and returns one shaped like the output', () => {
+    const [v, jvpFn] = linearize(f2, x, params)
+    expectTypeOf(v).toEqualTypeOf<Tensor>()
+    const d = jvpFn(y, { w: y, b: [tensor(1)] })
+    expectTypeOf(d).toEqualTypeOf<Tensor>()
+    expect(d.item()).toBe(3 * (3 + 8) + 3 * (3 + 8) + (1 * 1 + 2 * 2))
+    const [o, jvpTree] = linearize((p: Params) => ({ s: sum(p.w), l: [p.b[0]!] as [Tensor] }), params)
+    expectTypeOf(o.l).toEqualTypeOf<[Tensor]>()
+    expectTypeOf(jvpTree(params).s).toEqualTypeOf<Tensor>()
+    const wrong = () => {
+      // @ts-expect-error a tangent for each argument
+      jvpFn(y)
+      // @ts-expect-error the tangent of a tree is a tree of its structure
+      jvpFn(y, y)
+    }
+    void wrong
+  })
+
+  test('the transpose and linearVjp return one cotangent per argument, shaped like it', () => {
+    const Lt = linearTranspose((a: Tensor, p: Params) => add(a, p.w), x, params)
+    const [ga, gp] = Lt(y)
+    expectTypeOf(ga).toEqualTypeOf<Tensor>()
+    expectTypeOf(gp).toEqualTypeOf<Tangent<Params>>()
+    expect(gp.w.toArray()).toEqual([3, 4])
+    const [value, pullback] = linearVjp(f2, x, params)
+    expectTypeOf(value).toEqualTypeOf<Tensor>()
+    expectTypeOf(pullback).toEqualTypeOf<Pullback<[Tensor, Params], Tensor>>()
   })
 })
