@@ -22,6 +22,7 @@ export {
   BackendError,
   MissingPackageError,
   ValueError,
+  LinAlgError,
   TransformError,
   NanError,
 } from './core/errors.js'

@@ -474,6 +474,44 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
   return res
 }
 
+/**
+ * The matrix functions (structure 'matrix'): each output matrix of a stack (each scalar, for
+ * logAbsDet) depends on every element of the input matrices at its batch position, the batch axes
+ * broadcast. A bound from above: a triangular solve reads one triangle of A, and its column j
+ * only column j of B.
+ */
+const matrixRule: SparsityRule<unknown> = ({ x, s, y, unions, limit }) => {
+  const batchRank = Math.max(...x.map((t) => t.rank - 2))
+  const batch = y.shape.slice(0, batchRank)
+  const nb = sizeOf(batch)
+  const per = nb === 0 ? 0 : y.size / nb
+  const block = x.map((t) => t.shape[t.rank - 1]! * t.shape[t.rank - 2]!)
+  const strides = x.map((t, j) => broadcastStrides(t.shape.slice(0, -2), batch).map((v) => v * block[j]!))
+  const res = emptySets(y.size)
+  let total = 0
+  let bi = 0
+  forEachRun(
+    batch.length === 0 ? [1] : batch,
+    batch.length === 0 ? x.map(() => [0]) : strides,
+    (_o, offs, len, steps) => {
+      for (let t = 0; t < len; t++, bi++) {
+        unions.begin()
+        x.forEach((_xt, j) => {
+          const sj = s[j]
+          if (sj == null) return
+          const o = offs[j]! + t * steps[j]!
+          for (let e = 0; e < block[j]!; e++) unions.add(sj[o + e]!)
+        })
+        const set = unions.end()
+        for (let k = 0; k < per; k++) res[bi * per + k] = set
+        total += per * set.length
+        limit.check(total)
+      }
+    },
+  )
+  return res
+}
+
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
@@ -512,6 +550,8 @@ function ruleOf(name: OpName): SparsityRule<unknown> {
       return constant
     case 'layout':
       return gather(def)
+    case 'matrix':
+      return matrixRule
     default:
       throw new Error(`jacobianSparsity: the ${def.structure} op ${name} needs an index-set rule`)
   }
