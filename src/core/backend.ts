@@ -104,6 +104,16 @@ export interface MatrixKernels<H> {
 /** The names of the matrix kernels, which are the names of their ops. */
 export type MatrixKernelName = keyof MatrixKernels<unknown>
 
+/** The matrix kernels, which a backend may lack (internal: the backend registry and the tests read it). */
+export const matrixKernelNames: readonly MatrixKernelName[] = [
+  'cholesky',
+  'triangularSolve',
+  'solve',
+  'logAbsDet',
+  'detSign',
+  'eigh',
+]
+
 /**
  * Where tensor data lives and how kernels run on it. The AD layer only ever sees opaque
  * handles; a backend that must free memory does it in `dispose`.
