@@ -57,6 +57,18 @@ function rhs(op: string, a: Tensor, b: unknown): { b: Tensor; vector: boolean } 
 
 const column = (x: Tensor, vector: boolean): Tensor => (vector ? reshape(x, x.shape.slice(0, -1)) : x)
 
+/** `x` as a tensor holding a square matrix or a stack of them, else a ShapeError naming `op`. */
+function squareArg(op: string, x: unknown, what = 'the matrix'): Tensor {
+  const t = asTensor(op, x, what === 'the matrix' ? 'argument' : what)
+  const s = t.shape
+  if (s.length < 2 || s[s.length - 1] !== s[s.length - 2]) {
+    throw new ShapeError(
+      `${op}: ${what} must be square, a matrix or a stack of matrices [..., n, n], got ${fmtShape(s)}`,
+    )
+  }
+  return t
+}
+
 /**
  * The lower Cholesky factor L of a symmetric positive-definite matrix, A = L Lᵀ (of each matrix of
  * a stack [..., n, n]). It reads the symmetric part (A + Aᵀ)/2, so its derivative is taken with
@@ -160,14 +172,8 @@ export function solve(a: Tensor, b: Tensor): Tensor {
  * inv(tensor([[2, 0], [0, 4]])).toArray() // → [[0.5, 0], [0, 0.25]]
  */
 export function inv(a: Tensor): Tensor {
-  const ta = asTensor('inv', a)
-  const s = ta.shape
-  if (s.length < 2 || s[s.length - 1] !== s[s.length - 2]) {
-    throw new ShapeError(
-      `inv: the matrix must be square, a matrix or a stack of matrices [..., n, n], got ${fmtShape(s)}`,
-    )
-  }
-  return apply(solveOp, [ta, eyeLike(ta, s[s.length - 1]!)], { transA: false })
+  const ta = squareArg('inv', a)
+  return apply(solveOp, [ta, eyeLike(ta, ta.shape[ta.rank - 1]!)], { transA: false })
 }
 
 /**
@@ -183,7 +189,7 @@ export function inv(a: Tensor): Tensor {
  * logAbsDet.item() // → 1.791759
  */
 export function slogdet(a: Tensor): { sign: Tensor; logAbsDet: Tensor } {
-  const ta = asTensor('slogdet', a)
+  const ta = squareArg('slogdet', a)
   return {
     sign: apply(detSignOp, [ta], null),
     logAbsDet: apply(logAbsDetOp, [ta], { positive: false }),
@@ -218,7 +224,9 @@ export function logdet(a: Tensor): Tensor {
  * grad((m: Tensor) => det(m))(tensor([[1, 2], [3, 4]])).toArray() // → [[4, -3], [-2, 1]]
  */
 export function det(a: Tensor): Tensor {
-  const { sign, logAbsDet } = slogdet(asTensor('det', a))
+  const ta = squareArg('det', a)
+  const sign = apply(detSignOp, [ta], null)
+  const logAbsDet = apply(logAbsDetOp, [ta], { positive: false })
   return mul(sign, exp(logAbsDet))
 }
 
@@ -268,12 +276,8 @@ export function eigvalsh(a: Tensor): Tensor {
  * choleskyLogdet(cholesky(tensor([[4, 0], [0, 9]]))).item() // → 3.583519
  */
 export function choleskyLogdet(l: Tensor): Tensor {
-  const tl = asTensor('choleskyLogdet', l, 'L')
-  const s = tl.shape
-  if (s.length < 2 || s[s.length - 1] !== s[s.length - 2]) {
-    throw new ShapeError(`choleskyLogdet: L must be square [..., n, n], got ${fmtShape(s)}`)
-  }
-  const n = s[s.length - 1]!
+  const tl = squareArg('choleskyLogdet', l, 'L')
+  const n = tl.shape[tl.rank - 1]!
   // the diagonal: L ∘ I summed over its rows
   const diag = sum(mul(tl, eyeLike(tl, n)), tl.rank - 2)
   return mul(sum(log(diag), diag.rank - 1), 2)
