@@ -152,7 +152,7 @@ export class ValueError extends DualtapeError {
  *   error = e
  * }
  * error instanceof LinAlgError // → true
- * ;(error as LinAlgError).reason // → 'not-positive-definite'
+ * const reason = (error as LinAlgError).reason // → 'not-positive-definite'
  * console.log((error as Error).message)
  * // prints: cholesky: the matrix [2, 2] is not positive definite (pivot 1 is -3)
  */

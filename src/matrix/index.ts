@@ -243,7 +243,7 @@ export function det(a: Tensor): Tensor {
  * import { eigh } from 'dualtape/matrix'
  * const { values, vectors } = eigh(tensor([[2, 1], [1, 2]]))
  * values.toArray() // → [1, 3]
- * vectors.toArray() // → [[-0.707107, 0.707107], [0.707107, 0.707107]]
+ * vectors.toArray() // → [[0.707107, 0.707107], [-0.707107, 0.707107]]
  * // Σ λ = tr A, so its gradient is the identity
  * grad((m: Tensor) => sum(eigh(m).values))(tensor([[2, 1], [1, 2]])).toArray() // → [[1, 0], [0, 1]]
  */
