@@ -85,6 +85,12 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
  * two axes. A backend may lack them (TensorFlow.js has no Cholesky, triangular solve, LU or
  * symmetric eigensolver): the op then raises a BackendError naming itself and the backend. A
  * kernel raises a LinAlgError for a matrix it cannot take (singular, not positive definite).
+ *
+ * @example
+ * import { cpuBackend, type FloatArray, type MatrixKernels } from 'dualtape/backends'
+ * const chol: MatrixKernels<FloatArray>['cholesky'] | undefined = cpuBackend.kernels.cholesky
+ * const m = { shape: [2, 2], dtype: 'float64' as const }
+ * chol?.(Float64Array.of(4, 2, 2, 5), m, m) // → [2, 0, 1, 2]
  */
 export interface MatrixKernels<H> {
   /** The lower Cholesky factor of the symmetric part of each matrix. */
