@@ -110,15 +110,18 @@ export interface MatrixKernels<H> {
 /** The names of the matrix kernels, which are the names of their ops. */
 export type MatrixKernelName = keyof MatrixKernels<unknown>
 
+/** Every matrix kernel's name once (a name missing here fails the type check). */
+const matrixKernelSet: { readonly [K in MatrixKernelName]: true } = {
+  cholesky: true,
+  triangularSolve: true,
+  solve: true,
+  logAbsDet: true,
+  detSign: true,
+  eigh: true,
+}
+
 /** The matrix kernels, which a backend may lack (internal: the backend registry and the tests read it). */
-export const matrixKernelNames: readonly MatrixKernelName[] = [
-  'cholesky',
-  'triangularSolve',
-  'solve',
-  'logAbsDet',
-  'detSign',
-  'eigh',
-]
+export const matrixKernelNames = Object.keys(matrixKernelSet) as readonly MatrixKernelName[]
 
 /**
  * Where tensor data lives and how kernels run on it. The AD layer only ever sees opaque

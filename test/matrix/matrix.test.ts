@@ -209,6 +209,8 @@ const cases: readonly {
   { name: 'logdet', domains: ['spd'], f: (a) => logdet(a) },
   { name: 'slogdet', domains: ['invertible'], f: (a) => slogdet(a).logAbsDet },
   { name: 'det', domains: ['invertible'], f: (a) => det(a) },
+  { name: 'choleskySolve ∘ cholesky', domains: ['spd', 'real'], f: (a, b) => choleskySolve(cholesky(a), b) },
+  { name: 'choleskyLogdet ∘ cholesky', domains: ['spd'], f: (a) => choleskyLogdet(cholesky(a)) },
   { name: 'eigh (values)', domains: ['symmetric'], f: (a) => eigh(a).values },
   { name: 'eigh (vectors)', domains: ['symmetric'], f: (a) => eigh(a).vectors },
 ]
