@@ -138,7 +138,7 @@ export class ValueError extends DualtapeError {
  * A matrix that a matrix function cannot take: singular (a zero pivot) for `solve`, `inv`,
  * `triangularSolve` and `det`'s relatives, not positive definite for `cholesky`, with a
  * determinant that is not positive for `logdet`, with repeated eigenvalues where the derivative of
- * `eigh`'s eigenvectors is asked for, or with non-finite entries. The message names
+ * `eigh` is asked for, or with non-finite entries. The message names
  * the op, the shape of the stack, which matrix of it and the pivot; `op` and `reason` say the same
  * for code. A ValueError: the shapes fit, the values do not.
  *

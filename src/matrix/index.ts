@@ -236,7 +236,8 @@ export function det(a: Tensor): Tensor {
  * eigenvectors as the columns of `vectors` [..., n, n], each with its entry of largest magnitude
  * positive. Differentiable for matrices with distinct eigenvalues: with M = Uᵀ dS U,
  * dλ = diag(M) and dU = U (F ∘ M), F_ij = 1/(λ_j − λ_i) off the diagonal. The rules raise a
- * LinAlgError at repeated eigenvalues (within 64 ulps) of plain data.
+ * LinAlgError at repeated eigenvalues (within 64 ulps of the largest) of plain data, where neither
+ * the eigenvectors nor the eigenvalues one by one are differentiable.
  *
  * @example
  * import { tensor, grad, sum, type Tensor } from 'dualtape'

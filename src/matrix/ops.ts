@@ -288,11 +288,16 @@ function checkDistinct(lam: Tensor, n: number): void {
     for (let i = 0; i < n; i++) big = Math.max(big, Math.abs(v[o + i]!))
     for (let i = 1; i < n; i++) {
       if (v[o + i]! - v[o + i - 1]! <= 64 * epsOf(lam) * big) {
+        const batch = lam.shape.slice(0, -2)
+        const where =
+          batch.length === 0
+            ? `the matrix ${fmtShape([n, n])}`
+            : `matrix ${o / n} of the stack ${fmtShape([...batch, n, n])}`
         throw new LinAlgError(
           'eigh',
           'repeated-eigenvalues',
-          `eigh: the derivative of the eigenvectors needs distinct eigenvalues; matrix ${o / n} of the stack ` +
-            `has eigenvalues ${v[o + i - 1]} and ${v[o + i]} (in ${fmtShape([...lam.shape.slice(0, -2), n, n])})`,
+          `eigh: the derivative needs distinct eigenvalues (at a repeated one neither the eigenvectors nor ` +
+            `the eigenvalues one by one are differentiable); ${where} has eigenvalues ${v[o + i - 1]} and ${v[o + i]}`,
         )
       }
     }

@@ -523,7 +523,24 @@ describe('bad input is a typed error naming the op and the shapes', () => {
     expectError(
       () => grad((m: Tensor) => sum(mul(eigh(m).vectors, mat('real', [3, 3], 1))))(identity(3)),
       LinAlgError,
-      /^eigh: the derivative of the eigenvectors needs distinct eigenvalues/,
+      /^eigh: the derivative needs distinct eigenvalues .*; the matrix \[3, 3\] has eigenvalues 1 and 1$/,
+    )
+    expectError(
+      () =>
+        grad((m: Tensor) => sum(eigvalsh(m)))(
+          tensor([
+            [
+              [1, 0],
+              [0, 2],
+            ],
+            [
+              [3, 0],
+              [0, 3],
+            ],
+          ]),
+        ),
+      LinAlgError,
+      /; matrix 1 of the stack \[2, 2, 2\] has eigenvalues 3 and 3$/,
     )
     const e = expect(() =>
       cholesky(
