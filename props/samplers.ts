@@ -71,6 +71,24 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
       })),
   })
 
+  /** Stacks of n×n matrices in `domain`: batch axes of up to one axis of 2, n from 1 to 4. */
+  const matrices = (domain: Domain): fc.Arbitrary<ArraySpec> =>
+    fc
+      .tuple(shapes({ maxRank: 1, maxDim: 2 }), fc.integer({ min: Math.max(minDim, 1), max: 4 }), seeds())
+      .map(([batch, n, seed]) => spec([...batch, n, n], domain, seed))
+
+  /** A [..., n, n] in `domain` and B [..., n, m], their batch axes broadcasting. */
+  const systems = (domain: Domain) =>
+    fc
+      .tuple(
+        broadcastingShapes({ maxRank: 1, maxDim: 2 }),
+        fc.integer({ min: Math.max(minDim, 1), max: 4 }),
+        fc.integer({ min: minDim, max: 3 }),
+        seeds(),
+        seeds(),
+      )
+      .map(([[ba, bb], n, m, sa, sb]) => [spec([...ba!, n, n], domain, sa), spec([...bb!, n, m], 'real', sb)])
+
   /** Ops whose output is piecewise constant: their derivative is 0 away from ties. */
   const comparison = binary('gridA', 'gridB')
 
@@ -240,6 +258,26 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     // distinct values: no ties inside a reduction
     max: reduction('distinct'),
     logsumexp: reduction('real'),
+    cholesky: { cases: matrices('spd').map((a) => ({ inputs: [a], params: null })) },
+    triangularSolve: {
+      cases: fc
+        .tuple(systems('invertible'), fc.boolean(), fc.boolean())
+        .map(([inputs, lower, transA]) => ({ inputs, params: { lower, transA } })),
+    },
+    solve: {
+      cases: fc
+        .tuple(systems('invertible'), fc.boolean())
+        .map(([inputs, transA]) => ({ inputs, params: { transA } })),
+    },
+    // log |det| of any invertible matrix; logdet (positive) of positive-definite ones
+    logAbsDet: {
+      cases: fc
+        .tuple(fc.boolean(), matrices('invertible'), matrices('spd'))
+        .map(([positive, a, s]) => ({ inputs: [positive ? s : a], params: { positive } })),
+    },
+    detSign: { cases: matrices('invertible').map((a) => ({ inputs: [a], params: null })) },
+    // symmetric with eigenvalues 0.5 apart: the eigenvectors are differentiable
+    eigh: { cases: matrices('symmetric').map((a) => ({ inputs: [a], params: null })) },
   }
 }
 

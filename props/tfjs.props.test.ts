@@ -11,6 +11,9 @@ import {
 } from '../src/check/index.js'
 import { propsRuns, propsSeed } from '../src/check/config.js'
 import { apply } from '../src/core/op.js'
+import { matrixKernelNames } from '../src/core/backend.js'
+import { BackendError } from '../src/core/errors.js'
+import { getBackend } from '../src/backends/registry.js'
 import { Rng } from '../src/core/random.js'
 import { dispose, tidy } from '../src/core/scope.js'
 import { tensor } from '../src/ops/create.js'
@@ -25,8 +28,10 @@ import { samplers } from './samplers.js'
 // (the samplers of props/samplers.ts, small shapes), the JVP computed in float32 on tfjs-wasm and
 // tfjs-webgpu agrees with central finite differences computed in float64 on the cpu backend, at
 // the same float32-rounded inputs; and the VJP is the transpose of the JVP, ⟨u, J v⟩ = ⟨Jᵀu, v⟩,
-// both sides computed on the tfjs backend. Data is read with `await data()` (WebGPU reads only
-// asynchronously in Node), so the checks are written here rather than through checkContract.
+// both sides computed on the tfjs backend. An op whose kernel the backend lacks (the matrix
+// functions: TensorFlow.js has no dense factorizations) must raise a BackendError naming it. Data
+// is read with `await data()` (WebGPU reads only asynchronously in Node), so the checks are
+// written here rather than through checkContract.
 // ---------------------------------------------------------------------------------------------
 
 const tol = defaultTolerances.float32
@@ -61,6 +66,28 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   const shapes = c.inputs.map((s) => [...s.shape])
   const on64 = data.map((d, i) => tensor(Float64Array.from(d), { shape: shapes[i]! }))
   const on32 = data.map((d, i) => tensor(d, { shape: shapes[i]!, backend, dtype: 'float32' }))
+  if (
+    (matrixKernelNames as readonly string[]).includes(name) &&
+    (getBackend(backend).kernels as Record<string, unknown>)[name] === undefined
+  ) {
+    // TensorFlow.js has no dense factorizations: the op is a BackendError naming itself and the backend
+    let error: unknown = null
+    try {
+      apply(def, on32, params)
+    } catch (e) {
+      error = e
+    }
+    dispose(on32)
+    if (
+      !(error instanceof BackendError) ||
+      !error.message.startsWith(`${name}: the ${backend} backend has no kernel`)
+    ) {
+      throw new Error(
+        `${name} on ${backend}: expected a BackendError naming ${name} and ${backend}, got ${String(error)}`,
+      )
+    }
+    return
+  }
   const constants = new Set(c.constants ?? [])
   const dIdx = data.map((_, i) => i).filter((i) => !constants.has(i))
   if (dIdx.length === 0) return

@@ -3,6 +3,7 @@
  * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, the choice of backend and the errors.
  * The other parts have entry points of their own: `dualtape/scalar` (dual numbers and jets on
  * plain numbers), `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans),
+ * `dualtape/matrix` (Cholesky, solves, determinants, eigh: differentiable dense linear algebra),
  * `dualtape/sparse` (sparsity detection, colourings, sparse Jacobians and Hessians),
  * `dualtape/check` (finite differences, checkGrads, op contracts), `dualtape/vitest`
  * (`testOp`), `dualtape/tfjs` (the TensorFlow.js backends), `dualtape/backends` (writing a
@@ -22,6 +23,7 @@ export {
   BackendError,
   MissingPackageError,
   ValueError,
+  LinAlgError,
   TransformError,
   LinearityError,
   NanError,

@@ -1,5 +1,5 @@
 import { BackendError, ValueError, fmtValue } from '../core/errors.js'
-import type { Backend } from '../core/backend.js'
+import { type Backend, matrixKernelNames } from '../core/backend.js'
 import { cpuBackend } from './cpu/index.js'
 
 const backends = new Map<string, Backend>([['cpu', cpuBackend as Backend]])
@@ -7,8 +7,13 @@ const backends = new Map<string, Backend>([['cpu', cpuBackend as Backend]])
 const failures = new Map<string, string>()
 let current: Backend = cpuBackend as Backend
 
-/** The kernels every backend must have: those of the cpu backend (the `Kernels` type's keys). */
-const kernelNames = Object.keys(cpuBackend.kernels)
+/**
+ * The kernels every backend must have: those of the cpu backend (the `Kernels` type's keys) but
+ * the optional matrix kernels (`MatrixKernels`), whose ops raise a BackendError on a backend
+ * without them.
+ */
+const optional: ReadonlySet<string> = new Set(matrixKernelNames)
+const kernelNames = Object.keys(cpuBackend.kernels).filter((k) => !optional.has(k))
 
 /**
  * Throws a BackendError unless `b` has what the engine calls: a non-empty name, known dtypes,
@@ -49,7 +54,7 @@ function checkBackend(b: unknown): asserts b is Backend {
 /**
  * Makes a backend available under its name (the tfjs backends register themselves this way).
  * The backend must be complete (a name, its dtypes, the data functions and every kernel of
- * `Kernels`); anything less is a BackendError and registers nothing.
+ * `Kernels` but the optional matrix kernels); anything less is a BackendError and registers nothing.
  *
  * @example
  * import { registerBackend, cpuBackend } from 'dualtape/backends'

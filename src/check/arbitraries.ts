@@ -4,6 +4,7 @@ import type { DType } from '../core/dtype.js'
 import { Rng } from '../core/random.js'
 import { type Shape, sizeOf } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
+import { ValueError, fmtShape } from '../core/errors.js'
 
 // ---------------------------------------------------------------------------------------------
 // Inputs for op contracts, as plain data: a shape, a value domain and a seed. A failing case
@@ -21,7 +22,13 @@ import type { Tensor } from '../core/tensor.js'
  *   gridA tensor and a gridB tensor never come within 0.19 of each other (no ties for
  *   maximum, minimum and comparisons);
  * - `mask`: 0 or 1 (a condition for `where`);
- * - `{ lo, hi }`: uniform in [lo, hi].
+ * - `{ lo, hi }`: uniform in [lo, hi];
+ * - matrices, for shapes [..., n, n] (each matrix of the stack drawn on its own), well away from
+ *   the matrices the matrix functions cannot take: `spd`, symmetric positive definite
+ *   (B Bᵀ / n + I, B uniform in [-1, 1]: eigenvalues in [1, n + 1]); `invertible`, a diagonal of
+ *   ±[1.5, 2.5] plus entries uniform in ±1/n (each row diagonally dominant by more than 1/2, so
+ *   ‖A⁻¹‖∞ < 2; determinants of either sign); `symmetric`, Q diag(λ) Qᵀ with Q a random rotation and
+ *   eigenvalues at least 0.5 apart (for eigh).
  *
  * @example
  * import { specValues, type Domain } from 'dualtape/check'
@@ -36,6 +43,9 @@ export type Domain =
   | 'distinct'
   | 'gridA'
   | 'gridB'
+  | 'spd'
+  | 'invertible'
+  | 'symmetric'
   | { readonly lo: number; readonly hi: number }
 
 /**
@@ -101,6 +111,16 @@ export function specValues(spec: ArraySpec): Float64Array {
     for (let i = 0; i < n; i++) out[i] = (perm[i]! - (n - 1) / 2) * 0.3 + (rng.uniform() * 2 - 1) * 0.05
     return out
   }
+  if (d === 'spd' || d === 'invertible' || d === 'symmetric') {
+    const k = spec.shape[spec.shape.length - 1] ?? 0
+    if (spec.shape.length < 2 || k !== spec.shape[spec.shape.length - 2]) {
+      throw new ValueError(
+        `specValues: the domain '${d}' needs a shape [..., n, n], got ${fmtShape(spec.shape)}`,
+      )
+    }
+    for (let o = 0; o < n; o += k * k) matrixValues(d, k, rng, out, o)
+    return out
+  }
   for (let i = 0; i < n; i++) {
     const r = rng.uniform()
     if (d === 'real') out[i] = -2 + 4 * r
@@ -112,6 +132,52 @@ export function specValues(spec: ArraySpec): Float64Array {
     else out[i] = d.lo + (d.hi - d.lo) * r
   }
   return out
+}
+
+/** One n×n matrix of a matrix domain, written at `o`. */
+function matrixValues(
+  d: 'spd' | 'invertible' | 'symmetric',
+  n: number,
+  rng: Rng,
+  out: Float64Array,
+  o: number,
+): void {
+  const b = Array.from({ length: n * n }, () => 2 * rng.uniform() - 1)
+  if (d === 'invertible') {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) out[o + i * n + j] = b[i * n + j]! / n
+      out[o + i * n + i] = (rng.uniform() < 0.5 ? -1 : 1) * (1.5 + rng.uniform())
+    }
+    return
+  }
+  if (d === 'spd') {
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = i === j ? 1 : 0
+        for (let p = 0; p < n; p++) s += (b[i * n + p]! * b[j * n + p]!) / n
+        out[o + i * n + j] = s
+      }
+    return
+  }
+  // Q from Gram–Schmidt on the columns of B + 2I (independent), then Q diag(λ) Qᵀ
+  const q = b.map((v, i) => v + (i % (n + 1) === 0 ? 2 : 0))
+  for (let c = 0; c < n; c++) {
+    for (let p = 0; p < c; p++) {
+      let dot = 0
+      for (let r = 0; r < n; r++) dot += q[r * n + c]! * q[r * n + p]!
+      for (let r = 0; r < n; r++) q[r * n + c]! -= dot * q[r * n + p]!
+    }
+    let norm = 0
+    for (let r = 0; r < n; r++) norm += q[r * n + c]! ** 2
+    for (let r = 0; r < n; r++) q[r * n + c]! /= Math.sqrt(norm)
+  }
+  const lam = Array.from({ length: n }, (_, i) => (i - (n - 1) / 2) * 0.8 + 0.1 * rng.uniform())
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0
+      for (let p = 0; p < n; p++) s += q[i * n + p]! * lam[p]! * q[j * n + p]!
+      out[o + i * n + j] = s
+    }
 }
 
 /**

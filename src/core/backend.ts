@@ -78,7 +78,50 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   /** Zero padding with `before` elements before each axis (the adjoint of slice). */
   readonly pad: (x: H, m: Meta, before: readonly number[], out: Meta) => H
   readonly cast: (x: H, m: Meta, out: Meta) => H
+} & { readonly [K in MatrixKernelName]?: MatrixKernels<H>[K] }
+
+/**
+ * The kernels of the matrix functions (`dualtape/matrix`), each on stacks of matrices in the last
+ * two axes. A backend may lack them (TensorFlow.js has no Cholesky, triangular solve, LU or
+ * symmetric eigensolver): the op then raises a BackendError naming itself and the backend. A
+ * kernel raises a LinAlgError for a matrix it cannot take (singular, not positive definite).
+ *
+ * @example
+ * import { cpuBackend, type FloatArray, type MatrixKernels } from 'dualtape/backends'
+ * const chol: MatrixKernels<FloatArray>['cholesky'] | undefined = cpuBackend.kernels.cholesky
+ * const m = { shape: [2, 2], dtype: 'float64' as const }
+ * chol?.(Float64Array.of(4, 2, 2, 5), m, m) // → [2, 0, 1, 2]
+ */
+export interface MatrixKernels<H> {
+  /** The lower Cholesky factor of the symmetric part of each matrix. */
+  readonly cholesky: (a: H, m: Meta, out: Meta) => H
+  /** op(T) X = B, T the `lower` (or upper) triangle of A, op(T) = T or Tᵀ; batch axes broadcast. */
+  readonly triangularSolve: (a: H, b: H, ma: Meta, mb: Meta, out: Meta, lower: boolean, transA: boolean) => H
+  /** op(A) X = B by LU with partial pivoting; batch axes broadcast. */
+  readonly solve: (a: H, b: H, ma: Meta, mb: Meta, out: Meta, transA: boolean) => H
+  /** log |det A| of each matrix (`positive`: a LinAlgError where det A ≤ 0). */
+  readonly logAbsDet: (a: H, m: Meta, out: Meta, positive: boolean) => H
+  /** The sign of det A of each matrix (0 where it is singular). */
+  readonly detSign: (a: H, m: Meta, out: Meta) => H
+  /** The eigenvalues (row 0) and eigenvectors (rows 1…n, as columns) of the symmetric part, packed [..., n + 1, n]. */
+  readonly eigh: (a: H, m: Meta, out: Meta) => H
 }
+
+/** The names of the matrix kernels, which are the names of their ops. */
+export type MatrixKernelName = keyof MatrixKernels<unknown>
+
+/** Every matrix kernel's name once (a name missing here fails the type check). */
+const matrixKernelSet: { readonly [K in MatrixKernelName]: true } = {
+  cholesky: true,
+  triangularSolve: true,
+  solve: true,
+  logAbsDet: true,
+  detSign: true,
+  eigh: true,
+}
+
+/** The matrix kernels, which a backend may lack (internal: the backend registry and the tests read it). */
+export const matrixKernelNames = Object.keys(matrixKernelSet) as readonly MatrixKernelName[]
 
 /**
  * Where tensor data lives and how kernels run on it. The AD layer only ever sees opaque

@@ -135,6 +135,44 @@ export class ValueError extends DualtapeError {
 }
 
 /**
+ * A matrix that a matrix function cannot take: singular (a zero pivot) for `solve`, `inv`,
+ * `triangularSolve` and `det`'s relatives, not positive definite for `cholesky`, with a
+ * determinant that is not positive for `logdet`, with repeated eigenvalues where the derivative of
+ * `eigh` is asked for, or with non-finite entries. The message names
+ * the op, the shape of the stack, which matrix of it and the pivot; `op` and `reason` say the same
+ * for code. A ValueError: the shapes fit, the values do not.
+ *
+ * @example
+ * import { tensor, LinAlgError } from 'dualtape'
+ * import { cholesky } from 'dualtape/matrix'
+ * let error: unknown
+ * try {
+ *   cholesky(tensor([[1, 2], [2, 1]]))
+ * } catch (e) {
+ *   error = e
+ * }
+ * error instanceof LinAlgError // → true
+ * const reason = (error as LinAlgError).reason // → 'not-positive-definite'
+ * console.log((error as Error).message)
+ * // prints: cholesky: the matrix [2, 2] is not positive definite (pivot 1 is -3)
+ */
+export class LinAlgError extends ValueError {
+  override name = 'LinAlgError'
+  constructor(
+    readonly op: string,
+    readonly reason:
+      | 'singular'
+      | 'not-positive-definite'
+      | 'non-positive-determinant'
+      | 'repeated-eigenvalues'
+      | 'not-finite',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
  * A transformation used wrongly: a tracer that escaped its transformation, a mismatched level.
  *
  * @example

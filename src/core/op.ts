@@ -73,6 +73,9 @@ export interface VjpArgs<P> {
  * - `'reduce'`: each output element combines the input elements along the reduced axes (sum,
  *   max, logsumexp).
  * - `'matmul'`: the batched matrix product, bilinear in its two inputs.
+ * - `'matrix'`: a function of each matrix of a stack (the last two axes; batch axes broadcast):
+ *   each output matrix depends on the input matrices at its own batch position (cholesky,
+ *   triangularSolve, solve, logAbsDet, eigh of `dualtape/matrix`).
  * - `'constant'`: piecewise constant, a zero Jacobian wherever it exists (sign, the comparisons,
  *   stopGradient): the output is a constant at every level, so jvp and vjp record nothing.
  * - `'opaque'`: unknown, so every output element may depend on every input element (custom ops).
@@ -86,7 +89,7 @@ export interface VjpArgs<P> {
  * s // → 'layout'
  * registry.tanh.structure // → 'elementwise'
  */
-export type OpStructure = 'elementwise' | 'layout' | 'reduce' | 'matmul' | 'constant' | 'opaque'
+export type OpStructure = 'elementwise' | 'layout' | 'reduce' | 'matmul' | 'matrix' | 'constant' | 'opaque'
 
 /**
  * Where an op is linear, which `linearTranspose` reads to transpose it with its VJP rule:

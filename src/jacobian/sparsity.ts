@@ -8,6 +8,7 @@ import { getBackend } from '../backends/registry.js'
 import { broadcastStrides, forEachRun } from '../kernels/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
+import type { LogAbsDetParams, SolveParams, TriangularSolveParams } from '../matrix/ops.js'
 import type { ReduceParams } from '../ops/reduce.js'
 import { grad } from '../reverse/vjp.js'
 import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
@@ -474,12 +475,130 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
   return res
 }
 
+/** The elements of the input matrices that one output element depends on: `use(input, element)`. */
+type MatrixDeps = (e: number, use: (input: number, p: number) => void) => void
+
+/**
+ * The rule of a matrix function (structure 'matrix') from the dependencies of the elements of one
+ * output matrix (or scalar) on the elements of the input matrices at its batch position, the batch
+ * axes broadcast. The dependencies are those of a generic matrix of the op's domain: the nonzeros
+ * of the Jacobian wherever no entry of the inputs or of the result vanishes by accident.
+ */
+function matrixRule<P>(depsOf: (a: RuleArgs<P>) => MatrixDeps): SparsityRule<P> {
+  return (args) => {
+    const { x, s, y, unions, limit } = args
+    const deps = depsOf(args)
+    const batchRank = Math.max(...x.map((t) => t.rank - 2))
+    const batch = y.shape.slice(0, batchRank)
+    const nb = sizeOf(batch)
+    const per = nb === 0 ? 0 : y.size / nb
+    const block = x.map((t) => t.shape[t.rank - 1]! * t.shape[t.rank - 2]!)
+    const strides = x.map((t, j) => broadcastStrides(t.shape.slice(0, -2), batch).map((v) => v * block[j]!))
+    const res = emptySets(y.size)
+    let total = 0
+    let bi = 0
+    forEachRun(
+      batch.length === 0 ? [1] : batch,
+      batch.length === 0 ? x.map(() => [0]) : strides,
+      (_o, offs, len, steps) => {
+        for (let t = 0; t < len; t++, bi++) {
+          const at = offs.map((o, j) => o + t * steps[j]!)
+          const use = (j: number, p: number): void => {
+            const sj = s[j]
+            if (sj != null) unions.add(sj[at[j]! + p]!)
+          }
+          for (let e = 0; e < per; e++) {
+            unions.begin()
+            deps(e, use)
+            const set = unions.end()
+            res[bi * per + e] = set
+            total += set.length
+          }
+          limit.check(total)
+        }
+      },
+    )
+    return res
+  }
+}
+
+/** Every element of input j's n×n matrix. */
+const whole = (use: (input: number, p: number) => void, j: number, n: number): void => {
+  for (let p = 0; p < n * n; p++) use(j, p)
+}
+
+/**
+ * L = cholesky(A) reads S = (A + Aᵀ)/2: L_ij (i ≥ j) depends on S_pq (p ≥ q) for q ≤ j and p ≤ j or
+ * p = i, each through A_pq and A_qp; the strict upper triangle of L is 0.
+ */
+const choleskyRule = matrixRule<null>(({ x }) => {
+  const n = x[0]!.shape[x[0]!.rank - 1]!
+  return (e, use) => {
+    const i = Math.floor(e / n)
+    const j = e % n
+    if (j > i) return
+    const pair = (p: number, q: number) => {
+      use(0, p * n + q)
+      use(0, q * n + p)
+    }
+    for (let q = 0; q <= j; q++) {
+      for (let p = q; p <= j; p++) pair(p, q)
+      if (i > j) pair(i, q)
+    }
+  }
+})
+
+/**
+ * X = op(T)⁻¹ B by substitution: X_ij depends on column j of B and the rows of op(T) up to i
+ * (op(T) lower) or from i (upper), within the triangle.
+ */
+const triangularSolveRule = matrixRule<TriangularSolveParams>(({ x, params: { lower, transA } }) => {
+  const n = x[0]!.shape[x[0]!.rank - 1]!
+  const m = x[1]!.shape[x[1]!.rank - 1]!
+  const forward = lower !== transA
+  return (e, use) => {
+    const i = Math.floor(e / m)
+    const j = e % m
+    const [r0, r1] = forward ? [0, i] : [i, n - 1]
+    for (let r = r0; r <= r1; r++) {
+      use(1, r * m + j)
+      const [c0, c1] = forward ? [0, r] : [r, n - 1]
+      for (let c = c0; c <= c1; c++) use(0, transA ? c * n + r : r * n + c)
+    }
+  }
+})
+
+/** X = op(A)⁻¹ B: X_ij depends on all of A and on column j of B. */
+const solveRule = matrixRule<SolveParams>(({ x }) => {
+  const n = x[0]!.shape[x[0]!.rank - 1]!
+  const m = x[1]!.shape[x[1]!.rank - 1]!
+  return (e, use) => {
+    whole(use, 0, n)
+    for (let r = 0; r < n; r++) use(1, r * m + (e % m))
+  }
+})
+
+/** log |det A| depends on every element of A (its cotangent is A⁻ᵀ). */
+const logAbsDetRule = matrixRule<LogAbsDetParams>(({ x }) => {
+  const n = x[0]!.shape[x[0]!.rank - 1]!
+  return (_e, use) => whole(use, 0, n)
+})
+
+/** The eigenvalues and, for n > 1, the eigenvectors depend on every element of A (a 1×1 matrix's vector is [1]). */
+const eighRule = matrixRule<null>(({ x }) => {
+  const n = x[0]!.shape[x[0]!.rank - 1]!
+  return (e, use) => {
+    if (e >= n && n === 1) return
+    whole(use, 0, n)
+  }
+})
+
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
 /**
  * The index-set rules that an op's structure does not give: value-dependent elementwise rules
- * (a zero factor, a kink, a choice), matmul and the reductions.
+ * (a zero factor, a kink, a choice), matmul, the reductions and the matrix functions.
  */
 const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   abs: absRule,
@@ -491,6 +610,11 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   minimum: chooserRule((u, v) => u < v),
   where: whereRule,
   matmul: matmulRule,
+  cholesky: choleskyRule,
+  triangularSolve: triangularSolveRule,
+  solve: solveRule,
+  logAbsDet: logAbsDetRule,
+  eigh: eighRule,
   sum: reduction(false),
   max: reduction(true),
   logsumexp: reduction(false),

@@ -47,7 +47,8 @@ const flat = (t: Tensor): Float64Array => Float64Array.from(readConcrete(t))
  * The FLOPs of the ops that `body` runs on data, by the structure of each op (`OpDef.structure`):
  * 2·m·n·k for a matrix product, one per output element for elementwise ops and ops of unknown
  * structure (custom ops) and for piecewise-constant ones (sign, the comparisons), two for a fused
- * derivative kernel, one per input element for a reduction; layout ops (moving data) and
+ * derivative kernel, one per input element for a reduction, n³ per n×n matrix factorized and
+ * 2n² per column solved for the matrix functions of `dualtape/matrix`; layout ops (moving data) and
  * stopGradient (the identity on values) count nothing.
  *
  * @example
@@ -96,6 +97,14 @@ function opFlops(op: string, inputs: readonly Tensor[], y: Tensor): number {
     }
     case 'reduce':
       return inputs[0]!.size
+    case 'matrix': {
+      // a factorization of each n×n matrix (n³, the order of Cholesky's n³/3 and LU's 2n³/3), and
+      // 2n² per column solved
+      const a = inputs[0]!
+      const n = a.shape[a.rank - 1]!
+      const rhs = inputs.length > 1 ? 2 * y.size * n : 0
+      return (a.size / Math.max(1, n)) * n * n + rhs
+    }
     case 'derivative':
       // ct · f′(x, y): f′ and the product
       return 2 * y.size

@@ -4,6 +4,7 @@ import * as E from './elementwise.js'
 import * as M from './matmul.js'
 import * as R from './reduce.js'
 import * as S from './shape.js'
+import * as X from '../matrix/ops.js'
 
 /** Every primitive's definition by name: the one list of the primitives. */
 const definitions = {
@@ -35,6 +36,12 @@ const definitions = {
   sum: R.sumOp,
   max: R.maxOp,
   logsumexp: R.logsumexpOp,
+  cholesky: X.choleskyOp,
+  triangularSolve: X.triangularSolveOp,
+  solve: X.solveOp,
+  logAbsDet: X.logAbsDetOp,
+  detSign: X.detSignOp,
+  eigh: X.eighOp,
 }
 
 /** The parameters an op definition takes. */

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { tensor } from '../../src/index.js'
+import { add, matmul, mul, reshape, sub, tensor } from '../../src/index.js'
+import { logdet, solve } from '../../src/matrix/index.js'
 import { UsageError, parseOptions, table, usage, withDefaults } from '../../examples/cli.js'
 import * as attention from '../../examples/attention.js'
 import * as chainRule from '../../examples/chain-rule.js'
 import * as convNet from '../../examples/conv-net.js'
 import * as differentiableProgram from '../../examples/differentiable-program.js'
 import * as fcRelu from '../../examples/fc-relu.js'
+import * as gaussianProcess from '../../examples/gaussian-process.js'
 import * as gradientPatterns from '../../examples/gradient-patterns.js'
 import * as logisticRegression from '../../examples/logistic-regression.js'
 import * as mlpMoons from '../../examples/mlp-moons.js'
@@ -351,6 +353,43 @@ describe('differentiable-program', () => {
 
   it('refuses a ≤ 0', () => {
     expect(() => differentiableProgram.sqrtNewton(tensor(-1))).toThrow(/a > 0, got -1/)
+  })
+})
+
+describe('gaussian-process', () => {
+  it('the gradient of the log marginal likelihood: reverse = forward, = finite differences to 1e-8, = the closed form', () => {
+    const p = printer()
+    const r = gaussianProcess.main({ points: 24, steps: 15, log: p.log })
+    for (let j = 0; j < 3; j++) {
+      const scale = Math.max(1, Math.abs(r.closedForm[j]!))
+      expect(Math.abs(r.reverse[j]! - r.forward[j]!)).toBeLessThanOrEqual(1e-12 * scale)
+      expect(Math.abs(r.reverse[j]! - r.closedForm[j]!)).toBeLessThanOrEqual(1e-10 * scale)
+      expect(r.fdError[j]!).toBeLessThan(1e-9 * scale)
+      expect(Math.abs(r.reverse[j]! - r.finiteDifferences[j]!)).toBeLessThanOrEqual(1e-8 * scale)
+    }
+    // the value through Cholesky equals the one through LU: −½ yᵀ K⁻¹ y − ½ log det K − (n/2) log 2π
+    const { x, y } = gaussianProcess.gpData(24, 1)
+    const k = gaussianProcess.rbfKernel(tensor(r.theta0), x)
+    const quad = matmul(reshape(y, [1, 24]), solve(k, y)).item()
+    close(r.logLikelihood0, -0.5 * quad - 0.5 * logdet(k).item() - 12 * Math.log(2 * Math.PI), 1e-12)
+    // the ascent climbs
+    expect(r.trajectory).toHaveLength(16)
+    expect(r.trajectory[15]!).toBeGreaterThan(r.trajectory[0]!)
+    expect(p.lines.join('\n')).toMatch(/reverse \(grad\)\s+forward \(jacfwd\)\s+finite differences/)
+  })
+
+  it('a stack of kernel matrices: one factorization per matrix, as for each alone', () => {
+    const { x, y } = gaussianProcess.gpData(6, 2)
+    const k1 = gaussianProcess.rbfKernel(tensor([0, 0, -2]), x)
+    const k2 = gaussianProcess.rbfKernel(tensor([-0.5, 0.3, -1]), x)
+    const stack = add(
+      mul(reshape(k1, [1, 6, 6]), tensor([1, 0], [2, 1, 1])),
+      mul(reshape(k2, [1, 6, 6]), tensor([0, 1], [2, 1, 1])),
+    )
+    const both = logdet(stack).dataSync()
+    close(both[0]!, logdet(k1).item(), 1e-13)
+    close(both[1]!, logdet(k2).item(), 1e-13)
+    expect(sub(solve(stack, y), solve(k1, y)).shape).toEqual([2, 6])
   })
 })
 

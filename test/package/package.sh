@@ -73,10 +73,11 @@ cat >app.mjs <<'APP'
 import { grad, hessian, jvp, mul, sum, tensor } from 'dualtape'
 import { derivative } from 'dualtape/scalar'
 import { chainFromFactors } from 'dualtape/linalg'
+import { cholesky } from 'dualtape/matrix'
 import { sparseJacobian } from 'dualtape/sparse'
 import { traceGraph } from 'dualtape/viz'
 import { initTfjsBackend } from 'dualtape/tfjs'
-console.log(grad((x) => sum(mul(x, x)))(tensor([1, 2])).toArray(), hessian, jvp, derivative, chainFromFactors, sparseJacobian, traceGraph, initTfjsBackend)
+console.log(grad((x) => sum(mul(x, x)))(tensor([1, 2])).toArray(), hessian, jvp, derivative, chainFromFactors, cholesky, sparseJacobian, traceGraph, initTfjsBackend)
 APP
 "$root/node_modules/.bin/esbuild" app.mjs --bundle --platform=browser --format=esm --minify --log-level=warning \
   --external:vega --external:vega-lite --external:@hpcc-js/wasm-graphviz '--external:@tensorflow/*' --outfile=app.js

@@ -333,10 +333,17 @@ describe('isElementwiseOp', () => {
   it("reads each op's structure: elementwise, or broadcasting (the comparisons, piecewise constant)", () => {
     for (const [name, def] of Object.entries(registry)) {
       expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
-      // the piecewise constant ops are sign, stopGradient and the comparisons
+      // the piecewise constant ops are sign, stopGradient, the comparisons and the sign of a determinant
       expect(def.structure === 'constant', name).toBe(
-        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal'].includes(name),
+        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'detSign'].includes(
+          name,
+        ),
       )
+    }
+    expect(isElementwiseOp('detSign')).toBe(false)
+    expect(isElementwiseOp('cholesky')).toBe(false)
+    for (const name of ['cholesky', 'triangularSolve', 'solve', 'logAbsDet', 'eigh']) {
+      expect(registry[name as keyof typeof registry].structure, name).toBe('matrix')
     }
     expect(isElementwiseOp('greater')).toBe(true)
     expect(isElementwiseOp('sign')).toBe(false)

@@ -5,6 +5,7 @@ import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '
 import { derivMulKernel } from './derivative.js'
 import { binaryLoops, unaryLoop } from './elementwise.js'
 import { binaryFns, unaryFns } from './scalar.js'
+import { matrixKernels } from './matrix.js'
 import {
   broadcastCopy,
   broadcastStrides,
@@ -237,6 +238,7 @@ const kernels: Kernels<FloatArray> = {
   slice: sliceCopy,
   pad: padCopy,
   cast: (x, _m, out) => (out.dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x)),
+  ...matrixKernels,
 }
 
 /**
