@@ -84,6 +84,16 @@ export {
   type ValueAndGradFn,
 } from './reverse/vjp.js'
 
+// checkpointing
+export { checkpoint } from './checkpoint/checkpoint.js'
+export { checkpointLoop, type CheckpointLoopOptions, type SweepReport } from './checkpoint/loop.js'
+export {
+  revolveSchedule,
+  revolveAdvances,
+  type RevolveSchedule,
+  type RevolveAction,
+} from './checkpoint/revolve.js'
+
 // Jacobians
 export {
   jacfwd,
