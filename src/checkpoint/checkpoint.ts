@@ -113,9 +113,11 @@ const checkpointOp: OpDef<CheckpointCall> = {
  *
  * @example
  * import { checkpoint, grad, sum, tanh, mul, tensor, type Tensor } from 'dualtape'
- * const layer = checkpoint((x: Tensor, w: Tensor) => tanh(mul(x, w)))
- * const loss = (w: Tensor) => sum(layer(layer(tensor([0.5, -1]), w), w))
- * grad(loss)(tensor([2, 3])).toArray() // the gradient, as without checkpoint
+ * const f = (x: Tensor, w: Tensor) => tanh(mul(x, w))
+ * const layer = checkpoint(f)
+ * const loss = (g: typeof f) => (w: Tensor) => sum(g(g(tensor([0.5, -1]), w), w))
+ * grad(loss(layer))(tensor([2, 3])) // → [0.2047202042082168, -0.010412163697576558]
+ * grad(loss(f))(tensor([2, 3])) // → [0.2047202042082168, -0.010412163697576558]
  */
 export function checkpoint<F extends (...args: any[]) => Tree>(f: F): F {
   if (typeof f !== 'function') {

@@ -226,7 +226,9 @@ const loopOp: OpDef<LoopCall> = {
  * const step = (x: Tensor, a: Tensor) => sin(mul(x, a))
  * const loss = (x0: Tensor, a: Tensor) =>
  *   sum(checkpointLoop(step, x0, 1000, { snapshots: 8, params: a }))
- * const [gx0, ga] = grad(loss, { argnums: [0, 1] })(tensor([0.5]), tensor([1.1]))
+ * const [gx0, ga] = grad(loss, { argnums: [0, 1] })(tensor([0.5]), tensor([1]))
+ * gx0 // → [0.0012203457416526664]
+ * ga // → [27.507480541814335]
  */
 export function checkpointLoop<X extends Tree, P extends Tree = undefined>(
   step: (x: X, params: P) => X,

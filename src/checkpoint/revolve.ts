@@ -35,7 +35,7 @@ export type RevolveAction =
  * @example
  * import { revolveSchedule, type RevolveSchedule } from 'dualtape'
  * const s: RevolveSchedule = revolveSchedule(10, 3)
- * s.advances // → 18
+ * s.advances // → 15
  * s.turns // → 10
  * s.slotsUsed // → 3
  */
