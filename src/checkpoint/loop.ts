@@ -130,12 +130,19 @@ class LoopCall {
     let peakSnapshots = 0
     let peakTapeNodes = 0
     let peakBytes = 0
-    const slotBytes = (): number => slots.reduce((n, s) => n + (s === undefined ? 0 : bytesOf(s)), 0)
+    // the states held in slots: how many, and their bytes
+    let held = 0
+    let slotBytes = 0
+    const stateBytes = bytesOf(current)
     for (const a of schedule.actions) {
       switch (a.kind) {
         case 'takeshot':
+          if (slots[a.slot] === undefined) {
+            held++
+            slotBytes += stateBytes
+          }
           slots[a.slot] = current
-          peakSnapshots = Math.max(peakSnapshots, slots.filter((s) => s !== undefined).length)
+          peakSnapshots = Math.max(peakSnapshots, held)
           break
         case 'restore':
           current = slots[a.slot]!
@@ -143,7 +150,7 @@ class LoopCall {
         case 'advance':
           for (let i = a.from; i < a.to; i++) current = this.stepLeaves(current, pTree)
           advances += a.to - a.from
-          peakBytes = Math.max(peakBytes, slotBytes() + bytesOf(current))
+          peakBytes = Math.max(peakBytes, slotBytes + stateBytes)
           break
         case 'firsturn':
         case 'youturn': {
@@ -156,7 +163,7 @@ class LoopCall {
           )
           const tape = traced.level.tape!
           peakTapeNodes = Math.max(peakTapeNodes, tape.length)
-          peakBytes = Math.max(peakBytes, slotBytes() + bytesOf(tape.map((node) => node.primal)))
+          peakBytes = Math.max(peakBytes, slotBytes + bytesOf(tape.map((node) => node.primal)))
           const gs = traced.pullback(ctx)
           ctx = gs[0]
           if (wantParams) {

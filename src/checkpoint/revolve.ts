@@ -74,8 +74,10 @@ const beta = (c: number, r: number): number => (r < 0 ? 0 : binomial(c + r, c))
 
 /** The repetition number: the least r with β(c, r) ≥ l. */
 function repetitions(l: number, c: number): number {
+  if (c === 1) return Math.max(0, l - 1)
+  // β(c, r + 1) = β(c, r) · (c + r + 1) / (r + 1)
   let r = 0
-  while (beta(c, r) < l) r++
+  for (let b = 1; b < l; r++) b = (b * (c + r + 1)) / (r + 1)
   return r
 }
 

@@ -82,8 +82,8 @@ function wellFormed(out: SuiteOutput): void {
 }
 
 describe('the registry', () => {
-  it('names the four suites, in order', () => {
-    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'peers'])
+  it('names the five suites, in order', () => {
+    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'checkpoint', 'peers'])
     expect(findSuite('modes')).toBe(modesSuite)
     expect(findSuite('nope')).toBeUndefined()
     for (const s of SUITES) expect(s.steps('smoke')).toBeGreaterThan(0)
