@@ -85,7 +85,7 @@ function recomputationPlot(info: CheckpointInfo): Plot {
     field: 'steps',
     type: 'quantitative',
     scale: log,
-    title: 'steps evaluated again in the reverse sweep (log scale)',
+    title: 'steps evaluated without recording (log scale)',
   }
   const color = { field: 'series', type: 'nominal', title: 'steps again' }
   return {
@@ -209,7 +209,7 @@ export const checkpointSuite: Suite = {
           vsUnchecked: r.vsUnchecked,
           recomputed: k === null ? 0 : k.recomputed,
           theory: k === null ? null : k.theory,
-          evaluations: k === null ? n : 2 * n + k.recomputed,
+          evaluations: k === null ? n : n + k.recomputed,
           peakSnapshots: k === null ? null : k.report.peakSnapshots,
           peakTapeNodes: k === null ? unchecked.tapeNodes : k.report.peakTapeNodes,
           peakBytes: r.peakBytes,
@@ -218,8 +218,8 @@ export const checkpointSuite: Suite = {
         }
       }),
       notes: [
-        'steps again: steps evaluated without recording in the reverse sweep, counted by the step function; t(n, c) = r·n − C(c + r, r − 1), r the least with C(c + r, c) ≥ n (Griewank and Walther).',
-        'steps in all: the forward pass (n) + the steps again + the recorded steps (n); the unchecked gradient records its n steps once.',
+        'steps again: steps evaluated without recording, in the forward pass (the schedule’s first sweep) and the reverse sweep, counted by the step function; t(n, c) = r·n − C(c + r, r − 1), r the least with C(c + r, c) ≥ n (Griewank and Walther).',
+        'steps in all: the steps evaluated without recording (the forward pass’s first sweep included) + the n recorded steps, t(n, c) + n; the unchecked gradient records its n steps once.',
         `peak bytes: the most tensor data held at once by the snapshots and the live step tapes (8 bytes per float64 element; V8 adds its object overhead to each, alike for both); one step's tape holds ${stepTape.nodes} nodes, ${stepTape.bytes} bytes.`,
       ],
     }

@@ -12,7 +12,7 @@ import { checkOptions } from '../core/options.js'
 import { Tensor, concreteOf } from '../core/tensor.js'
 import { type Tree, type TreeDef, flatten, sameDef, showDef, unflatten } from '../core/tree.js'
 import { add } from '../ops/binary.js'
-import { traceVjp } from '../reverse/vjp.js'
+import { type Traced, traceVjp } from '../reverse/vjp.js'
 import { jvpThrough, pack, packedMeta, refuseTracers, unpack } from './pack.js'
 import { type RevolveSchedule, revolveSchedule } from './revolve.js'
 
@@ -25,6 +25,7 @@ import { type RevolveSchedule, revolveSchedule } from './revolve.js'
  * const loss = (x: Tensor) =>
  *   sum(checkpointLoop(sin, x, 10, { snapshots: 3, onSweep: (r) => reports.push(r) }))
  * grad(loss)(tensor([1]))
+ * reports[0]!.fromForward // → true
  * reports[0]!.advances // → 15
  * reports[0]!.turns // → 10
  * reports[0]!.peakSnapshots // → 3
@@ -35,9 +36,18 @@ export interface SweepReport {
   readonly steps: number
   /** The snapshot slots c it was given. */
   readonly snapshots: number
-  /** Steps evaluated again without recording (recomputations): `revolveAdvances(n, c)`. */
+  /**
+   * Whether the sweep continued the forward pass's run of the schedule (the first pullback on the
+   * forward pass's inputs) or ran it again from x0 (a second pullback, or one whose inputs are
+   * tracers of an enclosing transformation).
+   */
+  readonly fromForward: boolean
+  /**
+   * Steps evaluated without recording by this run of the schedule: `revolveAdvances(n, c)`, those
+   * of the forward pass included when the sweep continued it.
+   */
   readonly advances: number
-  /** Steps run on a tape and pulled back: n. */
+  /** Steps run on a tape and pulled back: n (the last one recorded by the forward pass when the sweep continued it). */
   readonly turns: number
   /** The most states held in snapshot slots at once (at most c). */
   readonly peakSnapshots: number
@@ -72,6 +82,8 @@ const bytesOf = (ts: readonly Tensor[]): number =>
 /** One application of `checkpointLoop`: the step, the structure of its state and parameters. */
 class LoopCall {
   schedule: RevolveSchedule | null = null
+  /** What the forward pass left for the first pullback: its inputs' data, its run of the schedule, the last step's tape. */
+  stash: { readonly handles: readonly unknown[]; readonly sweep: Sweep; readonly first: Traced } | null = null
 
   constructor(
     readonly step: (x: any, params: any) => Tree,
@@ -108,7 +120,7 @@ class LoopCall {
     return y
   }
 
-  /** The n steps from the leaves of x0 and the parameters, packed. */
+  /** The n steps from the leaves of x0 and the parameters, packed (forward mode's loop). */
   run(leaves: readonly Tensor[]): Tensor {
     let x = leaves.slice(0, this.nx)
     const params = unflatten(this.pDef, leaves.slice(this.nx))
@@ -116,75 +128,136 @@ class LoopCall {
     return pack(x)
   }
 
-  /** The reverse sweep by the revolve schedule: the cotangents of x0's leaves and the parameters'. */
+  /** A run of the schedule from x0 (the leaves of x0 and of the parameters). */
+  sweep(leaves: readonly Tensor[]): Sweep {
+    this.schedule ??= revolveSchedule(this.n, this.snapshots)
+    const x = leaves.slice(0, this.nx)
+    return new Sweep(this, this.schedule, x, unflatten(this.pDef, leaves.slice(this.nx)), bytesOf(x))
+  }
+
+  /**
+   * The forward pass, on plain data: the schedule up to its first turn, which records the last
+   * step and gives x_n. The snapshots and that step's tape are kept for the first pullback.
+   */
+  forward(leaves: readonly Tensor[]): Tensor {
+    const sweep = this.sweep(leaves)
+    const first = sweep.toNextTurn(leaves.length > this.nx ? [0, 1] : [0])!
+    this.stash = { handles: leaves.map((t) => concreteOf(t).handle), sweep, first }
+    return pack(flatten('checkpointLoop', first.out, 'the step output')[0])
+  }
+
+  /**
+   * The reverse sweep by the revolve schedule: the cotangents of x0's leaves and the parameters'.
+   * The first pullback on the forward pass's own inputs continues the forward pass's run of the
+   * schedule; any other (a second pullback, or one at a level whose inputs are tracers) runs the
+   * schedule again from x0.
+   */
   reverse(ct: Tensor, leaves: readonly Tensor[], wants: readonly boolean[]): (Tensor | null)[] {
     const nx = this.nx
-    const schedule = (this.schedule ??= revolveSchedule(this.n, this.snapshots))
-    const pTree = unflatten(this.pDef, leaves.slice(nx))
     const wantParams = wants.slice(nx).some((w) => w)
-    const slots: (readonly Tensor[] | undefined)[] = []
-    let current: readonly Tensor[] = leaves.slice(0, nx)
+    const argnums = wantParams ? [0, 1] : [0]
+    const stash = this.stash
+    this.stash = null
+    const resume =
+      stash !== null &&
+      leaves.every((t, i) => t.impl.kind === 'concrete' && t.impl.handle === stash.handles[i])
+    const sweep = resume ? stash.sweep : this.sweep(leaves)
+    let turn = resume ? stash.first : sweep.toNextTurn(argnums)
     let ctx: unknown = unflatten(this.xDef, unpack(ct, this.xMetas))
     let ctp: Tensor[] | null = null
-    let advances = 0
-    let peakSnapshots = 0
-    let peakTapeNodes = 0
-    let peakBytes = 0
-    // the states held in slots: how many, and their bytes
-    let held = 0
-    let slotBytes = 0
-    const stateBytes = bytesOf(current)
-    for (const a of schedule.actions) {
+    while (turn !== null) {
+      const gs = turn.pullback(ctx)
+      ctx = gs[0]
+      if (wantParams) {
+        const [gp] = flatten('checkpointLoop', gs[1], 'params')
+        ctp = ctp === null ? gp : ctp.map((g, i) => add(g, gp[i]!))
+      }
+      turn = sweep.toNextTurn(argnums)
+    }
+    this.onSweep?.({
+      steps: this.n,
+      snapshots: this.snapshots,
+      fromForward: resume,
+      advances: sweep.advances,
+      turns: sweep.turns,
+      peakSnapshots: sweep.peakSnapshots,
+      peakTapeNodes: sweep.peakTapeNodes,
+      peakBytes: sweep.peakBytes,
+    })
+    const [gx] = flatten('checkpointLoop', ctx, 'cotangent')
+    return wants.map((w, j) => (!w ? null : j < nx ? gx[j]! : ctp![j - nx]!))
+  }
+}
+
+/**
+ * One run of a revolve schedule: its slots, its current state, the next action, and what it has
+ * done and held so far.
+ */
+class Sweep {
+  readonly slots: (readonly Tensor[] | undefined)[] = []
+  /** The index of the next action. */
+  next = 0
+  /** The states held in slots, and their bytes. */
+  held = 0
+  slotBytes = 0
+  advances = 0
+  turns = 0
+  peakSnapshots = 0
+  peakTapeNodes = 0
+  peakBytes = 0
+
+  constructor(
+    readonly call: LoopCall,
+    readonly schedule: RevolveSchedule,
+    public current: readonly Tensor[],
+    readonly params: unknown,
+    readonly stateBytes: number,
+  ) {}
+
+  /**
+   * Runs the actions up to the next turn and records its step on a tape of its own (differentiating
+   * the state, and the parameters with `argnums` [0, 1]); null when the schedule is done.
+   */
+  toNextTurn(argnums: readonly number[]): Traced | null {
+    const { actions } = this.schedule
+    const call = this.call
+    while (this.next < actions.length) {
+      const a = actions[this.next++]!
       switch (a.kind) {
         case 'takeshot':
-          if (slots[a.slot] === undefined) {
-            held++
-            slotBytes += stateBytes
+          if (this.slots[a.slot] === undefined) {
+            this.held++
+            this.slotBytes += this.stateBytes
           }
-          slots[a.slot] = current
-          peakSnapshots = Math.max(peakSnapshots, held)
+          this.slots[a.slot] = this.current
+          this.peakSnapshots = Math.max(this.peakSnapshots, this.held)
           break
         case 'restore':
-          current = slots[a.slot]!
+          this.current = this.slots[a.slot]!
           break
         case 'advance':
-          for (let i = a.from; i < a.to; i++) current = this.stepLeaves(current, pTree)
-          advances += a.to - a.from
-          peakBytes = Math.max(peakBytes, slotBytes + stateBytes)
+          for (let i = a.from; i < a.to; i++) this.current = call.stepLeaves(this.current, this.params)
+          this.advances += a.to - a.from
+          this.peakBytes = Math.max(this.peakBytes, this.slotBytes + this.stateBytes)
           break
         case 'firsturn':
         case 'youturn': {
           const traced = traceVjp(
             'checkpointLoop',
-            (x: unknown, p: unknown) => this.stepTree(x, p),
-            [unflatten(this.xDef, current), pTree],
-            wantParams ? [0, 1] : [0],
+            (x: unknown, p: unknown) => call.stepTree(x, p),
+            [unflatten(call.xDef, this.current), this.params],
+            argnums,
             false,
           )
           const tape = traced.level.tape!
-          peakTapeNodes = Math.max(peakTapeNodes, tape.length)
-          peakBytes = Math.max(peakBytes, slotBytes + bytesOf(tape.map((node) => node.primal)))
-          const gs = traced.pullback(ctx)
-          ctx = gs[0]
-          if (wantParams) {
-            const [gp] = flatten('checkpointLoop', gs[1], 'params')
-            ctp = ctp === null ? gp : ctp.map((g, i) => add(g, gp[i]!))
-          }
-          break
+          this.turns++
+          this.peakTapeNodes = Math.max(this.peakTapeNodes, tape.length)
+          this.peakBytes = Math.max(this.peakBytes, this.slotBytes + bytesOf(tape.map((node) => node.primal)))
+          return traced
         }
       }
     }
-    this.onSweep?.({
-      steps: this.n,
-      snapshots: this.snapshots,
-      advances,
-      turns: schedule.turns,
-      peakSnapshots,
-      peakTapeNodes,
-      peakBytes,
-    })
-    const [gx] = flatten('checkpointLoop', ctx, 'cotangent')
-    return wants.map((w, j) => (!w ? null : j < nx ? gx[j]! : ctp![j - nx]!))
+    return null
   }
 }
 
@@ -200,7 +273,7 @@ const loopOp: OpDef<LoopCall> = {
     const xs = handles.map(
       (h, i) => new Tensor(inputs[i]!.shape, inputs[i]!.dtype, { kind: 'concrete', backend, handle: h }),
     )
-    const y = call.run(xs)
+    const y = call.forward(xs)
     refuseTracers('checkpointLoop', [y], hint)
     return concreteOf(y).handle
   },
@@ -211,13 +284,16 @@ const loopOp: OpDef<LoopCall> = {
 
 /**
  * A loop `x ← step(x, params)` run `n` times from `x0`, differentiable with respect to `x0` and
- * `params` in reverse mode with at most `snapshots` states held at once. The forward pass keeps
- * only x0 and the parameters; the pullback follows Griewank and Walther's binomial schedule
- * (`revolveSchedule(n, c)`): it stores states in c snapshot slots, evaluates steps again from
- * them, and records one step at a time on a tape to pull the cotangent back through it. It
- * evaluates `revolveAdvances(n, c)` steps again (the fewest any schedule with c slots can), and
- * records each step once; the loop's step tapes hold one step's nodes at a time, where a plain
- * loop's tape holds n steps'.
+ * `params` in reverse mode with at most `snapshots` states held at once, by Griewank and
+ * Walther's binomial schedule (`revolveSchedule(n, c)`): it stores states in c snapshot slots,
+ * evaluates steps again from them, and records one step at a time on a tape to pull the
+ * cotangent back through it. The forward pass is the schedule's first sweep: it stores its
+ * snapshots on the way and records the last step, which gives x_n; the first pullback continues
+ * from there. A gradient evaluates n + `revolveAdvances(n, c)` steps: each step recorded once,
+ * and t(n, c) evaluations without recording, the fewest any schedule with c slots can make. The
+ * loop's tapes hold one step's nodes at a time, where a plain loop's tape holds n steps'. A
+ * second pullback (jacrev), or one at a level whose inputs are tracers, runs the schedule again
+ * from x0.
  *
  * The state x and the parameters are trees of tensors (the state's of one dtype); the step must
  * return a state of x0's structure, shapes and dtypes, compute the same thing each time, and

@@ -82,13 +82,14 @@ describe('checkpointLoop', () => {
       close(g[0], plain[0])
       close(g[1], plain[1])
       expect(plain[0].item()).toBeGreaterThan(1e-8) // a gradient worth comparing
-      // the forward pass (n), the recomputations (t), the recorded steps (n)
+      // the recomputations (t, the forward pass's included) and the recorded steps (n)
       const t = revolveAdvances(n, c)
-      expect(seen.calls).toBe(n + t + n)
+      expect(seen.calls).toBe(t + n)
       expect(seen.taped).toBe(n)
       expect(seen.mostOnTape).toBe(2) // x and a: each step on a fresh tape
       expect(reports).toHaveLength(1)
       const r = reports[0]!
+      expect(r.fromForward).toBe(true)
       expect(r.advances).toBe(t)
       expect(r.turns).toBe(n)
       expect(r.peakSnapshots).toBe(c)
@@ -111,7 +112,7 @@ describe('checkpointLoop', () => {
       const g = grad(loss(f, c), { argnums: [0, 1] })(x0, a)
       close(g[0], want[0])
       close(g[1], want[1])
-      expect(seen.calls - 2 * n).toBe(revolveAdvances(n, c))
+      expect(seen.calls - n).toBe(revolveAdvances(n, c))
     }
   })
 
@@ -140,6 +141,34 @@ describe('checkpointLoop', () => {
     close(got[0].v, want[0].v)
     close(got[1][0], want[1][0])
     close(got[1][1].d, want[1][1].d)
+  })
+
+  test('the first pullback continues the forward pass; a second one runs the schedule again from x0', () => {
+    const n = 30
+    const c = 4
+    const { f, seen } = counted()
+    const reports: SweepReport[] = []
+    const a = tensor([0.9])
+    const [y, pullback] = vjp(
+      (x: Tensor) => checkpointLoop(f, x, n, { snapshots: c, params: a, onSweep: (r) => reports.push(r) }),
+      tensor([0.7]),
+    )
+    const t = revolveAdvances(n, c)
+    // the forward pass: the schedule's first sweep (n − 1 steps) and the last step, recorded
+    expect(seen.calls).toBe(n)
+    expect(seen.taped).toBe(1)
+    close(y, plainLoop(step, tensor([0.7]), n, a))
+    const [g1] = pullback(tensor([1]))
+    expect(seen.calls).toBe(t + n)
+    const [g2] = pullback(tensor([1]))
+    expect(seen.calls).toBe(2 * (t + n))
+    expect(seen.taped).toBe(2 * n)
+    expect(reports.map((r) => [r.fromForward, r.advances, r.turns])).toEqual([
+      [true, t, n],
+      [false, t, n],
+    ])
+    close(g1, g2, 0)
+    close(g1, grad((x: Tensor) => sum(plainLoop(step, x, n, a)))(tensor([0.7])))
   })
 
   test('the value, and a pullback called many times (jacrev)', () => {
