@@ -156,17 +156,20 @@ class LoopCall {
     const nx = this.nx
     const wantParams = wants.slice(nx).some((w) => w)
     const argnums = wantParams ? [0, 1] : [0]
-    const stash = this.stash
+    let stash = this.stash
     this.stash = null
     const resume =
       stash !== null &&
-      leaves.every((t, i) => t.impl.kind === 'concrete' && t.impl.handle === stash.handles[i])
-    const sweep = resume ? stash.sweep : this.sweep(leaves)
-    let turn = resume ? stash.first : sweep.toNextTurn(argnums)
+      leaves.every((t, i) => t.impl.kind === 'concrete' && t.impl.handle === stash!.handles[i])
+    const sweep = resume ? stash!.sweep : this.sweep(leaves)
+    let turn = resume ? stash!.first : sweep.toNextTurn(argnums)
+    // nothing here may keep a step's tape once it is pulled back: one tape at a time
+    stash = null
     let ctx: unknown = unflatten(this.xDef, unpack(ct, this.xMetas))
     let ctp: Tensor[] | null = null
     while (turn !== null) {
       const gs = turn.pullback(ctx)
+      turn = null
       ctx = gs[0]
       if (wantParams) {
         const [gp] = flatten('checkpointLoop', gs[1], 'params')
