@@ -1,6 +1,7 @@
 /**
  * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `jacfwd`,
- * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, the choice of backend and the errors.
+ * `jacrev`, `jacobian`, `hessian`, `hvp`), checkpointing (`checkpoint`, `checkpointLoop` and its
+ * revolve schedule), custom ops, the choice of backend and the errors.
  * The other parts have entry points of their own: `dualtape/scalar` (dual numbers and jets on
  * plain numbers), `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans),
  * `dualtape/matrix` (Cholesky, solves, determinants, eigh: differentiable dense linear algebra),
@@ -90,6 +91,16 @@ export {
 
 // linearization and transposition
 export { linearize, linearTranspose, linearVjp, type LinearFn } from './linearize/linearize.js'
+
+// checkpointing
+export { checkpoint } from './checkpoint/checkpoint.js'
+export { checkpointLoop, type CheckpointLoopOptions, type SweepReport } from './checkpoint/loop.js'
+export {
+  revolveSchedule,
+  revolveAdvances,
+  type RevolveSchedule,
+  type RevolveAction,
+} from './checkpoint/revolve.js'
 
 // Jacobians
 export {

@@ -50,7 +50,7 @@ describe('the dualtape command (bin/dualtape.js)', () => {
     const r = dualtape('bench', 'nosuch')
     expect(r.code).toBe(EXIT.usage)
     expect(r.stderr).toContain("unknown suite 'nosuch'")
-    expect(r.stderr).toContain('overhead, modes, chain, linearize, peers')
+    expect(r.stderr).toContain('overhead, modes, chain, linearize, checkpoint, peers')
   })
 })
 

@@ -83,8 +83,8 @@ function wellFormed(out: SuiteOutput): void {
 }
 
 describe('the registry', () => {
-  it('names the five suites, in order', () => {
-    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'linearize', 'peers'])
+  it('names the six suites, in order', () => {
+    expect(suiteNames()).toEqual(['overhead', 'modes', 'chain', 'linearize', 'checkpoint', 'peers'])
     expect(findSuite('modes')).toBe(modesSuite)
     expect(findSuite('nope')).toBeUndefined()
     for (const s of SUITES) expect(s.steps('smoke')).toBeGreaterThan(0)
