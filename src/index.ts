@@ -1,5 +1,5 @@
 /**
- * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `jacfwd`,
+ * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `vmap`, `jacfwd`,
  * `jacrev`, `jacobian`, `hessian`, `hvp`), custom ops, the choice of backend and the errors.
  * The other parts have entry points of their own: `dualtape/scalar` (dual numbers and jets on
  * plain numbers), `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans),
@@ -41,7 +41,7 @@ export {
   type RandomOptions,
 } from './ops/create.js'
 export type { Tree, Tangent, MapTree } from './core/tree.js'
-export type { OpDef, OpStructure, JvpArgs, VjpArgs } from './core/op.js'
+export type { OpDef, OpStructure, JvpArgs, VjpArgs, BatchArgs } from './core/op.js'
 
 // backends
 export { useBackend, getBackend, backendNames } from './backends/registry.js'
@@ -83,6 +83,9 @@ export {
   type GradFn,
   type ValueAndGradFn,
 } from './reverse/vjp.js'
+
+// batching
+export { vmap, type VmapOptions, type Axis, type AxisTree } from './vmap/vmap.js'
 
 // Jacobians
 export {
