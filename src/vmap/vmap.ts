@@ -1,7 +1,7 @@
 import type { Meta } from '../core/backend.js'
 import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { type Level, callAtLevel, nextLevelId } from '../core/levels.js'
-import { applyChecked, describe, type OpDef } from '../core/op.js'
+import { describe, type OpDef } from '../core/op.js'
 import { checkOptions } from '../core/options.js'
 import { withScope } from '../core/scope.js'
 import { type Shape, shapesEqual } from '../core/shape.js'
