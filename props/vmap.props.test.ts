@@ -56,7 +56,7 @@ function batchingProperty<K extends OpName>(name: K): void {
           return f === null ? null : Math.floor(f * (s.shape.length + 1))
         })
         // at least one input is batched
-        if (at.every((a) => a === null)) at[first % n] = 0
+        if (!at.some((a) => a !== null)) at[first % n] = 0
         const per = c.inputs.map((s, i) => (at[i] === null ? [materialize(s)] : examples(s, size)))
         const args = per.map((xs, i) => (at[i] === null ? xs[0]! : fromFront(stack(xs), at[i]!)))
         const op = (...xs: Tensor[]) => apply(def, xs, c.params)
