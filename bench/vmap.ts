@@ -1,0 +1,207 @@
+/**
+ * Per-example gradients: `vmap(grad(loss), { inAxes: [null, 0] })` against a loop of `grad` over
+ * the examples, on the MLP of the benchmarks (bench/engine.ts: tanh layers of width 256, the last
+ * linear, the mean of squares), one example being one input row. The loop runs one gradient per
+ * example (matrix–vector products); vmap runs each op once on the whole batch, so the products of
+ * the forward and backward sweeps become matrix–matrix products, and each op's overhead is paid
+ * once instead of once per example. Both produce the same per-example gradients: a weight
+ * gradient of width² values per example and layer, whose writing is work neither can avoid.
+ *
+ * Rounds are paired: each times vmap once and the loop once, in alternating order; the ratio is
+ * taken per round (loop ÷ vmap, CPU time), and reported as the median with its interquartile
+ * range, beside the medians of CPU and wall time.
+ *
+ * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W]`. It sets glibc's
+ * mmap threshold as `npm run bench` does (re-running itself), so that the large arrays of the
+ * gradients are not returned to the system and faulted in again at every call.
+ */
+import { spawnSync } from 'node:child_process'
+import { pathToFileURL } from 'node:url'
+import { Tensor, type Tree, grad, reshape, slice, vmap } from '../src/index.js'
+import { makeMlp, mlpLoss } from './engine.js'
+
+/** The target of the vmap issue: vmap(grad(loss)) at least 5× faster than the loop, for 256 examples. */
+export const VMAP_TARGET = 5
+
+/** A median with its quartiles. */
+export interface Spread {
+  readonly median: number
+  readonly q1: number
+  readonly q3: number
+}
+
+/** One workload's figures (times in ms per call). */
+export interface VmapRow {
+  readonly workload: string
+  readonly examples: number
+  readonly loopCpu: Spread
+  readonly vmapCpu: Spread
+  readonly loopWall: Spread
+  readonly vmapWall: Spread
+  /** loop ÷ vmap CPU time, per round. */
+  readonly speedup: Spread
+  /** The largest |difference| between the two sets of gradients, relative to 1 + |loop|. */
+  readonly maxDiff: number
+}
+
+function quantile(sorted: readonly number[], p: number): number {
+  const i = (sorted.length - 1) * p
+  const lo = Math.floor(i)
+  const hi = Math.ceil(i)
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo)
+}
+
+function spread(xs: readonly number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b)
+  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75) }
+}
+
+/** Wall and CPU time (user + system) of one call, in ms. */
+function timeCall(fn: () => unknown): [number, number] {
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  fn()
+  const t1 = performance.now()
+  const c = process.cpuUsage(c0)
+  return [t1 - t0, (c.user + c.system) / 1000]
+}
+
+/** The largest relative difference between the vmap gradients (examples along axis 0) and the loop's. */
+function compare(batched: Tree, loop: readonly Tree[]): number {
+  const [got] = flattenLeaves(batched)
+  const wants = loop.map((g) => flattenLeaves(g)[0])
+  let m = 0
+  got.forEach((leaf, i) => {
+    const v = leaf.dataSync()
+    const per = v.length / loop.length
+    wants.forEach((w, k) => {
+      const want = w[i]!.dataSync()
+      for (let j = 0; j < per; j++)
+        m = Math.max(m, Math.abs(v[k * per + j]! - want[j]!) / (1 + Math.abs(want[j]!)))
+    })
+  })
+  return m
+}
+
+/** The tensors of a tree of gradients, in a fixed order. */
+function flattenLeaves(t: Tree): [Tensor[]] {
+  if (t === null || t === undefined) return [[]]
+  if (t instanceof Tensor) return [[t]]
+  const parts = Array.isArray(t)
+    ? t
+    : Object.keys(t)
+        .sort()
+        .map((k) => (t as Record<string, Tree>)[k])
+  return [parts.flatMap((p) => flattenLeaves(p as Tree)[0])]
+}
+
+/**
+ * Times per-example gradients of the MLP by vmap and by a loop, in paired rounds.
+ *
+ * @example
+ * import { benchVmap } from './vmap.js'
+ * const [row] = benchVmap({ examples: 4, width: 8, layers: 2, rounds: 2 })
+ * row!.maxDiff < 1e-12 // → true
+ */
+export function benchVmap(
+  options: { examples?: number; width?: number; layers?: number; rounds?: number } = {},
+): VmapRow[] {
+  return [measure(options, 'parameters'), measure(options, 'inputs')]
+}
+
+/** Per-example gradients with respect to the parameters (a weight gradient per example) or the input. */
+function measure(
+  options: { examples?: number; width?: number; layers?: number; rounds?: number },
+  wrt: 'parameters' | 'inputs',
+): VmapRow {
+  const examples = options.examples ?? 256
+  const width = options.width ?? 256
+  const layers = options.layers ?? 4
+  const rounds = options.rounds ?? 9
+  const { params } = makeMlp({ batch: 1, width, layers })
+  const { x } = makeMlp({ batch: examples, width, layers, seed: 7 })
+  const g = grad(mlpLoss, { argnums: wrt === 'parameters' ? 0 : 1 }) as (...args: unknown[]) => Tree
+  const perExample = vmap(g, { inAxes: [null, 0] })
+  const rows = Array.from({ length: examples }, (_, k) => reshape(slice(x, [k, 0], [1, width]), [width]))
+  const byVmap = () => perExample(params, x)
+  const byLoop = () => rows.map((r) => g(params, r))
+  const maxDiff = compare(byVmap(), byLoop())
+  // warm-up: the code of both paths optimized before the first timed round
+  for (let i = 0; i < 2; i++) {
+    byVmap()
+    byLoop()
+  }
+  const lc: number[] = []
+  const vc: number[] = []
+  const lw: number[] = []
+  const vw: number[] = []
+  const ratio: number[] = []
+  for (let r = 0; r < rounds; r++) {
+    let v: [number, number]
+    let l: [number, number]
+    if (r % 2 === 0) {
+      v = timeCall(byVmap)
+      l = timeCall(byLoop)
+    } else {
+      l = timeCall(byLoop)
+      v = timeCall(byVmap)
+    }
+    vw.push(v[0])
+    vc.push(v[1])
+    lw.push(l[0])
+    lc.push(l[1])
+    ratio.push(l[1] / v[1])
+  }
+  return {
+    workload: `MLP width ${width}, ${layers} tanh + linear: per-example gradients w.r.t. the ${wrt}`,
+    examples,
+    loopCpu: spread(lc),
+    vmapCpu: spread(vc),
+    loopWall: spread(lw),
+    vmapWall: spread(vw),
+    speedup: spread(ratio),
+    maxDiff,
+  }
+}
+
+const fmtSpread = (s: Spread, digits = 0): string =>
+  `${s.median.toFixed(digits)} [${s.q1.toFixed(digits)}–${s.q3.toFixed(digits)}]`
+
+/** The rows as a table, with the target's verdict for each. */
+export function formatVmap(rows: readonly VmapRow[]): string {
+  const head =
+    '| workload | examples | loop ms CPU [IQR] | vmap ms CPU [IQR] | loop ms wall | vmap ms wall | loop ÷ vmap (CPU) [IQR] | max rel. diff |'
+  const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+  const body = rows.map(
+    (r) =>
+      `| ${r.workload} | ${r.examples} | ${fmtSpread(r.loopCpu)} | ${fmtSpread(r.vmapCpu)} | ${fmtSpread(r.loopWall)} | ${fmtSpread(r.vmapWall)} | ${fmtSpread(r.speedup, 2)} | ${r.maxDiff.toExponential(1)} |`,
+  )
+  const verdicts = rows.map(
+    (r) =>
+      `${r.workload}, ${r.examples} examples: vmap ${r.speedup.median.toFixed(2)}× faster than the loop (target ≥ ${VMAP_TARGET}×: ${r.speedup.median >= VMAP_TARGET ? 'met' : 'missed'})`,
+  )
+  return [head, rule, ...body, '', ...verdicts].join('\n')
+}
+
+const arg = (name: string): number | undefined => {
+  const i = process.argv.indexOf(name)
+  return i < 0 ? undefined : Number(process.argv[i + 1])
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.env['MALLOC_MMAP_THRESHOLD_'] === undefined) {
+    const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' }
+    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      env,
+      stdio: 'inherit',
+    })
+    process.exit(r.status ?? 1)
+  }
+  const quick = process.argv.includes('--quick')
+  const rows = benchVmap({
+    examples: arg('--examples') ?? 256,
+    width: arg('--width') ?? 256,
+    rounds: quick ? 5 : 11,
+  })
+  console.log(formatVmap(rows))
+}
