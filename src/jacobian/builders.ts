@@ -265,7 +265,9 @@ const rowOf = (x: Tensor, j: number): Tensor => {
 }
 
 /**
- * The Jacobian by reverse mode: one tape, one pullback per output element (row). For
+ * The Jacobian by reverse mode: one tape, and its pullback along every output element (row) at
+ * once, as a batched pullback (vmap of the pullback: one sweep of the tape carries the rows, in
+ * chunks of at most 2²⁴ elements of cotangents; see docs/vmap.md). For
  * f: R^{a×b} → R^{c} the Jacobian has shape [c, a, b], as in JAX.
  *
  * As JAX's jacrev, it takes trees as arguments and as the output, with the layout of `jacfwd`:
@@ -320,16 +322,17 @@ function record(where: string, f: Fn, args: readonly unknown[], inputs: Inputs):
 }
 
 /**
- * How many cotangent rows one batched pullback takes at most: 2²⁴ elements of cotangents (128 MiB
- * in float64) divided by the elements the tape holds. A batched sweep keeps at most one cotangent
- * per recorded value and row (and each op's temporaries, of the sizes of its values), so a chunk
- * of rows stays within about that budget whatever the batch.
+ * The chunk rule of batched pullbacks: one sweep takes at most `elements` ÷ (the elements the tape
+ * holds) cotangent rows, and at least one; 2²⁴ elements of cotangents (128 MiB in float64) by
+ * default. A batched sweep keeps at most one cotangent per recorded value and row (and each op's
+ * temporaries, of the sizes of its values), so a chunk of rows stays within about that budget
+ * whatever the number of rows (internal: tests lower it to exercise the chunks).
  */
-export const PULLBACK_CHUNK_ELEMENTS = 2 ** 24
+export const pullbackChunk = { elements: 2 ** 24 }
 
-/** The rows of a chunk for a tape that holds `held` elements (at least 1). */
+/** The rows of a chunk for a tape that holds `held` elements. */
 export const chunkRows = (held: number): number =>
-  Math.max(1, Math.floor(PULLBACK_CHUNK_ELEMENTS / Math.max(held, 1)))
+  Math.max(1, Math.floor(pullbackChunk.elements / Math.max(held, 1)))
 
 /** Rows r0 … r0 + c − 1 of the identity over the elements of y, each of y's shape: [c, ...y.shape]. */
 function unitRows(y: Tensor, r0: number, c: number): Tensor {
