@@ -11,14 +11,32 @@
  * taken per round (loop ÷ vmap, CPU time), and reported as the median with its interquartile
  * range, beside the medians of CPU and wall time.
  *
- * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W]`. It sets glibc's
+ * The second table is jacrev, whose rows are batched pullbacks (vmap of the pullback), against
+ * jacfwd (vector mode) and against one pullback per row, on the networks n → 100 → 100 → m of the
+ * modes suite, in paired rounds.
+ *
+ * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W] [--no-jacobians]`. It sets glibc's
  * mmap threshold as `npm run bench` does (re-running itself), so that the large arrays of the
  * gradients are not returned to the system and faulted in again at every call.
  */
 import { spawnSync } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
-import { Tensor, type Tree, grad, reshape, slice, vmap } from '../src/index.js'
+import {
+  Tensor,
+  type Tree,
+  concat,
+  grad,
+  jacfwd,
+  jacrev,
+  randn,
+  reshape,
+  slice,
+  tensor,
+  vjp,
+  vmap,
+} from '../src/index.js'
 import { makeMlp, mlpLoss } from './engine.js'
+import { tanhNet } from './suites/modes.js'
 
 /** The target of the vmap issue: vmap(grad(loss)) at least 5× faster than the loop, for 256 examples. */
 export const VMAP_TARGET = 5
@@ -183,6 +201,130 @@ export function formatVmap(rows: readonly VmapRow[]): string {
   return [head, rule, ...body, '', ...verdicts].join('\n')
 }
 
+// ---------------------------------------------------------------------------------------------
+// jacrev by batched pullbacks against jacfwd (vector mode) and against one pullback per row
+// ---------------------------------------------------------------------------------------------
+
+/** The targets of the batched-pullback issue. */
+export const JACREV_TARGETS = {
+  /** jacrev ÷ jacfwd on 1000 → 1000 at most this. */
+  square: 1.25,
+  /** jacfwd ÷ jacrev on 1000 → 10 at least this share of the flop ratio. */
+  shareOfFlopRatio: 0.5,
+} as const
+
+/** One network's figures (CPU ms per call). */
+export interface JacobianRow {
+  readonly n: number
+  readonly m: number
+  readonly jacfwd: Spread
+  readonly jacrev: Spread
+  /** The rows one pullback at a time (how jacrev took them before batched pullbacks). */
+  readonly perRow: Spread
+  /** jacrev ÷ jacfwd, per round. */
+  readonly revOverFwd: Spread
+  /** jacfwd's multiply-adds ÷ jacrev's: (1 + n) ÷ (1 + m), both counting one evaluation of f. */
+  readonly flopRatio: number
+  /** The largest |jacrev − jacfwd|. */
+  readonly maxDiff: number
+}
+
+/**
+ * Times jacfwd, jacrev and a loop of single pullbacks on the networks n → 100 → 100 → m of the
+ * modes suite (y ← tanh(y W)), in paired rounds (the three in rotating order).
+ *
+ * @example
+ * import { benchJacobians } from './vmap.js'
+ * const [row] = benchJacobians({ shapes: [[6, 2]], hidden: 4, rounds: 2 })
+ * row!.maxDiff < 1e-12 // → true
+ */
+export function benchJacobians(
+  options: { shapes?: readonly (readonly [number, number])[]; hidden?: number; rounds?: number } = {},
+): JacobianRow[] {
+  const shapes = options.shapes ?? [
+    [1000, 1000],
+    [1000, 10],
+  ]
+  const hidden = options.hidden ?? 100
+  const rounds = options.rounds ?? 11
+  return shapes.map(([n, m]) => {
+    const f = tanhNet([n, hidden, hidden, m])
+    const x = randn([n], { seed: 5 })
+    const fwd = () => jacfwd(f)(x)
+    const rev = () => jacrev(f)(x)
+    const perRow = () => {
+      const [y, pullback] = vjp(f, x)
+      const rows = Array.from({ length: y.size }, (_, r) => reshape(pullback(unit(y, r))[0], [1, n]))
+      return concat(rows, 0)
+    }
+    const jf = fwd()
+    const jr = rev()
+    const a = jf.dataSync()
+    const b = jr.dataSync()
+    let maxDiff = 0
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(b[i]! - a[i]!))
+    for (let i = 0; i < 3; i++) {
+      fwd()
+      rev()
+      perRow()
+    }
+    const tf: number[] = []
+    const tr: number[] = []
+    const tp: number[] = []
+    const ratio: number[] = []
+    const subjects: [() => unknown, number[]][] = [
+      [fwd, tf],
+      [rev, tr],
+      [perRow, tp],
+    ]
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < 3; k++) {
+        const [fn, out] = subjects[(r + k) % 3]!
+        out.push(timeCall(fn)[1])
+      }
+      ratio.push(tr[r]! / tf[r]!)
+    }
+    return {
+      n,
+      m,
+      jacfwd: spread(tf),
+      jacrev: spread(tr),
+      perRow: spread(tp),
+      revOverFwd: spread(ratio),
+      flopRatio: (1 + n) / (1 + m),
+      maxDiff,
+    }
+  })
+}
+
+/** The unit vector e_r of y's shape. */
+function unit(y: Tensor, r: number): Tensor {
+  const d = new Float64Array(y.size)
+  d[r] = 1
+  return tensor(d, { shape: y.shape })
+}
+
+/** The rows as a table, with the targets' verdicts. */
+export function formatJacobians(rows: readonly JacobianRow[]): string {
+  const head =
+    '| n → m | jacfwd ms CPU [IQR] | jacrev ms CPU [IQR] | one pullback per row ms | jacrev ÷ jacfwd [IQR] | flop ratio fwd ÷ rev | max diff |'
+  const rule = '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'
+  const body = rows.map(
+    (r) =>
+      `| ${r.n} → ${r.m} | ${fmtSpread(r.jacfwd, 2)} | ${fmtSpread(r.jacrev, 2)} | ${fmtSpread(r.perRow, 2)} | ${fmtSpread(r.revOverFwd, 3)} | ${r.flopRatio.toFixed(1)} | ${r.maxDiff.toExponential(1)} |`,
+  )
+  const verdicts = rows.map((r) => {
+    const ratio = r.revOverFwd.median
+    if (r.n === r.m) {
+      return `${r.n} → ${r.m}: jacrev ${ratio.toFixed(2)}× jacfwd's time (target ≤ ${JACREV_TARGETS.square}×: ${ratio <= JACREV_TARGETS.square ? 'met' : 'missed'})`
+    }
+    const want = JACREV_TARGETS.shareOfFlopRatio * r.flopRatio
+    const speedup = 1 / ratio
+    return `${r.n} → ${r.m}: jacrev ${speedup.toFixed(1)}× faster than jacfwd (target ≥ ${want.toFixed(1)}×, half the flop ratio: ${speedup >= want ? 'met' : 'missed'})`
+  })
+  return [head, rule, ...body, '', ...verdicts].join('\n')
+}
+
 const arg = (name: string): number | undefined => {
   const i = process.argv.indexOf(name)
   return i < 0 ? undefined : Number(process.argv[i + 1])
@@ -204,4 +346,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     rounds: quick ? 5 : 11,
   })
   console.log(formatVmap(rows))
+  if (!process.argv.includes('--no-jacobians')) {
+    console.log('')
+    console.log(formatJacobians(benchJacobians({ rounds: quick ? 7 : 15 })))
+  }
 }

@@ -2,7 +2,7 @@ import type { UnaryKernelName } from '../core/backend.js'
 import { scalarLike } from './create.js'
 import { checkNonFinite, watchingOps } from '../core/debug.js'
 import { escapedTracer, isActive } from '../core/levels.js'
-import { apply, type OpDef } from '../core/op.js'
+import { apply, topLevel, type OpDef } from '../core/op.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
 import { add, div, greater, mul, sub } from './binary.js'
@@ -36,8 +36,8 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
 }
 
 /**
- * ct · f′(x): one fused kernel pass on plain data (and on a vmap batch whose three tensors are all
- * batched); the differentiable composition
+ * ct · f′(x): one fused kernel pass on plain data (and on a cotangent batched by vmap); the
+ * differentiable composition
  * `mul(ct, f′(x, y))` under a transformation, so higher derivatives stay exact.
  */
 export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0): Tensor {
@@ -57,18 +57,17 @@ export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0)
     if (watchingOps()) checkNonFinite(`${op}′`, [x, y, ct], out)
     return out
   }
-  // all three the same examples of one vmap batch: one fused pass over the whole batch
-  if (
-    xi.kind === 'batch' &&
-    yi.kind === 'batch' &&
-    ci.kind === 'batch' &&
-    xi.level === ci.level &&
-    yi.level === ci.level &&
-    shapesEqual(x.shape, ct.shape)
-  ) {
-    if (!isActive(ci.level)) throw escapedTracer(`${op}′`, ci.level)
-    const batch = derivMul(op, xi.primal, yi.primal, ci.primal, p)
-    return new Tensor(ct.shape, ct.dtype, { kind: 'batch', level: ci.level, primal: batch }, true)
+  // a cotangent batched by vmap, x and y either batched with it or shared by every example: one
+  // fused pass over the batch (the kernel takes a cotangent with a leading batch axis)
+  if (ci.kind === 'batch' && shapesEqual(x.shape, ct.shape)) {
+    const level = ci.level
+    const xb = xi.kind === 'batch' && xi.level === level
+    const yb = yi.kind === 'batch' && yi.level === level
+    if (xb === yb && topLevel([x, y, ct]) === level) {
+      if (!isActive(level)) throw escapedTracer(`${op}′`, level)
+      const batch = derivMul(op, xb ? xi.primal : x, yb ? yi.primal : y, ci.primal, p)
+      return new Tensor(ct.shape, ct.dtype, { kind: 'batch', level, primal: batch }, true)
+    }
   }
   return mul(ct, derivatives[op](tensorAlgebra, x, y, p))
 }

@@ -13,6 +13,7 @@ import {
   vjp,
   vmap,
   eye,
+  hessian,
 } from '../../src/index.js'
 import { chunkRows, pullbackChunk } from '../../src/jacobian/builders.js'
 
@@ -68,5 +69,13 @@ describe('batched pullbacks', () => {
     expect(maxDiff(r.b, w.b)).toBeLessThan(1e-14)
     const g = (v: Tensor) => sum(mul(sin(v), v))
     expect(maxDiff(jacobian(g)(x0), jacfwd(g)(x0))).toBeLessThan(1e-14)
+  })
+
+  test('second derivatives through batched pullbacks: jacfwd and jacrev of jacrev are the Hessian', () => {
+    const g = (v: Tensor) => sum(mul(tanh(matmul(v, W1)), sin(matmul(v, W1))))
+    const h = hessian(g)(x0)
+    pullbackChunk.elements = 20
+    expect(maxDiff(jacfwd(jacrev(g))(x0), h)).toBeLessThan(1e-12)
+    expect(maxDiff(jacrev(jacrev(g))(x0), h)).toBeLessThan(1e-12)
   })
 })
