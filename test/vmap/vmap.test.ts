@@ -9,6 +9,7 @@ import {
   concat,
   cos,
   defineOp,
+  div,
   exp,
   grad,
   logsumexp,
@@ -19,6 +20,7 @@ import {
   reshape,
   sin,
   slice,
+  sub,
   square,
   sum,
   tanh,
@@ -204,6 +206,23 @@ describe('custom ops under vmap', () => {
       [125, 216],
     ])
     expect(calls).toBe(3)
+  })
+
+  test('a composition (impl) runs once per example too, its shape rule on one example', () => {
+    let runs = 0
+    const logistic = defineOp({
+      name: 'logistic',
+      impl: ([x]) => {
+        runs++
+        return div(1, add(1, exp(mul(x!, -1))))
+      },
+      jvp: ({ dx: [dx], y }) => mul(dx!, mul(y, sub(1, y))),
+      vjp: ({ ct, y }) => [mul(ct, mul(y, sub(1, y)))],
+    })
+    const xs = randn([3, 2, 2], { seed: 8 })
+    const got = vmap(logistic)(xs)
+    expect(runs).toBe(4)
+    expect(relDiff(got, logistic(xs))).toBe(0)
   })
 
   test('and is differentiated per example inside and outside vmap', () => {
