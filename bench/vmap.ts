@@ -7,17 +7,19 @@
  * once instead of once per example. Both produce the same per-example gradients: a weight
  * gradient of width² values per example and layer, whose writing is work neither can avoid.
  *
- * Rounds are paired: each times vmap once and the loop once, in alternating order; the ratio is
- * taken per round (loop ÷ vmap, CPU time), and reported as the median with its interquartile
- * range, beside the medians of CPU and wall time.
+ * Rounds are paired: each times vmap and the loop, in alternating order (a call shorter than
+ * 20 ms as the mean of as many calls as make 20 ms); the ratio is taken per round (loop ÷ vmap,
+ * CPU time), and reported as the median with its interquartile range, beside the medians of CPU
+ * and wall time.
  *
  * The second table is jacrev, whose rows are batched pullbacks (vmap of the pullback), against
  * jacfwd (vector mode) and against one pullback per row, on the networks n → 100 → 100 → m of the
- * modes suite, in paired rounds.
+ * modes suite, in paired rounds; a call shorter than 20 ms is timed as the mean of as many calls as
+ * make 20 ms.
  *
- * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W] [--no-jacobians]`. It sets glibc's
- * mmap threshold as `npm run bench` does (re-running itself), so that the large arrays of the
- * gradients are not returned to the system and faulted in again at every call.
+ * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W] [--no-jacobians]`.
+ * It sets glibc's mmap threshold as `npm run bench` does (re-running itself), so that the large
+ * arrays of the gradients are not returned to the system and faulted in again at every call.
  */
 import { spawnSync } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
@@ -74,14 +76,23 @@ function spread(xs: readonly number[]): Spread {
   return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75) }
 }
 
-/** Wall and CPU time (user + system) of one call, in ms. */
-function timeCall(fn: () => unknown): [number, number] {
+/**
+ * Wall and CPU time (user + system) of one call, in ms: the mean of `reps` calls timed together, so
+ * that a short call is not read off the coarse ticks of the CPU clock.
+ */
+function timeCall(fn: () => unknown, reps = 1): [number, number] {
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  fn()
+  for (let i = 0; i < reps; i++) fn()
   const t1 = performance.now()
   const c = process.cpuUsage(c0)
-  return [t1 - t0, (c.user + c.system) / 1000]
+  return [(t1 - t0) / reps, (c.user + c.system) / 1000 / reps]
+}
+
+/** How many calls of `fn` make a sample of at least 20 ms (from one timed call). */
+function repsFor(fn: () => unknown): number {
+  const [wall] = timeCall(fn)
+  return Math.max(1, Math.min(1000, Math.ceil(20 / Math.max(wall, 1e-3))))
 }
 
 /** The largest relative difference between the vmap gradients (examples along axis 0) and the loop's. */
@@ -149,6 +160,8 @@ function measure(
     byVmap()
     byLoop()
   }
+  const vReps = repsFor(byVmap)
+  const lReps = repsFor(byLoop)
   const lc: number[] = []
   const vc: number[] = []
   const lw: number[] = []
@@ -158,11 +171,11 @@ function measure(
     let v: [number, number]
     let l: [number, number]
     if (r % 2 === 0) {
-      v = timeCall(byVmap)
-      l = timeCall(byLoop)
+      v = timeCall(byVmap, vReps)
+      l = timeCall(byLoop, lReps)
     } else {
-      l = timeCall(byLoop)
-      v = timeCall(byVmap)
+      l = timeCall(byLoop, lReps)
+      v = timeCall(byVmap, vReps)
     }
     vw.push(v[0])
     vc.push(v[1])
@@ -231,7 +244,8 @@ export interface JacobianRow {
 
 /**
  * Times jacfwd, jacrev and a loop of single pullbacks on the networks n → 100 → 100 → m of the
- * modes suite (y ← tanh(y W)), in paired rounds (the three in rotating order).
+ * modes suite (y ← tanh(y W)), in paired rounds (the three in rotating order; each sample the mean
+ * of as many calls as make 20 ms).
  *
  * @example
  * import { benchJacobians } from './vmap.js'
@@ -272,15 +286,15 @@ export function benchJacobians(
     const tr: number[] = []
     const tp: number[] = []
     const ratio: number[] = []
-    const subjects: [() => unknown, number[]][] = [
-      [fwd, tf],
-      [rev, tr],
-      [perRow, tp],
+    const subjects: [() => unknown, number[], number][] = [
+      [fwd, tf, repsFor(fwd)],
+      [rev, tr, repsFor(rev)],
+      [perRow, tp, repsFor(perRow)],
     ]
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < 3; k++) {
-        const [fn, out] = subjects[(r + k) % 3]!
-        out.push(timeCall(fn)[1])
+        const [fn, out, reps] = subjects[(r + k) % 3]!
+        out.push(timeCall(fn, reps)[1])
       }
       ratio.push(tr[r]! / tf[r]!)
     }
