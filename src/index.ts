@@ -1,7 +1,7 @@
 /**
- * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `jacfwd`,
- * `jacrev`, `jacobian`, `hessian`, `hvp`), checkpointing (`checkpoint`, `checkpointLoop` and its
- * revolve schedule), custom ops, the choice of backend and the errors.
+ * dualtape: tensors and their ops, the transformations (`jvp`, `vjp`, `grad`, `vmap`, `jacfwd`,
+ * `jacrev`, `jacobian`, `hessian`, `hvp`, `linearize`, `linearTranspose`), checkpointing (`checkpoint`,
+ * `checkpointLoop` and its revolve schedule), custom ops, the choice of backend and the errors.
  * The other parts have entry points of their own: `dualtape/scalar` (dual numbers and jets on
  * plain numbers), `dualtape/linalg` (structured Jacobians, Jacobian chains and their plans),
  * `dualtape/matrix` (Cholesky, solves, determinants, eigh: differentiable dense linear algebra),
@@ -45,7 +45,7 @@ export {
   type RandomOptions,
 } from './ops/create.js'
 export type { Tree, Tangent, MapTree } from './core/tree.js'
-export type { OpDef, OpStructure, Linearity, JvpArgs, VjpArgs } from './core/op.js'
+export type { OpDef, OpStructure, Linearity, JvpArgs, VjpArgs, BatchArgs } from './core/op.js'
 
 // backends
 export { useBackend, getBackend, backendNames } from './backends/registry.js'
@@ -101,6 +101,9 @@ export {
   type RevolveSchedule,
   type RevolveAction,
 } from './checkpoint/revolve.js'
+
+// batching
+export { vmap, type VmapOptions, type Axis, type AxisTree } from './vmap/vmap.js'
 
 // Jacobians
 export {

@@ -4,13 +4,16 @@ import type { OpDef } from './op.js'
 import type { Tensor, TapeNode } from './tensor.js'
 
 /**
- * A transformation level. Every `jvp`/`vjp` call takes a fresh, strictly increasing id; an op
+ * A transformation level. Every `jvp`/`vjp`/`vmap` call takes a fresh, strictly increasing id; an op
  * runs at the highest level among its arguments and treats lower ones as constants.
  */
 export interface Level {
   readonly id: number
-  readonly kind: 'jvp' | 'vjp' | 'sparsity' | 'linear'
-  /** For jvp: the number of tangent directions carried at once (null: a single tangent). */
+  readonly kind: 'jvp' | 'vjp' | 'sparsity' | 'linear' | 'vmap'
+  /**
+   * For jvp: the number of tangent directions carried at once (null: a single tangent); for
+   * vmap: the batch size.
+   */
   readonly batch: number | null
   /** For vjp: the tape, in execution order (a topological order). */
   readonly tape: TapeNode[] | null

@@ -63,6 +63,40 @@ export interface VjpArgs<P> {
 }
 
 /**
+ * What a batching rule (the rule `vmap` runs for an op) receives: the inputs of the whole batch,
+ * and the shapes of one example. It returns the output for the whole batch, batch axis first.
+ *
+ * @example
+ * import { registry, tensor, type BatchArgs } from 'dualtape'
+ * // sum over axis 0 of each example: over axis 1 of the batch
+ * const args: BatchArgs<{ axes: number[]; keepdims: boolean }> = {
+ *   x: [tensor([[1, 2], [3, 4], [5, 6]])],
+ *   batched: [true],
+ *   meta: [{ shape: [2], dtype: 'float64' }],
+ *   out: { shape: [], dtype: 'float64' },
+ *   params: { axes: [0], keepdims: false },
+ *   size: 3,
+ * }
+ * registry.sum.batch!(args) // → [3, 7, 11]
+ */
+export interface BatchArgs<P> {
+  /**
+   * The inputs: a batched one as the whole batch, its batch axis first (`[size, ...meta[i].shape]`);
+   * an unbatched one (the same for every example) as it is, of shape `meta[i].shape`.
+   */
+  readonly x: readonly Tensor[]
+  /** Which inputs carry the batch axis. */
+  readonly batched: readonly boolean[]
+  /** Each input's shape and dtype in one example. */
+  readonly meta: readonly Meta[]
+  /** The output's shape and dtype in one example, as the op's shape rule gave them. */
+  readonly out: Meta
+  readonly params: P
+  /** The batch size. */
+  readonly size: number
+}
+
+/**
  * The structure of an op's Jacobian, which code that classifies ops reads instead of their names:
  *
  * - `'elementwise'`: each output element depends only on the input elements at its own position
@@ -155,6 +189,13 @@ export interface OpDef<P> {
   readonly structure: OpStructure
   /** Where the op is linear (see `Linearity`); absent for a non-linear op. */
   readonly linearity?: Linearity
+  /**
+   * The batching rule (`vmap`): the op on a batch of inputs, in one application where it can.
+   * When absent, it follows from `structure`: elementwise and constant ops run on the batch as
+   * it is, their batched inputs padded with axes of size 1 so that broadcasting aligns each
+   * example; any other op (a custom op) runs once per example (src/vmap/rules.ts).
+   */
+  readonly batch?: (a: BatchArgs<P>) => Tensor
 }
 
 /** The highest transformation level among the inputs, or null when all are plain data. */

@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js'
 import { type DType, type FloatArray } from './dtype.js'
-import { BackendError, ValueError, fmtShape } from './errors.js'
+import { BackendError, TransformError, ValueError, fmtShape } from './errors.js'
 import { type Shape, sizeOf, stridesOf } from './shape.js'
 import type { Level } from './levels.js'
 import { track } from './scope.js'
@@ -65,7 +65,17 @@ export interface StagedImpl {
   readonly id: number
 }
 
-export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl | StagedImpl
+/**
+ * A tensor at a vmap level: the tensor itself is one example (its shape is an example's shape);
+ * `primal` holds the whole batch, with the batch axis first (`[size, ...shape]`).
+ */
+export interface BatchImpl {
+  readonly kind: 'batch'
+  readonly level: Level
+  readonly primal: Tensor
+}
+
+export type TensorImpl = Concrete | DualImpl | TapeImpl | IndexImpl | StagedImpl | BatchImpl
 
 /**
  * The one value type of dualtape: an immutable n-dimensional array of float64 or float32.
@@ -139,21 +149,21 @@ export class Tensor {
 
   /** A copy of the data, row-major, from any backend. */
   async data(): Promise<FloatArray> {
-    const c = concreteOf(this)
+    const c = concreteToRead(this, 'data')
     const a = await c.backend.read(c.handle, this)
     return a === c.handle ? a.slice() : a
   }
 
   /** The data as nested arrays (a number for a scalar). */
   toArray(): NestedArray {
-    return nest(readConcrete(this), this.shape)
+    return nest(readConcrete(this, 'toArray'), this.shape)
   }
 
   /** The value of a tensor with one element. */
   item(): number {
     if (this.size !== 1)
       throw new ValueError(`item: tensor of shape ${fmtShape(this.shape)} has ${this.size} elements, not 1`)
-    return readConcrete(this)[0]!
+    return readConcrete(this, 'item')[0]!
   }
 
   /**
@@ -161,7 +171,7 @@ export class Tensor {
    * else its shape and dtype only.
    */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return concreteOf(this).backend.syncRead
+    return concreteOf(this).backend.syncRead && !insideVmap(this)
       ? this.toString()
       : `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
   }
@@ -179,7 +189,7 @@ export class Tensor {
    * String(arange(2000)) // → 'Tensor([0,1,2,...,1997,1998,1999], shape=[2000], dtype=float64)'
    */
   toString(): string {
-    return `Tensor(${showValues(readConcrete(this), this.shape)}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
+    return `Tensor(${showValues(readConcrete(this, 'toString'), this.shape)}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`
   }
 }
 
@@ -245,9 +255,32 @@ export function concreteOf(t: Tensor): Concrete {
   return x.impl
 }
 
+/**
+ * The concrete data under any tracers, refusing a tensor under a vmap level: its data holds the
+ * whole batch, not the one example the tensor stands for.
+ */
+function concreteToRead(t: Tensor, where: string): Concrete {
+  let x = t
+  while (x.impl.kind !== 'concrete') {
+    if (x.impl.kind === 'batch') {
+      throw new TransformError(
+        `${where}: cannot read the data of a tensor inside vmap (level ${x.impl.level.id}), which stands for every example of the batch; return it from the function instead`,
+      )
+    }
+    x = x.impl.primal
+  }
+  return x.impl
+}
+
+/** Whether a tensor stands for one example of a vmap batch (a vmap tracer, at any depth). */
+function insideVmap(t: Tensor): boolean {
+  for (let x = t; x.impl.kind !== 'concrete'; x = x.impl.primal) if (x.impl.kind === 'batch') return true
+  return false
+}
+
 /** Reads the data of a tensor synchronously without copying (internal). */
-export function readConcrete(t: Tensor): FloatArray {
-  const c = concreteOf(t)
+export function readConcrete(t: Tensor, where = 'dataSync'): FloatArray {
+  const c = concreteToRead(t, where)
   if (!c.backend.syncRead) {
     throw new BackendError(
       `dataSync: the ${c.backend.name} backend reads asynchronously; use \`await t.data()\` instead`,

@@ -8,8 +8,9 @@ import { type Tensor, isTensor } from '../core/tensor.js'
 import { type MapTree, type Tree, type TreeDef, flatten, unflatten } from '../core/tree.js'
 import { jvp } from '../forward/jvp.js'
 import { concat, reshape, slice, transpose } from '../ops/shape.js'
-import { grad, vjp } from '../reverse/vjp.js'
-import { withScope } from '../core/scope.js'
+import { grad, traceVjp } from '../reverse/vjp.js'
+import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
+import { vmap } from '../vmap/vmap.js'
 
 /**
  * Options of the Jacobian builders.
@@ -264,7 +265,9 @@ const rowOf = (x: Tensor, j: number): Tensor => {
 }
 
 /**
- * The Jacobian by reverse mode: one tape, one pullback per output element (row). For
+ * The Jacobian by reverse mode: one tape, and its pullback along every output element (row) at
+ * once, as a batched pullback (vmap of the pullback: one sweep of the tape carries the rows, in
+ * chunks of at most 2²⁴ elements of cotangents; see docs/vmap.md). For
  * f: R^{a×b} → R^{c} the Jacobian has shape [c, a, b], as in JAX.
  *
  * As JAX's jacrev, it takes trees as arguments and as the output, with the layout of `jacfwd`:
@@ -292,37 +295,81 @@ export function jacrev(f: Fn, options: JacobianOptions = {}): (...args: unknown[
     })
 }
 
-/** f recorded once on a tape at the differentiated arguments: its output, its leaves and its pullback. */
+/**
+ * f recorded once on a tape at the differentiated arguments: its output, its leaves, its pullback
+ * and how many elements the tape holds (the sizes of every recorded value).
+ */
 interface Recorded {
   readonly ys: readonly Tensor[]
   readonly outDef: TreeDef
   readonly pullback: (ct: Tree) => unknown[]
+  readonly held: number
 }
 
 function record(where: string, f: Fn, args: readonly unknown[], inputs: Inputs): Recorded {
   const h = partialOf(where, f, args, inputs.distinct)
-  const [y, pullback] = vjp(h, ...inputs.distinct.map((i) => args[i]))
-  const [ys, outDef] = flatten(where, y, 'output')
-  return { ys, outDef, pullback: pullback as (ct: Tree) => unknown[] }
+  const primals = inputs.distinct.map((i) => args[i])
+  const argnums = primals.map((_, i) => i)
+  // inside the caller's scope: the tape's tensors pass to it (no owner of their own)
+  const [t] = withTapeScope(
+    () => traceVjp(where, h, primals, argnums, false),
+    (r) => r.out,
+  )
+  const [ys, outDef] = flatten(where, t.out, 'output')
+  let held = 0
+  for (const node of t.level.tape ?? []) held += node.primal.size
+  return { ys, outDef, pullback: ownedBy(t.pullback, null) as (ct: Tree) => unknown[], held }
 }
 
-/** The Jacobian from a recorded tape: one pullback per output element (row). */
+/**
+ * The chunk rule of batched pullbacks: one sweep takes at most `elements` ÷ (the elements the tape
+ * holds) cotangent rows, and at least one; 2²⁴ elements of cotangents (128 MiB in float64) by
+ * default. A batched sweep keeps at most one cotangent per recorded value and row (and each op's
+ * temporaries, of the sizes of its values), so a chunk of rows stays within about that budget
+ * whatever the number of rows (internal: tests lower it to exercise the chunks).
+ */
+export const pullbackChunk = { elements: 2 ** 24 }
+
+/** The rows of a chunk for a tape that holds `held` elements. */
+export const chunkRows = (held: number): number =>
+  Math.max(1, Math.floor(pullbackChunk.elements / Math.max(held, 1)))
+
+/** Rows r0 … r0 + c − 1 of the identity over the elements of y, each of y's shape: [c, ...y.shape]. */
+function unitRows(y: Tensor, r0: number, c: number): Tensor {
+  const size = y.size
+  const d = allocArray(y.dtype, c * size)
+  for (let r = 0; r < c; r++) d[r * size + r0 + r] = 1
+  return fromData(d, [c, ...y.shape], y.backend)
+}
+
+/**
+ * The Jacobian from a recorded tape: its rows are the pullbacks of the unit cotangents, taken as
+ * batched pullbacks (vmap of the pullback: one sweep of the tape carries a whole chunk of rows,
+ * its matrix–vector products become matrix–matrix products), in chunks of `chunkRows(held)`.
+ */
 function rowsOf(
   argnums: JacobianOptions['argnums'],
   inputs: Inputs,
-  { ys, outDef, pullback }: Recorded,
+  { ys, outDef, pullback, held }: Recorded,
 ): unknown {
   const xs = inputs.leaves
-  // rows[i][l]: the rows of the block of output leaf i and input leaf l
-  const rows = ys.map(() => xs.map((): Tensor[] => []))
-  ys.forEach((yi, i) => {
-    for (let r = 0; r < yi.size; r++) {
-      const ct = ys.map((o, k) => (k === i ? reshape(rowOf(o, r), o.shape) : zerosLike(o)))
-      const cts = pullback(unflatten(outDef, ct))
-      cts
-        .flatMap((c) => flatten('jacrev', c)[0])
-        .forEach((c, l) => rows[i]![l]!.push(reshape(c, [1, c.size])))
+  const chunk = chunkRows(held)
+  // rows[i][l]: the chunks of rows of the block of output leaf i and input leaf l
+  const rows = ys.map((yi, i) => {
+    const parts = xs.map((): Tensor[] => [])
+    const along = (ct: Tensor): Tree =>
+      pullback(
+        unflatten(
+          outDef,
+          ys.map((o, k) => (k === i ? ct : zerosLike(o))),
+        ),
+      ) as Tree
+    for (let r0 = 0; r0 < yi.size; r0 += chunk) {
+      const c = Math.min(chunk, yi.size - r0)
+      const cts = vmap(along)(unitRows(yi, r0, c))
+      flatten('jacrev', cts)[0].forEach((t, l) => parts[l]!.push(reshape(t, [c, xs[l]!.size])))
     }
+    return parts
   })
   return assemble(argnums, inputs, outDef, ys.length, (i, l) => {
     const x = xs[l]!

@@ -5,6 +5,7 @@ import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/
 import { apply, describe, type JvpArgs, type Linearity, type OpDef, type VjpArgs } from '../core/op.js'
 import { sizeOf } from '../core/shape.js'
 import { Tensor, concreteOf } from '../core/tensor.js'
+import { reshape, slice } from './shape.js'
 import { asTensor } from './util.js'
 
 /** Checks what a custom op's shape rule returned: `{ shape, dtype }` with a valid shape and a known dtype. */
@@ -115,8 +116,15 @@ export function defineOp<P = null>(spec: CustomOpSpec<P>): CustomOp<P> {
   let cache: { handles: unknown[]; out: Tensor; key: P } | null = null
   const plain = (inputs: readonly Meta[]): Tensor[] =>
     inputs.map((m) => {
-      const c = concreteOf(m as Tensor)
-      return new Tensor(m.shape, m.dtype, c)
+      let inner = m as Tensor
+      while (inner.impl.kind !== 'concrete') inner = inner.impl.primal
+      // under vmap the data holds the whole batch, batch axes first: its first example stands in
+      const lead = inner.rank - m.shape.length
+      if (lead > 0) {
+        const size = [...new Array<number>(lead).fill(1), ...m.shape]
+        return reshape(slice(inner, new Array<number>(inner.rank).fill(0), size), m.shape)
+      }
+      return new Tensor(m.shape, m.dtype, inner.impl)
     })
   const runImpl = (inputs: readonly Tensor[], params: P): Tensor => {
     const handles = inputs.map((t) => concreteOf(t).handle)

@@ -1,7 +1,9 @@
 import type { UnaryKernelName } from '../core/backend.js'
 import { scalarLike } from './create.js'
 import { checkNonFinite, watchingOps } from '../core/debug.js'
-import { apply, type OpDef } from '../core/op.js'
+import { escapedTracer, isActive } from '../core/levels.js'
+import { apply, topLevel, type OpDef } from '../core/op.js'
+import { shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
 import { add, div, greater, mul, sub } from './binary.js'
 import { linear } from './linear.js'
@@ -34,7 +36,8 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
 }
 
 /**
- * ct · f′(x): one fused kernel pass on plain data; the differentiable composition
+ * ct · f′(x): one fused kernel pass on plain data (and on a cotangent batched by vmap); the
+ * differentiable composition
  * `mul(ct, f′(x, y))` under a transformation, so higher derivatives stay exact.
  */
 export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0): Tensor {
@@ -53,6 +56,18 @@ export function derivMul(op: DerivName, x: Tensor, y: Tensor, ct: Tensor, p = 0)
     const out = new Tensor(ct.shape, ct.dtype, { kind: 'concrete', backend, handle: h }, true)
     if (watchingOps()) checkNonFinite(`${op}′`, [x, y, ct], out)
     return out
+  }
+  // a cotangent batched by vmap, x and y either batched with it or shared by every example: one
+  // fused pass over the batch (the kernel takes a cotangent with a leading batch axis)
+  if (ci.kind === 'batch' && shapesEqual(x.shape, ct.shape)) {
+    const level = ci.level
+    const xb = xi.kind === 'batch' && xi.level === level
+    const yb = yi.kind === 'batch' && yi.level === level
+    if (xb === yb && topLevel([x, y, ct]) === level) {
+      if (!isActive(level)) throw escapedTracer(`${op}′`, level)
+      const batch = derivMul(op, xb ? xi.primal : x, yb ? yi.primal : y, ci.primal, p)
+      return new Tensor(ct.shape, ct.dtype, { kind: 'batch', level, primal: batch }, true)
+    }
   }
   return mul(ct, derivatives[op](tensorAlgebra, x, y, p))
 }

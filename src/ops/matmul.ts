@@ -1,6 +1,7 @@
 import { ShapeError, fmtShape } from '../core/errors.js'
-import { apply, type OpDef } from '../core/op.js'
-import { broadcastShapes } from '../core/shape.js'
+import { apply, type BatchArgs, type OpDef } from '../core/op.js'
+import { broadcastShapes, sizeOf } from '../core/shape.js'
+import { alignBatched } from './batching.js'
 import type { Tensor } from '../core/tensor.js'
 import { add } from './binary.js'
 import { reshape, transpose } from './shape.js'
@@ -57,10 +58,35 @@ function foldRight(a: Tensor, db: Tensor, transA: boolean, transB: boolean): Ten
   return transpose(reshape(prod, [m, k, p]), [1, 0, 2])
 }
 
+/**
+ * The batching rule (vmap). A batch of left operands against one right matrix is one product:
+ * the stacked rows `[size·…·m, k] · op(B)`, so that a batch of matrix–vector products becomes one
+ * matrix–matrix product. Otherwise the batch axis becomes the outermost batch axis of a stacked
+ * product, the batched operands padded with axes of size 1 so that their batch axes align.
+ */
+function matmulBatch(a: BatchArgs<MatmulParams>): Tensor {
+  const {
+    x: [xa, xb],
+    batched: [ba, bb],
+    meta: [ma, mb],
+    params: { transA, transB },
+    size,
+    out,
+  } = a
+  if (ba! && !bb! && !transA && mb!.shape.length === 2) {
+    const k = ma!.shape[ma!.shape.length - 1]!
+    const rows = (size * sizeOf(ma!.shape)) / Math.max(k, 1)
+    if (k > 0) return reshape(mm(reshape(xa!, [rows, k]), xb!, false, transB), [size, ...out.shape])
+  }
+  const [ya, yb] = alignBatched(a, out.shape.length)
+  return mm(ya!, yb!, transA, transB)
+}
+
 export const matmulOp: OpDef<MatmulParams> = {
   name: 'matmul',
   structure: 'matmul',
   linearity: 'each',
+  batch: matmulBatch,
   shape: ([a, b], { transA, transB }) => {
     const sa = a!.shape
     const sb = b!.shape

@@ -48,10 +48,17 @@ function maxShares(x: Tensor, y: Tensor, params: ReduceParams): Tensor {
   return div(hits, broadcastTo(counts, x.shape))
 }
 
+/** The batching rule of a reduction: the same reduction, its axes one later (the batch axis is first). */
+const reduceBatch =
+  (def: () => OpDef<ReduceParams>): OpDef<ReduceParams>['batch'] =>
+  ({ x: [xb], params: { axes, keepdims } }) =>
+    apply(def(), [xb!], { axes: shiftAxes(axes, 1), keepdims })
+
 export const maxOp: OpDef<ReduceParams> = {
   name: 'max',
   structure: 'reduce',
   shape: reduceShape,
+  batch: reduceBatch(() => maxOp),
   kernel: (be, [h], [m], { axes }, out) => be.kernels.max(h, m!, axes, out),
   jvp: ({ x: [x], dx: [dx], y, params: p, b }) =>
     sum(mul(dx!, maxShares(x!, y, p)), shiftAxes(p.axes, b), p.keepdims),
@@ -66,6 +73,7 @@ export const logsumexpOp: OpDef<ReduceParams> = {
   name: 'logsumexp',
   structure: 'reduce',
   shape: reduceShape,
+  batch: reduceBatch(() => logsumexpOp),
   kernel: (be, [h], [m], { axes }, out) => be.kernels.logsumexp(h, m!, axes, out),
   // d logsumexp(x) = Σ softmax(x) dx
   jvp: ({ x: [x], dx: [dx], y, params: p, b }) =>

@@ -127,7 +127,10 @@ export const broadcastToOp: OpDef<{ readonly shape: Shape }> = linear(
   },
   ({ shape }, b, dx, x) => ({
     // the batch axes kept apart: x's shape padded with 1s to the rank of the target
-    dx: reshape(dx, batchShape(dx, b, [...new Array<number>(shape.length - x.rank).fill(1), ...x.shape])),
+    dx: reshape(
+      dx,
+      batchShape(dx, b, [...new Array<number>(shape.length - x.shape.length).fill(1), ...x.shape]),
+    ),
     params: { shape: batchShape(dx, b, shape) },
   }),
 )
@@ -177,6 +180,12 @@ export const concatOp: OpDef<{ readonly axis: number }> = {
       axis + b,
     )
   },
+  // a batch of concatenations: the unbatched inputs repeated over the batch, joined one axis later
+  batch: ({ x, batched, params: { axis }, size }) =>
+    concat(
+      x.map((t, i) => (batched[i] ? t : repeatBatch(t, size))),
+      axis + 1,
+    ),
   vjp: ({ ct, x, params: { axis }, wants }) => {
     let off = 0
     return x.map((xi, i) => {
@@ -185,6 +194,11 @@ export const concatOp: OpDef<{ readonly axis: number }> = {
       return wants[i] ? slice(ct, begin, xi.shape) : null
     })
   },
+}
+
+/** `t`, the same for every example of a batch (vmap), repeated over it: `[size, ...t.shape]`. */
+export function repeatBatch(t: Tensor, size: number): Tensor {
+  return broadcastTo(reshape(t, [1, ...t.shape]), [size, ...t.shape])
 }
 
 /**
