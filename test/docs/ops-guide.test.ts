@@ -49,6 +49,7 @@ const notOps = new Set([
   'uniform',
   'useBackend',
   'valueAndGrad',
+  'vmap',
   'vjp',
   'vjpWithAux',
   'withNanCheck',
