@@ -143,9 +143,11 @@ describe(`linearTranspose of every linear op is its VJP (seed ${seed})`, () => {
         'pad',
         'reshape',
         'slice',
+        'solve',
         'sub',
         'sum',
         'transpose',
+        'triangularSolve',
         'where',
       ].sort(),
     )

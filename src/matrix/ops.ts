@@ -6,6 +6,7 @@ import { type Shape, broadcastShapes } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
 import { add, div, mul, sub } from '../ops/binary.js'
 import { fromData } from '../ops/create.js'
+import { stackBatch } from '../ops/batching.js'
 import { matmulOp } from '../ops/matmul.js'
 import { sum } from '../ops/reduce.js'
 import { concat, reshape, slice, transpose } from '../ops/shape.js'
@@ -125,6 +126,7 @@ const trsm = (a: Tensor, b: Tensor, lower: boolean, transA: boolean): Tensor =>
 
 export const choleskyOp: OpDef<null> = {
   name: 'cholesky',
+  batch: stackBatch(() => choleskyOp),
   structure: 'matrix',
   shape: ([a]) => {
     square('cholesky', a!)
@@ -155,6 +157,9 @@ export interface TriangularSolveParams {
 
 export const triangularSolveOp: OpDef<TriangularSolveParams> = {
   name: 'triangularSolve',
+  batch: stackBatch(() => triangularSolveOp),
+  // linear in B: the solution of A X = B for a fixed A
+  linearity: [1],
   structure: 'matrix',
   shape: ([a, b]) => solveShape('triangularSolve', a!, b!),
   kernel: (be, [ha, hb], [ma, mb], { lower, transA }, out) =>
@@ -189,6 +194,9 @@ const lusolve = (a: Tensor, b: Tensor, transA: boolean): Tensor => apply(solveOp
 
 export const solveOp: OpDef<SolveParams> = {
   name: 'solve',
+  batch: stackBatch(() => solveOp),
+  // linear in B: the solution of A X = B for a fixed A
+  linearity: [1],
   structure: 'matrix',
   shape: ([a, b]) => solveShape('solve', a!, b!),
   kernel: (be, [ha, hb], [ma, mb], { transA }, out) => kernelOf(be, 'solve')(ha, hb, ma!, mb!, out, transA),
@@ -221,6 +229,7 @@ const invT = (a: Tensor): Tensor => lusolve(a, eyeLike(a, a.shape[a.rank - 1]!),
 
 export const logAbsDetOp: OpDef<LogAbsDetParams> = {
   name: 'logAbsDet',
+  batch: stackBatch(() => logAbsDetOp),
   structure: 'matrix',
   shape: ([a], { positive }) => {
     square(positive ? 'logdet' : 'logAbsDet', a!)
@@ -238,6 +247,7 @@ export const logAbsDetOp: OpDef<LogAbsDetParams> = {
 
 export const detSignOp: OpDef<null> = {
   name: 'detSign',
+  batch: stackBatch(() => detSignOp),
   structure: 'constant',
   shape: ([a]) => {
     square('detSign', a!)
@@ -306,6 +316,7 @@ function checkDistinct(lam: Tensor, n: number): void {
 
 export const eighOp: OpDef<null> = {
   name: 'eigh',
+  batch: stackBatch(() => eighOp),
   structure: 'matrix',
   shape: ([a]) => {
     const n = square('eigh', a!)

@@ -34,6 +34,16 @@ export function elementwiseBatch<P>(def: OpDef<P>): BatchRule<P> {
   return (a) => apply(def, alignBatched(a, a.out.shape.length), a.params)
 }
 
+/**
+ * The batching rule of an op on stacks of matrices whose leading axes broadcast (the matrix
+ * functions, `[..., n, n]`): the op itself on the batch, each batched input padded with axes of
+ * size 1 to the largest example rank among the inputs, so that the batch axis lines up with the
+ * others' leading axes (an unbatched input broadcasts over it).
+ */
+export function stackBatch<P>(def: () => OpDef<P>): BatchRule<P> {
+  return (a) => apply(def(), alignBatched(a, Math.max(...a.meta.map((m) => m.shape.length))), a.params)
+}
+
 /** Example `i` of a batch `t` whose examples have shape `shape`. */
 function example(t: Tensor, i: number, shape: Shape): Tensor {
   return reshape(slice(t, [i, ...shape.map(() => 0)], [1, ...shape]), shape)
