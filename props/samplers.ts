@@ -34,6 +34,14 @@ const spec = (shape: readonly number[], domain: Domain, seed: number): ArraySpec
   seed,
 })
 
+/** An int32 index tensor of shape `shape` with entries in [0, n). */
+const index = (shape: readonly number[], n: number, seed: number): ArraySpec => ({
+  shape,
+  domain: { indices: Math.max(n, 1) },
+  seed,
+  dtype: 'int32',
+})
+
 /** A seeded permutation of 0 … n−1. */
 function permutation(n: number, seed: number): number[] {
   const rng = new Rng(seed)
@@ -235,6 +243,37 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
         checks: ['jvp-fd', 'second-order'],
         why: 'stopGradient is the identity with a derivative defined to be 0, so finite differences do not apply',
       },
+    },
+    take: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), shapes({ maxRank: 2, maxDim: 4 }), seeds(), seeds())
+        .map(([shape, ax, is, sx, si]) => {
+          const axis = ax % shape.length
+          const n = shape[axis]!
+          return {
+            // indices uniform in [0, n): with more of them than n, some repeat
+            inputs: [spec(shape, 'real', sx), index(n === 0 ? [0] : is, n, si)],
+            params: { axis },
+            constants: [1],
+          }
+        }),
+    },
+    scatterAdd: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), shapes({ maxRank: 2, maxDim: 4 }), seeds(), seeds())
+        .map(([shape, ax, is, sx, si]) => {
+          const axis = ax % shape.length
+          const n = shape[axis]!
+          const ishape = n === 0 ? [0] : is
+          return {
+            inputs: [
+              spec([...shape.slice(0, axis), ...ishape, ...shape.slice(axis + 1)], 'real', sx),
+              index(ishape, n, si),
+            ],
+            params: { axis, size: n },
+            constants: [1],
+          }
+        }),
     },
     sum: reduction('real'),
     // distinct values: no ties inside a reduction

@@ -59,8 +59,18 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   const params = name === 'cast' ? { dtype: 'float32' } : c.params
   const data = c.inputs.map(values)
   const shapes = c.inputs.map((s) => [...s.shape])
-  const on64 = data.map((d, i) => tensor(Float64Array.from(d), { shape: shapes[i]! }))
-  const on32 = data.map((d, i) => tensor(d, { shape: shapes[i]!, backend, dtype: 'float32' }))
+  // int32 specs are index tensors, on either side
+  const isIndex = c.inputs.map((s) => s.dtype === 'int32')
+  const on64 = data.map((d, i) =>
+    tensor(isIndex[i] ? Int32Array.from(d) : Float64Array.from(d), { shape: shapes[i]! }),
+  )
+  const on32 = data.map((d, i) =>
+    tensor(isIndex[i] ? Int32Array.from(d) : d, {
+      shape: shapes[i]!,
+      backend,
+      dtype: isIndex[i] ? 'int32' : 'float32',
+    }),
+  )
   const constants = new Set(c.constants ?? [])
   const dIdx = data.map((_, i) => i).filter((i) => !constants.has(i))
   if (dIdx.length === 0) return

@@ -78,6 +78,16 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   /** Zero padding with `before` elements before each axis (the adjoint of slice). */
   readonly pad: (x: H, m: Meta, before: readonly number[], out: Meta) => H
   readonly cast: (x: H, m: Meta, out: Meta) => H
+  /**
+   * y = x[..., idx, ...] along `axis`: out has shape x[:axis] ++ idx.shape ++ x[axis+1:]; idx is
+   * int32, each entry in [0, x.shape[axis]) (checked before the kernel runs).
+   */
+  readonly take: (x: H, idx: H, m: Meta, mIdx: Meta, axis: number, out: Meta) => H
+  /**
+   * The transpose of take: u (of take's output shape) added into zeros of shape `out` at the
+   * indices along `axis`, a repeated index accumulating.
+   */
+  readonly scatterAdd: (u: H, idx: H, m: Meta, mIdx: Meta, axis: number, out: Meta) => H
 }
 
 /**

@@ -9,6 +9,7 @@ import { broadcastStrides, forEachRun } from '../kernels/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
 import type { ReduceParams } from '../ops/reduce.js'
+import type { ScatterAddParams, TakeParams } from '../ops/indexing.js'
 import { grad } from '../reverse/vjp.js'
 import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
 
@@ -474,6 +475,55 @@ const matmulRule: SparsityRule<MatmulParams> = (args) => {
   return res
 }
 
+/** The sizes before `axis`, of `axis`, and after it. */
+const around = (shape: Shape, axis: number): [number, number, number] => [
+  sizeOf(shape.slice(0, axis)),
+  shape[axis]!,
+  sizeOf(shape.slice(axis + 1)),
+]
+
+// y[o, j, i] = x[o, idx[j], i]: each output element is the one input element it copies
+const takeRule: SparsityRule<TakeParams> = ({ x, s, params: { axis }, limit }) => {
+  const sx = s[0]!
+  const idx = values(x[1]!)
+  const [outer, n, inner] = around(x[0]!.shape, axis)
+  const k = idx.length
+  const res = emptySets(outer * k * inner)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < k; j++)
+      for (let i = 0; i < inner; i++) {
+        const set = sx[(o * n + idx[j]!) * inner + i]!
+        res[(o * k + j) * inner + i] = set
+        total += set.length
+      }
+  limit.check(total)
+  return res
+}
+
+// y[o, c, i] = Σ_{j : idx[j] = c} u[o, j, i]: each output element depends on the updates sent to it
+const scatterAddRule: SparsityRule<ScatterAddParams> = ({ x, s, y, params: { axis }, unions, limit }) => {
+  const su = s[0]!
+  const idx = values(x[1]!)
+  const [outer, n, inner] = around(y.shape, axis)
+  const k = idx.length
+  const sent: number[][] = Array.from({ length: n }, () => [])
+  for (let j = 0; j < k; j++) sent[idx[j]!]!.push(j)
+  const res = emptySets(y.size)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < n; c++)
+      for (let i = 0; i < inner; i++) {
+        unions.begin()
+        for (const j of sent[c]!) unions.add(su[(o * k + j) * inner + i]!)
+        const set = unions.end()
+        res[(o * n + c) * inner + i] = set
+        total += set.length
+        limit.check(total)
+      }
+  return res
+}
+
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
@@ -491,6 +541,8 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   minimum: chooserRule((u, v) => u < v),
   where: whereRule,
   matmul: matmulRule,
+  take: takeRule,
+  scatterAdd: scatterAddRule,
   sum: reduction(false),
   max: reduction(true),
   logsumexp: reduction(false),

@@ -1,6 +1,7 @@
 import type { OpDef } from '../core/op.js'
 import * as B from './binary.js'
 import * as E from './elementwise.js'
+import * as I from './indexing.js'
 import * as M from './matmul.js'
 import * as R from './reduce.js'
 import * as S from './shape.js'
@@ -32,6 +33,8 @@ const definitions = {
   pad: S.padOp,
   cast: S.castOp,
   stopGradient: S.stopGradientOp,
+  take: I.takeOp,
+  scatterAdd: I.scatterAddOp,
   sum: R.sumOp,
   max: R.maxOp,
   logsumexp: R.logsumexpOp,

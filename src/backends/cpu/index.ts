@@ -1,5 +1,5 @@
 import { allocArray, type FloatArray } from '../../core/dtype.js'
-import { BackendError } from '../../core/errors.js'
+import { BackendError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../../core/backend.js'
 import { derivMulKernel } from './derivative.js'
@@ -15,6 +15,7 @@ import {
   transposeCopy,
 } from '../../kernels/layout.js'
 import { fastGemm } from '../../kernels/wasm/index.js'
+import type { FloatArray as GemmArray } from '../../kernels/matmul.js'
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
@@ -143,8 +144,8 @@ function maxLeading(x: FloatArray, outer: number, inner: number, y: FloatArray):
 // ---------------------------------------------------------------------------------------------
 
 function matmulKernel(
-  a: FloatArray,
-  b: FloatArray,
+  a: GemmArray,
+  b: GemmArray,
   ma: Meta,
   mb: Meta,
   out: Meta,
@@ -158,7 +159,8 @@ function matmulKernel(
   // element (i, p) of op(A) and (p, j) of op(B): a transpose is a swap of strides
   const [aRs, aCs] = transA ? [1, m] : [k, 1]
   const [bRs, bCs] = transB ? [1, k] : [n, 1]
-  const y = allocArray(out.dtype, sizeOf(out.shape))
+  // matmul is a float op: apply gives it no int32 tensor
+  const y = allocArray(out.dtype, sizeOf(out.shape)) as GemmArray
   const batch: Shape = out.shape.slice(0, -2)
   const nb = sizeOf(batch)
   if (nb === 0 || m === 0 || n === 0) return y
@@ -189,6 +191,25 @@ function matmulKernel(
     }
   })
   return y
+}
+
+// ---------------------------------------------------------------------------------------------
+// indexing
+// ---------------------------------------------------------------------------------------------
+
+/** The sizes before `axis`, of `axis`, and after it. */
+function around(shape: Shape, axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))]
+}
+
+/** Every index in [0, n): the ops check before their kernels run, so this is a last guard. */
+function checkIndices(op: string, idx: FloatArray, n: number): void {
+  for (let j = 0; j < idx.length; j++) {
+    const v = idx[j]!
+    if (!(v >= 0 && v < n)) {
+      throw new ValueError(`${op}: index ${v} at position ${j} is out of range for an axis of size ${n}`)
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,7 +246,7 @@ const kernels: Kernels<FloatArray> = {
     })
     return y
   },
-  matmul: matmulKernel,
+  matmul: matmulKernel as Kernels<FloatArray>['matmul'],
   transpose: transposeCopy,
   // row-major data does not change under reshape
   reshape: (x) => x,
@@ -237,6 +258,34 @@ const kernels: Kernels<FloatArray> = {
   slice: sliceCopy,
   pad: padCopy,
   cast: (x, _m, out) => (out.dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x)),
+  take: (x, idx, m, _mi, axis, out) => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(m.shape, axis)
+    const k = idx.length
+    checkIndices('take', idx, n)
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const src = (o * n + idx[j]!) * inner
+        const dst = (o * k + j) * inner
+        for (let i = 0; i < inner; i++) y[dst + i] = x[src + i]!
+      }
+    }
+    return y
+  },
+  scatterAdd: (u, idx, _m, _mi, axis, out) => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(out.shape, axis)
+    const k = idx.length
+    checkIndices('scatterAdd', idx, n)
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const dst = (o * n + idx[j]!) * inner
+        const src = (o * k + j) * inner
+        for (let i = 0; i < inner; i++) y[dst + i]! += u[src + i]!
+      }
+    }
+    return y
+  },
 }
 
 /**
@@ -254,7 +303,7 @@ export const cpuBackend: Backend<FloatArray> = {
   dtypes: ['float64', 'float32'],
   syncRead: true,
   fromArray: (data, m) => {
-    const want = m.dtype === 'float64' ? Float64Array : Float32Array
+    const want = m.dtype === 'float64' ? Float64Array : m.dtype === 'float32' ? Float32Array : Int32Array
     if (!(data instanceof want))
       throw new BackendError(`cpu: data of dtype ${m.dtype} must be a ${want.name}`)
     return data

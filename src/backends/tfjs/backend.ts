@@ -277,6 +277,19 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
           `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
       )
     }),
+    // the indices were checked before the kernel runs: tf.gather clamps or gives zeros out of range
+    take: run((x: T, idx: T, _m: Meta, _mi: Meta, axis: number) => tf.gather(x, idx, axis)),
+    scatterAdd: tidy((u: T, idx: T, _m: Meta, mi: Meta, axis: number, out: Meta) => {
+      // u as [outer, k, inner] → [k, outer · inner]; scatterND adds the rows of repeated indices
+      const k = sizeOf(mi.shape)
+      const outer = sizeOf(out.shape.slice(0, axis))
+      const inner = sizeOf(out.shape.slice(axis + 1))
+      const n = out.shape[axis]!
+      if (k === 0) return tf.zeros(out.shape as number[], 'float32')
+      const rows = tf.reshape(tf.transpose(tf.reshape(u, [outer, k, inner]), [1, 0, 2]), [k, outer * inner])
+      const sums = tf.scatterND(tf.reshape(idx, [k, 1]), rows, [n, outer * inner])
+      return tf.reshape(tf.transpose(tf.reshape(sums, [n, outer, inner]), [1, 0, 2]), out.shape as number[])
+    }),
   }
 
   /** The error for a handle used after it was freed (tfjs itself throws a bare TypeError there). */
@@ -309,6 +322,10 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     ownsMemory: true,
     shapeOf: (h: T): Shape => h.shape,
     fromArray: (data: FloatArray, m: Meta): T => {
+      if (m.dtype === 'int32' && data instanceof Int32Array) {
+        ensure()
+        return tf.tensor(data, m.shape as number[], 'int32')
+      }
       if (!(data instanceof Float32Array)) {
         throw new DTypeError(
           `${name}: data must be float32 (a Float32Array); create with { dtype: 'float32' }`,
