@@ -96,6 +96,8 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     asin: unary({ lo: -0.8, hi: 0.8 }),
     acos: unary({ lo: -0.8, hi: 0.8 }),
     erf: unary('real'),
+    sinh: unary('real'),
+    cosh: unary('real'),
     tan: unary({ lo: -1.2, hi: 1.2 }),
     tanh: unary('real'),
     sigmoid: unary('real'),
@@ -113,6 +115,34 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
         fc.constantFrom(2, 3, 0.5, -1, -1.5, 1, 0).map((p) => ({ p })),
       ),
     },
+    // x > 0 with any exponent (both differentiated), or x < 0 with integer exponents (x only)
+    powTensor: {
+      cases: fc
+        .tuple(broadcastingShapes(), seeds(), seeds(), fc.boolean())
+        .map(([[a, b], sa, sb, negative]) =>
+          negative
+            ? {
+                inputs: [spec(a!, { lo: -2, hi: -0.5 }, sa), spec(b!, { indices: 4 }, sb)],
+                params: null,
+                constants: [1],
+              }
+            : { inputs: [spec(a!, 'positive', sa), spec(b!, 'real', sb)], params: null },
+        ),
+    },
+    // gridA values never come within 0.19 of the bounds, even multiples of 1/4
+    clip: {
+      cases: opCase(
+        [arrays(shapes(), 'gridA')],
+        fc.constantFrom(
+          { lo: -0.5, hi: 1 },
+          { lo: -1.5, hi: 0 },
+          { lo: 0, hi: 0 },
+          { lo: -Infinity, hi: 0.5 },
+        ),
+      ),
+    },
+    // away from the origin, where atan2 jumps
+    atan2: binary('nonzero', 'nonzero'),
     add: binary('real', 'real'),
     sub: binary('real', 'real'),
     mul: binary('real', 'real'),

@@ -35,6 +35,8 @@ export type BinaryKernelName =
   | 'less'
   | 'lessEqual'
   | 'equal'
+  | 'atan2'
+  | 'powTensor'
 
 /** The ops whose derivative has a fused kernel `ct · f′(x)` (see `derivMul`): those of the derivative table. */
 export type DerivKernelName = DerivName
@@ -54,6 +56,8 @@ type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
 export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   readonly [K in BinaryKernelName]: Binary<H>
 } & {
+  /** min(max(x, lo), hi) elementwise (NaN stays NaN), lo ≤ hi. */
+  readonly clip: (x: H, m: Meta, lo: number, hi: number) => H
   /** x^p elementwise, p a number. */
   readonly pow: (x: H, m: Meta, p: number) => H
   /** ct · f′(x) with f′ written from x and y = f(x); `ct` may carry leading batch axes. */

@@ -1,5 +1,5 @@
 import { fromData } from '../ops/create.js'
-import type { DType, FloatDType } from '../core/dtype.js'
+import type { FloatDType } from '../core/dtype.js'
 import { checkOptions } from '../core/options.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'

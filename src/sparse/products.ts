@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { DType, FloatDType } from '../core/dtype.js'
+import type { FloatDType } from '../core/dtype.js'
 import { colourColumns, colourRows, colourStar, type Colouring, type ColouringOptions } from './colouring.js'
 import { decompressColumns, decompressRows, decompressStar, seedVectors } from './decompress.js'
 import { SparsityError } from './errors.js'

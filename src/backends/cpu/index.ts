@@ -232,6 +232,14 @@ const kernels: Kernels<FloatArray> = {
     else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i]!, p)
     return y
   },
+  clip: (x, m, lo, hi) => {
+    const y = allocArray(m.dtype, x.length)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!
+      y[i] = v < lo ? lo : v > hi ? hi : v
+    }
+    return y
+  },
   derivMul: (op, x, y, ct, _m, ctMeta, p) => derivMulKernel(op, x, y, ct, p, ctMeta.dtype),
   where: (c, a, b, mc, ma, mb, out) => {
     const y = allocArray(out.dtype, sizeOf(out.shape))

@@ -118,6 +118,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     less: (a, b) => asFloat(tf.less(a, b)),
     lessEqual: (a, b) => asFloat(tf.lessEqual(a, b)),
     equal: (a, b) => asFloat(tf.equal(a, b)),
+    atan2: (a, b) => tf.atan2(a, b),
+    powTensor: (a, b) => tf.pow(a, b),
   }
 
   /** The derivative table (src/ops/derivatives.ts) on float32 tf tensors. */
@@ -136,6 +138,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     // x⁰ = 1, also at x = 0 and NaN, as Math.pow
     pow: (a, p) => (p === 0 ? tf.onesLike(a) : pow(a, p)),
     exp: (a) => tf.exp(a),
+    sinh: (a) => tf.sinh(a),
+    cosh: (a) => tf.cosh(a),
   }
 
   /** ct · f′(x), f′ from the table at x and y = f(x); ct may carry leading batch axes. */
@@ -221,7 +225,16 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
   const binaryNames = Object.keys(binaryFns) as BinaryKernelName[]
 
   /** Single tfjs ops need no tidy: they create nothing but their result. */
-  const single = new Set<BinaryKernelName>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'])
+  const single = new Set<BinaryKernelName>([
+    'add',
+    'sub',
+    'mul',
+    'div',
+    'maximum',
+    'minimum',
+    'atan2',
+    'powTensor',
+  ])
 
   const kernels: Kernels<T> = {
     ...(Object.fromEntries(unaryNames.map((k) => [k, run((x: T, _m: Meta) => unaryFns[k](x))])) as {
@@ -236,6 +249,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       [K in BinaryKernelName]: (a: T, b: T, ma: Meta, mb: Meta, out: Meta) => T
     }),
     pow: tidy((x: T, _m: Meta, p: number) => pow(x, p)),
+    clip: run((x: T, _m: Meta, lo: number, hi: number) => tf.clipByValue(x, lo, hi)),
     derivMul: tidy((op: DerivKernelName, x: T, y: T, ct: T, _m: Meta, _ctMeta: Meta, p: number) =>
       derivMul(op, x, y, ct, p),
     ),
