@@ -79,6 +79,18 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
       })),
   })
 
+  /** argmax and argmin along one nonempty axis of distinct values. */
+  const positions = (): Sampler<{ readonly axis: number }> => ({
+    cases: fc
+      .tuple(shapes({ minRank: 1 }), fc.nat(), seeds())
+      .filter(([shape, ax]) => shape[ax % shape.length]! > 0)
+      .map(([shape, ax, seed]) => ({
+        inputs: [spec(shape, 'distinct', seed)],
+        params: { axis: ax % shape.length },
+        constants: [0],
+      })),
+  })
+
   /** Ops whose output is piecewise constant: their derivative is 0 away from ties. */
   const comparison = binary('gridA', 'gridB')
 
@@ -309,6 +321,19 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     // distinct values: no ties inside a reduction
     max: reduction('distinct'),
     logsumexp: reduction('real'),
+    min: reduction('distinct'),
+    prod: reduction('real'),
+    cumsum: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), fc.boolean(), seeds())
+        .map(([shape, ax, reverse, seed]) => ({
+          inputs: [spec(shape, 'real', seed)],
+          params: { axis: ax % shape.length, reverse },
+        })),
+    },
+    // an int32 result, no derivative: only the shape and mutation laws apply (the input is held constant)
+    argmax: positions(),
+    argmin: positions(),
   }
 }
 

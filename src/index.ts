@@ -64,7 +64,7 @@ export {
 } from './ops/binary.js'
 export { matmul, dot } from './ops/matmul.js'
 export { reshape, transpose, broadcastTo, concat, slice, pad, cast, stopGradient } from './ops/shape.js'
-export { sum, max, mean, logsumexp } from './ops/reduce.js'
+export { sum, max, min, prod, mean, logsumexp, cumsum, argmax, argmin } from './ops/reduce.js'
 export { take, stack, split, squeeze, expandDims } from './ops/indexing.js'
 export { registry, type OpName, type OpParams } from './ops/registry.js'
 export { defineOp, type CustomOp, type CustomOpSpec } from './ops/define.js'

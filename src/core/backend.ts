@@ -75,6 +75,13 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   /** Reductions over sorted distinct `axes`; `out` may keep the reduced axes as size 1. */
   readonly sum: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
   readonly max: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly min: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly prod: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  /** Running sums along `axis`, from its end with `reverse`. */
+  readonly cumsum: (x: H, m: Meta, axis: number, reverse: boolean, out: Meta) => H
+  /** The int32 position of the first maximum (minimum) along `axis`, a NaN counting as the extreme. */
+  readonly argmax: (x: H, m: Meta, axis: number, out: Meta) => H
+  readonly argmin: (x: H, m: Meta, axis: number, out: Meta) => H
   readonly logsumexp: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
   readonly concat: (xs: readonly H[], ms: readonly Meta[], axis: number, out: Meta) => H
   /** The box starting at `begin` with the shape of `out`. */

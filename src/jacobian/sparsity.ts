@@ -8,7 +8,7 @@ import { getBackend } from '../backends/registry.js'
 import { broadcastStrides, forEachRun } from '../kernels/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
-import type { ReduceParams } from '../ops/reduce.js'
+import type { CumsumParams, ReduceParams } from '../ops/reduce.js'
 import type { ScatterAddParams, TakeParams } from '../ops/indexing.js'
 import { grad } from '../reverse/vjp.js'
 import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
@@ -524,6 +524,26 @@ const scatterAddRule: SparsityRule<ScatterAddParams> = ({ x, s, y, params: { axi
   return res
 }
 
+// y_k = Σ_{j ≤ k} x_j along the axis (j ≥ k with reverse): a running union
+const cumsumRule: SparsityRule<CumsumParams> = ({ x, s, params: { axis, reverse }, limit }) => {
+  const sx = s[0]!
+  const [outer, n, inner] = around(x[0]!.shape, axis)
+  const res = emptySets(x[0]!.size)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let acc: readonly number[] = EMPTY
+      for (let k = 0; k < n; k++) {
+        const p = (o * n + (reverse ? n - 1 - k : k)) * inner + i
+        acc = union(acc, sx[p]!)
+        res[p] = acc
+        total += acc.length
+        limit.check(total)
+      }
+    }
+  return res
+}
+
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
 
@@ -543,8 +563,11 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   matmul: matmulRule,
   take: takeRule,
   scatterAdd: scatterAddRule,
+  cumsum: cumsumRule,
   sum: reduction(false),
   max: reduction(true),
+  min: reduction(true),
+  prod: reduction(false),
   logsumexp: reduction(false),
 }
 
@@ -598,6 +621,8 @@ function makeLevel(limit: EntryLimit, local: boolean): Level {
       const y = apply(def, x, params)
       const s = inputs.map((t) => (t.impl.kind === 'index' && t.impl.level === level ? t.impl.sets : null))
       let sets: IndexSets
+      // an index tensor (argmax) is never a tracer: integers are not differentiated
+      if (y.dtype === 'int32') return y
       if (def.structure === 'constant') {
         // a piecewise-constant function of a tracer: no dependence, but a value that varies
         sets = emptySets(y.size)

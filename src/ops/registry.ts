@@ -40,6 +40,11 @@ const definitions = {
   scatterAdd: I.scatterAddOp,
   sum: R.sumOp,
   max: R.maxOp,
+  min: R.minOp,
+  prod: R.prodOp,
+  cumsum: R.cumsumOp,
+  argmax: R.argmaxOp,
+  argmin: R.argminOp,
   logsumexp: R.logsumexpOp,
 }
 

@@ -112,6 +112,22 @@ const maxBlock: BlockReducer = (x, off, len) => {
   return mx
 }
 
+const minBlock: BlockReducer = (x, off, len) => {
+  let mn = Infinity
+  for (let i = 0; i < len; i++) {
+    const v = x[off + i]!
+    if (v < mn || Number.isNaN(v)) mn = v
+    if (Number.isNaN(mn)) return NaN
+  }
+  return mn
+}
+
+const prodBlock: BlockReducer = (x, off, len) => {
+  let p = 1
+  for (let i = 0; i < len; i++) p *= x[off + i]!
+  return p
+}
+
 // log Σ e^x = m + log Σ e^(x - m), m = max x
 const logsumexpBlock: BlockReducer = (x, off, len) => {
   const mx = maxBlock(x, off, len)
@@ -213,6 +229,49 @@ function checkIndices(op: string, idx: FloatArray, n: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// scans and positions along one axis
+// ---------------------------------------------------------------------------------------------
+
+function cumsumKernel(x: FloatArray, m: Meta, axis: number, reverse: boolean, out: Meta): FloatArray {
+  const y = allocArray(out.dtype, x.length)
+  const [outer, n, inner] = around(m.shape, axis)
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let s = 0
+      for (let k = 0; k < n; k++) {
+        const p = (o * n + (reverse ? n - 1 - k : k)) * inner + i
+        s += x[p]!
+        y[p] = s
+      }
+    }
+  }
+  return y
+}
+
+/** The kernel of argmax (`better(v, w)`: v beats w) or argmin: the first winner, a NaN beating all. */
+function argKernel(better: (v: number, w: number) => boolean) {
+  return (x: FloatArray, m: Meta, axis: number, out: Meta): FloatArray => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(m.shape, axis)
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let best = 0
+        let w = x[o * n * inner + i]!
+        for (let k = 1; k < n && w === w; k++) {
+          const v = x[(o * n + k) * inner + i]!
+          if (v !== v || better(v, w)) {
+            best = k
+            w = v
+          }
+        }
+        y[o * inner + i] = best
+      }
+    }
+    return y
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // the backend
 // ---------------------------------------------------------------------------------------------
 
@@ -261,11 +320,16 @@ const kernels: Kernels<FloatArray> = {
   broadcastTo: broadcastCopy,
   sum: reduceKernel(sumBlock, sumLeading),
   max: reduceKernel(maxBlock, maxLeading),
+  min: reduceKernel(minBlock, null),
+  prod: reduceKernel(prodBlock, null),
   logsumexp: reduceKernel(logsumexpBlock, null),
   concat: concatCopy,
   slice: sliceCopy,
   pad: padCopy,
   cast: (x, _m, out) => (out.dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x)),
+  cumsum: cumsumKernel,
+  argmax: argKernel((v, w) => v > w),
+  argmin: argKernel((v, w) => v < w),
   take: (x, idx, m, _mi, axis, out) => {
     const y = allocArray(out.dtype, sizeOf(out.shape))
     const [outer, n, inner] = around(m.shape, axis)

@@ -263,6 +263,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     broadcastTo: run((x: T, _m: Meta, out: Meta) => tf.broadcastTo(x, out.shape as number[])),
     sum: run(reduction((x, axes) => tf.sum(x, axes), 0)),
     max: run(reduction((x, axes) => tf.max(x, axes), -Infinity)),
+    min: run(reduction((x, axes) => tf.min(x, axes), Infinity)),
+    prod: run(reduction((x, axes) => tf.prod(x, axes), 1)),
     logsumexp: run(reduction(logSumExp, -Infinity)),
     // empty parts add nothing (and tfjs-wasm copies stale memory for them)
     concat: run((xs: readonly T[], ms: readonly Meta[], axis: number) => {
@@ -291,6 +293,9 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
           `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
       )
     }),
+    cumsum: run((x: T, _m: Meta, axis: number, reverse: boolean) => tf.cumsum(x, axis, false, reverse)),
+    argmax: run((x: T, _m: Meta, axis: number) => tf.argMax(x, axis)),
+    argmin: run((x: T, _m: Meta, axis: number) => tf.argMin(x, axis)),
     // the indices were checked before the kernel runs: tf.gather clamps or gives zeros out of range
     take: run((x: T, idx: T, _m: Meta, _mi: Meta, axis: number) => tf.gather(x, idx, axis)),
     scatterAdd: tidy((u: T, idx: T, _m: Meta, mi: Meta, axis: number, out: Meta) => {
