@@ -22,8 +22,8 @@ import { samplers } from './samplers.js'
 
 // ---------------------------------------------------------------------------------------------
 // The op checks of the registry on the tfjs backends: for every primitive, over generated cases
-// (the samplers of props/samplers.ts, small shapes), the JVP computed in float32 on tfjs-wasm and
-// tfjs-webgpu agrees with central finite differences computed in float64 on the cpu backend, at
+// (the samplers of props/samplers.ts, small shapes), the JVP computed in float32 on tfjs-cpu,
+// tfjs-wasm and tfjs-webgpu agrees with central finite differences computed in float64 on the cpu backend, at
 // the same float32-rounded inputs; and the VJP is the transpose of the JVP, ⟨u, J v⟩ = ⟨Jᵀu, v⟩,
 // both sides computed on the tfjs backend. Data is read with `await data()` (WebGPU reads only
 // asynchronously in Node), so the checks are written here rather than through checkContract.
@@ -137,7 +137,7 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   }
 }
 
-const kinds: readonly TfjsKind[] = ['wasm', 'webgpu']
+const kinds: readonly TfjsKind[] = ['cpu', 'wasm', 'webgpu']
 const names = Object.keys(registry) as OpName[]
 
 for (const kind of kinds) {

@@ -102,7 +102,8 @@ export function expectClose(
 /** The tensors of both backends agree (shape and values). */
 export async function expectSame(got: Tensor, want: Tensor, tol: number, what: string): Promise<void> {
   expect(got.shape, `${what}: shape`).toEqual(want.shape)
-  expect(got.dtype).toBe('float32')
+  // float32 on the tfjs backends, int32 where the op gives index tensors (argmax, argmin)
+  expect(got.dtype).toBe(want.dtype === 'int32' ? 'int32' : 'float32')
   expectClose(await read(got), want.dataSync(), tol, what)
 }
 
@@ -215,11 +216,16 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
         const cases = fc.sample(samplers[opName].cases as fc.Arbitrary<any>, { seed: 7, numRuns: 2 })
         for (const [k, c] of cases.entries()) {
           const data = c.inputs.map((s: Parameters<typeof specValues>[0]) => Float32Array.from(specValues(s)))
+          // int32 specs are index tensors (take's indices) on both backends
           const cpuXs = c.inputs.map((s: any, i: number) =>
-            tensor(Float64Array.from(data[i]!), { shape: [...s.shape] }),
+            s.dtype === 'int32'
+              ? tensor(Int32Array.from(data[i]!), { shape: [...s.shape] })
+              : tensor(Float64Array.from(data[i]!), { shape: [...s.shape] }),
           )
           const tfXs = c.inputs.map((s: any, i: number) =>
-            tensor(data[i]!, { shape: [...s.shape], backend: name, dtype: 'float32' }),
+            s.dtype === 'int32'
+              ? tensor(Int32Array.from(data[i]!), { shape: [...s.shape], backend: name })
+              : tensor(data[i]!, { shape: [...s.shape], backend: name, dtype: 'float32' }),
           )
           let params = c.params
           if (opName === 'cast') params = { dtype: 'float32' }
@@ -305,7 +311,11 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
                 backend === 'cpu'
                   ? tensor(Float64Array.from(d), { shape, dtype: opName === 'cast' ? 'float32' : 'float64' })
                   : tensor(d, { shape, backend, dtype: 'float32' })
-              const xs = data.map((d, i) => make(d, shapes[i]!))
+              const xs = data.map((d, i) =>
+                c.inputs[i]!.dtype === 'int32'
+                  ? tensor(Int32Array.from(d), { shape: shapes[i]!, backend })
+                  : make(d, shapes[i]!),
+              )
               const f = (...ds: Tensor[]) => {
                 const all = [...xs]
                 dIdx.forEach((i, k) => (all[i] = ds[k]!))
