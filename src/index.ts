@@ -60,6 +60,7 @@ export {
   less,
   lessEqual,
   equal,
+  atan2,
   where,
 } from './ops/binary.js'
 export { matmul, dot } from './ops/matmul.js'

@@ -6,6 +6,7 @@ import { normAxis } from '../core/shape.js'
 import { type NestedArray, type Tensor, isTensor, readConcrete } from '../core/tensor.js'
 import { concat, reshape, slice } from './shape.js'
 import { asTensor } from './util.js'
+import { dispose } from '../core/scope.js'
 
 // ---------------------------------------------------------------------------------------------
 // Indexing: take (gather along an axis with an int32 index tensor) and its transpose scatterAdd,
@@ -122,6 +123,19 @@ function indexTensor(op: string, x: Tensor, indices: unknown, axis: number): Ten
       `${op}: indices must be an int32 tensor or an array of integers, got ${describe(indices)}`,
     )
   }
+  // indices made here are freed when they are refused (a tfjs backend holds their memory)
+  const made = idx !== indices
+  try {
+    checkIndices(op, x, idx, axis)
+  } catch (e) {
+    if (made) dispose(idx)
+    throw e
+  }
+  return idx
+}
+
+/** Throws unless idx is an int32 tensor whose values lie in [0, n) for axis `axis` of x. */
+function checkIndices(op: string, x: Tensor, idx: Tensor, axis: number): void {
   checkIndexMeta(op, x, idx)
   const n = x.shape[axis]!
   const range = valueRange(idx)
@@ -138,7 +152,6 @@ function indexTensor(op: string, x: Tensor, indices: unknown, axis: number): Ten
         `indices of shape ${fmtShape(idx.shape)}); indices must lie in [0, ${n})`,
     )
   }
-  return idx
 }
 
 /**

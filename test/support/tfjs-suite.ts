@@ -20,7 +20,9 @@ import {
   DTypeError,
   type Tensor,
   TransformError,
+  ValueError,
   add,
+  argmax,
   arange,
   broadcastTo,
   cast,
@@ -46,6 +48,7 @@ import {
   slice,
   square,
   sum,
+  take,
   tanh,
   tensor,
   transpose,
@@ -241,6 +244,34 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
           dispose([got, tfXs])
         }
       }
+    })
+
+    test('take: repeated indices accumulate, and bad indices are typed errors before tf.gather runs', async () => {
+      const before = live()
+      const o = { backend: name, dtype: 'float32' as const }
+      const x = tensor([1, 2, 3, 4], o)
+      const i = tensor([3, 0, 3, 3], { dtype: 'int32', backend: name })
+      const g = tidy(() => {
+        const [, pullback] = vjp((t: Tensor) => take(t, i), x)
+        return (pullback(tensor([1, 10, 100, 1000], o)) as Tensor[])[0]!
+      })
+      expect(Array.from(await read(g))).toEqual([10, 0, 0, 1101])
+      const m = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        o,
+      )
+      const picked = tidy(() => take(m, argmax(m, 1), 1))
+      expect(Array.from(await read(picked))).toEqual([2, 2, 4, 4])
+      const f32 = tensor([0], o)
+      // tf.gather would clamp these or give zeros: here they never reach it
+      expect(() => take(x, [4])).toThrow(ValueError)
+      expect(() => take(x, [-1])).toThrow(/out of range for axis 0 of size 4/)
+      expect(() => take(x, f32)).toThrow(DTypeError)
+      dispose([x, i, g, m, picked, f32])
+      expect(live()).toBe(before)
     })
 
     test('zero-size tensors: the examples that went wrong, as on the cpu backend', async () => {
