@@ -10,6 +10,7 @@ import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
 import type { CumsumParams, ReduceParams } from '../ops/reduce.js'
 import type { ScatterAddParams, TakeParams } from '../ops/indexing.js'
+import type { ClipParams } from '../ops/elementwise.js'
 import { grad } from '../reverse/vjp.js'
 import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
 
@@ -272,6 +273,14 @@ const absRule: SparsityRule<null> = (a) => {
   if (!a.local) return elementwise(a)
   const v = values(a.x[0]!)
   return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! !== 0)
+}
+
+// d clip(x, lo, hi) = [lo ≤ x ≤ hi] dx: locally no dependence outside the bounds
+const clipRule: SparsityRule<ClipParams> = (a) => {
+  if (!a.local) return elementwise(a)
+  const v = values(a.x[0]!)
+  const { lo, hi } = a.params
+  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! >= lo && v[p]! <= hi)
 }
 
 // d xᵖ = p xᵖ⁻¹ dx vanishes identically for p = 0
@@ -555,6 +564,7 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   abs: absRule,
   relu: reluRule,
   pow: powRule,
+  clip: clipRule,
   mul: mulRule,
   div: divRule,
   maximum: chooserRule((u, v) => u > v),

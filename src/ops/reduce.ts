@@ -40,8 +40,9 @@ export const sumOp: OpDef<ReduceParams> = linear(
 )
 
 /**
- * Where x attains its maximum along the axes, each tie weighted 1/count, so a max routes its
- * cotangent to the selected element and splits it evenly at ties (as JAX does).
+ * Where x attains its extreme y (the maximum, or the minimum) along the axes, each tie weighted
+ * 1/count, so max and min route their cotangent to the selected element and split it evenly at
+ * ties (as JAX does).
  */
 function maxShares(x: Tensor, y: Tensor, params: ReduceParams): Tensor {
   const hits = equal(x, expandBack(y, x.shape, params))

@@ -265,12 +265,14 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       )
       const picked = tidy(() => take(m, argmax(m, 1), 1))
       expect(Array.from(await read(picked))).toEqual([2, 2, 4, 4])
+      const asFloat = cast(i, 'float32')
+      expect([asFloat.dtype, Array.from(await read(asFloat))]).toEqual(['float32', [3, 0, 3, 3]])
       const f32 = tensor([0], o)
       // tf.gather would clamp these or give zeros: here they never reach it
       expect(() => take(x, [4])).toThrow(ValueError)
       expect(() => take(x, [-1])).toThrow(/out of range for axis 0 of size 4/)
       expect(() => take(x, f32)).toThrow(DTypeError)
-      dispose([x, i, g, m, picked, f32])
+      dispose([x, i, g, m, picked, f32, asFloat])
       expect(live()).toBe(before)
     })
 

@@ -333,9 +333,11 @@ describe('isElementwiseOp', () => {
   it("reads each op's structure: elementwise, or broadcasting (the comparisons, piecewise constant)", () => {
     for (const [name, def] of Object.entries(registry)) {
       expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
-      // the piecewise constant ops are sign, stopGradient and the comparisons
+      // the piecewise constant ops are sign, stopGradient, the comparisons and the integer-valued argmax, argmin
       expect(def.structure === 'constant', name).toBe(
-        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal'].includes(name),
+        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'argmax', 'argmin'].includes(
+          name,
+        ),
       )
     }
     expect(isElementwiseOp('greater')).toBe(true)

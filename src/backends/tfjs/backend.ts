@@ -288,6 +288,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     ),
     cast: run((x: T, m: Meta, out: Meta): T => {
       if (out.dtype === m.dtype) return tf.clone(x)
+      // an index tensor's values as floats
+      if (m.dtype === 'int32' && out.dtype === 'float32') return tf.cast(x, 'float32')
       throw new DTypeError(
         `cast: the ${name} backend holds float32 only, so it cannot cast ${m.dtype} to ${out.dtype}; ` +
           `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
