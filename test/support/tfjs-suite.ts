@@ -26,6 +26,7 @@ import {
   arange,
   broadcastTo,
   cast,
+  cumsum,
   elementwiseGrad,
   exp,
   eye,
@@ -246,7 +247,7 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       }
     })
 
-    test('take: repeated indices accumulate, and bad indices are typed errors before tf.gather runs', async () => {
+    test('take: repeated indices accumulate, and bad indices are typed errors before tf.gather runs; cumsum, cast of indices', async () => {
       const before = live()
       const o = { backend: name, dtype: 'float32' as const }
       const x = tensor([1, 2, 3, 4], o)
@@ -265,6 +266,11 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       )
       const picked = tidy(() => take(m, argmax(m, 1), 1))
       expect(Array.from(await read(picked))).toEqual([2, 2, 4, 4])
+      // running sums from the end along an axis followed by one of size 1 (tf.cumsum's reverse flag
+      // gets these wrong on tfjs-webgpu)
+      const column = tensor([[1.5], [-2], [3]], o)
+      const sums = cumsum(column, 0, { reverse: true })
+      expect(Array.from(await read(sums))).toEqual([2.5, 1, 3])
       const asFloat = cast(i, 'float32')
       expect([asFloat.dtype, Array.from(await read(asFloat))]).toEqual(['float32', [3, 0, 3, 3]])
       const f32 = tensor([0], o)
@@ -272,7 +278,7 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       expect(() => take(x, [4])).toThrow(ValueError)
       expect(() => take(x, [-1])).toThrow(/out of range for axis 0 of size 4/)
       expect(() => take(x, f32)).toThrow(DTypeError)
-      dispose([x, i, g, m, picked, f32, asFloat])
+      dispose([x, i, g, m, picked, f32, asFloat, column, sums])
       expect(live()).toBe(before)
     })
 

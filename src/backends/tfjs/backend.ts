@@ -94,8 +94,16 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       ensure()
       return tf.tidy(() => f(...args))
     }
-  const to = (x: T, m: Meta, out: Meta): T =>
-    shapesEqual(m.shape, out.shape) ? x : tf.broadcastTo(x, out.shape as number[])
+  /**
+   * x broadcast to `shape`. tfjs-backend-webgpu tiles a tensor of rank 5 or more on the CPU, through
+   * a synchronous read that Node does not have (vector mode makes such ranks), so there it is a
+   * product with ones, which broadcasts on the GPU and keeps every value (−0, ±∞ and NaN).
+   */
+  const broadcast = (x: T, shape: Shape): T =>
+    shape.length >= 5 && tfBackend === 'webgpu'
+      ? tf.tidy(() => tf.mul(x, tf.ones(shape as number[], x.dtype)))
+      : tf.broadcastTo(x, shape as number[])
+  const to = (x: T, m: Meta, out: Meta): T => (shapesEqual(m.shape, out.shape) ? x : broadcast(x, out.shape))
   const scalar = (v: number): T => tf.scalar(v, 'float32')
 
   // ------------------------------------------------------------------------------------------
@@ -182,8 +190,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       let B = b
       if (!broadcasts) {
         const batch = out.shape.slice(0, -2)
-        A = tf.broadcastTo(A, [...batch, ...ma.shape.slice(-2)])
-        B = tf.broadcastTo(B, [...batch, ...mb.shape.slice(-2)])
+        A = broadcast(A, [...batch, ...ma.shape.slice(-2)])
+        B = broadcast(B, [...batch, ...mb.shape.slice(-2)])
       }
       if (ea) A = tf.transpose(A, swapLast2(A.rank))
       if (eb) B = tf.transpose(B, swapLast2(B.rank))
@@ -260,7 +268,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     matmul: run(matmul),
     transpose: run((x: T, _m: Meta, perm: readonly number[]) => tf.transpose(x, [...perm])),
     reshape: run((x: T, _m: Meta, out: Meta) => tf.reshape(x, out.shape as number[])),
-    broadcastTo: run((x: T, _m: Meta, out: Meta) => tf.broadcastTo(x, out.shape as number[])),
+    broadcastTo: run((x: T, _m: Meta, out: Meta) => broadcast(x, out.shape)),
     sum: run(reduction((x, axes) => tf.sum(x, axes), 0)),
     max: run(reduction((x, axes) => tf.max(x, axes), -Infinity)),
     min: run(reduction((x, axes) => tf.min(x, axes), Infinity)),
@@ -295,7 +303,11 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
           `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
       )
     }),
-    cumsum: run((x: T, _m: Meta, axis: number, reverse: boolean) => tf.cumsum(x, axis, false, reverse)),
+    // the sums from the end as the running sums of the reversed axis: tf.cumsum's own reverse flag
+    // gives wrong sums on tfjs-webgpu (a [3, 1] tensor along axis 0, tfjs 4.22)
+    cumsum: tidy((x: T, _m: Meta, axis: number, reverse: boolean) =>
+      reverse ? tf.reverse(tf.cumsum(tf.reverse(x, axis), axis), axis) : tf.cumsum(x, axis),
+    ),
     argmax: run((x: T, _m: Meta, axis: number) => tf.argMax(x, axis)),
     argmin: run((x: T, _m: Meta, axis: number) => tf.argMin(x, axis)),
     // the indices were checked before the kernel runs: tf.gather clamps or gives zeros out of range
