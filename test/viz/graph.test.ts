@@ -335,9 +335,17 @@ describe('isElementwiseOp', () => {
       expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
       // the piecewise constant ops are sign, stopGradient, the comparisons and the integer-valued argmax, argmin
       expect(def.structure === 'constant', name).toBe(
-        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'argmax', 'argmin'].includes(
-          name,
-        ),
+        [
+          'sign',
+          'stopGradient',
+          'greater',
+          'greaterEqual',
+          'less',
+          'lessEqual',
+          'equal',
+          'argmax',
+          'argmin',
+        ].includes(name),
       )
     }
     expect(isElementwiseOp('greater')).toBe(true)
