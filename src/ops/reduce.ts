@@ -71,9 +71,11 @@ export const minOp: OpDef<ReduceParams> = {
 }
 
 /**
- * ∂/∂xᵢ Π x = Π_{j≠i} xⱼ, formed without dividing by a zero: with no zero among the factors it is
- * y / xᵢ; with exactly one, the product of the others at the zero and 0 elsewhere; with two or
- * more, 0 everywhere.
+ * ∂/∂xᵢ Π x = Π_{j≠i} xⱼ, formed without dividing by a zero. With r the product of the nonzero
+ * factors and Z the sum of the zero ones (0 in value, but its tangent is theirs): with no zero it
+ * is r / xᵢ; with one, r at the zero and Z r / xᵢ elsewhere; with two, (Z − xᵢ) r at the zeros and
+ * 0 elsewhere; with more, 0. Each case is the product of the others to first order in the zero
+ * factors, so the derivative of these partials, prod's second derivative, is exact at zeros too.
  */
 function prodPartials(x: Tensor, params: ReduceParams): Tensor {
   const zero = scalarLike(x, 0)
@@ -81,11 +83,19 @@ function prodPartials(x: Tensor, params: ReduceParams): Tensor {
   const isZero = equal(x, zero)
   const safe = where(isZero, one, x)
   const keep = { axes: params.axes, keepdims: true }
-  // the product of the nonzero factors, and how many factors are zero
-  const rest = broadcastTo(apply(prodOp, [safe], keep), x.shape)
-  const zeros = broadcastTo(sum(isZero, params.axes, true), x.shape)
-  const lone = mul(equal(zeros, one), isZero)
-  return where(equal(zeros, zero), div(rest, safe), where(lone, rest, zero))
+  const back = (t: Tensor) => broadcastTo(t, x.shape)
+  const rest = back(apply(prodOp, [safe], keep))
+  const zeros = back(sum(isZero, params.axes, true))
+  const atZeros = where(isZero, x, zero)
+  const Z = back(sum(atZeros, params.axes, true))
+  const none = div(rest, safe)
+  const lone = where(isZero, rest, mul(Z, none))
+  const pair = where(isZero, mul(sub(Z, atZeros), rest), zero)
+  return where(
+    equal(zeros, zero),
+    none,
+    where(equal(zeros, one), lone, where(equal(zeros, scalarLike(x, 2)), pair, zero)),
+  )
 }
 
 export const prodOp: OpDef<ReduceParams> = {
@@ -158,8 +168,8 @@ export const min = (x: Tensor, axis?: number | readonly number[], keepdims = fal
 /**
  * The product over `axis` (one axis, a list, or all when omitted; 1 over no elements). Its
  * gradient, Π_{j≠i} xⱼ for element i, is formed without dividing by xᵢ, so it is exact where
- * factors are zero: with one zero factor only that element's gradient is nonzero, with two or
- * more all are 0.
+ * factors are zero (with one zero factor only that element's gradient is nonzero, with two or
+ * more all are 0), and so is the Hessian.
  * @example
  * import { prod, tensor, grad, type Tensor } from 'dualtape'
  * prod(tensor([[1, 2], [3, 4]]), 1).toArray() // → [2, 12]

@@ -14,6 +14,7 @@ import {
   cumsum,
   expandDims,
   grad,
+  hessian,
   jacfwd,
   jacrev,
   jvp,
@@ -221,8 +222,21 @@ describe('the conventions at kinks', () => {
       [0, 1],
       [4, 3],
     ])
-    // first order at a zero factor agrees with finite differences (prod is a polynomial)
-    expect(E.isRight(checkGrads((x: Tensor) => prod(x), [tensor([1.5, 0, -2])]))).toBe(true)
+    // at one, two and three zero factors the first and second derivatives agree with finite
+    // differences (prod is a polynomial, so they are exact there)
+    for (const v of [
+      [1.5, 0, -2, 3],
+      [0, 2, 0, 3],
+      [0, 0, 0, 1.5],
+    ]) {
+      expect(E.isRight(checkGrads((x: Tensor) => prod(x), [tensor(v)], { order: 2 })), String(v)).toBe(true)
+    }
+    expect(hessian((x: Tensor) => prod(x))(tensor([0, 2, 0, 3])).toArray()).toEqual([
+      [0, 0, 6, 0],
+      [0, 0, 0, 0],
+      [6, 0, 0, 0],
+      [0, 0, 0, 0],
+    ])
     expect(prod(zeros([0])).toArray()).toBe(1)
   })
 
