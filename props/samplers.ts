@@ -34,6 +34,14 @@ const spec = (shape: readonly number[], domain: Domain, seed: number): ArraySpec
   seed,
 })
 
+/** An int32 index tensor of shape `shape` with entries in [0, n). */
+const index = (shape: readonly number[], n: number, seed: number): ArraySpec => ({
+  shape,
+  domain: { indices: Math.max(n, 1) },
+  seed,
+  dtype: 'int32',
+})
+
 /** A seeded permutation of 0 … n−1. */
 function permutation(n: number, seed: number): number[] {
   const rng = new Rng(seed)
@@ -88,6 +96,17 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
         seeds(),
       )
       .map(([[ba, bb], n, m, sa, sb]) => [spec([...ba!, n, n], domain, sa), spec([...bb!, n, m], 'real', sb)])
+  /** argmax and argmin along one nonempty axis of distinct values. */
+  const positions = (): Sampler<{ readonly axis: number }> => ({
+    cases: fc
+      .tuple(shapes({ minRank: 1 }), fc.nat(), seeds())
+      .filter(([shape, ax]) => shape[ax % shape.length]! > 0)
+      .map(([shape, ax, seed]) => ({
+        inputs: [spec(shape, 'distinct', seed)],
+        params: { axis: ax % shape.length },
+        constants: [0],
+      })),
+  })
 
   /** Ops whose output is piecewise constant: their derivative is 0 away from ties. */
   const comparison = binary('gridA', 'gridB')
@@ -106,6 +125,8 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     asin: unary({ lo: -0.8, hi: 0.8 }),
     acos: unary({ lo: -0.8, hi: 0.8 }),
     erf: unary('real'),
+    sinh: unary('real'),
+    cosh: unary('real'),
     tan: unary({ lo: -1.2, hi: 1.2 }),
     tanh: unary('real'),
     sigmoid: unary('real'),
@@ -123,6 +144,34 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
         fc.constantFrom(2, 3, 0.5, -1, -1.5, 1, 0).map((p) => ({ p })),
       ),
     },
+    // x > 0 with any exponent (both differentiated), or x < 0 with integer exponents (x only)
+    powTensor: {
+      cases: fc
+        .tuple(broadcastingShapes(), seeds(), seeds(), fc.boolean())
+        .map(([[a, b], sa, sb, negative]) =>
+          negative
+            ? {
+                inputs: [spec(a!, { lo: -2, hi: -0.5 }, sa), spec(b!, { indices: 4 }, sb)],
+                params: null,
+                constants: [1],
+              }
+            : { inputs: [spec(a!, 'positive', sa), spec(b!, 'real', sb)], params: null },
+        ),
+    },
+    // gridA values never come within 0.19 of the bounds, even multiples of 1/4
+    clip: {
+      cases: opCase(
+        [arrays(shapes(), 'gridA')],
+        fc.constantFrom(
+          { lo: -0.5, hi: 1 },
+          { lo: -1.5, hi: 0 },
+          { lo: 0, hi: 0 },
+          { lo: -Infinity, hi: 0.5 },
+        ),
+      ),
+    },
+    // away from the origin, where atan2 jumps
+    atan2: binary('nonzero', 'nonzero'),
     add: binary('real', 'real'),
     sub: binary('real', 'real'),
     mul: binary('real', 'real'),
@@ -254,6 +303,37 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
         why: 'stopGradient is the identity with a derivative defined to be 0, so finite differences do not apply',
       },
     },
+    take: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), shapes({ maxRank: 2, maxDim: 4 }), seeds(), seeds())
+        .map(([shape, ax, is, sx, si]) => {
+          const axis = ax % shape.length
+          const n = shape[axis]!
+          return {
+            // indices uniform in [0, n): with more of them than n, some repeat
+            inputs: [spec(shape, 'real', sx), index(n === 0 ? [0] : is, n, si)],
+            params: { axis },
+            constants: [1],
+          }
+        }),
+    },
+    scatterAdd: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), shapes({ maxRank: 2, maxDim: 4 }), seeds(), seeds())
+        .map(([shape, ax, is, sx, si]) => {
+          const axis = ax % shape.length
+          const n = shape[axis]!
+          const ishape = n === 0 ? [0] : is
+          return {
+            inputs: [
+              spec([...shape.slice(0, axis), ...ishape, ...shape.slice(axis + 1)], 'real', sx),
+              index(ishape, n, si),
+            ],
+            params: { axis, size: n },
+            constants: [1],
+          }
+        }),
+    },
     sum: reduction('real'),
     // distinct values: no ties inside a reduction
     max: reduction('distinct'),
@@ -278,6 +358,19 @@ function makeSamplers(minDim: number): { readonly [K in OpName]: Sampler<OpParam
     detSign: { cases: matrices('invertible').map((a) => ({ inputs: [a], params: null })) },
     // symmetric with eigenvalues 0.5 apart: the eigenvectors are differentiable
     eigh: { cases: matrices('symmetric').map((a) => ({ inputs: [a], params: null })) },
+    min: reduction('distinct'),
+    prod: reduction('real'),
+    cumsum: {
+      cases: fc
+        .tuple(shapes({ minRank: 1 }), fc.nat(), fc.boolean(), seeds())
+        .map(([shape, ax, reverse, seed]) => ({
+          inputs: [spec(shape, 'real', seed)],
+          params: { axis: ax % shape.length, reverse },
+        })),
+    },
+    // an int32 result, no derivative: only the shape and mutation laws apply (the input is held constant)
+    argmax: positions(),
+    argmin: positions(),
   }
 }
 

@@ -17,6 +17,7 @@ import { getBackend } from '../src/backends/registry.js'
 import { Rng } from '../src/core/random.js'
 import { dispose, tidy } from '../src/core/scope.js'
 import { tensor } from '../src/ops/create.js'
+import { concat, reshape } from '../src/ops/shape.js'
 import type { Tensor } from '../src/core/tensor.js'
 import { jvp } from '../src/forward/jvp.js'
 import { type OpName, registry } from '../src/ops/registry.js'
@@ -24,14 +25,16 @@ import { vjp } from '../src/reverse/vjp.js'
 import { samplers } from './samplers.js'
 
 // ---------------------------------------------------------------------------------------------
-// The op checks of the registry on the tfjs backends: for every primitive, over generated cases
-// (the samplers of props/samplers.ts, small shapes), the JVP computed in float32 on tfjs-wasm and
-// tfjs-webgpu agrees with central finite differences computed in float64 on the cpu backend, at
-// the same float32-rounded inputs; and the VJP is the transpose of the JVP, ⟨u, J v⟩ = ⟨Jᵀu, v⟩,
-// both sides computed on the tfjs backend. An op whose kernel the backend lacks (the matrix
-// functions: TensorFlow.js has no dense factorizations) must raise a BackendError naming it. Data
-// is read with `await data()` (WebGPU reads only asynchronously in Node), so the checks are
-// written here rather than through checkContract.
+// The op contracts of the registry on the tfjs backends: for every primitive, over generated cases
+// (the samplers of props/samplers.ts, small shapes), the JVP computed in float32 on tfjs-cpu,
+// tfjs-wasm and tfjs-webgpu agrees with central finite differences computed in float64 on the cpu backend, at
+// the same float32-rounded inputs; the VJP is the transpose of the JVP, ⟨u, J v⟩ = ⟨Jᵀu, v⟩,
+// both sides computed on the tfjs backend; a batched JVP of two stacked tangents gives the JVP
+// along each (vector mode); and the JVP of x ↦ J(x)ᵀu on the backend agrees with float64 finite
+// differences of it (second order). The laws a sampler skips are skipped here too. An op whose
+// kernel the backend lacks (the matrix functions: TensorFlow.js has no dense factorizations) must
+// raise a BackendError naming it. Data is read with `await data()` (WebGPU reads only
+// asynchronously in Node), so the checks are written here rather than through checkContract.
 // ---------------------------------------------------------------------------------------------
 
 const tol = defaultTolerances.float32
@@ -64,8 +67,18 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   const params = name === 'cast' ? { dtype: 'float32' } : c.params
   const data = c.inputs.map(values)
   const shapes = c.inputs.map((s) => [...s.shape])
-  const on64 = data.map((d, i) => tensor(Float64Array.from(d), { shape: shapes[i]! }))
-  const on32 = data.map((d, i) => tensor(d, { shape: shapes[i]!, backend, dtype: 'float32' }))
+  // int32 specs are index tensors, on either side
+  const isIndex = c.inputs.map((s) => s.dtype === 'int32')
+  const on64 = data.map((d, i) =>
+    tensor(isIndex[i] ? Int32Array.from(d) : Float64Array.from(d), { shape: shapes[i]! }),
+  )
+  const on32 = data.map((d, i) =>
+    tensor(isIndex[i] ? Int32Array.from(d) : d, {
+      shape: shapes[i]!,
+      backend,
+      dtype: isIndex[i] ? 'int32' : 'float32',
+    }),
+  )
   if (
     (matrixKernelNames as readonly string[]).includes(name) &&
     (getBackend(backend).kernels as Record<string, unknown>)[name] === undefined
@@ -119,7 +132,77 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   })
   const jv = await read(dy)
   const jtu = await Promise.all(grads.map(read))
-  dispose([dy, grads, y, on32])
+  dispose([dy, grads])
+
+  // vector mode: two stacked tangents give the JVP along each
+  const w = dIdx.map((i) => normals(rng, data[i]!.length))
+  if (!skipped.has('vector-mode')) {
+    const [batched, along] = tidy(() => {
+      const stacked = dIdx.map((i, k) => {
+        const both = new Float32Array(2 * data[i]!.length)
+        both.set(v[k]!)
+        both.set(w[k]!, data[i]!.length)
+        return tensor(both, { shape: [2, ...shapes[i]!], backend, dtype: 'float32' })
+      })
+      const primals = dIdx.map((i) => on32[i]!)
+      const [, tb] = jvp(F32, primals, stacked, { batched: true }) as [Tensor, Tensor]
+      const ws = w.map((d, k) => tensor(d, { shape: shapes[dIdx[k]!]!, backend, dtype: 'float32' }))
+      const [, tw] = jvp(F32, primals, ws) as [Tensor, Tensor]
+      return [tb, tw] as const
+    })
+    const got = await read(batched)
+    const want = [...jv, ...(await read(along))]
+    dispose([batched, along])
+    for (let i = 0; i < want.length; i++) {
+      if (!(Math.abs(got[i]! - want[i]!) <= tol.atol + tol.rtol * Math.abs(want[i]!))) {
+        throw new Error(
+          `${what()}: the batched JVP on ${backend} is ${got[i]} at ${i}, the JVP along that tangent alone ${want[i]}`,
+        )
+      }
+    }
+  }
+
+  // second order: the JVP of x ↦ J(x)ᵀu on the backend against float64 finite differences of it
+  if (!skipped.has('second-order')) {
+    const pullbackOf =
+      (F: (...ds: Tensor[]) => Tensor, ct: Tensor) =>
+      (...zs: Tensor[]): Tensor => {
+        const [, p] = vjp(F, ...zs)
+        return concat((p(ct) as Tensor[]).map((g) => reshape(g, [-1])))
+      }
+    const g2 = tidy(() => {
+      const G = pullbackOf(F32, tensor(u, { shape: [...y.shape], backend, dtype: 'float32' }))
+      const vs = v.map((d, k) => tensor(d, { shape: shapes[dIdx[k]!]!, backend, dtype: 'float32' }))
+      return (
+        jvp(
+          G,
+          dIdx.map((i) => on32[i]!),
+          vs,
+        ) as [Tensor, Tensor]
+      )[1]
+    })
+    const got = await read(g2)
+    dispose(g2)
+    // (cast's float64 case runs as float64 → float32: its cotangent is float32)
+    const ct64 = tensor(Float64Array.from(u), {
+      shape: [...y.shape],
+      dtype: F64(...dIdx.map((i) => on64[i]!)).dtype,
+    })
+    const est = fdJvp(
+      pullbackOf(F64, ct64),
+      dIdx.map((i) => on64[i]!),
+      v.map((d, k) => tensor(Float64Array.from(d), { shape: shapes[dIdx[k]!]! })),
+    )
+    for (let i = 0; i < got.length; i++) {
+      const want = est.value[i]!
+      if (!(Math.abs(got[i]! - want) <= tol.atol + tol.rtol * Math.abs(want) + est.error[i]!)) {
+        throw new Error(
+          `${what()}: the JVP of the VJP on ${backend} is ${got[i]} at ${i}, finite differences in float64 give ${want} ± ${est.error[i]}`,
+        )
+      }
+    }
+  }
+  dispose([y, on32])
 
   if (!skipped.has('jvp-fd')) {
     const est = fdJvp(
@@ -154,7 +237,7 @@ async function checkOp(name: OpName, c: OpCase<unknown>, seed: number, backend: 
   }
 }
 
-const kinds: readonly TfjsKind[] = ['wasm', 'webgpu']
+const kinds: readonly TfjsKind[] = ['cpu', 'wasm', 'webgpu']
 const names = Object.keys(registry) as OpName[]
 
 for (const kind of kinds) {

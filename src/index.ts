@@ -15,7 +15,7 @@
 
 // core
 export { Tensor, type NestedArray } from './core/tensor.js'
-export type { DType } from './core/dtype.js'
+export type { DType, FloatDType } from './core/dtype.js'
 export type { Shape } from './core/shape.js'
 export {
   DualtapeError,
@@ -64,12 +64,14 @@ export {
   less,
   lessEqual,
   equal,
+  atan2,
   where,
 } from './ops/binary.js'
 export { matmul, dot } from './ops/matmul.js'
 export { einsum } from './ops/einsum.js'
 export { reshape, transpose, broadcastTo, concat, slice, pad, cast, stopGradient } from './ops/shape.js'
-export { sum, max, mean, logsumexp } from './ops/reduce.js'
+export { sum, max, min, prod, mean, logsumexp, cumsum, argmax, argmin } from './ops/reduce.js'
+export { take, stack, split, squeeze, expandDims } from './ops/indexing.js'
 export { registry, type OpName, type OpParams } from './ops/registry.js'
 export { defineOp, type CustomOp, type CustomOpSpec } from './ops/define.js'
 export type { TensorLike } from './ops/util.js'

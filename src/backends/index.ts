@@ -8,8 +8,8 @@
  *
  * @example
  * import { tensor, useBackend } from 'dualtape'
- * import { cpuBackend, registerBackend, type Backend } from 'dualtape/backends'
- * const copy: Backend<Float64Array | Float32Array> = { ...cpuBackend, name: 'cpu-copy' }
+ * import { cpuBackend, registerBackend, type Backend, type FloatArray } from 'dualtape/backends'
+ * const copy: Backend<FloatArray> = { ...cpuBackend, name: 'cpu-copy' }
  * registerBackend(copy)
  * useBackend('cpu-copy')
  * tensor([1, 2]).backend.name // → 'cpu-copy'

@@ -22,6 +22,7 @@ import { ValueError, fmtShape } from '../core/errors.js'
  *   gridA tensor and a gridB tensor never come within 0.19 of each other (no ties for
  *   maximum, minimum and comparisons);
  * - `mask`: 0 or 1 (a condition for `where`);
+ * - `{ indices: n }`: integers uniform in [0, n), repeats included (int32 index tensors, for `take`);
  * - `{ lo, hi }`: uniform in [lo, hi];
  * - matrices, for shapes [..., n, n] (each matrix of the stack drawn on its own), well away from
  *   the matrices the matrix functions cannot take: `spd`, symmetric positive definite
@@ -47,6 +48,7 @@ export type Domain =
   | 'invertible'
   | 'symmetric'
   | { readonly lo: number; readonly hi: number }
+  | { readonly indices: number }
 
 /**
  * A generated tensor as data: its values are drawn from `seed` inside `domain`.
@@ -129,6 +131,7 @@ export function specValues(spec: ArraySpec): Float64Array {
     else if (d === 'nonzero') out[i] = (rng.uniform() < 0.5 ? -1 : 1) * (0.25 + 1.75 * r)
     else if (d === 'gridA') out[i] = (2 * Math.floor(r * 8) - 7) * 0.25 + jitter()
     else if (d === 'gridB') out[i] = (2 * Math.floor(r * 9) - 8) * 0.25 + jitter()
+    else if ('indices' in d) out[i] = Math.min(d.indices - 1, Math.floor(r * d.indices))
     else out[i] = d.lo + (d.hi - d.lo) * r
   }
   return out

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import * as E from 'fp-ts/lib/Either.js'
-import type { DType } from '../core/dtype.js'
+import { type DType, dtypeOfArray } from '../core/dtype.js'
 import { ValueError } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'
 import { Rng } from '../core/random.js'
@@ -261,7 +261,7 @@ function runLaws<P>(
       meta,
     )
     const data = backend.readSync(h, meta)
-    const dtype: DType = data instanceof Float32Array ? 'float32' : 'float64'
+    const dtype: DType = dtypeOfArray(data)
     if (data.length !== sizeOf(meta.shape) || dtype !== meta.dtype) {
       throw new Broken(
         'shape',

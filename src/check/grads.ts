@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js'
-import type { DType } from '../core/dtype.js'
+import type { DType, FloatDType } from '../core/dtype.js'
 import { ValueError } from '../core/errors.js'
 import { Rng, checkSeed } from '../core/random.js'
 import { type Shape, sizeOf } from '../core/shape.js'
@@ -72,11 +72,12 @@ export interface CheckGradsOptions extends FdOptions {
  * import { defaultTolerances } from 'dualtape/check'
  * defaultTolerances.float32 // { atol: 2e-3, rtol: 2e-3 }
  */
-export const defaultTolerances: { readonly [K in DType]: { readonly atol: number; readonly rtol: number } } =
-  {
-    float64: { atol: 1e-6, rtol: 1e-5 },
-    float32: { atol: 2e-3, rtol: 2e-3 },
-  }
+export const defaultTolerances: {
+  readonly [K in FloatDType]: { readonly atol: number; readonly rtol: number }
+} = {
+  float64: { atol: 1e-6, rtol: 1e-5 },
+  float32: { atol: 2e-3, rtol: 2e-3 },
+}
 
 interface Settings {
   readonly atol: number
@@ -309,7 +310,7 @@ function run(f: TensorFn, args: readonly Tensor[], s: Settings, dtype: DType, no
   }
 }
 
-function settings(options: CheckGradsOptions, dtype: DType): Settings {
+function settings(options: CheckGradsOptions, dtype: FloatDType): Settings {
   const tol = defaultTolerances[dtype]
   return {
     atol: options.atol ?? tol.atol,
@@ -377,7 +378,7 @@ export function checkGrads(
   validate(f, args, options)
   const y = callChecked('checkGrads', f, args)
   const inputs32 = anyFloat32(args)
-  const dtype: DType = inputs32 || y.dtype === 'float32' ? 'float32' : 'float64'
+  const dtype: FloatDType = inputs32 || y.dtype === 'float32' ? 'float32' : 'float64'
   const notes: string[] = []
   let float64: CheckReport | undefined
   if (dtype === 'float32') {

@@ -35,6 +35,8 @@ export type BinaryKernelName =
   | 'less'
   | 'lessEqual'
   | 'equal'
+  | 'atan2'
+  | 'powTensor'
 
 /** The ops whose derivative has a fused kernel `ct · f′(x)` (see `derivMul`): those of the derivative table. */
 export type DerivKernelName = DerivName
@@ -54,6 +56,8 @@ type Binary<H> = (a: H, b: H, ma: Meta, mb: Meta, out: Meta) => H
 export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   readonly [K in BinaryKernelName]: Binary<H>
 } & {
+  /** min(max(x, lo), hi) elementwise (NaN stays NaN), lo ≤ hi. */
+  readonly clip: (x: H, m: Meta, lo: number, hi: number) => H
   /** x^p elementwise, p a number. */
   readonly pow: (x: H, m: Meta, p: number) => H
   /** ct · f′(x) with f′ written from x and y = f(x); `ct` may carry leading batch axes. */
@@ -71,6 +75,13 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   /** Reductions over sorted distinct `axes`; `out` may keep the reduced axes as size 1. */
   readonly sum: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
   readonly max: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly min: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  readonly prod: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
+  /** Running sums along `axis`, from its end with `reverse`. */
+  readonly cumsum: (x: H, m: Meta, axis: number, reverse: boolean, out: Meta) => H
+  /** The int32 position of the first maximum (minimum) along `axis`, a NaN counting as the extreme. */
+  readonly argmax: (x: H, m: Meta, axis: number, out: Meta) => H
+  readonly argmin: (x: H, m: Meta, axis: number, out: Meta) => H
   readonly logsumexp: (x: H, m: Meta, axes: readonly number[], out: Meta) => H
   readonly concat: (xs: readonly H[], ms: readonly Meta[], axis: number, out: Meta) => H
   /** The box starting at `begin` with the shape of `out`. */
@@ -78,6 +89,16 @@ export type Kernels<H> = { readonly [K in UnaryKernelName]: Unary<H> } & {
   /** Zero padding with `before` elements before each axis (the adjoint of slice). */
   readonly pad: (x: H, m: Meta, before: readonly number[], out: Meta) => H
   readonly cast: (x: H, m: Meta, out: Meta) => H
+  /**
+   * y = x[..., idx, ...] along `axis`: out has shape x[:axis] ++ idx.shape ++ x[axis+1:]; idx is
+   * int32, each entry in [0, x.shape[axis]) (checked before the kernel runs).
+   */
+  readonly take: (x: H, idx: H, m: Meta, mIdx: Meta, axis: number, out: Meta) => H
+  /**
+   * The transpose of take: u (of take's output shape) added into zeros of shape `out` at the
+   * indices along `axis`, a repeated index accumulating.
+   */
+  readonly scatterAdd: (u: H, idx: H, m: Meta, mIdx: Meta, axis: number, out: Meta) => H
 } & { readonly [K in MatrixKernelName]?: MatrixKernels<H>[K] }
 
 /**

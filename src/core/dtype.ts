@@ -1,17 +1,31 @@
 import { DTypeError, ValueError } from './errors.js'
 
 /**
- * The element types: float64 (the default, the reference for checking) and float32.
+ * The element types: float64 (the default, the reference for checking) and float32, the dtypes
+ * that ops compute in and that can be differentiated; and int32, the dtype of index tensors
+ * (the indices of `take`, the result of `argmax`), which are never differentiated: a float op
+ * given an int32 tensor, or a transformation asked to differentiate one, throws a `DTypeError`.
  *
  * @example
  * import { tensor, type DType } from 'dualtape'
  * const dtype: DType = 'float32'
  * tensor([1, 2], { dtype }).dtype // → 'float32'
+ * tensor([0, 2], { dtype: 'int32' }).dtype // → 'int32'
  */
-export type DType = 'float64' | 'float32'
+export type DType = FloatDType | 'int32'
 
 /**
- * The typed array that holds data of each dtype on the CPU.
+ * The dtypes that ops compute in and that can be differentiated.
+ *
+ * @example
+ * import { zeros, type FloatDType } from 'dualtape'
+ * const dtype: FloatDType = 'float64'
+ * zeros([2], { dtype }).dtype // → 'float64'
+ */
+export type FloatDType = 'float64' | 'float32'
+
+/**
+ * The typed array that holds data of each dtype on the CPU (an Int32Array for int32 index tensors).
  *
  * @example
  * import { tensor } from 'dualtape'
@@ -19,21 +33,38 @@ export type DType = 'float64' | 'float32'
  * const data: FloatArray = tensor([1, 2]).dataSync()
  * data instanceof Float64Array // → true
  */
-export type FloatArray = Float64Array | Float32Array
+export type FloatArray = Float64Array | Float32Array | Int32Array
 
 /** The default dtype of created tensors. */
 export const defaultDType: DType = 'float64'
 
-/** Checks a dtype name given by a user. */
-export function checkDType(where: string, dtype: unknown): DType {
+/** Checks a float dtype name given by a user (int32 only where index tensors are made: `checkAnyDType`). */
+export function checkDType(where: string, dtype: unknown): FloatDType {
   if (dtype === 'float64' || dtype === 'float32') return dtype
+  if (dtype === 'int32') {
+    throw new DTypeError(
+      `${where}: int32 is the dtype of index tensors, made with tensor(data, { dtype: 'int32' }) or by argmax; ` +
+        "expected 'float64' or 'float32' here",
+    )
+  }
   throw new DTypeError(`${where}: unknown dtype ${String(dtype)}; expected 'float64' or 'float32'`)
+}
+
+/** Checks a dtype name given by a user, int32 included. */
+export function checkAnyDType(where: string, dtype: unknown): DType {
+  if (dtype === 'int32') return dtype
+  if (dtype === 'float64' || dtype === 'float32') return dtype
+  throw new DTypeError(`${where}: unknown dtype ${String(dtype)}; expected 'float64', 'float32' or 'int32'`)
 }
 
 /** A new zeroed typed array of a dtype. */
 export function allocArray(dtype: DType, n: number): FloatArray {
   try {
-    return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)
+    return dtype === 'float64'
+      ? new Float64Array(n)
+      : dtype === 'float32'
+        ? new Float32Array(n)
+        : new Int32Array(n)
   } catch (e) {
     // the engine's own limit is checked before (checkShape, apply); this is the memory running out
     throw new ValueError(`cannot allocate ${n} ${dtype} values: ${(e as Error).message}`)
@@ -42,5 +73,5 @@ export function allocArray(dtype: DType, n: number): FloatArray {
 
 /** The dtype of a typed array. */
 export function dtypeOfArray(a: FloatArray): DType {
-  return a instanceof Float32Array ? 'float32' : 'float64'
+  return a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'float64'
 }

@@ -1,6 +1,6 @@
 import type { Backend, Meta } from './backend.js'
 import { allocArray } from './dtype.js'
-import { BackendError, ValueError, fmtShape } from './errors.js'
+import { BackendError, DTypeError, ValueError, fmtShape } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'
 import { checkNonFinite } from './debug.js'
 import { Tensor, isTensor } from './tensor.js'
@@ -196,6 +196,12 @@ export interface OpDef<P> {
    * example; any other op (a custom op) runs once per example (src/vmap/rules.ts).
    */
   readonly batch?: (a: BatchArgs<P>) => Tensor
+  /**
+   * The inputs that may be int32 index tensors (take's indices, cast's input): never
+   * differentiated, so their rules form no tangent or cotangent for them. `apply` refuses an
+   * int32 tensor anywhere else.
+   */
+  readonly indexInputs?: readonly number[]
 }
 
 /** The highest transformation level among the inputs, or null when all are plain data. */
@@ -225,6 +231,8 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
     if (!isTensor(inputs[i])) {
       throw new ValueError(`${def.name}: argument ${i} is not a Tensor (got ${describe(inputs[i])})`)
     }
+    if (inputs[i]!.dtype === 'int32' && def.indexInputs?.includes(i) !== true)
+      throw intInput(def.name, i, inputs[i]!)
   }
   if (typeof params === 'object' && params !== null) params = keepParams(params)
   const out = def.shape(inputs, params)
@@ -272,6 +280,14 @@ export function applyChecked<P>(def: OpDef<P>, inputs: readonly Tensor[], params
   )
   checkNonFinite(def.name, inputs, y)
   return y
+}
+
+/** The error for an int32 index tensor given to an op that computes in floats. */
+function intInput(op: string, i: number, x: Tensor): DTypeError {
+  return new DTypeError(
+    `${op}: argument ${i} is an int32 index tensor of shape ${fmtShape(x.shape)}; ${op} computes in float64 ` +
+      `or float32 (convert the indices with cast(t, 'float64') to compute with them)`,
+  )
 }
 
 /** Whether `shape` is the shape of one of the tensors (as most shape rules give it): frozen already. */

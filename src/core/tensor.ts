@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js'
 import { type DType, type FloatArray } from './dtype.js'
-import { BackendError, TransformError, ValueError, fmtShape } from './errors.js'
+import { BackendError, DTypeError, TransformError, ValueError, fmtShape } from './errors.js'
 import { type Shape, sizeOf, stridesOf } from './shape.js'
 import type { Level } from './levels.js'
 import { track } from './scope.js'
@@ -111,7 +111,15 @@ export class Tensor {
           ? scalarShape
           : Object.freeze([...shape])
     this.#dtype = dtype
-    if (impl.kind === 'concrete' && impl.backend.ownsMemory === true) track(impl)
+    if (impl.kind === 'concrete') {
+      if (impl.backend.ownsMemory === true) track(impl)
+    } else if (dtype === 'int32') {
+      // a tracer is a value being differentiated, and index tensors are not differentiable
+      throw new DTypeError(
+        `${impl.level.kind}: cannot differentiate with respect to an int32 index tensor of shape ${fmtShape(shape)}: ` +
+          'index tensors are not differentiable; pass it as a constant (close over it, or leave it out of argnums)',
+      )
+    }
   }
 
   /**

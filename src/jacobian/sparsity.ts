@@ -9,7 +9,9 @@ import { broadcastStrides, forEachRun } from '../kernels/layout.js'
 import { registry, type OpName, type OpParams } from '../ops/registry.js'
 import type { MatmulParams } from '../ops/matmul.js'
 import type { LogAbsDetParams, SolveParams, TriangularSolveParams } from '../matrix/ops.js'
-import type { ReduceParams } from '../ops/reduce.js'
+import type { CumsumParams, ReduceParams } from '../ops/reduce.js'
+import type { ScatterAddParams, TakeParams } from '../ops/indexing.js'
+import type { ClipParams } from '../ops/elementwise.js'
 import { grad } from '../reverse/vjp.js'
 import { patternFromRows, type SparsityPattern } from '../sparse/pattern.js'
 
@@ -272,6 +274,14 @@ const absRule: SparsityRule<null> = (a) => {
   if (!a.local) return elementwise(a)
   const v = values(a.x[0]!)
   return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! !== 0)
+}
+
+// d clip(x, lo, hi) = [lo ≤ x ≤ hi] dx: locally no dependence outside the bounds
+const clipRule: SparsityRule<ClipParams> = (a) => {
+  if (!a.local) return elementwise(a)
+  const v = values(a.x[0]!)
+  const { lo, hi } = a.params
+  return broadcastUnion([a.x[0]!.shape], a.s, a.y.shape, a.limit, (_i, _o, p) => v[p]! >= lo && v[p]! <= hi)
 }
 
 // d xᵖ = p xᵖ⁻¹ dx vanishes identically for p = 0
@@ -592,6 +602,74 @@ const eighRule = matrixRule<null>(({ x }) => {
     whole(use, 0, n)
   }
 })
+/** The sizes before `axis`, of `axis`, and after it. */
+const around = (shape: Shape, axis: number): [number, number, number] => [
+  sizeOf(shape.slice(0, axis)),
+  shape[axis]!,
+  sizeOf(shape.slice(axis + 1)),
+]
+
+// y[o, j, i] = x[o, idx[j], i]: each output element is the one input element it copies
+const takeRule: SparsityRule<TakeParams> = ({ x, s, params: { axis }, limit }) => {
+  const sx = s[0]!
+  const idx = values(x[1]!)
+  const [outer, n, inner] = around(x[0]!.shape, axis)
+  const k = idx.length
+  const res = emptySets(outer * k * inner)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < k; j++)
+      for (let i = 0; i < inner; i++) {
+        const set = sx[(o * n + idx[j]!) * inner + i]!
+        res[(o * k + j) * inner + i] = set
+        total += set.length
+      }
+  limit.check(total)
+  return res
+}
+
+// y[o, c, i] = Σ_{j : idx[j] = c} u[o, j, i]: each output element depends on the updates sent to it
+const scatterAddRule: SparsityRule<ScatterAddParams> = ({ x, s, y, params: { axis }, unions, limit }) => {
+  const su = s[0]!
+  const idx = values(x[1]!)
+  const [outer, n, inner] = around(y.shape, axis)
+  const k = idx.length
+  const sent: number[][] = Array.from({ length: n }, () => [])
+  for (let j = 0; j < k; j++) sent[idx[j]!]!.push(j)
+  const res = emptySets(y.size)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let c = 0; c < n; c++)
+      for (let i = 0; i < inner; i++) {
+        unions.begin()
+        for (const j of sent[c]!) unions.add(su[(o * k + j) * inner + i]!)
+        const set = unions.end()
+        res[(o * n + c) * inner + i] = set
+        total += set.length
+        limit.check(total)
+      }
+  return res
+}
+
+// y_k = Σ_{j ≤ k} x_j along the axis (j ≥ k with reverse): a running union
+const cumsumRule: SparsityRule<CumsumParams> = ({ x, s, params: { axis, reverse }, limit }) => {
+  const sx = s[0]!
+  const [outer, n, inner] = around(x[0]!.shape, axis)
+  const res = emptySets(x[0]!.size)
+  let total = 0
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let acc: readonly number[] = EMPTY
+      for (let k = 0; k < n; k++) {
+        const p = (o * n + (reverse ? n - 1 - k : k)) * inner + i
+        acc = union(acc, sx[p]!)
+        res[p] = acc
+        total += acc.length
+        limit.check(total)
+      }
+    }
+  return res
+}
 
 /** Piecewise constant ops: the derivative is zero (the level marks their outputs itself). */
 const constant: SparsityRule<unknown> = ({ y }) => emptySets(y.size)
@@ -604,6 +682,7 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   abs: absRule,
   relu: reluRule,
   pow: powRule,
+  clip: clipRule,
   mul: mulRule,
   div: divRule,
   maximum: chooserRule((u, v) => u > v),
@@ -615,8 +694,13 @@ const overrides: { readonly [K in OpName]?: SparsityRule<OpParams[K]> } = {
   solve: solveRule,
   logAbsDet: logAbsDetRule,
   eigh: eighRule,
+  take: takeRule,
+  scatterAdd: scatterAddRule,
+  cumsum: cumsumRule,
   sum: reduction(false),
   max: reduction(true),
+  min: reduction(true),
+  prod: reduction(false),
   logsumexp: reduction(false),
 }
 
@@ -670,6 +754,8 @@ function makeLevel(limit: EntryLimit, local: boolean): Level {
       const y = apply(def, x, params)
       const s = inputs.map((t) => (t.impl.kind === 'index' && t.impl.level === level ? t.impl.sets : null))
       let sets: IndexSets
+      // an index tensor (argmax) is never a tracer: integers are not differentiated
+      if (y.dtype === 'int32') return y
       if (def.structure === 'constant') {
         // a piecewise-constant function of a tracer: no dependence, but a value that varies
         sets = emptySets(y.size)

@@ -1,7 +1,7 @@
 import { apply, type BatchArgs, type OpDef } from '../core/op.js'
 import type { Shape } from '../core/shape.js'
 import type { Tensor } from '../core/tensor.js'
-import { zerosLike } from './create.js'
+import { tensor, zerosLike } from './create.js'
 import { cast, concat, reshape, slice } from './shape.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -57,7 +57,16 @@ function example(t: Tensor, i: number, shape: Shape): Tensor {
  */
 export function loopBatch<P>(def: OpDef<P>): BatchRule<P> {
   return ({ x, batched, meta, out, params, size }) => {
-    if (size === 0) return cast(zerosLike(x[0]!, [0, ...out.shape]), out.dtype)
+    if (size === 0) {
+      if (out.dtype === 'int32') {
+        return tensor(new Int32Array(0), {
+          shape: [0, ...out.shape],
+          dtype: 'int32',
+          backend: x[0]!.backend.name,
+        })
+      }
+      return cast(zerosLike(x[0]!, [0, ...out.shape]), out.dtype)
+    }
     const rows = new Array<Tensor>(size)
     for (let i = 0; i < size; i++) {
       const xi = x.map((t, j) => (batched[j] ? example(t, i, meta[j]!.shape) : t))

@@ -15,7 +15,7 @@ const broadcastRule =
     dtype: sameDType(name, [a!, b!]),
   })
 
-function binaryDef(
+export function binaryDef(
   name: BinaryKernelName,
   jvp: OpDef<null>['jvp'],
   vjp: OpDef<null>['vjp'],
@@ -143,6 +143,33 @@ export const whereOp: OpDef<null> = {
 
 const neg1 = (t: Tensor): Tensor => mul(t, scalarLike(t, -1))
 
+/** a + b where either may be absent (a constant input's term). */
+export const plus = (a: Tensor | null, b: Tensor | null): Tensor =>
+  a === null ? b! : b === null ? a : add(a, b)
+
+/**
+ * The partials of atan2(a, b): ∂a = b / (a² + b²), ∂b = −a / (a² + b²); at the origin, where
+ * atan2 jumps, both are taken to be 0 (the numerators vanish and the denominator is taken as 1).
+ */
+function atan2Partials(a: Tensor, b: Tensor): [Tensor, Tensor] {
+  const r = add(mul(a, a), mul(b, b))
+  const safe = where(equal(r, scalarLike(r, 0)), scalarLike(r, 1), r)
+  return [div(b, safe), neg1(div(a, safe))]
+}
+
+// d atan2(a, b) = (b da − a db) / (a² + b²)
+export const atan2Op = binaryDef(
+  'atan2',
+  ({ x: [a, b], dx: [da, db] }) => {
+    const [pa, pb] = atan2Partials(a!, b!)
+    return plus(da == null ? null : mul(da, pa), db == null ? null : mul(db, pb))
+  },
+  ({ ct, x: [a, b], wants }) => {
+    const [pa, pb] = atan2Partials(a!, b!)
+    return [wants[0] ? mul(ct, pa) : null, wants[1] ? mul(ct, pb) : null]
+  },
+)
+
 const bin =
   (def: OpDef<null>) =>
   (a: TensorLike, b: TensorLike): Tensor =>
@@ -225,6 +252,16 @@ export const lessEqual = bin(lessEqualOp)
  * equal(tensor([2, 3]), 2).toArray() // [1, 0]
  */
 export const equal = bin(equalOp)
+
+/**
+ * The angle of the point (b, a) in (−π, π], elementwise with broadcasting: atan(a / b) in the right
+ * quadrant. Its partials are b / (a² + b²) and −a / (a² + b²); at the origin, where the angle jumps,
+ * both are taken to be 0.
+ * @example
+ * import { atan2, tensor } from 'dualtape'
+ * atan2(tensor([1, 1]), tensor([1, -1])).toArray() // → [0.7853981633974483, 2.356194490192345]
+ */
+export const atan2 = bin(atan2Op)
 
 /**
  * `cond ? a : b` elementwise (cond nonzero picks a), broadcasting all three. Only the chosen

@@ -4,6 +4,7 @@ import {
   type DType,
   type FloatArray,
   allocArray,
+  checkAnyDType,
   checkDType,
   defaultDType,
   dtypeOfArray,
@@ -41,9 +42,41 @@ export interface TensorOptions extends CreateOptions {
   readonly shape?: Shape
 }
 
+/**
+ * The least and greatest value of each int32 tensor made from data (by `fromData`), and the bounds
+ * that argmax and argmin give their results: what `take` checks its indices against without
+ * reading them back (a backend such as tfjs-webgpu reads only asynchronously).
+ */
+const indexRanges = new WeakMap<Tensor, readonly [number, number]>()
+
+/** The known least and greatest value of an int32 tensor, or null (internal). */
+export const indexRange = (t: Tensor): readonly [number, number] | null => indexRanges.get(t) ?? null
+
+/** Records the bounds of an int32 tensor's values (internal: argmax, argmin). */
+export function setIndexRange(t: Tensor, lo: number, hi: number): Tensor {
+  indexRanges.set(t, [lo, hi])
+  return t
+}
+
 /** Creates a tensor on a backend from a typed array that is not used again (internal). */
 export function fromData(data: FloatArray, shape: Shape, backend: Backend = currentBackend()): Tensor {
   const dtype = dtypeOfArray(data)
+  if (dtype === 'int32') {
+    // every backend holds index tensors
+    let lo = 0
+    let hi = -1
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!
+      if (i === 0 || v < lo) lo = v
+      if (i === 0 || v > hi) hi = v
+    }
+    const t = new Tensor(shape, dtype, {
+      kind: 'concrete',
+      backend,
+      handle: backend.fromArray(data, { shape, dtype }),
+    })
+    return setIndexRange(t, lo, hi)
+  }
   if (!backend.dtypes.includes(dtype)) {
     throw new DTypeError(
       `the ${backend.name} backend has no ${dtype}; it supports ${backend.dtypes.join(', ')}` +
@@ -71,14 +104,17 @@ function resolve(
   where: string,
   opts: CreateOptions | undefined,
   fallback: DType = defaultDType,
+  indices = false,
 ): { dtype: DType; backend: Backend } {
   checkOptions(where, opts)
   const backend = backendOption(where, opts) ?? currentBackend()
   // without a dtype, a backend that has no float64 (tfjs) gets its own: an explicit float64 is an error
   const dtype =
     opts?.dtype !== undefined
-      ? checkDType(where, opts.dtype)
-      : backend.dtypes.includes(fallback)
+      ? indices
+        ? checkAnyDType(where, opts.dtype)
+        : checkDType(where, opts.dtype)
+      : fallback === 'int32' || backend.dtypes.includes(fallback)
         ? fallback
         : (backend.dtypes[0] ?? fallback)
   return { dtype, backend }
@@ -103,17 +139,18 @@ export function tensor(
     : (shapeOrOptions as TensorOptions | undefined)
   checkOptions('tensor', opts)
   if (isTensor(data)) return asIs(data, opts)
-  if (data instanceof Float64Array || data instanceof Float32Array) {
-    const { dtype, backend } = resolve('tensor', opts, dtypeOfArray(data))
+  if (data instanceof Float64Array || data instanceof Float32Array || data instanceof Int32Array) {
+    const { dtype, backend } = resolve('tensor', opts, dtypeOfArray(data), true)
     const shape = opts?.shape === undefined ? [data.length] : [...checkShape('tensor', opts.shape)]
     if (sizeOf(shape) !== data.length) {
       throw new ShapeError(`tensor: ${data.length} values do not fill shape ${fmtShape(shape)}`)
     }
+    if (dtype === 'int32') checkIndexData(data, shape)
     const copy = allocArray(dtype, data.length)
     copy.set(data)
     return fromData(copy, shape, backend)
   }
-  const { dtype, backend } = resolve('tensor', opts)
+  const { dtype, backend } = resolve('tensor', opts, defaultDType, true)
   const shape = inferShape(data)
   if (opts?.shape !== undefined && sizeOf(checkShape('tensor', opts.shape)) !== sizeOf(shape)) {
     throw new ShapeError(
@@ -121,13 +158,31 @@ export function tensor(
     )
   }
   const flat = allocArray(dtype, sizeOf(shape))
+  // int32 values are checked before they are stored (an Int32Array would truncate 1.5 to 1)
+  const values = dtype === 'int32' ? new Float64Array(flat.length) : flat
   let k = 0
   const fill = (v: unknown): void => {
-    if (typeof v === 'number') flat[k++] = v
+    if (typeof v === 'number') values[k++] = v
     else for (const e of v as unknown[]) fill(e)
   }
   fill(data)
+  if (dtype === 'int32') {
+    checkIndexData(values, shape)
+    flat.set(values)
+  }
   return fromData(flat, opts?.shape === undefined ? shape : [...opts.shape], backend)
+}
+
+/** Throws a ValueError unless every value is an integer that int32 holds. */
+function checkIndexData(values: ArrayLike<number>, shape: Shape): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      throw new ValueError(
+        `tensor: int32 data must be integers in [-2³¹, 2³¹), got ${fmtValue(v)} at element ${i} of shape ${fmtShape(shape)}`,
+      )
+    }
+  }
 }
 
 /** The deepest nesting of arrays that `tensor` reads (a tensor of higher rank is built with `reshape`). */
@@ -141,7 +196,7 @@ function asIs(t: Tensor, opts: TensorOptions | undefined): Tensor {
       `tensor: the tensor lives on the ${t.backend.name} backend, not ${backend.name}; move it with toBackend()`,
     )
   }
-  if (opts?.dtype !== undefined && checkDType('tensor', opts.dtype) !== t.dtype) {
+  if (opts?.dtype !== undefined && checkAnyDType('tensor', opts.dtype) !== t.dtype) {
     throw new DTypeError(`tensor: the tensor is ${t.dtype}, not ${opts.dtype}; convert it with cast()`)
   }
   if (opts?.shape !== undefined && !shapesEqual(checkShape('tensor', opts.shape), t.shape)) {

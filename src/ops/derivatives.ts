@@ -49,6 +49,8 @@ export interface DerivAlgebra<T> {
   /** xᵖ for a number p. */
   readonly pow: (a: T, p: number) => T
   readonly exp: (a: T) => T
+  readonly sinh: (a: T) => T
+  readonly cosh: (a: T) => T
 }
 
 /**
@@ -85,6 +87,10 @@ export const derivatives = table({
   cos: (A, x) => A.neg(A.sin(x)),
   // d tan x = (1 + y²) dx
   tan: (A, _x, y) => A.add(one(A, y), A.mul(y, y)),
+  // d sinh x = cosh x dx
+  sinh: (A, x) => A.cosh(x),
+  // d cosh x = sinh x dx
+  cosh: (A, x) => A.sinh(x),
   // d tanh x = (1 - y²) dx
   tanh: (A, _x, y) => A.sub(one(A, y), A.mul(y, y)),
   // d atan x = dx / (1 + x²)
@@ -159,6 +165,8 @@ export const numberAlgebra: DerivAlgebra<number> = {
   step: (a) => (a > 0 ? 1 : 0),
   pow: (a, p) => Math.pow(a, p),
   exp: (a) => Math.exp(a),
+  sinh: (a) => Math.sinh(a),
+  cosh: (a) => Math.cosh(a),
 }
 
 // -------------------------------------------------------------------------------------
@@ -199,6 +207,8 @@ export const sourceAlgebra: DerivAlgebra<string> = {
   step: (a) => `N.step(${a})`,
   pow: (a, p) => `Math.pow(${a}, ${literal(p)})`,
   exp: (a) => `Math.exp(${a})`,
+  sinh: (a) => `Math.sinh(${a})`,
+  cosh: (a) => `Math.cosh(${a})`,
 }
 
 /**

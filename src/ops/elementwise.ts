@@ -5,7 +5,19 @@ import { escapedTracer, isActive } from '../core/levels.js'
 import { apply, topLevel, type OpDef } from '../core/op.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor } from '../core/tensor.js'
-import { add, div, greater, mul, sub } from './binary.js'
+import {
+  add,
+  binaryDef,
+  div,
+  equal,
+  greater,
+  greaterEqual,
+  lessEqual,
+  mul,
+  plus,
+  sub,
+  where,
+} from './binary.js'
 import { linear } from './linear.js'
 import { derivatives, derivNames, type DerivAlgebra, type DerivName } from './derivatives.js'
 
@@ -33,6 +45,8 @@ export const tensorAlgebra: DerivAlgebra<Tensor> = {
   step: (a) => greater(a, scalarLike(a, 0)),
   pow: (a, p) => apply(powOp, [a], { p }),
   exp: (a) => apply(elementwiseOps.exp, [a], null),
+  sinh: (a) => apply(elementwiseOps.sinh, [a], null),
+  cosh: (a) => apply(elementwiseOps.cosh, [a], null),
 }
 
 /**
@@ -123,4 +137,64 @@ export const signOp: OpDef<null> = {
   kernel: (b, [h], [m]) => b.kernels.sign(h, m!),
   jvp: ({ y }) => y,
   vjp: () => [null],
+}
+
+/**
+ * The partials of z = xʸ: ∂x = y xʸ⁻¹ (0 where y = 0, also at x = 0), and ∂y = z log x for x > 0,
+ * 0 for x ≤ 0, where xʸ is real only at integer y and is not differentiable in y.
+ */
+function powPartials(
+  x: Tensor,
+  e: Tensor,
+  z: Tensor,
+  which: readonly boolean[],
+): [Tensor | null, Tensor | null] {
+  const zero = scalarLike(x, 0)
+  const px = which[0]
+    ? where(equal(e, zero), zero, mul(e, apply(powTensorOp, [x, sub(e, scalarLike(e, 1))], null)))
+    : null
+  let pe: Tensor | null = null
+  if (which[1]) {
+    const positive = greater(x, zero)
+    // log of 1 where x ≤ 0, so that the branch not taken holds no NaN
+    pe = where(
+      positive,
+      mul(z, apply(elementwiseOps.log, [where(positive, x, scalarLike(x, 1))], null)),
+      zero,
+    )
+  }
+  return [px, pe]
+}
+
+// d xʸ = y xʸ⁻¹ dx + xʸ log x dy
+export const powTensorOp: OpDef<null> = binaryDef(
+  'powTensor',
+  ({ x: [x, e], dx: [dx, de], y }) => {
+    const [px, pe] = powPartials(x!, e!, y, [dx != null, de != null])
+    return plus(dx == null ? null : mul(dx, px!), de == null ? null : mul(de, pe!))
+  },
+  ({ ct, x: [x, e], y, wants }) => {
+    const [px, pe] = powPartials(x!, e!, y, wants)
+    return [px === null ? null : mul(ct, px), pe === null ? null : mul(ct, pe)]
+  },
+)
+
+/** The bounds of clip. */
+export interface ClipParams {
+  readonly lo: number
+  readonly hi: number
+}
+
+/** 1 on [lo, hi], the bounds included, 0 outside: the derivative of clip. */
+const clipMask = (x: Tensor, { lo, hi }: ClipParams): Tensor =>
+  mul(greaterEqual(x, scalarLike(x, lo)), lessEqual(x, scalarLike(x, hi)))
+
+// d clip(x, lo, hi) = [lo ≤ x ≤ hi] dx: 1 at the bounds themselves (as PyTorch's clamp)
+export const clipOp: OpDef<ClipParams> = {
+  name: 'clip',
+  structure: 'elementwise',
+  shape: ([m]) => m!,
+  kernel: (b, [h], [m], { lo, hi }) => b.kernels.clip(h, m!, lo, hi),
+  jvp: ({ x: [x], dx: [dx], params }) => mul(dx!, clipMask(x!, params)),
+  vjp: ({ ct, x: [x], params }) => [mul(ct, clipMask(x!, params))],
 }

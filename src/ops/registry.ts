@@ -1,6 +1,7 @@
 import type { OpDef } from '../core/op.js'
 import * as B from './binary.js'
 import * as E from './elementwise.js'
+import * as I from './indexing.js'
 import * as M from './matmul.js'
 import * as R from './reduce.js'
 import * as S from './shape.js'
@@ -12,10 +13,13 @@ const definitions = {
   ...E.elementwiseOps,
   sign: E.signOp,
   pow: E.powOp,
+  powTensor: E.powTensorOp,
+  clip: E.clipOp,
   add: B.addOp,
   sub: B.subOp,
   mul: B.mulOp,
   div: B.divOp,
+  atan2: B.atan2Op,
   maximum: B.maximumOp,
   minimum: B.minimumOp,
   greater: B.greaterOp,
@@ -33,8 +37,15 @@ const definitions = {
   pad: S.padOp,
   cast: S.castOp,
   stopGradient: S.stopGradientOp,
+  take: I.takeOp,
+  scatterAdd: I.scatterAddOp,
   sum: R.sumOp,
   max: R.maxOp,
+  min: R.minOp,
+  prod: R.prodOp,
+  cumsum: R.cumsumOp,
+  argmax: R.argmaxOp,
+  argmin: R.argminOp,
   logsumexp: R.logsumexpOp,
   cholesky: X.choleskyOp,
   triangularSolve: X.triangularSolveOp,

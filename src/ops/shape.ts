@@ -1,5 +1,5 @@
 import { zerosLike } from './create.js'
-import { type DType, checkDType } from '../core/dtype.js'
+import { type DType, type FloatDType, checkDType } from '../core/dtype.js'
 import { ShapeError, ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'
 import { type Shape, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf } from '../core/shape.js'
@@ -332,18 +332,23 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
 export const castOp: OpDef<{ readonly dtype: DType }> = linear({
   name: 'cast',
   structure: 'layout',
+  // an int32 index tensor may be cast to a float dtype (it is never a tracer, so never differentiated)
+  indexInputs: [0],
   shape: ([m], { dtype }) => ({ shape: m!.shape, dtype }),
   kernel: (be, [h], [m], _p, out) => be.kernels.cast(h, m!, out),
-  vjp: ({ ct, x: [x] }) => [cast(ct, x!.dtype)],
+  vjp: ({ ct, x: [x] }) => [cast(ct, x!.dtype as FloatDType)],
 })
 
 /**
- * Converts to another dtype (float64 or float32).
+ * Converts to another dtype (float64 or float32); an int32 index tensor converts to either, which
+ * is how its values enter arithmetic (there is no conversion to int32: index tensors are made by
+ * `tensor(data, { dtype: 'int32' })`, `argmax` and `argmin`).
  * @example
  * import { cast, tensor } from 'dualtape'
  * cast(tensor([1.5]), 'float32').dtype // 'float32'
+ * cast(tensor([2, 0], { dtype: 'int32' }), 'float64').toArray() // → [2, 0]
  */
-export function cast(x: Tensor, dtype: DType): Tensor {
+export function cast(x: Tensor, dtype: FloatDType): Tensor {
   const t = asTensor('cast', x)
   const d = checkDType('cast', dtype)
   return t.dtype === d ? t : apply(castOp, [t], { dtype: d })

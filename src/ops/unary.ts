@@ -1,7 +1,7 @@
-import { ValueError } from '../core/errors.js'
+import { ValueError, fmtShape, fmtValue } from '../core/errors.js'
 import { apply, type OpDef } from '../core/op.js'
-import type { Tensor } from '../core/tensor.js'
-import { elementwiseOps as E, negOp, powOp, signOp } from './elementwise.js'
+import { type Tensor, isTensor } from '../core/tensor.js'
+import { clipOp, elementwiseOps as E, negOp, powOp, powTensorOp, signOp } from './elementwise.js'
 import { asTensor } from './util.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -93,6 +93,20 @@ export const acos = un(E.acos)
  */
 export const erf = un(E.erf)
 /**
+ * sinh x = (eˣ − e⁻ˣ) / 2 elementwise; its derivative is cosh x.
+ * @example
+ * import { sinh, tensor } from 'dualtape'
+ * sinh(tensor([0, 1])).toArray() // → [0, 1.1752011936438014]
+ */
+export const sinh = un(E.sinh)
+/**
+ * cosh x = (eˣ + e⁻ˣ) / 2 elementwise; its derivative is sinh x.
+ * @example
+ * import { cosh, tensor } from 'dualtape'
+ * cosh(tensor([0, 1])).toArray() // → [1, 1.5430806348152437]
+ */
+export const cosh = un(E.cosh)
+/**
  * tan x elementwise.
  * @example
  * import { tan, tensor } from 'dualtape'
@@ -164,12 +178,41 @@ export const relu = un(E.relu)
 export const sign = un(signOp)
 
 /**
- * xᵖ elementwise for a number p.
+ * xᵖ elementwise, for a number p or a tensor of exponents (broadcasting with x). With a number,
+ * d xᵖ = p xᵖ⁻¹ dx (0 for p = 0, also at x = 0). With a tensor y, the exponent is differentiated
+ * too: ∂/∂y xʸ = xʸ log x for x > 0; at x ≤ 0, where xʸ is real only for integer y and so not
+ * differentiable in y, that partial is taken to be 0; ∂/∂x xʸ = y xʸ⁻¹, and 0 where y = 0. A
+ * negative x with a non-integer exponent gives NaN, as Math.pow does.
  * @example
- * import { pow, tensor } from 'dualtape'
+ * import { pow, tensor, grad, sum, type Tensor } from 'dualtape'
  * pow(tensor([2, 3]), 2).toArray() // [4, 9]
+ * pow(tensor([2, -2]), tensor([0.5, 3])).toArray() // → [1.4142135623730951, -8]
+ * // d/dy 2ʸ = 2ʸ log 2 at y = 3
+ * grad((y: Tensor) => sum(pow(tensor([2]), y)))(tensor([3])) // → [5.545177444479562]
  */
-export function pow(x: Tensor, p: number): Tensor {
-  if (typeof p !== 'number') throw new ValueError(`pow: the exponent must be a number, got ${typeof p}`)
+export function pow(x: Tensor, p: number | Tensor): Tensor {
+  if (isTensor(p)) return apply(powTensorOp, [asTensor('pow', x), p], null)
+  if (typeof p !== 'number')
+    throw new ValueError(`pow: the exponent must be a number or a Tensor, got ${typeof p}`)
   return apply(powOp, [asTensor('pow', x)], { p })
+}
+
+/**
+ * x limited to [lo, hi] elementwise: lo below, hi above, x between (NaN stays NaN). Its derivative
+ * is 1 on [lo, hi], the bounds included (the subgradient PyTorch's clamp and TensorFlow's
+ * clip_by_value take), and 0 outside. Either bound may be infinite; lo > hi is a ValueError.
+ * @example
+ * import { clip, tensor, grad, sum, type Tensor } from 'dualtape'
+ * clip(tensor([-2, 0.5, 3]), 0, 1).toArray() // → [0, 0.5, 1]
+ * // at the bound itself the gradient is 1
+ * grad((x: Tensor) => sum(clip(x, 0, 1)))(tensor([-2, 0, 0.5, 1, 3])) // → [0, 1, 1, 1, 0]
+ */
+export function clip(x: Tensor, lo: number, hi: number): Tensor {
+  const t = asTensor('clip', x)
+  if (typeof lo !== 'number' || typeof hi !== 'number' || Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) {
+    throw new ValueError(
+      `clip: the bounds must be numbers with lo ≤ hi, got lo ${fmtValue(lo)} and hi ${fmtValue(hi)} (x of shape ${fmtShape(t.shape)})`,
+    )
+  }
+  return apply(clipOp, [t], { lo, hi })
 }

@@ -82,6 +82,9 @@ const algebraOf = <A>(N: Numeric<A>): DerivAlgebra<A> => ({
   step: (a) => N.fromNumber(numberAlgebra.step(N.toNumber(a))),
   pow: (a, p) => N.pow(a, p),
   exp: (a) => N.exp(a),
+  // (eˣ ∓ e⁻ˣ) / 2: the algebra has no sinh or cosh of its own
+  sinh: (a) => N.div(N.sub(N.exp(a), N.exp(N.neg(a))), N.fromNumber(2)),
+  cosh: (a) => N.div(N.add(N.exp(a), N.exp(N.neg(a))), N.fromNumber(2)),
 })
 
 /**

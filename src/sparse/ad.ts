@@ -1,5 +1,5 @@
 import { fromData } from '../ops/create.js'
-import type { DType } from '../core/dtype.js'
+import type { FloatDType } from '../core/dtype.js'
 import { checkOptions } from '../core/options.js'
 import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'
@@ -118,7 +118,7 @@ interface Precision {
   float32: boolean
 }
 
-const dtypeOf = (p: Precision): DType => (p.float32 ? 'float32' : 'float64')
+const dtypeOf = (p: Precision): FloatDType => (p.float32 ? 'float32' : 'float64')
 
 /** All seeds s_1 … s_k pushed through one vector-mode JVP of f at x: [J s_1, …, J s_k]. */
 function batchedJvpOf(f: (x: Tensor) => Tensor, x: Tensor, precision: Precision) {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { DType } from '../core/dtype.js'
+import type { FloatDType } from '../core/dtype.js'
 import { colourColumns, colourRows, colourStar, type Colouring, type ColouringOptions } from './colouring.js'
 import { decompressColumns, decompressRows, decompressStar, seedVectors } from './decompress.js'
 import { SparsityError } from './errors.js'
@@ -373,13 +373,13 @@ export interface CheckPatternOptions {
   readonly colouring?: Colouring
   readonly products?: readonly ArrayLike<number>[]
   readonly seed?: number
-  readonly dtype?: DType
+  readonly dtype?: FloatDType
   readonly rtol?: number
   readonly atol?: number
 }
 
 /** Machine epsilon and the smallest normal number of each dtype. */
-const PRECISION: { readonly [D in DType]: { readonly eps: number; readonly tiny: number } } = {
+const PRECISION: { readonly [D in FloatDType]: { readonly eps: number; readonly tiny: number } } = {
   float64: { eps: 2 ** -52, tiny: 2 ** -1022 },
   float32: { eps: 2 ** -23, tiny: 2 ** -126 },
 }

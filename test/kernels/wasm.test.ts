@@ -260,7 +260,8 @@ describe('the WebAssembly SIMD kernels', () => {
     const y = new Float64Array(30 * 25)
     fillRandom(x, 5)
     fillRandom(y, 6)
-    const run = () => matmul(reshape(tensor(x), [3, 20, 30]), reshape(tensor(y), [30, 25])).dataSync()
+    const run = () =>
+      matmul(reshape(tensor(x), [3, 20, 30]), reshape(tensor(y), [30, 25])).dataSync() as Float64Array
     const withWasm = run()
     const was = setWasmKernels(false)
     try {

@@ -300,7 +300,7 @@ describe('layout ops', () => {
             : d !== 'float32' && d !== 'float64'
               ? { error: DTypeError }
               : { value: rounded(refOf(x), d), dtype: d }
-        run(ctx('cast', [x, d]), () => D.cast(build(x) as Tensor, d as D.DType), want)
+        run(ctx('cast', [x, d]), () => D.cast(build(x) as Tensor, d as D.FloatDType), want)
         run(
           ctx('stopGradient', [x]),
           () => D.stopGradient(build(x) as Tensor),

@@ -20,11 +20,14 @@ import {
   DTypeError,
   type Tensor,
   TransformError,
+  ValueError,
   add,
+  argmax,
   arange,
   broadcastTo,
   cast,
   einsum,
+  cumsum,
   elementwiseGrad,
   exp,
   eye,
@@ -47,6 +50,7 @@ import {
   slice,
   square,
   sum,
+  take,
   tanh,
   tensor,
   transpose,
@@ -104,7 +108,8 @@ export function expectClose(
 /** The tensors of both backends agree (shape and values). */
 export async function expectSame(got: Tensor, want: Tensor, tol: number, what: string): Promise<void> {
   expect(got.shape, `${what}: shape`).toEqual(want.shape)
-  expect(got.dtype).toBe('float32')
+  // float32 on the tfjs backends, int32 where the op gives index tensors (argmax, argmin)
+  expect(got.dtype).toBe(want.dtype === 'int32' ? 'int32' : 'float32')
   expectClose(await read(got), want.dataSync(), tol, what)
 }
 
@@ -234,11 +239,16 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
             dispose(tfXs)
             continue
           }
+          // int32 specs are index tensors (take's indices) on both backends
           const cpuXs = c.inputs.map((s: any, i: number) =>
-            tensor(Float64Array.from(data[i]!), { shape: [...s.shape] }),
+            s.dtype === 'int32'
+              ? tensor(Int32Array.from(data[i]!), { shape: [...s.shape] })
+              : tensor(Float64Array.from(data[i]!), { shape: [...s.shape] }),
           )
           const tfXs = c.inputs.map((s: any, i: number) =>
-            tensor(data[i]!, { shape: [...s.shape], backend: name, dtype: 'float32' }),
+            s.dtype === 'int32'
+              ? tensor(Int32Array.from(data[i]!), { shape: [...s.shape], backend: name })
+              : tensor(data[i]!, { shape: [...s.shape], backend: name, dtype: 'float32' }),
           )
           let params = c.params
           if (opName === 'cast') params = { dtype: 'float32' }
@@ -254,6 +264,41 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
           dispose([got, tfXs])
         }
       }
+    })
+
+    test('take: repeated indices accumulate, and bad indices are typed errors before tf.gather runs; cumsum, cast of indices', async () => {
+      const before = live()
+      const o = { backend: name, dtype: 'float32' as const }
+      const x = tensor([1, 2, 3, 4], o)
+      const i = tensor([3, 0, 3, 3], { dtype: 'int32', backend: name })
+      const g = tidy(() => {
+        const [, pullback] = vjp((t: Tensor) => take(t, i), x)
+        return (pullback(tensor([1, 10, 100, 1000], o)) as Tensor[])[0]!
+      })
+      expect(Array.from(await read(g))).toEqual([10, 0, 0, 1101])
+      const m = tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        o,
+      )
+      const picked = tidy(() => take(m, argmax(m, 1), 1))
+      expect(Array.from(await read(picked))).toEqual([2, 2, 4, 4])
+      // running sums from the end along an axis followed by one of size 1 (tf.cumsum's reverse flag
+      // gets these wrong on tfjs-webgpu)
+      const column = tensor([[1.5], [-2], [3]], o)
+      const sums = cumsum(column, 0, { reverse: true })
+      expect(Array.from(await read(sums))).toEqual([2.5, 1, 3])
+      const asFloat = cast(i, 'float32')
+      expect([asFloat.dtype, Array.from(await read(asFloat))]).toEqual(['float32', [3, 0, 3, 3]])
+      const f32 = tensor([0], o)
+      // tf.gather would clamp these or give zeros: here they never reach it
+      expect(() => take(x, [4])).toThrow(ValueError)
+      expect(() => take(x, [-1])).toThrow(/out of range for axis 0 of size 4/)
+      expect(() => take(x, f32)).toThrow(DTypeError)
+      dispose([x, i, g, m, picked, f32, asFloat, column, sums])
+      expect(live()).toBe(before)
     })
 
     test('zero-size tensors: the examples that went wrong, as on the cpu backend', async () => {
@@ -324,7 +369,11 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
                 backend === 'cpu'
                   ? tensor(Float64Array.from(d), { shape, dtype: opName === 'cast' ? 'float32' : 'float64' })
                   : tensor(d, { shape, backend, dtype: 'float32' })
-              const xs = data.map((d, i) => make(d, shapes[i]!))
+              const xs = data.map((d, i) =>
+                c.inputs[i]!.dtype === 'int32'
+                  ? tensor(Int32Array.from(d), { shape: shapes[i]!, backend })
+                  : make(d, shapes[i]!),
+              )
               const f = (...ds: Tensor[]) => {
                 const all = [...xs]
                 dIdx.forEach((i, k) => (all[i] = ds[k]!))

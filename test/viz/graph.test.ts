@@ -333,11 +333,20 @@ describe('isElementwiseOp', () => {
   it("reads each op's structure: elementwise, or broadcasting (the comparisons, piecewise constant)", () => {
     for (const [name, def] of Object.entries(registry)) {
       expect(isElementwiseOp(name), name).toBe(def.structure === 'elementwise' || def.broadcasting === true)
-      // the piecewise constant ops are sign, stopGradient, the comparisons and the sign of a determinant
+      // the piecewise constant ops are sign, stopGradient, the comparisons the integer-valued argmax, argmin and the sign of a determinant
       expect(def.structure === 'constant', name).toBe(
-        ['sign', 'stopGradient', 'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'detSign'].includes(
-          name,
-        ),
+        [
+          'sign',
+          'stopGradient',
+          'greater',
+          'greaterEqual',
+          'less',
+          'lessEqual',
+          'equal',
+          'argmax',
+          'argmin',
+          'detSign',
+        ].includes(name),
       )
     }
     expect(isElementwiseOp('detSign')).toBe(false)

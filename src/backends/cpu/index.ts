@@ -1,5 +1,5 @@
 import { allocArray, type FloatArray } from '../../core/dtype.js'
-import { BackendError } from '../../core/errors.js'
+import { BackendError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../../core/backend.js'
 import { derivMulKernel } from './derivative.js'
@@ -16,6 +16,7 @@ import {
   transposeCopy,
 } from '../../kernels/layout.js'
 import { fastGemm } from '../../kernels/wasm/index.js'
+import type { FloatArray as GemmArray } from '../../kernels/matmul.js'
 
 // ---------------------------------------------------------------------------------------------
 // elementwise
@@ -112,6 +113,22 @@ const maxBlock: BlockReducer = (x, off, len) => {
   return mx
 }
 
+const minBlock: BlockReducer = (x, off, len) => {
+  let mn = Infinity
+  for (let i = 0; i < len; i++) {
+    const v = x[off + i]!
+    if (v < mn || Number.isNaN(v)) mn = v
+    if (Number.isNaN(mn)) return NaN
+  }
+  return mn
+}
+
+const prodBlock: BlockReducer = (x, off, len) => {
+  let p = 1
+  for (let i = 0; i < len; i++) p *= x[off + i]!
+  return p
+}
+
 // log Σ e^x = m + log Σ e^(x - m), m = max x
 const logsumexpBlock: BlockReducer = (x, off, len) => {
   const mx = maxBlock(x, off, len)
@@ -144,8 +161,8 @@ function maxLeading(x: FloatArray, outer: number, inner: number, y: FloatArray):
 // ---------------------------------------------------------------------------------------------
 
 function matmulKernel(
-  a: FloatArray,
-  b: FloatArray,
+  a: GemmArray,
+  b: GemmArray,
   ma: Meta,
   mb: Meta,
   out: Meta,
@@ -159,7 +176,8 @@ function matmulKernel(
   // element (i, p) of op(A) and (p, j) of op(B): a transpose is a swap of strides
   const [aRs, aCs] = transA ? [1, m] : [k, 1]
   const [bRs, bCs] = transB ? [1, k] : [n, 1]
-  const y = allocArray(out.dtype, sizeOf(out.shape))
+  // matmul is a float op: apply gives it no int32 tensor
+  const y = allocArray(out.dtype, sizeOf(out.shape)) as GemmArray
   const batch: Shape = out.shape.slice(0, -2)
   const nb = sizeOf(batch)
   if (nb === 0 || m === 0 || n === 0) return y
@@ -193,6 +211,68 @@ function matmulKernel(
 }
 
 // ---------------------------------------------------------------------------------------------
+// indexing
+// ---------------------------------------------------------------------------------------------
+
+/** The sizes before `axis`, of `axis`, and after it. */
+function around(shape: Shape, axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))]
+}
+
+/** Every index in [0, n): the ops check before their kernels run, so this is a last guard. */
+function checkIndices(op: string, idx: FloatArray, n: number): void {
+  for (let j = 0; j < idx.length; j++) {
+    const v = idx[j]!
+    if (!(v >= 0 && v < n)) {
+      throw new ValueError(`${op}: index ${v} at position ${j} is out of range for an axis of size ${n}`)
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scans and positions along one axis
+// ---------------------------------------------------------------------------------------------
+
+function cumsumKernel(x: FloatArray, m: Meta, axis: number, reverse: boolean, out: Meta): FloatArray {
+  const y = allocArray(out.dtype, x.length)
+  const [outer, n, inner] = around(m.shape, axis)
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let s = 0
+      for (let k = 0; k < n; k++) {
+        const p = (o * n + (reverse ? n - 1 - k : k)) * inner + i
+        s += x[p]!
+        y[p] = s
+      }
+    }
+  }
+  return y
+}
+
+/** The kernel of argmax (`better(v, w)`: v beats w) or argmin: the first winner, a NaN beating all. */
+function argKernel(better: (v: number, w: number) => boolean) {
+  return (x: FloatArray, m: Meta, axis: number, out: Meta): FloatArray => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(m.shape, axis)
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let best = 0
+        let w = x[o * n * inner + i]!
+        for (let k = 1; k < n && w === w; k++) {
+          const v = x[(o * n + k) * inner + i]!
+          if (v !== v || better(v, w)) {
+            best = k
+            w = v
+          }
+        }
+        y[o * inner + i] = best
+      }
+    }
+    return y
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // the backend
 // ---------------------------------------------------------------------------------------------
 
@@ -212,6 +292,14 @@ const kernels: Kernels<FloatArray> = {
     else for (let i = 0; i < x.length; i++) y[i] = Math.pow(x[i]!, p)
     return y
   },
+  clip: (x, m, lo, hi) => {
+    const y = allocArray(m.dtype, x.length)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!
+      y[i] = v < lo ? lo : v > hi ? hi : v
+    }
+    return y
+  },
   derivMul: (op, x, y, ct, _m, ctMeta, p) => derivMulKernel(op, x, y, ct, p, ctMeta.dtype),
   where: (c, a, b, mc, ma, mb, out) => {
     const y = allocArray(out.dtype, sizeOf(out.shape))
@@ -226,19 +314,52 @@ const kernels: Kernels<FloatArray> = {
     })
     return y
   },
-  matmul: matmulKernel,
+  matmul: matmulKernel as Kernels<FloatArray>['matmul'],
   transpose: transposeCopy,
   // row-major data does not change under reshape
   reshape: (x) => x,
   broadcastTo: broadcastCopy,
   sum: reduceKernel(sumBlock, sumLeading),
   max: reduceKernel(maxBlock, maxLeading),
+  min: reduceKernel(minBlock, null),
+  prod: reduceKernel(prodBlock, null),
   logsumexp: reduceKernel(logsumexpBlock, null),
   concat: concatCopy,
   slice: sliceCopy,
   pad: padCopy,
   cast: (x, _m, out) => (out.dtype === 'float64' ? Float64Array.from(x) : Float32Array.from(x)),
   ...matrixKernels,
+  cumsum: cumsumKernel,
+  argmax: argKernel((v, w) => v > w),
+  argmin: argKernel((v, w) => v < w),
+  take: (x, idx, m, _mi, axis, out) => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(m.shape, axis)
+    const k = idx.length
+    checkIndices('take', idx, n)
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const src = (o * n + idx[j]!) * inner
+        const dst = (o * k + j) * inner
+        for (let i = 0; i < inner; i++) y[dst + i] = x[src + i]!
+      }
+    }
+    return y
+  },
+  scatterAdd: (u, idx, _m, _mi, axis, out) => {
+    const y = allocArray(out.dtype, sizeOf(out.shape))
+    const [outer, n, inner] = around(out.shape, axis)
+    const k = idx.length
+    checkIndices('scatterAdd', idx, n)
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const dst = (o * n + idx[j]!) * inner
+        const src = (o * k + j) * inner
+        for (let i = 0; i < inner; i++) y[dst + i]! += u[src + i]!
+      }
+    }
+    return y
+  },
 }
 
 /**
@@ -256,7 +377,7 @@ export const cpuBackend: Backend<FloatArray> = {
   dtypes: ['float64', 'float32'],
   syncRead: true,
   fromArray: (data, m) => {
-    const want = m.dtype === 'float64' ? Float64Array : Float32Array
+    const want = m.dtype === 'float64' ? Float64Array : m.dtype === 'float32' ? Float32Array : Int32Array
     if (!(data instanceof want))
       throw new BackendError(`cpu: data of dtype ${m.dtype} must be a ${want.name}`)
     return data

@@ -51,6 +51,8 @@ export const unaryFns: { readonly [K in UnaryKernelName]: (x: number) => number 
   asin: Math.asin,
   acos: Math.acos,
   erf,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
   tan: Math.tan,
   tanh: Math.tanh,
   sigmoid: sigmoidNumber,
@@ -78,4 +80,6 @@ export const binaryFns: { readonly [K in BinaryKernelName]: (a: number, b: numbe
   less: (a, b) => (a < b ? 1 : 0),
   lessEqual: (a, b) => (a <= b ? 1 : 0),
   equal: (a, b) => (a === b ? 1 : 0),
+  atan2: Math.atan2,
+  powTensor: Math.pow,
 }

@@ -94,8 +94,16 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       ensure()
       return tf.tidy(() => f(...args))
     }
-  const to = (x: T, m: Meta, out: Meta): T =>
-    shapesEqual(m.shape, out.shape) ? x : tf.broadcastTo(x, out.shape as number[])
+  /**
+   * x broadcast to `shape`. tfjs-backend-webgpu tiles a tensor of rank 5 or more on the CPU, through
+   * a synchronous read that Node does not have (vector mode makes such ranks), so there it is a
+   * product with ones, which broadcasts on the GPU and keeps every value (−0, ±∞ and NaN).
+   */
+  const broadcast = (x: T, shape: Shape): T =>
+    shape.length >= 5 && tfBackend === 'webgpu'
+      ? tf.tidy(() => tf.mul(x, tf.ones(shape as number[], x.dtype)))
+      : tf.broadcastTo(x, shape as number[])
+  const to = (x: T, m: Meta, out: Meta): T => (shapesEqual(m.shape, out.shape) ? x : broadcast(x, out.shape))
   const scalar = (v: number): T => tf.scalar(v, 'float32')
 
   // ------------------------------------------------------------------------------------------
@@ -118,6 +126,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     less: (a, b) => asFloat(tf.less(a, b)),
     lessEqual: (a, b) => asFloat(tf.lessEqual(a, b)),
     equal: (a, b) => asFloat(tf.equal(a, b)),
+    atan2: (a, b) => tf.atan2(a, b),
+    powTensor: (a, b) => tf.pow(a, b),
   }
 
   /** The derivative table (src/ops/derivatives.ts) on float32 tf tensors. */
@@ -136,6 +146,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     // x⁰ = 1, also at x = 0 and NaN, as Math.pow
     pow: (a, p) => (p === 0 ? tf.onesLike(a) : pow(a, p)),
     exp: (a) => tf.exp(a),
+    sinh: (a) => tf.sinh(a),
+    cosh: (a) => tf.cosh(a),
   }
 
   /** ct · f′(x), f′ from the table at x and y = f(x); ct may carry leading batch axes. */
@@ -178,8 +190,8 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       let B = b
       if (!broadcasts) {
         const batch = out.shape.slice(0, -2)
-        A = tf.broadcastTo(A, [...batch, ...ma.shape.slice(-2)])
-        B = tf.broadcastTo(B, [...batch, ...mb.shape.slice(-2)])
+        A = broadcast(A, [...batch, ...ma.shape.slice(-2)])
+        B = broadcast(B, [...batch, ...mb.shape.slice(-2)])
       }
       if (ea) A = tf.transpose(A, swapLast2(A.rank))
       if (eb) B = tf.transpose(B, swapLast2(B.rank))
@@ -221,7 +233,16 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
   const binaryNames = Object.keys(binaryFns) as BinaryKernelName[]
 
   /** Single tfjs ops need no tidy: they create nothing but their result. */
-  const single = new Set<BinaryKernelName>(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'])
+  const single = new Set<BinaryKernelName>([
+    'add',
+    'sub',
+    'mul',
+    'div',
+    'maximum',
+    'minimum',
+    'atan2',
+    'powTensor',
+  ])
 
   const kernels: Kernels<T> = {
     ...(Object.fromEntries(unaryNames.map((k) => [k, run((x: T, _m: Meta) => unaryFns[k](x))])) as {
@@ -236,6 +257,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       [K in BinaryKernelName]: (a: T, b: T, ma: Meta, mb: Meta, out: Meta) => T
     }),
     pow: tidy((x: T, _m: Meta, p: number) => pow(x, p)),
+    clip: run((x: T, _m: Meta, lo: number, hi: number) => tf.clipByValue(x, lo, hi)),
     derivMul: tidy((op: DerivKernelName, x: T, y: T, ct: T, _m: Meta, _ctMeta: Meta, p: number) =>
       derivMul(op, x, y, ct, p),
     ),
@@ -246,9 +268,11 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     matmul: run(matmul),
     transpose: run((x: T, _m: Meta, perm: readonly number[]) => tf.transpose(x, [...perm])),
     reshape: run((x: T, _m: Meta, out: Meta) => tf.reshape(x, out.shape as number[])),
-    broadcastTo: run((x: T, _m: Meta, out: Meta) => tf.broadcastTo(x, out.shape as number[])),
+    broadcastTo: run((x: T, _m: Meta, out: Meta) => broadcast(x, out.shape)),
     sum: run(reduction((x, axes) => tf.sum(x, axes), 0)),
     max: run(reduction((x, axes) => tf.max(x, axes), -Infinity)),
+    min: run(reduction((x, axes) => tf.min(x, axes), Infinity)),
+    prod: run(reduction((x, axes) => tf.prod(x, axes), 1)),
     logsumexp: run(reduction(logSumExp, -Infinity)),
     // empty parts add nothing (and tfjs-wasm copies stale memory for them)
     concat: run((xs: readonly T[], ms: readonly Meta[], axis: number) => {
@@ -272,10 +296,32 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     ),
     cast: run((x: T, m: Meta, out: Meta): T => {
       if (out.dtype === m.dtype) return tf.clone(x)
+      // an index tensor's values as floats
+      if (m.dtype === 'int32' && out.dtype === 'float32') return tf.cast(x, 'float32')
       throw new DTypeError(
         `cast: the ${name} backend holds float32 only, so it cannot cast ${m.dtype} to ${out.dtype}; ` +
           `move the tensor to the cpu backend first (toBackend(t, 'cpu'))`,
       )
+    }),
+    // the sums from the end as the running sums of the reversed axis: tf.cumsum's own reverse flag
+    // gives wrong sums on tfjs-webgpu (a [3, 1] tensor along axis 0, tfjs 4.22)
+    cumsum: tidy((x: T, _m: Meta, axis: number, reverse: boolean) =>
+      reverse ? tf.reverse(tf.cumsum(tf.reverse(x, axis), axis), axis) : tf.cumsum(x, axis),
+    ),
+    argmax: run((x: T, _m: Meta, axis: number) => tf.argMax(x, axis)),
+    argmin: run((x: T, _m: Meta, axis: number) => tf.argMin(x, axis)),
+    // the indices were checked before the kernel runs: tf.gather clamps or gives zeros out of range
+    take: run((x: T, idx: T, _m: Meta, _mi: Meta, axis: number) => tf.gather(x, idx, axis)),
+    scatterAdd: tidy((u: T, idx: T, _m: Meta, mi: Meta, axis: number, out: Meta) => {
+      // u as [outer, k, inner] → [k, outer · inner]; scatterND adds the rows of repeated indices
+      const k = sizeOf(mi.shape)
+      const outer = sizeOf(out.shape.slice(0, axis))
+      const inner = sizeOf(out.shape.slice(axis + 1))
+      const n = out.shape[axis]!
+      if (k === 0) return tf.zeros(out.shape as number[], 'float32')
+      const rows = tf.reshape(tf.transpose(tf.reshape(u, [outer, k, inner]), [1, 0, 2]), [k, outer * inner])
+      const sums = tf.scatterND(tf.reshape(idx, [k, 1]), rows, [n, outer * inner])
+      return tf.reshape(tf.transpose(tf.reshape(sums, [n, outer, inner]), [1, 0, 2]), out.shape as number[])
     }),
   }
 
@@ -309,6 +355,10 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
     ownsMemory: true,
     shapeOf: (h: T): Shape => h.shape,
     fromArray: (data: FloatArray, m: Meta): T => {
+      if (m.dtype === 'int32' && data instanceof Int32Array) {
+        ensure()
+        return tf.tensor(data, m.shape as number[], 'int32')
+      }
       if (!(data instanceof Float32Array)) {
         throw new DTypeError(
           `${name}: data must be float32 (a Float32Array); create with { dtype: 'float32' }`,

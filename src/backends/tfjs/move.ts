@@ -43,7 +43,8 @@ function plan(where: string, t: unknown, name: string, opts: MoveOptions) {
   }
   const target = getBackend(name)
   const dtype = opts.dtype === undefined ? t.dtype : checkDType(where, opts.dtype)
-  if (!target.dtypes.includes(dtype)) {
+  // every backend holds int32 index tensors
+  if (dtype !== 'int32' && !target.dtypes.includes(dtype)) {
     throw new DTypeError(
       `${where}: the ${target.name} backend has no ${dtype}; it supports ${target.dtypes.join(', ')}` +
         (target.dtypes.includes('float32') ? " (pass { dtype: 'float32' })" : ''),
