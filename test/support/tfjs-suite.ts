@@ -44,6 +44,7 @@ import {
   mean,
   mul,
   ones,
+  pad,
   randn,
   sigmoid,
   sin,
@@ -545,6 +546,16 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       const [v64, gx64] = valueAndGrad(net, { argnums: 2 })(...at(0)) as [Tensor, Tensor]
       await expectSame(v32, v64, tol, 'valueAndGrad value')
       await expectSame(gx32, gx64, tol, 'valueAndGrad gradient')
+    })
+
+    test('pad and its VJP at rank 6 (tfjs-webgpu pads at most rank 4 itself: the backend pads in steps of rank ≤ 4)', async () => {
+      const shape = [2, 1, 3, 2, 2, 3]
+      const xs = both(sample(shape, 34), shape, name)
+      const f = (x: Tensor) => pad(x, [0, 0, 1, 0, 0, 2], [0, 1, 0, 1, 0, 0])
+      await expectSame(f(xs[1]), f(xs[0]), tol, 'pad rank 6')
+      const g = (x: Tensor) => sum(square(slice(f(x), [0, 0, 1, 0, 0, 1], [2, 1, 3, 2, 2, 3])))
+      await expectSame(grad(g)(xs[1]) as Tensor, grad(g)(xs[0]) as Tensor, tol, 'slice VJP rank 6')
+      dispose(xs[1])
     })
 
     test('einsum and conv2d (compositions of the primitives): values and gradients match float64', async () => {

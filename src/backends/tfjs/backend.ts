@@ -95,6 +95,42 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       return tf.tidy(() => f(...args))
     }
   /**
+   * Zero padding of `x` (of `shape`) by `pads`, one [before, after] per axis, as tf.pad gives it,
+   * in ranks of at most 4: tfjs-backend-webgpu cannot pad a tensor of rank 5 or more (its shader
+   * indexes a vector type WGSL lacks). An axis and the one inside it are merged when the inner one
+   * is not padded (its rows stay whole), and the padded axes are padded three at a time, so that
+   * each step pads a tensor of at most four axes.
+   */
+  const padMerged = (x: T, shape: readonly number[], pads: readonly [number, number][]): T => {
+    if (shape.length <= 4) return tf.pad(x, [...pads])
+    const padded = pads.flatMap(([lo, hi], i) => (lo > 0 || hi > 0 ? [i] : []))
+    let cur = x
+    let curShape = [...shape]
+    for (let k = 0; k < padded.length; k += 3) {
+      const now = new Set(padded.slice(k, k + 3))
+      const step = pads.map((p, i): [number, number] => (now.has(i) ? p : [0, 0]))
+      const sizes: number[] = []
+      const merged: [number, number][] = []
+      curShape.forEach((n, i) => {
+        const [lo, hi] = step[i]!
+        const last = sizes.length - 1
+        if (last >= 0 && lo === 0 && hi === 0) {
+          // the inner axis is whole: fold it into the one outside it
+          sizes[last] = sizes[last]! * n
+          merged[last] = [merged[last]![0] * n, merged[last]![1] * n]
+        } else {
+          sizes.push(n)
+          merged.push([lo, hi])
+        }
+      })
+      const next = curShape.map((n, i) => n + step[i]![0] + step[i]![1])
+      cur = tf.reshape(tf.pad(tf.reshape(cur, sizes), merged), next)
+      curShape = next
+    }
+    return cur
+  }
+
+  /**
    * x broadcast to `shape`. tfjs-backend-webgpu tiles a tensor of rank 5 or more on the CPU, through
    * a synchronous read that Node does not have (vector mode makes such ranks), so there it is a
    * product with ones, which broadcasts on the GPU and keeps every value (−0, ±∞ and NaN).
@@ -284,13 +320,14 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       m.shape.length === 0 ? tf.clone(x) : tf.slice(x, [...begin], out.shape as number[]),
     ),
     // an empty tensor padded is all padding
-    pad: run((x: T, m: Meta, before: readonly number[], out: Meta) =>
+    pad: tidy((x: T, m: Meta, before: readonly number[], out: Meta) =>
       m.shape.length === 0
         ? tf.clone(x)
         : sizeOf(m.shape) === 0
           ? tf.zeros(out.shape as number[], 'float32')
-          : tf.pad(
+          : padMerged(
               x,
+              m.shape,
               before.map((b, i): [number, number] => [b, out.shape[i]! - m.shape[i]! - b]),
             ),
     ),
