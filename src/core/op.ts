@@ -3,7 +3,7 @@ import { allocArray } from './dtype.js'
 import { BackendError, DTypeError, ValueError, fmtShape } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'
 import { checkNonFinite } from './debug.js'
-import { Tensor, isTensor } from './tensor.js'
+import { Tensor, indexRange, isTensor, setIndexRange } from './tensor.js'
 import { type Shape, checkSize, shapesEqual, sizeOf } from './shape.js'
 
 /**
@@ -199,7 +199,8 @@ export interface OpDef<P> {
   /**
    * The inputs that may be int32 index tensors (take's indices, cast's input): never
    * differentiated, so their rules form no tangent or cotangent for them. `apply` refuses an
-   * int32 tensor anywhere else.
+   * int32 tensor anywhere else, except in the layout ops (reshape, transpose, slice, concat, …),
+   * which copy its elements.
    */
   readonly indexInputs?: readonly number[]
 }
@@ -231,7 +232,8 @@ export function apply<P>(def: OpDef<P>, inputs: readonly Tensor[], params: P): T
     if (!isTensor(inputs[i])) {
       throw new ValueError(`${def.name}: argument ${i} is not a Tensor (got ${describe(inputs[i])})`)
     }
-    if (inputs[i]!.dtype === 'int32' && def.indexInputs?.includes(i) !== true)
+    // an index tensor may be rearranged (the layout ops copy elements) but not computed with
+    if (inputs[i]!.dtype === 'int32' && def.structure !== 'layout' && def.indexInputs?.includes(i) !== true)
       throw intInput(def.name, i, inputs[i]!)
   }
   if (typeof params === 'object' && params !== null) params = keepParams(params)
@@ -279,6 +281,7 @@ export function applyChecked<P>(def: OpDef<P>, inputs: readonly Tensor[], params
     isShapeOf(out.shape, inputs),
   )
   checkNonFinite(def.name, inputs, y)
+  if (out.dtype === 'int32' && def.structure === 'layout') keepIndexRange(inputs, y)
   return y
 }
 
@@ -288,6 +291,23 @@ function intInput(op: string, i: number, x: Tensor): DTypeError {
     `${op}: argument ${i} is an int32 index tensor of shape ${fmtShape(x.shape)}; ${op} computes in float64 ` +
       `or float32 (convert the indices with cast(t, 'float64') to compute with them)`,
   )
+}
+
+/**
+ * A layout op's int32 result holds copies of its int32 inputs' values, or zeros: its values lie in
+ * the union of their known ranges and 0, which `take` checks without reading the data back.
+ */
+function keepIndexRange(inputs: readonly Tensor[], y: Tensor): void {
+  let lo = 0
+  let hi = 0
+  for (const x of inputs) {
+    if (x.dtype !== 'int32') continue
+    const r = indexRange(x)
+    if (r === null) return
+    lo = Math.min(lo, r[0])
+    hi = Math.max(hi, r[1])
+  }
+  setIndexRange(y, lo, hi)
 }
 
 /** Whether `shape` is the shape of one of the tensors (as most shape rules give it): frozen already. */

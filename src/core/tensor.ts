@@ -113,8 +113,9 @@ export class Tensor {
     this.#dtype = dtype
     if (impl.kind === 'concrete') {
       if (impl.backend.ownsMemory === true) track(impl)
-    } else if (dtype === 'int32') {
-      // a tracer is a value being differentiated, and index tensors are not differentiable
+    } else if (dtype === 'int32' && impl.kind !== 'batch') {
+      // a tracer is a value being differentiated (a vmap batch excepted: it only carries a batch
+      // axis), and index tensors are not differentiable
       throw new DTypeError(
         `${impl.level.kind}: cannot differentiate with respect to an int32 index tensor of shape ${fmtShape(shape)}: ` +
           'index tensors are not differentiable; pass it as a constant (close over it, or leave it out of argnums)',
@@ -326,3 +327,20 @@ function nest(a: FloatArray, shape: Shape): NestedArray {
 
 /** Whether a value is a Tensor. */
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
+
+/**
+ * The least and greatest value of each int32 tensor made from data (by `fromData`), the bounds
+ * that argmax and argmin give their results, and those of a layout op's result (the bounds of its
+ * int32 inputs, and 0): what `take` checks its indices against without
+ * reading them back (a backend such as tfjs-webgpu reads only asynchronously).
+ */
+const indexRanges = new WeakMap<Tensor, readonly [number, number]>()
+
+/** The known least and greatest value of an int32 tensor, or null (internal). */
+export const indexRange = (t: Tensor): readonly [number, number] | null => indexRanges.get(t) ?? null
+
+/** Records the bounds of an int32 tensor's values (internal: argmax, argmin). */
+export function setIndexRange(t: Tensor, lo: number, hi: number): Tensor {
+  indexRanges.set(t, [lo, hi])
+  return t
+}

@@ -42,21 +42,8 @@ export interface TensorOptions extends CreateOptions {
   readonly shape?: Shape
 }
 
-/**
- * The least and greatest value of each int32 tensor made from data (by `fromData`), and the bounds
- * that argmax and argmin give their results: what `take` checks its indices against without
- * reading them back (a backend such as tfjs-webgpu reads only asynchronously).
- */
-const indexRanges = new WeakMap<Tensor, readonly [number, number]>()
-
-/** The known least and greatest value of an int32 tensor, or null (internal). */
-export const indexRange = (t: Tensor): readonly [number, number] | null => indexRanges.get(t) ?? null
-
-/** Records the bounds of an int32 tensor's values (internal: argmax, argmin). */
-export function setIndexRange(t: Tensor, lo: number, hi: number): Tensor {
-  indexRanges.set(t, [lo, hi])
-  return t
-}
+import { indexRange, setIndexRange } from '../core/tensor.js'
+export { indexRange, setIndexRange }
 
 /** Creates a tensor on a backend from a typed array that is not used again (internal). */
 export function fromData(data: FloatArray, shape: Shape, backend: Backend = currentBackend()): Tensor {

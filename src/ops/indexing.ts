@@ -4,7 +4,8 @@ import { DTypeError, ShapeError, ValueError, fmtShape, fmtValue } from '../core/
 import { apply, describe, type OpDef } from '../core/op.js'
 import { normAxis } from '../core/shape.js'
 import { type NestedArray, type Tensor, isTensor, readConcrete } from '../core/tensor.js'
-import { concat, reshape, slice } from './shape.js'
+import { loopBatch } from './batching.js'
+import { concat, reshape, slice, transpose } from './shape.js'
 import { asTensor } from './util.js'
 import { dispose } from '../core/scope.js'
 
@@ -40,6 +41,23 @@ export const takeOp: OpDef<TakeParams> = {
   name: 'take',
   structure: 'layout',
   indexInputs: [1],
+  linearity: [0],
+  batch: (a) => {
+    const [xBatched, iBatched] = a.batched
+    const axis = a.params.axis
+    const [x, idx] = a.x as [Tensor, Tensor]
+    // a batch of x, the same indices: the same take, one axis later
+    if (!iBatched) return apply(takeOp, [x, idx], { axis: axis + 1 })
+    if (!xBatched) {
+      // one x, a batch of indices: take them all, then bring the batch axis (at `axis`) first
+      const y = apply(takeOp, [x, idx], { axis })
+      if (axis === 0) return y
+      const rest = Array.from({ length: y.rank }, (_, i) => i).filter((i) => i !== axis)
+      return transpose(y, [axis, ...rest])
+    }
+    // a batch of both: each example takes its own indices
+    return loopBatch(takeOp)(a)
+  },
   shape: ([x, idx], { axis }) => {
     checkIndexMeta('take', x!, idx!)
     const s = x!.shape
@@ -62,6 +80,12 @@ export const scatterAddOp: OpDef<ScatterAddParams> = {
   name: 'scatterAdd',
   structure: 'reduce',
   indexInputs: [1],
+  linearity: [0],
+  // a batch of updates at the same indices: the same scatter, one axis later; else one per example
+  batch: (a) =>
+    a.batched[1]
+      ? loopBatch(scatterAddOp)(a)
+      : apply(scatterAddOp, [a.x[0]!, a.x[1]!], { axis: a.params.axis + 1, size: a.params.size }),
   shape: ([u, idx], { axis, size }) => {
     checkIndexMeta('scatterAdd', u!, idx!)
     const s = u!.shape
@@ -93,7 +117,11 @@ export const scatterAddOp: OpDef<ScatterAddParams> = {
  * The least and greatest of an int32 tensor's values: known for every index tensor made from data
  * or by argmax/argmin; otherwise read back (null where the backend reads only asynchronously).
  */
-function valueRange(idx: Tensor): readonly [number, number] | null {
+function valueRange(t: Tensor): readonly [number, number] | null {
+  // under vmap the indices stand for a batch of them: every example's must be in range, so the
+  // range is that of the whole batch, read from the data under the tracers
+  let idx = t
+  while (idx.impl.kind !== 'concrete') idx = idx.impl.primal
   const known = indexRange(idx)
   if (known !== null) return known
   if (!idx.backend.syncRead) return null

@@ -70,6 +70,7 @@ export const maxOp: OpDef<ReduceParams> = {
 export const minOp: OpDef<ReduceParams> = {
   name: 'min',
   structure: 'reduce',
+  batch: reduceBatch(() => minOp),
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.min(h, m!, axes, out),
   jvp: ({ x: [x], dx: [dx], y, params: p, b }) =>
@@ -108,6 +109,7 @@ function prodPartials(x: Tensor, params: ReduceParams): Tensor {
 export const prodOp: OpDef<ReduceParams> = {
   name: 'prod',
   structure: 'reduce',
+  batch: reduceBatch(() => prodOp),
   shape: reduceShape,
   kernel: (be, [h], [m], { axes }, out) => be.kernels.prod(h, m!, axes, out),
   // d Π x = Σᵢ (Π_{j≠i} xⱼ) dxᵢ
@@ -265,8 +267,10 @@ export interface ArgParams {
 }
 
 function argDef(name: 'argmax' | 'argmin'): OpDef<ArgParams> {
-  return {
+  const def: OpDef<ArgParams> = {
     name,
+    // under vmap: the same op, its axis one later (the batch axis is first)
+    batch: ({ x: [xb], params: { axis } }) => apply(def, [xb!], { axis: axis + 1 }),
     // an integer result: no derivative, and no tangent or cotangent is ever formed for it
     structure: 'constant',
     shape: ([m], { axis }) => ({ shape: m!.shape.filter((_, i) => i !== axis), dtype: 'int32' }),
@@ -274,6 +278,7 @@ function argDef(name: 'argmax' | 'argmin'): OpDef<ArgParams> {
     jvp: ({ y }) => y,
     vjp: () => [null],
   }
+  return def
 }
 
 export const argmaxOp = argDef('argmax')

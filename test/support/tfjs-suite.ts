@@ -26,6 +26,9 @@ import {
   arange,
   broadcastTo,
   cast,
+  vmap,
+  reshape,
+  concat,
   einsum,
   cumsum,
   elementwiseGrad,
@@ -546,6 +549,29 @@ export function tfjsSuite(kind: TfjsKind, tol = 2e-4): void {
       const [v64, gx64] = valueAndGrad(net, { argnums: 2 })(...at(0)) as [Tensor, Tensor]
       await expectSame(v32, v64, tol, 'valueAndGrad value')
       await expectSame(gx32, gx64, tol, 'valueAndGrad gradient')
+    })
+
+    test('int32 index tensors through the layout ops (reshape, transpose, slice, concat, pad, broadcastTo) and vmap', async () => {
+      const data = [3, 0, 2, 1, 1, 0]
+      const onCpu = tensor(Int32Array.from(data), { shape: [2, 3], dtype: 'int32' })
+      const onTf = tensor(Int32Array.from(data), { shape: [2, 3], dtype: 'int32', backend: name })
+      const rearrange = (t: Tensor) =>
+        concat([
+          reshape(transpose(t), [6]),
+          reshape(slice(pad(t, [0, 1], [1, 0]), [1, 0], [2, 2]), [4]),
+          reshape(broadcastTo(slice(t, [0, 0], [1, 1]), [2, 1]), [2]),
+        ])
+      const got = rearrange(onTf)
+      const want = rearrange(onCpu)
+      expect(got.dtype).toBe('int32')
+      expect(Array.from(await got.data())).toEqual(Array.from(want.dataSync()))
+      // per-example indices under vmap: each row of x takes its own positions
+      const x = both(sample([2, 4], 35), [2, 4], name)
+      const perRow = (xs: Tensor, i: Tensor) => take(xs, i)
+      const y = vmap(perRow)(x[1], slice(onTf, [0, 0], [2, 2]))
+      const y64 = vmap(perRow)(x[0], slice(onCpu, [0, 0], [2, 2]))
+      await expectSame(y, y64, tol, 'vmap(take) with batched indices')
+      dispose([got, onTf, y, x[1]])
     })
 
     test('pad and its VJP at rank 6 (tfjs-webgpu pads at most rank 4 itself: the backend pads in steps of rank ≤ 4)', async () => {

@@ -324,7 +324,7 @@ export function createTfjsBackend(tf: Tf, config: TfjsBackendConfig): Backend<T>
       m.shape.length === 0
         ? tf.clone(x)
         : sizeOf(m.shape) === 0
-          ? tf.zeros(out.shape as number[], 'float32')
+          ? tf.zeros(out.shape as number[], out.dtype === 'int32' ? 'int32' : 'float32')
           : padMerged(
               x,
               m.shape,
