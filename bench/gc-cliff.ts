@@ -17,6 +17,9 @@
 import { pathToFileURL } from 'node:url'
 import { type Tensor, grad, tanh, tensor } from '../src/index.js'
 import { fullGc } from './memory.js'
+import { type Spread, spread } from './measure/stats.js'
+
+export type { Spread }
 
 /** The target of the reverse-mode issue: the gradients after a full collection within 1.3× of steady state. */
 export const GC_CLIFF_TARGET = 1.3
@@ -36,25 +39,6 @@ export interface GcCliffRow {
   /** first ÷ steady and next ÷ steady, with the quartiles of the per-round ratios. */
   readonly firstRatio: Spread
   readonly nextRatio: Spread
-}
-
-/** A median with its quartiles. */
-export interface Spread {
-  readonly median: number
-  readonly q1: number
-  readonly q3: number
-}
-
-function quantile(sorted: readonly number[], p: number): number {
-  const i = (sorted.length - 1) * p
-  const lo = Math.floor(i)
-  const hi = Math.ceil(i)
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo)
-}
-
-function spread(xs: readonly number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b)
-  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75) }
 }
 
 const median = (xs: readonly number[]): number => spread(xs).median

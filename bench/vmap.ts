@@ -39,16 +39,12 @@ import {
 } from '../src/index.js'
 import { makeMlp, mlpLoss } from './engine.js'
 import { tanhNet } from './suites/modes.js'
+import { type Spread, spread } from './measure/stats.js'
+
+export type { Spread }
 
 /** The target of the vmap issue: vmap(grad(loss)) at least 5× faster than the loop, for 256 examples. */
 export const VMAP_TARGET = 5
-
-/** A median with its quartiles. */
-export interface Spread {
-  readonly median: number
-  readonly q1: number
-  readonly q3: number
-}
 
 /** One workload's figures (times in ms per call). */
 export interface VmapRow {
@@ -62,18 +58,6 @@ export interface VmapRow {
   readonly speedup: Spread
   /** The largest |difference| between the two sets of gradients, relative to 1 + |loop|. */
   readonly maxDiff: number
-}
-
-function quantile(sorted: readonly number[], p: number): number {
-  const i = (sorted.length - 1) * p
-  const lo = Math.floor(i)
-  const hi = Math.ceil(i)
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo)
-}
-
-function spread(xs: readonly number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b)
-  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75) }
 }
 
 /**

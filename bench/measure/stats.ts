@@ -41,6 +41,19 @@ export function median(xs: readonly number[]): number {
   )
 }
 
+/** A median with its quartiles. */
+export interface Spread {
+  readonly median: number
+  readonly q1: number
+  readonly q3: number
+}
+
+/** The median and quartiles of a list of numbers. */
+export function spread(xs: readonly number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b)
+  return { median: quantile(s, 0.5), q1: quantile(s, 0.25), q3: quantile(s, 0.75) }
+}
+
 /** The q-quantile of sorted numbers, interpolated linearly between order statistics. */
 export function quantile(sorted: readonly number[], q: number): number {
   const n = sorted.length

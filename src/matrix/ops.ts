@@ -7,7 +7,7 @@ import type { Tensor } from '../core/tensor.js'
 import { add, div, mul, sub } from '../ops/binary.js'
 import { fromData } from '../ops/create.js'
 import { stackBatch } from '../ops/batching.js'
-import { matmulOp } from '../ops/matmul.js'
+import { lift, matmulOp } from '../ops/matmul.js'
 import { sum } from '../ops/reduce.js'
 import { concat, reshape, slice, transpose } from '../ops/shape.js'
 import { neg } from '../ops/unary.js'
@@ -67,19 +67,6 @@ function phi(x: Tensor): Tensor {
     x,
     constMatrix(x, n, (i, j) => (i > j ? 1 : i === j ? 0.5 : 0)),
   )
-}
-
-/**
- * A tangent with `b` batch axes, given the leading axes that align it with the output's batch
- * axes under broadcasting: [k, ...s] becomes [k, 1, …, 1, ...s].
- */
-function lift(dx: Tensor, b: number, xRank: number, outRank: number): Tensor {
-  if (b === 0 || xRank === outRank) return dx
-  return reshape(dx, [
-    ...dx.shape.slice(0, b),
-    ...new Array<number>(outRank - xRank).fill(1),
-    ...dx.shape.slice(b),
-  ])
 }
 
 /** The backend's kernel for a matrix op, or a BackendError naming the op and the backend. */

@@ -11,7 +11,7 @@ import { asTensor, sameDType } from './util.js'
  * A tangent with `b` batch axes, given the leading axes that align it with the output's batch
  * axes under broadcasting: [k, ...s] becomes [k, 1, …, 1, ...s].
  */
-function lift(dx: Tensor, b: number, xRank: number, outRank: number): Tensor {
+export function lift(dx: Tensor, b: number, xRank: number, outRank: number): Tensor {
   if (b === 0 || xRank === outRank) return dx
   return reshape(dx, [
     ...dx.shape.slice(0, b),
