@@ -17,6 +17,7 @@
  */
 import { gemm, type FloatArray } from '../matmul.js'
 import { gemmWasmBase64 } from './bytes.js'
+import { gemmThreaded } from './threads.js'
 
 type GemmFn = (
   m: number,
@@ -229,6 +230,48 @@ export function gemmWasm(
  * takes the product, else by `gemm`.
  */
 export function fastGemm(
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  aRs: number,
+  aCs: number,
+  b: FloatArray,
+  bOff: number,
+  bRs: number,
+  bCs: number,
+  c: FloatArray,
+  cOff: number,
+): void {
+  // large products on two threads (Node), where the WebAssembly kernels are in use
+  if (
+    m * n * k >= SMALL_WORK &&
+    (c instanceof Float64Array || c instanceof Float32Array) &&
+    wasmKernelsActive() &&
+    gemmThreaded(
+      m,
+      n,
+      k,
+      a as Float64Array,
+      aOff,
+      aRs,
+      aCs,
+      b as Float64Array,
+      bOff,
+      bRs,
+      bCs,
+      c,
+      cOff,
+      oneThread,
+    )
+  )
+    return
+  oneThread(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
+}
+
+/** C = op(A)·op(B) on the calling thread: in WebAssembly where it takes the product, else in TypeScript. */
+function oneThread(
   m: number,
   n: number,
   k: number,
