@@ -17,6 +17,7 @@
  */
 import { gemm, type FloatArray } from '../matmul.js'
 import { gemmWasmBase64 } from './bytes.js'
+import { align16, decodeBase64, extent } from './util.js'
 import { gemmThreaded } from './threads.js'
 
 type GemmFn = (
@@ -71,13 +72,6 @@ interface WasmApi {
 let status: 'unloaded' | 'loading' | 'ready' | 'unavailable' = 'unloaded'
 let kernels: KernelExports | null = null
 let enabled = true
-
-function decodeBase64(text: string): Uint8Array {
-  const bin = atob(text)
-  const bytes = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
-  return bytes
-}
 
 /** The module's exports, compiling it on first use; null while it is unavailable. */
 function load(): KernelExports | null {
@@ -135,14 +129,6 @@ function memoryOf(k: KernelExports, bytes: number): ArrayBuffer | null {
     }
   }
   return k.memory.buffer
-}
-
-const align16 = (x: number): number => (x + 15) & ~15
-
-/** One past the largest index of a rows×cols view at (off, rs, cs); -1 for a negative stride. */
-function extent(off: number, rows: number, cols: number, rs: number, cs: number): number {
-  if (rs < 0 || cs < 0) return -1
-  return off + (rows - 1) * rs + (cols - 1) * cs + 1
 }
 
 /**

@@ -13,6 +13,7 @@
  * seconds turns the threads off for the rest of the process, its rows then computed here.
  */
 import { gemmWasmBase64 } from './bytes.js'
+import { align16, decodeBase64, extent } from './util.js'
 
 /** The calling thread's product of the rows it keeps: the single-threaded path. */
 type Gemm = (
@@ -102,13 +103,6 @@ let state: 'unstarted' | 'running' | 'unavailable' = 'unstarted'
 let enabled = true
 let threshold = THREAD_WORK
 
-function decodeBase64(text: string): Uint8Array {
-  const bin = atob(text)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
-}
-
 /** The worker, started on first use; null where threads are unavailable or turned off. */
 function start(): Pool | null {
   if (state === 'running') return pool
@@ -156,14 +150,6 @@ export function setGemmThreads(on: boolean, work: number = THREAD_WORK): boolean
 /** Whether products can run on two threads here (starting the worker if it is not yet running). */
 export function gemmThreadsActive(): boolean {
   return start() !== null
-}
-
-const align16 = (x: number): number => (x + 15) & ~15
-
-/** One past the largest index of a rows×cols view at (off, rs, cs); -1 for a negative stride. */
-function extent(off: number, rows: number, cols: number, rs: number, cs: number): number {
-  if (rs < 0 || cs < 0) return -1
-  return off + (rows - 1) * rs + (cols - 1) * cs + 1
 }
 
 /**
