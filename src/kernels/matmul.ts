@@ -44,6 +44,9 @@ let packA = new Float64Array(0)
 let packB = new Float64Array(0)
 let accC = new Float64Array(0)
 
+/** A matrix product with `gemm`'s arguments: C = op(A)·op(B), each operand by offset and strides. */
+export type Gemm = typeof gemm
+
 /**
  * C = op(A) · op(B) for one matrix pair, with C of shape m×n written row-major
  * (c[cOff + i*n + j]), overwriting it. Element (i, p) of op(A) is a[aOff + i*aRs + p*aCs];

@@ -15,7 +15,7 @@
  * synchronous compilation is refused (browsers' main thread, modules over 4 KB), products run in
  * TypeScript until the asynchronous compilation it starts has finished.
  */
-import { gemm, type FloatArray } from '../matmul.js'
+import { gemm, type FloatArray, type Gemm } from '../matmul.js'
 import { gemmWasmBase64 } from './bytes.js'
 import { align16, decodeBase64, extent } from './util.js'
 import { gemmThreaded } from './threads.js'
@@ -212,66 +212,15 @@ export function gemmWasm(
 }
 
 /**
- * C = op(A)·op(B) with the arguments of ../matmul.ts's `gemm`: in WebAssembly where `gemmWasm`
- * takes the product, else by `gemm`.
+ * C = op(A)·op(B) with the arguments of ../matmul.ts's `gemm`: split over two threads where the
+ * product is large (Node, the WebAssembly kernels in use), else on this one.
  */
-export function fastGemm(
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOff: number,
-  aRs: number,
-  aCs: number,
-  b: FloatArray,
-  bOff: number,
-  bRs: number,
-  bCs: number,
-  c: FloatArray,
-  cOff: number,
-): void {
-  // large products on two threads (Node), where the WebAssembly kernels are in use
-  if (
-    m * n * k >= SMALL_WORK &&
-    (c instanceof Float64Array || c instanceof Float32Array) &&
-    wasmKernelsActive() &&
-    gemmThreaded(
-      m,
-      n,
-      k,
-      a as Float64Array,
-      aOff,
-      aRs,
-      aCs,
-      b as Float64Array,
-      bOff,
-      bRs,
-      bCs,
-      c,
-      cOff,
-      oneThread,
-    )
-  )
-    return
-  oneThread(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
+export const fastGemm: Gemm = (...args) => {
+  if (wasmKernelsActive() && gemmThreaded(oneThread, ...args)) return
+  oneThread(...args)
 }
 
-/** C = op(A)·op(B) on the calling thread: in WebAssembly where it takes the product, else in TypeScript. */
-function oneThread(
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOff: number,
-  aRs: number,
-  aCs: number,
-  b: FloatArray,
-  bOff: number,
-  bRs: number,
-  bCs: number,
-  c: FloatArray,
-  cOff: number,
-): void {
-  if (!gemmWasm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff))
-    gemm(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
+/** C = op(A)·op(B) on the calling thread: in WebAssembly where `gemmWasm` takes the product, else by `gemm`. */
+const oneThread: Gemm = (...args) => {
+  if (!gemmWasm(...args)) gemm(...args)
 }

@@ -13,24 +13,8 @@
  * seconds turns the threads off for the rest of the process, its rows then computed here.
  */
 import { gemmWasmBase64 } from './bytes.js'
+import type { Gemm } from '../matmul.js'
 import { align16, decodeBase64, extent } from './util.js'
-
-/** The calling thread's product of the rows it keeps: the single-threaded path. */
-type Gemm = (
-  m: number,
-  n: number,
-  k: number,
-  a: Float64Array | Float32Array,
-  aOff: number,
-  aRs: number,
-  aCs: number,
-  b: Float64Array | Float32Array,
-  bOff: number,
-  bRs: number,
-  bCs: number,
-  c: Float64Array | Float32Array,
-  cOff: number,
-) => void
 
 /**
  * Float64 products of at least this many multiply-adds (m·n·k) are split over two threads (float32
@@ -153,28 +137,15 @@ export function gemmThreadsActive(): boolean {
 }
 
 /**
- * C = op(A)·op(B) (the arguments of ../matmul.ts's `gemm`) on two threads: false, C untouched,
- * where the product stays on one (too small, mixed element types, a negative stride, no worker).
- * `single` computes the calling thread's rows.
+ * C = op(A)·op(B) (after `single`, the arguments of ../matmul.ts's `gemm`) on two threads: false, C
+ * untouched, where the product stays on one (too small, not all float64 or all float32, a negative
+ * stride, no worker). `single` computes the calling thread's rows.
  */
-export function gemmThreaded(
-  m: number,
-  n: number,
-  k: number,
-  a: Float64Array | Float32Array,
-  aOff: number,
-  aRs: number,
-  aCs: number,
-  b: Float64Array | Float32Array,
-  bOff: number,
-  bRs: number,
-  bCs: number,
-  c: Float64Array | Float32Array,
-  cOff: number,
-  single: Gemm,
-): boolean {
+export function gemmThreaded(single: Gemm, ...args: Parameters<Gemm>): boolean {
+  const [m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff] = args
   if (!enabled || state === 'unavailable') return false
   const f64 = c instanceof Float64Array
+  if (!f64 && !(c instanceof Float32Array)) return false
   if (m * n * k < (f64 ? threshold : 2 * threshold) || m < 16 || n < 8) return false
   if (
     f64
