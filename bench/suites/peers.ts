@@ -277,22 +277,18 @@ export const peersSuite: Suite = {
         library.push({ label: 'dualtape cpu float32', fn: w.name, time: d32! })
         library.push({ label: 'dualtape cpu float64', fn: w.name, time: d64! })
         if (w.kind === 'product') {
-          rates.push({
-            fn: w.name,
-            library: 'dualtape',
-            device: 'cpu',
-            dtype: 'float32',
-            mode: 'eager',
-            gflops: gflops(w.flops, d32!),
-          })
-          rates.push({
-            fn: w.name,
-            library: 'dualtape',
-            device: 'cpu',
-            dtype: 'float64',
-            mode: 'eager',
-            gflops: gflops(w.flops, d64!),
-          })
+          for (const [dtype, time] of [
+            ['float32', d32!],
+            ['float64', d64!],
+          ] as const)
+            rates.push({
+              fn: w.name,
+              library: 'dualtape',
+              device: 'cpu',
+              dtype,
+              mode: 'eager',
+              gflops: gflops(w.flops, time),
+            })
           timed.forEach(({ peer }, i) =>
             rates.push({ ...peerKey(peer), fn: w.name, gflops: gflops(w.flops, peerTimes[i]!) }),
           )

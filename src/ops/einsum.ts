@@ -49,7 +49,7 @@ export function einsum(spec: string, ...operands: Tensor[]): Tensor {
   })
   const { inputs, output } = parse(spec, operands)
   const sizes = letterSizes(spec, inputs, operands)
-  let terms: Labelled[] = inputs.map((ix, i) => ({ t: operands[i]!, ix }))
+  const terms: Labelled[] = inputs.map((ix, i) => ({ t: operands[i]!, ix }))
   // letters each operand still shares with the operands after it, or with the output
   const needed = (from: number): Set<string> => {
     const s = new Set(output)
@@ -63,7 +63,6 @@ export function einsum(spec: string, ...operands: Tensor[]): Tensor {
     acc = reduceAlone(acc, new Set([...keep, ...next.ix]))
     acc = contract(acc, next, keep, sizes)
   }
-  terms = []
   acc = reduceAlone(acc, new Set(output))
   // every letter left is in the output, once: put them in its order
   const perm = output.map((c) => acc.ix.indexOf(c))
