@@ -17,6 +17,7 @@ import {
   type Tensor,
 } from '../../src/index.js'
 import { traceVjp } from '../../src/reverse/vjp.js'
+import type { TapeRecord } from '../../src/core/tensor.js'
 import type { Setup } from '../measure/host.js'
 
 /** The loop's length and the snapshot counts of each size. */
@@ -57,8 +58,7 @@ const plainLoss = (n: number, f: typeof step) => (x0: Tensor, a: Tensor) => {
   return sum(x)
 }
 
-const bytesOf = (tape: readonly { readonly primal: Tensor }[]): number =>
-  tape.reduce((b, node) => b + node.primal.size * 8, 0)
+const bytesOf = (tape: TapeRecord): number => tape.heldBytes()
 
 const relError = (a: readonly Tensor[], b: readonly Tensor[]): number =>
   Math.max(

@@ -255,7 +255,7 @@ class Sweep {
           const tape = traced.level.tape!
           this.turns++
           this.peakTapeNodes = Math.max(this.peakTapeNodes, tape.length)
-          this.peakBytes = Math.max(this.peakBytes, this.slotBytes + bytesOf(tape.map((node) => node.primal)))
+          this.peakBytes = Math.max(this.peakBytes, this.slotBytes + tape.heldBytes())
           return traced
         }
       }

@@ -1,7 +1,7 @@
 import { TransformError, ValueError } from './errors.js'
 import type { Meta } from './backend.js'
 import type { OpDef } from './op.js'
-import type { Tensor, TapeNode } from './tensor.js'
+import type { Tensor, TapeRecord } from './tensor.js'
 
 /**
  * A transformation level. Every `jvp`/`vjp`/`vmap` call takes a fresh, strictly increasing id; an op
@@ -16,7 +16,7 @@ export interface Level {
    */
   readonly batch: number | null
   /** For vjp: the tape, in execution order (a topological order). */
-  readonly tape: TapeNode[] | null
+  readonly tape: TapeRecord | null
   /**
    * Interprets one op application at this level: `out` is the output's shape and dtype, as the
    * op's shape rule gave them when `apply` checked the application.

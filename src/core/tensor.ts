@@ -24,20 +24,43 @@ export interface DualImpl {
 }
 
 /**
- * A tensor recorded on the tape of a reverse level: its primal value, its position on the tape,
- * the nodes of its inputs, and the closure mapping its cotangent to theirs (null for inputs).
+ * A tensor recorded on the tape of a reverse level: its primal value and its position on the
+ * level's tape, which keeps what the entry's pullback needs.
  */
 export interface TapeNode {
   readonly kind: 'tape'
   readonly level: Level
   readonly primal: Tensor
   readonly index: number
-  readonly parents: readonly (TapeNode | null)[]
-  readonly pullback: ((ct: Tensor) => readonly (Tensor | null)[]) | null
-  /** The op that produced it ('input' for the differentiated arguments). */
+}
+
+/**
+ * One entry of a reverse level's tape, as the graph viewer reads it: its op ('input' for a
+ * differentiated input), its output, the tape positions of its inputs (null for constants), the
+ * map from its output cotangent to its inputs' (null for inputs), and where the op was called
+ * (recorded while NaN checking is on).
+ */
+export interface TapeEntry {
+  readonly index: number
   readonly op: string
-  /** Where the op was called, recorded while NaN checking is on. */
-  readonly site?: string
+  readonly primal: Tensor
+  readonly parents: readonly (number | null)[]
+  readonly pullback: ((ct: Tensor) => readonly (Tensor | null)[]) | null
+  readonly site: string | undefined
+}
+
+/** A reverse level's tape, in execution order (a topological order). */
+export interface TapeRecord {
+  /** The number of entries. */
+  readonly length: number
+  /** The output of entry `i` (the value of a differentiated input). */
+  primal(i: number): Tensor
+  /** The elements of every entry's output: what the tape holds. */
+  heldElements(): number
+  /** The bytes of every entry's output data (4 per float32 or int32 element, 8 per float64). */
+  heldBytes(): number
+  /** Every entry as an object. */
+  entries(): TapeEntry[]
 }
 
 /** A tape tensor's implementation is its node. */

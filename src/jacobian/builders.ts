@@ -316,8 +316,7 @@ function record(where: string, f: Fn, args: readonly unknown[], inputs: Inputs):
     (r) => r.out,
   )
   const [ys, outDef] = flatten(where, t.out, 'output')
-  let held = 0
-  for (const node of t.level.tape ?? []) held += node.primal.size
+  const held = t.level.tape?.heldElements() ?? 0
   return { ys, outDef, pullback: ownedBy(t.pullback, null) as (ct: Tree) => unknown[], held }
 }
 

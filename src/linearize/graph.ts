@@ -8,7 +8,7 @@ import { Tensor, concreteOf } from '../core/tensor.js'
 import { fromData } from '../ops/create.js'
 import { add } from '../ops/binary.js'
 import { sumToShape } from '../ops/reduce.js'
-import { checkCotangents } from '../reverse/vjp.js'
+import { checkCotangents } from '../reverse/tape.js'
 
 // ---------------------------------------------------------------------------------------------
 // Linear graphs: what a linear level records. A linear level is a fourth kind of level, beside

@@ -14,9 +14,9 @@ import {
 import { ownedBy, withScope, withTapeScope } from '../core/scope.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeNode } from '../core/tensor.js'
+import { CHUNK, Cotangents, type EntryExtra, Tape } from './tape.js'
 import { type Tangent, type Tree, flatten, sameDef, showDef, stripLevel, unflatten } from '../core/tree.js'
 import { add } from '../ops/binary.js'
-import { sumToShape } from '../ops/reduce.js'
 
 /**
  * Maps output cotangents (a tree shaped like the output `O`) to one input cotangent per primal
@@ -48,197 +48,19 @@ type AuxFn = (...args: any[]) => readonly [Tree, unknown]
 /** The aux of an `[output, aux]` that `R` may be (never where it is not such a pair). */
 type AuxOf<R> = R extends readonly [unknown, infer X] ? X : never
 
-/** Which inputs want a cotangent, for ops of one or two inputs: shared, so no op allocates its own. */
-const wantsOf: readonly (readonly boolean[])[] = [
-  Object.freeze([false]),
-  Object.freeze([true]),
-  Object.freeze([false, false]),
-  Object.freeze([true, false]),
-  Object.freeze([false, true]),
-  Object.freeze([true, true]),
-]
-
-/** No parents: the differentiated inputs. */
-const noParents: readonly (TapeNode | null)[] = Object.freeze([])
-
 /**
- * A differentiated input on the tape: a leaf, with no pullback. A class, as `OpNode`, so that
- * every leaf shares one hidden class.
+ * A tape tensor's implementation: its level, its value and its position on the level's tape. It
+ * lives as long as the tracer; the tape keeps what the entry's pullback needs in its columns.
+ * A class, so that every tracer shares one hidden class.
  */
-class InputNode implements TapeNode {
-  readonly kind = 'tape' as const
-  readonly pullback = null
-  readonly op = 'input'
-
-  constructor(
-    readonly level: Level,
-    readonly primal: Tensor,
-    readonly index: number,
-  ) {}
-
-  get parents(): readonly (TapeNode | null)[] {
-    return noParents
-  }
-}
-
-/**
- * A recorded op: its place on the tape and what its pullback needs: the op, its parameters, its
- * output, the tape positions of its inputs (`p0`, `p1`; -1 for an input that is a constant at
- * this level) and, only where they are needed, the rest in `extra`: the positions of a third and
- * later input, the inputs' values when some input is a constant (the others are the parents'
- * outputs), the call site while NaN checking is on. The pullback is a method, so recording an op
- * allocates this one object and no closure or array.
- */
-class OpNode implements TapeNode {
+class TapeVar implements TapeNode {
   readonly kind = 'tape' as const
 
   constructor(
     readonly level: VjpLevel,
     readonly primal: Tensor,
     readonly index: number,
-    readonly def: OpDef<unknown>,
-    readonly params: unknown,
-    readonly p0: number,
-    readonly p1: number,
-    readonly extra: OpExtra | null,
   ) {}
-
-  get op(): string {
-    return this.def.name
-  }
-
-  get site(): string | undefined {
-    return this.extra?.site
-  }
-
-  /** The number of inputs. */
-  get arity(): number {
-    return this.extra?.parents?.length ?? (this.p1 === -2 ? 1 : 2)
-  }
-
-  /** The tape position of input `j`, -1 for a constant. */
-  parentIndex(j: number): number {
-    const more = this.extra?.parents
-    if (more !== null && more !== undefined) return more[j]!
-    return j === 0 ? this.p0 : this.p1
-  }
-
-  /** The nodes of the inputs (null for constants), as the graph viewer reads them. */
-  get parents(): readonly (TapeNode | null)[] {
-    const tape = this.level.tape
-    const n = this.arity
-    const out = new Array<TapeNode | null>(n)
-    for (let j = 0; j < n; j++) {
-      const p = this.parentIndex(j)
-      out[j] = p < 0 ? null : tape[p]!
-    }
-    return out
-  }
-
-  /** x̄ᵢ = the op's VJP rule applied to ȳ, summed back over broadcast axes to xᵢ's shape. */
-  pullback(ct: Tensor): readonly (Tensor | null)[] {
-    const out = new Array<Tensor | null>(this.arity).fill(null)
-    this.backward(ct, null, out)
-    return out
-  }
-
-  /**
-   * Runs the VJP rule on ȳ and sums each wanted, nonzero input cotangent (summed back over
-   * broadcast axes to the input's shape) into `acc` at its input's tape position, or, with
-   * `acc` null, stores it in `out` at the input's position.
-   */
-  backward(ct: Tensor, acc: (Tensor | undefined)[] | null, out: (Tensor | null)[] | null): void {
-    const { def, extra } = this
-    const tape = this.level.tape
-    const more = extra?.parents ?? null
-    let x: readonly Tensor[]
-    let wants: readonly boolean[]
-    if (more === null) {
-      const unary = this.p1 === -2
-      const p0 = this.p0
-      const p1 = this.p1
-      if (extra !== null && extra.inputs !== null) x = extra.inputs
-      else x = unary ? [tape[p0]!.primal] : [tape[p0]!.primal, tape[p1]!.primal]
-      wants = unary ? wantsOf[p0 >= 0 ? 1 : 0]! : wantsOf[2 + (p0 >= 0 ? 1 : 0) + (p1 >= 0 ? 2 : 0)]!
-    } else {
-      x = extra!.inputs ?? more.map((p) => tape[p]!.primal)
-      wants = more.map((p) => p >= 0)
-    }
-    const gs: unknown = def.vjp({ ct, x, y: this.primal, params: this.params, wants })
-    checkCotangents(def.name, gs, x, wants)
-    for (let j = 0; j < gs.length; j++) {
-      const g = gs[j]
-      if (g === null || g === undefined || !wants[j]) continue
-      const shape = x[j]!.shape
-      let s = g
-      if (!shapesEqual(g.shape, shape)) {
-        s = sumToShape(g, shape)
-        if (!shapesEqual(s.shape, shape)) {
-          throw new ShapeError(
-            `${def.name}: its VJP rule returned a cotangent of shape ${fmtShape(g.shape)} for input ${j} of shape ${fmtShape(shape)}`,
-          )
-        }
-      }
-      if (acc === null) out![j] = s
-      else {
-        const p = more === null ? (j === 0 ? this.p0 : this.p1) : more[j]!
-        const prev = acc[p]
-        acc[p] = prev === undefined ? s : add(prev, s)
-      }
-    }
-  }
-}
-
-/** What an op node keeps only when it needs it. */
-interface OpExtra {
-  /** The tape positions of all inputs (-1 for constants), for ops of more than two inputs. */
-  readonly parents: readonly number[] | null
-  /** The inputs' values, when some input is a constant at this level. */
-  readonly inputs: readonly Tensor[] | null
-  /** Where the op was called, recorded while NaN checking is on. */
-  readonly site: string | undefined
-}
-
-/**
- * Checks what a VJP rule returned: an array with one entry per input, each a Tensor of the
- * input's dtype and backend, or null (a zero, or an input that is not wanted). An empty array
- * or a missing entry would silently be a zero gradient; a float32 cotangent would make a float64
- * gradient float32.
- */
-export function checkCotangents(
-  op: string,
-  gs: unknown,
-  x: readonly Tensor[],
-  wants: readonly boolean[],
-): asserts gs is readonly (Tensor | null)[] {
-  const n = x.length
-  if (!Array.isArray(gs) || gs.length !== n) {
-    const got = Array.isArray(gs) ? `an array of ${gs.length}` : describe(gs)
-    throw new ValueError(
-      `${op}: its VJP rule must return an array of ${n} cotangent${n === 1 ? '' : 's'} (one per input, null where not wanted), got ${got}`,
-    )
-  }
-  for (let i = 0; i < n; i++) {
-    const g: unknown = gs[i]
-    if (g === null || (g === undefined && !wants[i])) continue
-    if (!(g instanceof Tensor)) {
-      throw new ValueError(
-        `${op}: its VJP rule returned ${describe(g)} for input ${i}; expected a Tensor or null`,
-      )
-    }
-    if (!wants[i]) continue
-    const xi = x[i]!
-    if (g.dtype !== xi.dtype) {
-      throw new DTypeError(
-        `${op}: its VJP rule returned a ${g.dtype} cotangent for input ${i}, which is ${xi.dtype}`,
-      )
-    }
-    if (g.backend !== xi.backend) {
-      throw new BackendError(
-        `${op}: its VJP rule returned a cotangent on the ${g.backend.name} backend for input ${i}, which lives on ${xi.backend.name}`,
-      )
-    }
-  }
 }
 
 /** The tape position of `t` if it is a tracer of `level`, else -1 (a constant at this level). */
@@ -247,15 +69,10 @@ const tapeIndex = (t: Tensor, level: Level): number => {
   return impl.kind === 'tape' && impl.level === level ? impl.index : -1
 }
 
-/** A level, a leaf and an op node that are never used: see `VjpLevel.keepClasses`. */
+/** A level, its tape and a tracer's implementation that are never used: see `VjpLevel.keepClasses`. */
 function keepClasses(Level: new () => VjpLevel): readonly object[] {
   const level = new Level()
-  const primal = null as unknown as Tensor
-  return [
-    level,
-    new InputNode(level, primal, 0),
-    new OpNode(level, primal, 1, null as never, null, -1, -2, null),
-  ]
+  return [level, level.tape, new TapeVar(level, null as unknown as Tensor, 0)]
 }
 
 /**
@@ -276,7 +93,7 @@ class VjpLevel implements Level {
   readonly id = nextLevelId()
   readonly kind = 'vjp' as const
   readonly batch = null
-  readonly tape: TapeNode[] = []
+  readonly tape = new Tape()
 
   process(def: OpDef<unknown>, inputs: readonly Tensor[], params: unknown, out: Meta): Tensor {
     const n = inputs.length
@@ -293,21 +110,21 @@ class VjpLevel implements Level {
     }
     const y = applyChecked(def, x, params, out)
     if (def.structure === 'constant') return y
-    const tape = this.tape
     const site = nanChecking() ? callSite() : undefined
     let p0 = -1
     let p1 = -2
-    let extra: OpExtra | null = null
+    let c: Tensor | null = null
+    let extra: EntryExtra | null = null
     if (n <= 2) {
       p0 = n === 0 ? -1 : tapeIndex(inputs[0]!, this)
       if (n === 2) p1 = tapeIndex(inputs[1]!, this)
-      if (constants || site !== undefined) extra = { parents: null, inputs: constants ? x : null, site }
+      if (constants) c = p0 < 0 ? x[0]! : x[1]!
+      if (site !== undefined) extra = { parents: null, inputs: null, site }
     } else {
       extra = { parents: inputs.map((t) => tapeIndex(t, this)), inputs: constants ? x : null, site }
     }
-    const node = new OpNode(this, y, tape.length, def, params, p0, p1, extra)
-    tape.push(node)
-    return new Tensor(y.shape, y.dtype, node, true)
+    const index = this.tape.pushOp(def, params, y, p0, p1, c, extra)
+    return new Tensor(y.shape, y.dtype, new TapeVar(this, y, index), true)
   }
 }
 
@@ -316,28 +133,24 @@ class VjpLevel implements Level {
  * op's pullback and summing cotangents where a value fans out. Iterative, so a tape of
  * millions of ops needs no deep stack.
  */
-function sweep(
-  tape: readonly TapeNode[],
-  seeds: readonly [TapeNode, Tensor][],
-  leaves: readonly TapeNode[],
-): (Tensor | null)[] {
-  const acc = new Array<Tensor | undefined>(tape.length)
+function sweep(tape: Tape, seeds: readonly [number, Tensor][], leaves: readonly number[]): (Tensor | null)[] {
+  const acc = new Cotangents(tape.length)
   let start = -1
-  for (const [node, ct] of seeds) {
-    const prev = acc[node.index]
-    acc[node.index] = prev === undefined ? ct : add(prev, ct)
-    start = Math.max(start, node.index)
+  for (const [i, ct] of seeds) {
+    const prev = acc.get(i)
+    acc.set(i, prev === undefined ? ct : add(prev, ct))
+    start = Math.max(start, i)
   }
   for (let i = start; i >= 0; i--) {
-    const g = acc[i]
-    if (g === undefined) continue
-    const node = tape[i]!
-    if (!(node instanceof OpNode)) continue
-    acc[i] = undefined
-    if (nanChecking()) inPhase({ backwardOf: node.op, site: node.site }, () => node.backward(g, acc, null))
-    else node.backward(g, acc, null)
+    const g = acc.get(i)
+    if (g === undefined || !tape.isOp(i)) continue
+    acc.set(i, undefined)
+    if ((i & (CHUNK - 1)) === 0) acc.release(i)
+    if (nanChecking())
+      inPhase({ backwardOf: tape.opName(i), site: tape.site(i) }, () => tape.backward(i, g, acc, null))
+    else tape.backward(i, g, acc, null)
   }
-  return leaves.map((l) => acc[l.index] ?? null)
+  return leaves.map((l) => acc.get(l) ?? null)
 }
 
 /** The result of tracing `f` on a tape. */
@@ -366,15 +179,11 @@ export function traceVjp(
   // an argument listed twice is traced once and its gradient given for each listing, as JAX
   const distinct = [...new Set(argnums)]
   const leafDefs = distinct.map((i) => flatten(where, primals[i], `args[${i}]`))
-  const leafNodes: TapeNode[][] = []
+  const leafNodes: TapeVar[][] = []
   const args = [...primals]
   distinct.forEach((argi, j) => {
     const [xs, def] = leafDefs[j]!
-    const nodes = xs.map((x) => {
-      const node = new InputNode(level, x, tape.length)
-      tape.push(node)
-      return node
-    })
+    const nodes = xs.map((x) => new TapeVar(level, x, tape.pushInput(x)))
     leafNodes.push(nodes)
     args[argi] = unflatten(
       def,
@@ -396,7 +205,7 @@ export function traceVjp(
     outDef,
     outs.map((o) => primalAt(o, level)),
   )
-  const allLeaves = leafNodes.flat()
+  const allLeaves = leafNodes.flat().map((l) => l.index)
   const pullback: RawPullback = (ctTree: unknown) => {
     const [cts, ctDef] = flatten(`${where} pullback`, ctTree, 'cotangent')
     if (!sameDef(ctDef, outDef)) {
@@ -404,7 +213,7 @@ export function traceVjp(
         `${where} pullback: the cotangent has structure ${showDef(ctDef, cts)} but the output has ${showDef(outDef, outs)}`,
       )
     }
-    const seeds: [TapeNode, Tensor][] = []
+    const seeds: [number, Tensor][] = []
     cts.forEach((ct, i) => {
       const o = outs[i]!
       if (!shapesEqual(ct.shape, o.shape)) {
@@ -420,7 +229,7 @@ export function traceVjp(
         )
       }
       const n = outNodes[i]
-      if (n !== null && n !== undefined) seeds.push([n, ct])
+      if (n !== null && n !== undefined) seeds.push([n.index, ct])
     })
     const grads = sweep(tape, seeds, allLeaves)
     const offsets: number[] = []

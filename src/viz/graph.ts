@@ -21,7 +21,7 @@ import { onesLike } from '../ops/create.js'
 import type { OpDef } from '../core/op.js'
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { shapesEqual, type Shape } from '../core/shape.js'
-import { Tensor, type TapeNode } from '../core/tensor.js'
+import { Tensor, type TapeEntry } from '../core/tensor.js'
 import { add } from '../ops/binary.js'
 import { registry } from '../ops/registry.js'
 import { digraph, renderDot, type DotEdge, type DotNode } from './dot.js'
@@ -113,7 +113,7 @@ export interface ComputationGraph {
  * whose nodes point back to their level (internal).
  */
 class RecordedTape {
-  constructor(readonly nodes: readonly TapeNode[]) {}
+  constructor(readonly nodes: readonly TapeEntry[]) {}
 }
 
 /**
@@ -184,7 +184,7 @@ export function traceGraph(f: (...args: any[]) => Tensor, ...inputs: unknown[]):
   if (!(traced instanceof Tensor)) {
     throw new ValueError(`traceGraph: f must return one Tensor, got ${describeValue(traced)}`)
   }
-  const tape = t.level.tape!
+  const tape = t.level.tape!.entries()
   const outImpl = traced.impl
   const output = outImpl.kind === 'tape' && outImpl.level === t.level ? outImpl.index : null
   const nodes: GraphNode[] = []
@@ -196,7 +196,7 @@ export function traceGraph(f: (...args: any[]) => Tensor, ...inputs: unknown[]):
     let constants = 0
     n.parents.forEach((p, j) => {
       if (p === null) constants++
-      else edges.push({ from: p.index, to: n.index, operand: j, cotangent: null })
+      else edges.push({ from: p, to: n.index, operand: j, cotangent: null })
     })
     nodes.push({
       id: n.index,
@@ -279,9 +279,9 @@ export function backwardGraph(graph: ComputationGraph, ct?: Tensor): Computation
       const gj = gs[j]
       if (p === null || gj === null || gj === undefined) return
       along.set(`${i}:${j}`, gj)
-      const prev = acc[p.index]
+      const prev = acc[p]
       // v̄ = Σ over the uses of v: contributions from every path are summed
-      acc[p.index] = prev === null || prev === undefined ? gj : add(prev, gj)
+      acc[p] = prev === null || prev === undefined ? gj : add(prev, gj)
     })
   }
   const swept: ComputationGraph = {
