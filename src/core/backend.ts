@@ -177,4 +177,10 @@ export interface Backend<H = unknown> {
   read(h: H, m: Meta): Promise<FloatArray>
   dispose(h: H): void
   readonly kernels: Kernels<H>
+  /**
+   * ct · f′(x) on one float64 value, as the `derivMul` kernel computes each element (to the bit),
+   * where the backend has it (the cpu backend): the reverse sweep then pulls zero-dimensional
+   * float64 entries of ops of the derivative table back on numbers, without building tensors.
+   */
+  readonly derivMulNumber?: (op: DerivKernelName, x: number, y: number, ct: number, p: number) => number
 }

@@ -1,4 +1,4 @@
-import type { Backend, Meta } from './backend.js'
+import type { Backend, DerivKernelName, Meta } from './backend.js'
 import { allocArray } from './dtype.js'
 import { BackendError, DTypeError, ValueError, fmtShape } from './errors.js'
 import { escapedTracer, isActive, type Level } from './levels.js'
@@ -203,6 +203,12 @@ export interface OpDef<P> {
    * which copy its elements.
    */
   readonly indexInputs?: readonly number[]
+  /**
+   * For an elementwise op of the derivative table (src/ops/derivatives.ts): its entry there and
+   * the entry's parameter (pow's exponent). Its VJP rule is then `derivMul` of that entry, which
+   * a backend with `derivMulNumber` also computes on plain numbers.
+   */
+  readonly derivative?: { readonly name: DerivKernelName; readonly p: (params: P) => number }
 }
 
 /** The highest transformation level among the inputs, or null when all are plain data. */

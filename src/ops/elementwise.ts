@@ -100,6 +100,7 @@ function elementwise(name: ElementwiseName): OpDef<null> {
     kernel: (b, [h], [m]) => b.kernels[name satisfies UnaryKernelName](h, m!),
     jvp: ({ x: [x], dx: [dx], y }) => derivMul(name, x!, y, dx!),
     vjp: ({ ct, x: [x], y }) => [derivMul(name, x!, y, ct)],
+    derivative: { name, p: () => 0 },
   }
 }
 
@@ -127,6 +128,7 @@ export const powOp: OpDef<{ readonly p: number }> = {
   kernel: (b, [h], [m], { p }) => b.kernels.pow(h, m!, p),
   jvp: ({ x: [x], dx: [dx], y, params: { p } }) => derivMul('pow', x!, y, dx!, p),
   vjp: ({ ct, x: [x], y, params: { p } }) => [derivMul('pow', x!, y, ct, p)],
+  derivative: { name: 'pow', p: ({ p }) => p },
 }
 
 /** The sign: piecewise constant, so its derivative is 0. */

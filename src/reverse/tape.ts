@@ -1,5 +1,6 @@
 import type { Backend } from '../core/backend.js'
 import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../core/errors.js'
+import { watchingOps } from '../core/debug.js'
 import { describe, type OpDef } from '../core/op.js'
 import { shapesEqual } from '../core/shape.js'
 import { Tensor, type TapeEntry, type TapeRecord } from '../core/tensor.js'
@@ -39,7 +40,7 @@ const F32 = 2
 const START = 4
 
 /** Entries per chunk of the tape's slots (a power of two), and its bits. */
-const CHUNK_BITS = 10
+const CHUNK_BITS = 8
 export const CHUNK = 1 << CHUNK_BITS
 const CHUNK_MASK = CHUNK - 1
 
@@ -332,12 +333,92 @@ export class Tape implements TapeRecord {
         }
       }
       if (acc === null) out![j] = s
-      else {
-        const p = more === null ? (j === 0 ? p0 : p1) : more[j]!
-        const prev = acc.get(p)
-        acc.set(p, prev === undefined ? s : add(prev, s))
+      else this.accumulate(acc, more === null ? (j === 0 ? p0 : p1) : more[j]!, s)
+    }
+  }
+
+  /**
+   * Entry `i`'s step of the reverse sweep: takes its cotangent out of `acc` and sums its inputs'
+   * cotangents into `acc`.
+   *
+   * On numbers where it can be: a unary op of the derivative table whose output, input and
+   * cotangent are zero-dimensional float64 values on a backend that computes `derivMul` on
+   * numbers. The result is that of the tensor path to the bit (the backend's number function is
+   * its kernel's expression, and a sum is the add kernel's), and no tensor is built. Not while
+   * NaN checking or an op observer watches: they see every op of the sweep.
+   */
+  sweepEntry(i: number, acc: Cotangents): void {
+    const def = this.def(i)!
+    const m = this.meta
+    const d = def.derivative
+    const number = this.scalarBackend?.derivMulNumber
+    if (
+      d !== undefined &&
+      number !== undefined &&
+      this.plainHandles &&
+      (m[4 * i + 3]! & 3) === F64 &&
+      m[4 * i + 2] === -2 &&
+      !watchingOps()
+    ) {
+      const c = acc.isNumber(i) ? acc.number(i) : this.plainNumber(acc.tensor(i)!)
+      const p0 = m[4 * i + 1]!
+      const x = this.numberAt(p0)
+      if (c !== undefined && x !== undefined) {
+        acc.clear(i)
+        this.accumulateNumber(acc, p0, number(d.name, x, this.vals[2 * i]!, c, d.p(this.slot(i, 0))))
+        return
       }
     }
+    const ct = this.cotangent(acc, i)!
+    acc.clear(i)
+    this.backward(i, ct, acc, null)
+  }
+
+  /** The cotangent in slot `i` of `acc` as a tensor (undefined where there is none). */
+  cotangent(acc: Cotangents, i: number): Tensor | undefined {
+    return acc.isNumber(i) ? this.scalar(F64, acc.number(i)) : acc.tensor(i)
+  }
+
+  /** Sums `s` into slot `p` of `acc`: as `add` does, on numbers where both are. */
+  private accumulate(acc: Cotangents, p: number, s: Tensor): void {
+    if (acc.isNumber(p)) {
+      const v = this.plainNumber(s)
+      if (v !== undefined) acc.setNumber(p, acc.number(p) + v)
+      else acc.setTensor(p, add(this.scalar(F64, acc.number(p)), s))
+      return
+    }
+    const prev = acc.tensor(p)
+    acc.setTensor(p, prev === undefined ? s : add(prev, s))
+  }
+
+  /** Sums the float64 number `g` into slot `p` of `acc`: as `add` does, on numbers where both are. */
+  private accumulateNumber(acc: Cotangents, p: number, g: number): void {
+    if (acc.isNumber(p)) {
+      acc.setNumber(p, acc.number(p) + g)
+      return
+    }
+    const prev = acc.tensor(p)
+    if (prev === undefined) acc.setNumber(p, g)
+    else {
+      const v = this.plainNumber(prev)
+      if (v !== undefined) acc.setNumber(p, v + g)
+      else acc.setTensor(p, add(prev, this.scalar(F64, g)))
+    }
+  }
+
+  /** The value of `t` when it is a zero-dimensional float64 value on the scalar backend. */
+  private plainNumber(t: Tensor): number | undefined {
+    const impl = t.impl
+    if (impl.kind !== 'concrete' || impl.backend !== this.scalarBackend || t.rank !== 0) return undefined
+    const h = impl.handle
+    return h instanceof Float64Array ? h[0] : undefined
+  }
+
+  /** The output of entry `p` as a number, when it is a zero-dimensional float64 value on the scalar backend. */
+  private numberAt(p: number): number | undefined {
+    const t = this.slot(p, 1) as Tensor | undefined
+    if (t !== undefined) return this.plainNumber(t)
+    return (this.meta[4 * p + 3]! & 3) === F64 ? this.vals[2 * p] : undefined
   }
 
   /** Entry `i`'s map from its output cotangent to its inputs' (null where not wanted or zero). */
@@ -377,14 +458,58 @@ export class Tape implements TapeRecord {
  */
 export class Cotangents {
   private readonly chunks: ((Tensor | undefined)[] | undefined)[]
+  /** Cotangents held as numbers (zero-dimensional float64 values), where `isNum` is 1. */
+  private nums: Float64Array | null = null
+  private isNum: Uint8Array | null = null
 
-  constructor(length: number) {
+  constructor(readonly length: number) {
     this.chunks = new Array<(Tensor | undefined)[] | undefined>((length + CHUNK - 1) >> CHUNK_BITS)
   }
 
-  get(i: number): Tensor | undefined {
+  /** Whether slot `i` holds a cotangent. */
+  has(i: number): boolean {
+    return this.isNumber(i) || this.tensor(i) !== undefined
+  }
+
+  /** Whether slot `i` holds its cotangent as a number. */
+  isNumber(i: number): boolean {
+    return this.isNum !== null && this.isNum[i] === 1
+  }
+
+  /** The number slot `i` holds (when `isNumber(i)`). */
+  number(i: number): number {
+    return this.nums![i]!
+  }
+
+  /** The tensor slot `i` holds, if it holds one. */
+  tensor(i: number): Tensor | undefined {
     const chunk = this.chunks[i >> CHUNK_BITS]
     return chunk === undefined ? undefined : chunk[i & CHUNK_MASK]
+  }
+
+  setNumber(i: number, v: number): void {
+    if (this.nums === null) {
+      this.nums = new Float64Array(this.length)
+      this.isNum = new Uint8Array(this.length)
+    }
+    this.nums[i] = v
+    this.isNum![i] = 1
+    const chunk = this.chunks[i >> CHUNK_BITS]
+    if (chunk !== undefined) chunk[i & CHUNK_MASK] = undefined
+  }
+
+  setTensor(i: number, t: Tensor): void {
+    let chunk = this.chunks[i >> CHUNK_BITS]
+    if (chunk === undefined) this.chunks[i >> CHUNK_BITS] = chunk = new Array<Tensor | undefined>(CHUNK)
+    chunk[i & CHUNK_MASK] = t
+    if (this.isNum !== null) this.isNum[i] = 0
+  }
+
+  /** Empties slot `i`. */
+  clear(i: number): void {
+    const chunk = this.chunks[i >> CHUNK_BITS]
+    if (chunk !== undefined) chunk[i & CHUNK_MASK] = undefined
+    if (this.isNum !== null) this.isNum[i] = 0
   }
 
   /**
@@ -393,12 +518,6 @@ export class Cotangents {
    */
   release(i: number): void {
     this.chunks[i >> CHUNK_BITS] = undefined
-  }
-
-  set(i: number, t: Tensor | undefined): void {
-    let chunk = this.chunks[i >> CHUNK_BITS]
-    if (chunk === undefined) this.chunks[i >> CHUNK_BITS] = chunk = new Array<Tensor | undefined>(CHUNK)
-    chunk[i & CHUNK_MASK] = t
   }
 }
 

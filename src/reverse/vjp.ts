@@ -137,20 +137,19 @@ function sweep(tape: Tape, seeds: readonly [number, Tensor][], leaves: readonly 
   const acc = new Cotangents(tape.length)
   let start = -1
   for (const [i, ct] of seeds) {
-    const prev = acc.get(i)
-    acc.set(i, prev === undefined ? ct : add(prev, ct))
+    const prev = acc.tensor(i)
+    acc.setTensor(i, prev === undefined ? ct : add(prev, ct))
     start = Math.max(start, i)
   }
   for (let i = start; i >= 0; i--) {
-    const g = acc.get(i)
-    if (g === undefined || !tape.isOp(i)) continue
-    acc.set(i, undefined)
-    if ((i & (CHUNK - 1)) === 0) acc.release(i)
+    if (!tape.isOp(i) || !acc.has(i)) continue
     if (nanChecking())
-      inPhase({ backwardOf: tape.opName(i), site: tape.site(i) }, () => tape.backward(i, g, acc, null))
-    else tape.backward(i, g, acc, null)
+      inPhase({ backwardOf: tape.opName(i), site: tape.site(i) }, () => tape.sweepEntry(i, acc))
+    else tape.sweepEntry(i, acc)
+    // the first entry of a chunk: its chunk holds no leaf (they come first) and nothing flows up
+    if ((i & (CHUNK - 1)) === 0) acc.release(i)
   }
-  return leaves.map((l) => acc.get(l) ?? null)
+  return leaves.map((l) => tape.cotangent(acc, l) ?? null)
 }
 
 /** The result of tracing `f` on a tape. */

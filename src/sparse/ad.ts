@@ -5,6 +5,7 @@ import { ShapeError, ValueError, fmtShape } from '../core/errors.js'
 import { isTensor, readConcrete, type Tensor } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
 import { grad, vjp } from '../reverse/vjp.js'
+import { vmap } from '../vmap/vmap.js'
 import type { Colouring, ColouringOptions } from './colouring.js'
 import { SparsityError } from './errors.js'
 import { symmetrize, type SparsityPattern } from './pattern.js'
@@ -130,6 +131,25 @@ function batchedJvpOf(f: (x: Tensor) => Tensor, x: Tensor, precision: Precision)
   }
 }
 
+/**
+ * sᵀ·J for a batch of seeds s: f recorded once on a tape (at the first call), and every seed
+ * pulled back in one sweep, the pullback batched over the seeds by `vmap`.
+ */
+function batchedVjpOf(f: (x: Tensor) => Tensor, x: Tensor, precision: Precision) {
+  let pullback: ((ct: Tensor) => unknown[]) | null = null
+  let y: Tensor | null = null
+  return (seeds: readonly Float64Array[]): Float64Array[] => {
+    if (seeds.length === 0) return []
+    if (pullback === null) {
+      ;[y, pullback] = vjp(f, x)
+      if (y!.dtype === 'float32') precision.float32 = true
+    }
+    const pb = pullback
+    const rows = vmap((ct: Tensor) => pb(ct)[0] as Tensor)(stackSeeds(seeds, y!)) as Tensor
+    return unstack(rows, seeds.length)
+  }
+}
+
 /** The products a callback returns, kept in order: the compressed products, for the check. */
 function recorder() {
   const products: ArrayLike<number>[] = []
@@ -199,27 +219,14 @@ export function sparseJacobian(
       jacobianSparsity(f, x, { local: options.local === true, maxEntries: options.maxEntries })
     const precision: Precision = { float32: x.dtype === 'float32' }
     const batchedJvp = batchedJvpOf(f, x, precision)
-    let pullback: ((ct: Tensor) => unknown[]) | null = null
-    let y: Tensor | null = null
-    // one tape, pulled back once per colour: sᵀ J
-    const vjpOne = (s: Float64Array) => {
-      if (pullback === null) {
-        ;[y, pullback] = vjp(f, x)
-        if (y!.dtype === 'float32') precision.float32 = true
-      }
-      const ct = fromData(
-        y!.dtype === 'float64' ? Float64Array.from(s) : Float32Array.from(s),
-        y!.shape,
-        y!.backend,
-      )
-      return Float64Array.from(readConcrete(pullback(ct)[0] as Tensor))
-    }
+    // one tape, pulled back for all colours at once: the rows sᵀ J as one batched pullback
+    const batchedVjp = batchedVjpOf(f, x, precision)
     const record = recorder()
     const result = sparseJacobianFromProducts(pattern, {
       ...options,
       mode: options.mode ?? 'auto',
       batchedJvp: record.batched(batchedJvp),
-      vjp: record.single(vjpOne),
+      batchedVjp: record.batched(batchedVjp),
     })
     if (options.pattern !== undefined && options.check !== false) {
       const { matrix, colouring } = result

@@ -13,6 +13,9 @@ import {
   tensor,
   vjp,
 } from '../../src/index.js'
+import { apply, type OpDef } from '../../src/core/op.js'
+import { observeOps } from '../../src/core/debug.js'
+import { elementwiseOps, powOp } from '../../src/ops/elementwise.js'
 import { traceVjp } from '../../src/reverse/vjp.js'
 import { traceGraph } from '../../src/viz/index.js'
 
@@ -141,5 +144,42 @@ describe('the tape', () => {
       [0, 1],
       [1, 2],
     ])
+  })
+
+  // every op of the derivative table, at points inside every op's domain
+  const tableOps: [string, (t: Tensor) => Tensor][] = [
+    ...Object.entries(elementwiseOps).map(
+      ([name, def]) =>
+        [name, (t: Tensor) => apply(def as OpDef<null>, [t], null)] as [string, (t: Tensor) => Tensor],
+    ),
+    ['pow 2.5', (t: Tensor) => apply(powOp, [t], { p: 2.5 })],
+    ['pow -1.5', (t: Tensor) => apply(powOp, [t], { p: -1.5 })],
+  ]
+
+  /** f(x) = Σ of op(x·a) over three uses of x, then op of the sum: fan-out and fan-in. */
+  const fanned = (op: (t: Tensor) => Tensor) => (x: Tensor) =>
+    op(mul(add(add(op(mul(x, 0.31)), op(mul(x, 0.47))), op(mul(x, 0.59))), 0.15))
+
+  test("zero-dimensional float64 entries swept on numbers give the tensor path's numbers, to the bit", () => {
+    for (const [name, op] of tableOps) {
+      for (const v of [0.35, 0.8, 1.45]) {
+        // shape [] takes the sweep on numbers; shape [1] the same ops on tensors
+        const g0 = (grad(fanned(op))(tensor(v)) as Tensor).item()
+        const g1 = (grad((x: Tensor) => sum(fanned(op)(x)))(tensor([v])) as Tensor).toArray() as number[]
+        expect([name, v, Number.isFinite(g0) && g0 !== 0]).toEqual([name, v, true])
+        expect([name, v, g0]).toEqual([name, v, g1[0]])
+      }
+    }
+  })
+
+  test("an op observer sees the sweep's ops, as on tensors", () => {
+    const seen: string[] = []
+    const stop = observeOps((op) => seen.push(op))
+    try {
+      grad((x: Tensor) => tanh(sin(x)))(tensor(0.5))
+    } finally {
+      stop()
+    }
+    expect(seen).toEqual(['sin', 'tanh', 'tanh′', 'sin′'])
   })
 })

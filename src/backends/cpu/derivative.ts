@@ -100,3 +100,43 @@ export function derivMulKernel(
   loopOf(op, p)(x, y, ct, out)
   return out
 }
+
+/** ct · f′(x) on numbers: the body of an op's loop, for one element. */
+type DerivNumber = (x: number, y: number, ct: number) => number
+
+/** The number functions made so far, by op and parameter (as `loops`). */
+const numberFns = new Map<DerivName, Map<number, DerivNumber>>()
+
+function numberFnOf(op: DerivName, p: number): DerivNumber {
+  let byParam = numberFns.get(op)
+  if (byParam === undefined) numberFns.set(op, (byParam = new Map()))
+  let fn = byParam.get(p)
+  if (fn === undefined) {
+    const d = canGenerate ? derivSource(op, p, 'x', 'y') : null
+    const generated =
+      d === null
+        ? null
+        : compileSource<DerivNumber>(`return function ${op}DerivNumber(x, y, ct) { return ct * ${d} }`)
+    if (generated === null) canGenerate = false
+    const rule = derivatives[op]
+    fn = generated ?? ((x, y, ct) => ct * rule(numberAlgebra, x, y, p))
+    if (byParam.size >= MAX_PARAMS) byParam.clear()
+    byParam.set(p, fn)
+  }
+  return fn
+}
+
+/** The last op's number function, found without a lookup when the op and p repeat. */
+let lastNumber: { op: DerivName; p: number; fn: DerivNumber } | null = null
+
+/**
+ * ct · f′(x) on one float64 value: the expression of the op's loop, so the same number as an
+ * element of `derivMulKernel`'s float64 output, to the bit.
+ */
+export function derivMulNumber(op: DerivName, x: number, y: number, ct: number, p: number): number {
+  const hit = lastNumber
+  if (hit !== null && hit.op === op && Object.is(hit.p, p)) return hit.fn(x, y, ct)
+  const fn = numberFnOf(op, p)
+  lastNumber = { op, p, fn }
+  return fn(x, y, ct)
+}

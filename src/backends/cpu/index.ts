@@ -2,7 +2,7 @@ import { allocArray, type FloatArray } from '../../core/dtype.js'
 import { BackendError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../../core/backend.js'
-import { derivMulKernel } from './derivative.js'
+import { derivMulKernel, derivMulNumber } from './derivative.js'
 import { binaryLoops, unaryLoop } from './elementwise.js'
 import { binaryFns, unaryFns } from './scalar.js'
 import { matrixKernels } from './matrix.js'
@@ -386,4 +386,5 @@ export const cpuBackend: Backend<FloatArray> = {
   read: async (h) => h,
   dispose: () => {},
   kernels,
+  derivMulNumber,
 }
