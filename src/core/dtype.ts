@@ -95,6 +95,8 @@ export function allocUnfilled(dtype: DType, n: number): FloatArray {
   } catch (e) {
     throw new ValueError(`cannot allocate ${n} ${dtype} values: ${(e as Error).message}`)
   }
+  // Node's own is never pooled (offset 0); a Buffer polyfilled elsewhere might be
+  if (buf.byteOffset % 8 !== 0) return allocArray(dtype, n)
   const Ctor = dtype === 'float64' ? Float64Array : dtype === 'float32' ? Float32Array : Int32Array
   return new Ctor(buf.buffer, buf.byteOffset, n)
 }
