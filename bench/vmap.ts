@@ -12,6 +12,12 @@
  * CPU time), and reported as the median with its interquartile range, beside the medians of CPU
  * and wall time.
  *
+ * For the gradients w.r.t. the parameters the same rounds also time what bounds vmap from below:
+ * vmap of the gradient w.r.t. the biases alone (the same forward and backward sweep, without the
+ * weight gradients), and allocating the weight gradients' arrays and filling them (a memset, the
+ * fastest way to write memory), the least any way of producing them must spend. vmap takes at
+ * least their sum, so loop ÷ (their sum), per round, is the most its speed-up can be here.
+ *
  * The second table is jacrev, whose rows are batched pullbacks (vmap of the pullback), against
  * jacfwd (vector mode) and against one pullback per row, on the networks n → 100 → 100 → m of the
  * modes suite, in paired rounds; a call shorter than 20 ms is timed as the mean of as many calls as
@@ -37,6 +43,7 @@ import {
   vjp,
   vmap,
 } from '../src/index.js'
+import { allocUnfilled } from '../src/core/dtype.js'
 import { makeMlp, mlpLoss } from './engine.js'
 import { tanhNet } from './suites/modes.js'
 import { type Spread, spread } from './measure/stats.js'
@@ -58,6 +65,20 @@ export interface VmapRow {
   readonly speedup: Spread
   /** The largest |difference| between the two sets of gradients, relative to 1 + |loop|. */
   readonly maxDiff: number
+  /** For the gradients w.r.t. the parameters: what bounds vmap's time from below. */
+  readonly floor?: VmapFloor
+}
+
+/** The least vmap's per-example parameter gradients can cost (CPU ms per call), and the speed-up it allows. */
+export interface VmapFloor {
+  /** vmap of the gradient w.r.t. the biases alone: the sweep without the weight gradients. */
+  readonly biases: Spread
+  /** Allocating the per-example weight gradients' arrays, as vmap lays them out, and filling them. */
+  readonly writes: Spread
+  /** Their size, in bytes. */
+  readonly bytes: number
+  /** loop ÷ (biases + writes), per round: the largest loop ÷ vmap these allow. */
+  readonly bound: Spread
 }
 
 /**
@@ -139,18 +160,43 @@ function measure(
   const byVmap = () => perExample(params, x)
   const byLoop = () => rows.map((r) => g(params, r))
   const maxDiff = compare(byVmap(), byLoop())
+  // the floor (parameters only): the sweep without the weight gradients, and writing those
+  const withFloor = wrt === 'parameters'
+  const weights = params.map((p) => p.w)
+  const biasGrads = vmap(
+    grad((bs: Tensor[], input: Tensor) =>
+      mlpLoss(
+        bs.map((b, i) => ({ w: weights[i]!, b })),
+        input,
+      ),
+    ),
+    { inAxes: [null, 0] },
+  )
+  const biases = params.map((p) => p.b)
+  const byBiases = () => biasGrads(biases, x)
+  const wSize = examples * width * width
+  const byWrites = () => weights.map((_, i) => allocUnfilled('float64', wSize).fill(i + 0.5))
   // warm-up: the code of both paths optimized before the first timed round
   for (let i = 0; i < 2; i++) {
     byVmap()
     byLoop()
+    if (withFloor) {
+      byBiases()
+      byWrites()
+    }
   }
   const vReps = repsFor(byVmap)
   const lReps = repsFor(byLoop)
+  const bReps = withFloor ? repsFor(byBiases) : 0
+  const wReps = withFloor ? repsFor(byWrites) : 0
   const lc: number[] = []
   const vc: number[] = []
   const lw: number[] = []
   const vw: number[] = []
   const ratio: number[] = []
+  const bc: number[] = []
+  const wc: number[] = []
+  const bound: number[] = []
   for (let r = 0; r < rounds; r++) {
     let v: [number, number]
     let l: [number, number]
@@ -166,7 +212,17 @@ function measure(
     lw.push(l[0])
     lc.push(l[1])
     ratio.push(l[1] / v[1])
+    if (withFloor) {
+      const b = timeCall(byBiases, bReps)[1]
+      const w = timeCall(byWrites, wReps)[1]
+      bc.push(b)
+      wc.push(w)
+      bound.push(l[1] / (b + w))
+    }
   }
+  const floor: VmapFloor | undefined = withFloor
+    ? { biases: spread(bc), writes: spread(wc), bytes: weights.length * wSize * 8, bound: spread(bound) }
+    : undefined
   return {
     workload: `MLP width ${width}, ${layers} tanh + linear: per-example gradients w.r.t. the ${wrt}`,
     examples,
@@ -176,6 +232,7 @@ function measure(
     vmapWall: spread(vw),
     speedup: spread(ratio),
     maxDiff,
+    ...(floor === undefined ? {} : { floor }),
   }
 }
 
@@ -191,11 +248,20 @@ export function formatVmap(rows: readonly VmapRow[]): string {
     (r) =>
       `| ${r.workload} | ${r.examples} | ${fmtSpread(r.loopCpu)} | ${fmtSpread(r.vmapCpu)} | ${fmtSpread(r.loopWall)} | ${fmtSpread(r.vmapWall)} | ${fmtSpread(r.speedup, 2)} | ${r.maxDiff.toExponential(1)} |`,
   )
+  const floors = rows.flatMap((r) =>
+    r.floor === undefined
+      ? []
+      : [
+          `Floor of vmap w.r.t. the parameters (CPU ms [IQR]): the sweep without the weight gradients (vmap of the bias gradients) ${fmtSpread(r.floor.biases)}, ` +
+            `allocating and filling the weight gradients (${(r.floor.bytes / 2 ** 20).toFixed(0)} MiB) ${fmtSpread(r.floor.writes)}: ` +
+            `loop ÷ vmap can be at most ${fmtSpread(r.floor.bound, 2)} here`,
+        ],
+  )
   const verdicts = rows.map(
     (r) =>
       `${r.workload}, ${r.examples} examples: vmap ${r.speedup.median.toFixed(2)}× faster than the loop (target ≥ ${VMAP_TARGET}×: ${r.speedup.median >= VMAP_TARGET ? 'met' : 'missed'})`,
   )
-  return [head, rule, ...body, '', ...verdicts].join('\n')
+  return [head, rule, ...body, '', ...floors, ...(floors.length > 0 ? [''] : []), ...verdicts].join('\n')
 }
 
 // ---------------------------------------------------------------------------------------------

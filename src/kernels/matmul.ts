@@ -80,6 +80,10 @@ export function gemm(
     gemv(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
     return
   }
+  if (k === 1) {
+    outer(m, n, a, aOff, aRs, b, bOff, bCs, c, cOff)
+    return
+  }
   if (m * n * k < SMALL_WORK) {
     gemmDirect(m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff)
     return
@@ -147,6 +151,31 @@ function gemv(
     for (let i = 0; i < len; i++) acc[i]! += vp * mat[col + i]!
   }
   for (let i = 0; i < len; i++) c[cOff + i] = acc[i]!
+}
+
+/**
+ * The product of depth 1, C = a bᵀ (a column of op(A) times a row of op(B)): each element is its one
+ * term added to zero, the value the other kernels form (so a product of -0 is stored as +0, as
+ * there), with nothing to pack or sum.
+ */
+function outer(
+  m: number,
+  n: number,
+  a: FloatArray,
+  aOff: number,
+  aRs: number,
+  b: FloatArray,
+  bOff: number,
+  bCs: number,
+  c: FloatArray,
+  cOff: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const ai = a[aOff + i * aRs]!
+    const row = cOff + i * n
+    let q = bOff
+    for (let j = 0; j < n; j++, q += bCs) c[row + j] = 0 + ai * b[q]!
+  }
 }
 
 /**

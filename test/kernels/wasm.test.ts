@@ -189,6 +189,61 @@ describe('the WebAssembly SIMD kernels', () => {
     )
   })
 
+  it('form products of depth 1 (outer products) as 0 + a_i·b_j, exactly, in both kernels', () => {
+    // n runs through every remainder of the vector loops (2 and 8 float64, 4 and 16 float32);
+    // 900 × 300 float64 is C formed in the module's memory in two blocks of rows (1 MiB each)
+    const shapes: Array<[number, number]> = [
+      [64, 64],
+      [70, 61],
+      [130, 33],
+      [41, 127],
+      [600, 17],
+      [900, 300],
+    ]
+    for (const dtype of ['float64', 'float32'] as const)
+      for (const [ta, tb] of TRANSPOSES)
+        for (const [m, n] of shapes) {
+          const cs: Case = {
+            ...base,
+            m,
+            n,
+            dtype,
+            ta,
+            tb,
+            aOff: 2,
+            bOff: 3,
+            cOff: 5,
+            aPad: 1,
+            bPad: 2,
+            seed: m * n,
+          }
+          const o = operands(cs)
+          // zeros, so that some products are -0 (stored as +0, as the blocked kernel stores them)
+          o.a[cs.aOff] = 0
+          o.b[cs.bOff + o.bCs] = -0
+          const want = new (ctorOf(dtype))(m * n)
+          for (let i = 0; i < m; i++)
+            for (let j = 0; j < n; j++)
+              want[i * n + j] = 0 + o.a[cs.aOff + i * o.aRs]! * o.b[cs.bOff + j * o.bCs]!
+          for (const run of [gemmWasm, gemm]) {
+            const c = new (ctorOf(dtype))(cs.cOff + m * n + 4).fill(SENTINEL)
+            const took = run(m, n, 1, o.a, cs.aOff, o.aRs, o.aCs, o.b, cs.bOff, o.bRs, o.bCs, c, cs.cOff)
+            const label = `${run.name} ${JSON.stringify(cs)}`
+            expect(took ?? true, label).toBe(true)
+            expect(firstDifference(c.subarray(cs.cOff, cs.cOff + m * n), want), label).toBe(-1)
+            expect(Object.is(c[cs.cOff + n + 1], 0), label).toBe(true)
+            expect(
+              c.subarray(0, cs.cOff).every((v) => v === SENTINEL),
+              label,
+            ).toBe(true)
+            expect(
+              c.subarray(cs.cOff + m * n).every((v) => v === SENTINEL),
+              label,
+            ).toBe(true)
+          }
+        }
+  })
+
   it('leave a matrix–vector product whose matrix is strided both ways to TypeScript', () => {
     // c = M v with M read at row stride 3 and column stride 2 (every other element of a wider matrix)
     const mat = new Float64Array(200 * 3 * 2 + 200 * 2)

@@ -1,4 +1,4 @@
-import { allocArray, type FloatArray } from '../../core/dtype.js'
+import { allocArray, allocUnfilled, type FloatArray } from '../../core/dtype.js'
 import { BackendError, ValueError } from '../../core/errors.js'
 import { type Shape, shapesEqual, sizeOf } from '../../core/shape.js'
 import type { Backend, BinaryKernelName, Kernels, Meta, UnaryKernelName } from '../../core/backend.js'
@@ -177,7 +177,7 @@ function matmulKernel(
   const [aRs, aCs] = transA ? [1, m] : [k, 1]
   const [bRs, bCs] = transB ? [1, k] : [n, 1]
   // matmul is a float op: apply gives it no int32 tensor
-  const y = allocArray(out.dtype, sizeOf(out.shape)) as GemmArray
+  const y = allocUnfilled(out.dtype, sizeOf(out.shape)) as GemmArray
   const batch: Shape = out.shape.slice(0, -2)
   const nb = sizeOf(batch)
   if (nb === 0 || m === 0 || n === 0) return y

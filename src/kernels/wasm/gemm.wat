@@ -12,6 +12,9 @@
 ;; gemv_rows_f64 keeps the even and odd terms apart as the TypeScript loop does (to the bit),
 ;; gemv_cols_T adds the terms of each element in the order of p.
 ;;
+;; outer_T is the product of depth 1 (k = 1, an outer product): each element of C is its one term
+;; added to zero, as gemm_T forms it (so -0 becomes +0 there too), without packing.
+;;
 ;; Addresses are byte offsets into the exported memory; strides are in elements. The caller lays
 ;; out the operands and the scratch (see src/kernels/wasm/index.ts) and grows the memory.
 (module
@@ -717,4 +720,76 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $group1)))
     )
+  ;; outer_f64: c[i*n + j] = 0 + a[i] b[j] for i < m, j < n; a, b and c contiguous. Four vectors of a
+  ;; row at a time, then one, then the last n mod 2 elements one by one.
+  (func (export "outer_f64") (param $m i32) (param $n i32) (param $a i32) (param $b i32) (param $c i32)
+    (local $i i32) (local $x v128) (local $zero v128) (local $p i32) (local $v4end i32) (local $vend i32) (local $end i32) (local $s f64)
+    ;; where b's groups of four vectors, its vectors and its elements end, as byte addresses
+    (local.set $v4end (i32.add (local.get $b) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 3))))
+    (local.set $vend (i32.add (local.get $b) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $end (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 3))))
+    (block $none (br_if $none (i32.le_s (local.get $m) (i32.const 0)))
+      (loop $rows
+        (local.set $s (f64.load (local.get $a)))
+        (local.set $x (f64x2.splat (local.get $s)))
+        (local.set $p (local.get $b))
+        (block $v4done (loop $v4loop
+          (br_if $v4done (i32.ge_u (local.get $p) (local.get $v4end)))
+          (v128.store offset=0 (local.get $c) (f64x2.add (local.get $zero) (f64x2.mul (local.get $x) (v128.load offset=0 (local.get $p)))))
+          (v128.store offset=16 (local.get $c) (f64x2.add (local.get $zero) (f64x2.mul (local.get $x) (v128.load offset=16 (local.get $p)))))
+          (v128.store offset=32 (local.get $c) (f64x2.add (local.get $zero) (f64x2.mul (local.get $x) (v128.load offset=32 (local.get $p)))))
+          (v128.store offset=48 (local.get $c) (f64x2.add (local.get $zero) (f64x2.mul (local.get $x) (v128.load offset=48 (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 64)))
+          (local.set $p (i32.add (local.get $p) (i32.const 64)))
+          (br $v4loop)))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $p) (local.get $vend)))
+          (v128.store offset=0 (local.get $c) (f64x2.add (local.get $zero) (f64x2.mul (local.get $x) (v128.load offset=0 (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vloop)))
+        (block $tdone (loop $tloop
+          (br_if $tdone (i32.ge_u (local.get $p) (local.get $end)))
+          (f64.store (local.get $c) (f64.add (f64.const 0) (f64.mul (local.get $s) (f64.load (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 8)))
+          (local.set $p (i32.add (local.get $p) (i32.const 8)))
+          (br $tloop)))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $m))))))
+  ;; outer_f32: c[i*n + j] = 0 + a[i] b[j] for i < m, j < n; a, b and c contiguous. Four vectors of a
+  ;; row at a time, then one, then the last n mod 4 elements one by one.
+  (func (export "outer_f32") (param $m i32) (param $n i32) (param $a i32) (param $b i32) (param $c i32)
+    (local $i i32) (local $x v128) (local $zero v128) (local $p i32) (local $v4end i32) (local $vend i32) (local $end i32) (local $s f32)
+    ;; where b's groups of four vectors, its vectors and its elements end, as byte addresses
+    (local.set $v4end (i32.add (local.get $b) (i32.shl (i32.and (local.get $n) (i32.const -16)) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $b) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 2))))
+    (block $none (br_if $none (i32.le_s (local.get $m) (i32.const 0)))
+      (loop $rows
+        (local.set $s (f32.load (local.get $a)))
+        (local.set $x (f32x4.splat (local.get $s)))
+        (local.set $p (local.get $b))
+        (block $v4done (loop $v4loop
+          (br_if $v4done (i32.ge_u (local.get $p) (local.get $v4end)))
+          (v128.store offset=0 (local.get $c) (f32x4.add (local.get $zero) (f32x4.mul (local.get $x) (v128.load offset=0 (local.get $p)))))
+          (v128.store offset=16 (local.get $c) (f32x4.add (local.get $zero) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $p)))))
+          (v128.store offset=32 (local.get $c) (f32x4.add (local.get $zero) (f32x4.mul (local.get $x) (v128.load offset=32 (local.get $p)))))
+          (v128.store offset=48 (local.get $c) (f32x4.add (local.get $zero) (f32x4.mul (local.get $x) (v128.load offset=48 (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 64)))
+          (local.set $p (i32.add (local.get $p) (i32.const 64)))
+          (br $v4loop)))
+        (block $vdone (loop $vloop
+          (br_if $vdone (i32.ge_u (local.get $p) (local.get $vend)))
+          (v128.store offset=0 (local.get $c) (f32x4.add (local.get $zero) (f32x4.mul (local.get $x) (v128.load offset=0 (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vloop)))
+        (block $tdone (loop $tloop
+          (br_if $tdone (i32.ge_u (local.get $p) (local.get $end)))
+          (f32.store (local.get $c) (f32.add (f32.const 0) (f32.mul (local.get $s) (f32.load (local.get $p)))))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $tloop)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $m))))))
 )

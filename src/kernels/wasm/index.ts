@@ -36,6 +36,7 @@ type GemmFn = (
   tile: number,
 ) => void
 type GemvFn = (len: number, k: number, m: number, stride: number, v: number, c: number, add?: number) => void
+type OuterFn = (m: number, n: number, a: number, b: number, c: number) => void
 
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number }
@@ -45,6 +46,8 @@ interface KernelExports {
   gemv_rows_f32: GemvFn
   gemv_cols_f64: GemvFn
   gemv_cols_f32: GemvFn
+  outer_f64: OuterFn
+  outer_f32: OuterFn
 }
 
 /** Below this many multiply-adds (m·n·k) products stay in TypeScript (as ../matmul.ts's SMALL_WORK). */
@@ -58,6 +61,8 @@ const PACK_B = PACK_A + 64 * 256 * 8
 const OPERANDS = PACK_B + 256 * 256 * 8
 /** Bytes of a matrix–vector product's matrix moved into the module's memory at a time. */
 const GEMV_BLOCK = 1 << 17
+/** Bytes of an outer product's C formed in the module's memory at a time, then copied out. */
+const OUTER_BLOCK = 1 << 20
 /** The operands' end must stay below 2 GiB: the module compares addresses as signed. */
 const MAX_BYTES = 2 ** 31 - 2 ** 16
 
@@ -196,6 +201,7 @@ export function gemmWasm(
     c.set(new Ctor(buf, cPtr, len), cOff)
     return true
   }
+  if (k === 1) return outerWasm(ex, m, n, a, aOff, aRs, b, bOff, bCs, c, cOff)
   const aHi = extent(aOff, m, k, aRs, aCs)
   const bHi = extent(bOff, k, n, bRs, bCs)
   if (aHi < 0 || bHi < 0) return false
@@ -208,6 +214,52 @@ export function gemmWasm(
   new Ctor(buf, bPtr, bHi - bOff).set(b.subarray(bOff, bHi))
   ;(f64 ? ex.gemm_f64 : ex.gemm_f32)(m, n, k, aPtr, aRs, aCs, bPtr, bRs, bCs, cPtr, PACK_A, PACK_B, TILE)
   c.set(new Ctor(buf, cPtr, m * n), cOff)
+  return true
+}
+
+/**
+ * C = a bᵀ, the product of depth 1 (an m×1 column of op(A) times a 1×n row of op(B)): the two
+ * vectors gathered into the module's memory, C formed there in blocks of rows of about
+ * OUTER_BLOCK bytes (each still in cache when copied out). There is nothing to pack or sum, and
+ * the product is bound by writing C: the blocked kernel, whose packing and tiles are paid for by
+ * k, took several times as long.
+ */
+function outerWasm(
+  ex: KernelExports,
+  m: number,
+  n: number,
+  a: FloatArray,
+  aOff: number,
+  aRs: number,
+  b: FloatArray,
+  bOff: number,
+  bCs: number,
+  c: FloatArray,
+  cOff: number,
+): boolean {
+  if (aRs < 0 || bCs < 0) return false
+  const f64 = c instanceof Float64Array
+  const E = f64 ? 8 : 4
+  const Ctor = f64 ? Float64Array : Float32Array
+  const rows = Math.max(1, Math.min(m, Math.floor(OUTER_BLOCK / (n * E))))
+  const aPtr = OPERANDS
+  const bPtr = align16(aPtr + m * E)
+  const cPtr = align16(bPtr + n * E)
+  const buf = memoryOf(ex, cPtr + rows * n * E)
+  if (buf === null) return false
+  const av = new Ctor(buf, aPtr, m)
+  if (aRs === 1) av.set(a.subarray(aOff, aOff + m))
+  else for (let i = 0; i < m; i++) av[i] = a[aOff + i * aRs]!
+  const bv = new Ctor(buf, bPtr, n)
+  if (bCs === 1) bv.set(b.subarray(bOff, bOff + n))
+  else for (let j = 0; j < n; j++) bv[j] = b[bOff + j * bCs]!
+  const outer = f64 ? ex.outer_f64 : ex.outer_f32
+  const block = new Ctor(buf, cPtr, rows * n)
+  for (let i0 = 0; i0 < m; i0 += rows) {
+    const r = Math.min(rows, m - i0)
+    outer(r, n, aPtr + i0 * E, bPtr, cPtr)
+    c.set(r === rows ? block : block.subarray(0, r * n), cOff + i0 * n)
+  }
   return true
 }
 

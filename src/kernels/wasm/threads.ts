@@ -138,8 +138,8 @@ export function gemmThreadsActive(): boolean {
 
 /**
  * C = op(A)·op(B) (after `single`, the arguments of ../matmul.ts's `gemm`) on two threads: false, C
- * untouched, where the product stays on one (too small, not all float64 or all float32, a negative
- * stride, no worker). `single` computes the calling thread's rows.
+ * untouched, where the product stays on one (too small, an outer product, not all float64 or all
+ * float32, a negative stride, no worker). `single` computes the calling thread's rows.
  */
 export function gemmThreaded(single: Gemm, ...args: Parameters<Gemm>): boolean {
   const [m, n, k, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff] = args
@@ -147,6 +147,9 @@ export function gemmThreaded(single: Gemm, ...args: Parameters<Gemm>): boolean {
   const f64 = c instanceof Float64Array
   if (!f64 && !(c instanceof Float32Array)) return false
   if (m * n * k < (f64 ? threshold : 2 * threshold) || m < 16 || n < 8) return false
+  // an outer product (k = 1) is bound by writing C, which the worker's copies only add to: 4096²
+  // took 3× as long split as on one thread (index.ts's outer-product path)
+  if (k === 1) return false
   if (
     f64
       ? !(a instanceof Float64Array && b instanceof Float64Array)
