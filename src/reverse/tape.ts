@@ -31,13 +31,8 @@ export const wantsOf: readonly (readonly boolean[])[] = [
 const TENSOR = 0
 const F64 = 1
 const F32 = 2
-
-/**
- * The entries a tape has room for at first: few, so that its two typed arrays are small enough
- * for V8 to keep them in its heap (at most 64 bytes each) instead of allocating array buffers:
- * the many small tapes of Jacobians and checkpointed steps then allocate none.
- */
-const START = 4
+/** The bit of an entry's form set when its parameters are undefined (not null). */
+const UNDEFINED_PARAMS = 16
 
 /** Entries per chunk of the tape's slots (a power of two), and its bits. */
 const CHUNK_BITS = 8
@@ -47,14 +42,16 @@ const CHUNK_MASK = CHUNK - 1
 /** The one shape of every scalar. */
 const scalarShape = Object.freeze([]) as readonly number[]
 
-/**
- * A typed array holding `a`'s values with room for more: 32 times the length when `a` is the
- * first, small one (going from the heap to an array buffer costs more than the copy), else twice.
- */
-function grown<A extends Int32Array | Float64Array>(a: A): A {
-  const b = new (a.constructor as new (n: number) => A)(a.length * (a.length <= 4 * START ? 32 : 2))
-  b.set(a)
-  return b
+/** An empty array whose elements V8 keeps as unboxed doubles (an array begun with integers is not). */
+function doubles(): number[] {
+  const a = [0.5]
+  a.pop()
+  return a
+}
+
+/** An array of n zeros kept as unboxed doubles. */
+function doubleZeros(n: number): number[] {
+  return new Array<number>(n).fill(0.5).fill(0)
 }
 
 /**
@@ -65,19 +62,22 @@ function grown<A extends Int32Array | Float64Array>(a: A): A {
  *
  * What a garbage collection must visit is kept small. A scavenge copies every young object that
  * is still alive, so a tape of objects was copied again and again as it grew: 71% of a
- * 10⁵-op gradient went to collecting garbage, and the cost per op grew with depth. Here the op,
- * the input positions and small values live in typed arrays, outside the collected heap:
+ * 10⁵-op gradient went to collecting garbage, and the cost per op grew with depth. Here:
  *
- * - an entry's op is an index into the tape's list of distinct ops;
+ * - an entry's op is an index into the tape's list of distinct ops, and its integers (the op,
+ *   the input positions, the form) and numbers sit in arrays of small integers and of unboxed
+ *   doubles, which the collector copies without looking into;
  * - a zero-dimensional float output on the cpu backend (or any backend that holds its data in
- *   typed arrays) is kept as the number (`vals`), its constant input too, and built
- *   again as a tensor when the sweep reads it: a one-element `Float64Array` costs about 210
- *   bytes in V8, its `Concrete` and `Tensor` 48 each;
- * - parameters, tensor outputs and tensor constants sit in chunks of `CHUNK` entries, made only
- *   for the entries that have one (a scalar chain has none). Chunks, because V8 keeps an array
- *   of more than some 16,000 elements in its large-object space, where the collector scans the
- *   whole array while it is young: one array per column made recording an op of a 10⁵-op tape
- *   four times as slow as of a 10³-op one.
+ *   typed arrays) is kept as the number, its constant input too, and built again as a tensor
+ *   when the sweep reads it (a one-element `Float64Array` costs about 210 bytes in V8, its
+ *   `Concrete` and `Tensor` 48 each), or not built at all where the sweep runs on numbers;
+ * - parameters, tensor outputs and tensor constants sit in slots made only for the entries
+ *   that have one (a scalar chain has none);
+ * - every column is cut into chunks of `CHUNK` entries. V8 keeps an array of more than some
+ *   16,000 elements in its large-object space, where the collector scans the whole array while
+ *   it is young: one array per column made recording an op of a 10⁵-op tape four times as slow
+ *   as of a 10³-op one. Arrays rather than typed arrays, because an array buffer costs about a
+ *   microsecond to allocate, a fifth of a 10-op gradient.
  */
 export class Tape implements TapeRecord {
   length = 0
@@ -88,11 +88,11 @@ export class Tape implements TapeRecord {
   /**
    * Four integers per entry: the op's index in `opList` (-1 for an input); the tape positions
    * of the two inputs (-1 for a constant, -2 for none: a unary op); the form (bits 0–1: how the
-   * output is kept, bits 2–3: how the constant input is kept).
+   * output is kept, bits 2–3: how the constant input is kept, bit 4: undefined parameters).
    */
-  private meta = new Int32Array(4 * START)
+  private readonly meta: number[][] = []
   /** Two numbers per entry: the output and the constant input, where they are kept as numbers. */
-  private vals = new Float64Array(2 * START)
+  private readonly vals: number[][] = []
   /**
    * Three slots per entry, in chunks of `CHUNK` entries, each made when an entry of its range
    * first has something to keep: the parameters, the output where it is not kept as a number,
@@ -111,11 +111,15 @@ export class Tape implements TapeRecord {
   /** Records a differentiated input; returns its position. */
   pushInput(x: Tensor): number {
     const i = this.reserve()
-    const m = this.meta
-    m[4 * i] = -1
-    m[4 * i + 1] = -1
-    m[4 * i + 2] = -2
-    m[4 * i + 3] = TENSOR
+    const m = this.meta[i >> CHUNK_BITS]!
+    const k = (i & CHUNK_MASK) << 2
+    m[k] = -1
+    m[k + 1] = -1
+    m[k + 2] = -2
+    m[k + 3] = TENSOR
+    const vals = this.vals[i >> CHUNK_BITS]!
+    vals[(i & CHUNK_MASK) << 1] = 0
+    vals[((i & CHUNK_MASK) << 1) + 1] = 0
     this.setSlot(i, 1, x)
     return i
   }
@@ -135,21 +139,29 @@ export class Tape implements TapeRecord {
     extra: EntryExtra | null,
   ): number {
     const i = this.reserve()
-    const m = this.meta
-    m[4 * i] = this.opIndex(def)
-    if (params !== undefined) this.setSlot(i, 0, params)
+    const m = this.meta[i >> CHUNK_BITS]!
+    const k = (i & CHUNK_MASK) << 2
+    const v = (i & CHUNK_MASK) << 1
+    m[k] = this.opIndex(def)
+    // null and undefined parameters (most ops have none) take no slot: a bit of the form tells them apart
+    if (params !== null && params !== undefined) this.setSlot(i, 0, params)
     const fy = this.scalarForm(y)
-    if (fy === TENSOR) this.setSlot(i, 1, y)
-    else this.vals[2 * i] = (y.impl as { handle: Float64Array | Float32Array }).handle[0]!
+    // both numbers written, in order: a small tape's arrays grow by appending
+    const vals = this.vals[i >> CHUNK_BITS]!
+    if (fy === TENSOR) {
+      this.setSlot(i, 1, y)
+      vals[v] = 0
+    } else vals[v] = (y.impl as { handle: Float64Array | Float32Array }).handle[0]!
     let fc = TENSOR
     if (c !== null) {
       fc = this.scalarForm(c)
       if (fc === TENSOR) this.setSlot(i, 2, c)
-      else this.vals[2 * i + 1] = (c.impl as { handle: Float64Array | Float32Array }).handle[0]!
+      else vals[v + 1] = (c.impl as { handle: Float64Array | Float32Array }).handle[0]!
     }
-    m[4 * i + 1] = p0
-    m[4 * i + 2] = p1
-    m[4 * i + 3] = fy | (fc << 2)
+    if (fc === TENSOR) vals[v + 1] = 0
+    m[k + 1] = p0
+    m[k + 2] = p1
+    m[k + 3] = fy | (fc << 2) | (params === undefined ? UNDEFINED_PARAMS : 0)
     if (extra !== null) (this.extras ??= new Map()).set(i, extra)
     return i
   }
@@ -157,9 +169,9 @@ export class Tape implements TapeRecord {
   /** Makes room for one more entry and returns its position. */
   private reserve(): number {
     const i = this.length++
-    if (4 * i >= this.meta.length) {
-      this.meta = grown(this.meta)
-      this.vals = grown(this.vals)
+    if ((i & CHUNK_MASK) === 0) {
+      this.meta.push([])
+      this.vals.push(doubles())
     }
     return i
   }
@@ -175,17 +187,48 @@ export class Tape implements TapeRecord {
   }
 
   private setSlot(i: number, k: number, v: unknown): void {
-    let chunk = this.slots[i >> CHUNK_BITS]
-    if (chunk === undefined) {
-      while (this.slots.length <= i >> CHUNK_BITS) this.slots.push(undefined)
-      this.slots[i >> CHUNK_BITS] = chunk = new Array<unknown>(CHUNK * 3)
-    }
-    chunk[(i & CHUNK_MASK) * 3 + k] = v
+    const c = i >> CHUNK_BITS
+    const j = (i & CHUNK_MASK) * 3 + k
+    let chunk = this.slots[c]
+    if (chunk === undefined || j >= chunk.length) chunk = this.grownChunk(c, j)
+    chunk[j] = v
+  }
+
+  /**
+   * Chunk `c` of the slots with room for slot `j`: a chunk starts with room for 8 entries and
+   * doubles up to `CHUNK`, so that a small tape allocates little.
+   */
+  private grownChunk(c: number, j: number): unknown[] {
+    while (this.slots.length <= c) this.slots.push(undefined)
+    const old = this.slots[c]
+    let n = old === undefined ? 24 : old.length
+    while (n <= j) n *= 2
+    const chunk = new Array<unknown>(Math.min(n, CHUNK * 3))
+    if (old !== undefined) for (let t = 0; t < old.length; t++) chunk[t] = old[t]
+    this.slots[c] = chunk
+    return chunk
   }
 
   private slot(i: number, k: number): unknown {
     const chunk = this.slots[i >> CHUNK_BITS]
-    return chunk === undefined ? undefined : chunk[(i & CHUNK_MASK) * 3 + k]
+    const j = (i & CHUNK_MASK) * 3 + k
+    return chunk === undefined || j >= chunk.length ? undefined : chunk[j]
+  }
+
+  /** Entry `i`'s parameters. */
+  private params(i: number): unknown {
+    const p = this.slot(i, 0)
+    return p !== undefined ? p : (this.at(i, 3) & UNDEFINED_PARAMS) !== 0 ? undefined : null
+  }
+
+  /** Entry `i`'s integer `k`: 0 its op, 1 and 2 its inputs' positions, 3 its form. */
+  private at(i: number, k: number): number {
+    return this.meta[i >> CHUNK_BITS]![((i & CHUNK_MASK) << 2) + k]!
+  }
+
+  /** Entry `i`'s number `k`: 0 its output, 1 its constant input (where kept as numbers). */
+  private value(i: number, k: number): number {
+    return this.vals[i >> CHUNK_BITS]![((i & CHUNK_MASK) << 1) + k]!
   }
 
   /** How `t` can be kept: as a number when it is a zero-dimensional float on the scalar backend. */
@@ -219,7 +262,7 @@ export class Tape implements TapeRecord {
     const t = this.slot(i, 1) as Tensor | undefined
     if (t !== undefined) return t
     if (i === this.builtIndex) return this.built!
-    const b = this.scalar(this.meta[4 * i + 3]! & 3, this.vals[2 * i]!)
+    const b = this.scalar(this.at(i, 3) & 3, this.value(i, 0))
     this.builtIndex = i
     this.built = b
     return b
@@ -228,18 +271,18 @@ export class Tape implements TapeRecord {
   /** The constant input of entry `i`, a binary op with one. */
   private constant(i: number): Tensor {
     const c = this.slot(i, 2) as Tensor | undefined
-    return c !== undefined ? c : this.scalar(this.meta[4 * i + 3]! >> 2, this.vals[2 * i + 1]!)
+    return c !== undefined ? c : this.scalar(this.at(i, 3) >> 2, this.value(i, 1))
   }
 
   /** The op of entry `i` (null for a differentiated input). */
   private def(i: number): OpDef<unknown> | null {
-    const k = this.meta[4 * i]!
+    const k = this.at(i, 0)
     return k < 0 ? null : this.opList[k]!
   }
 
   /** Whether entry `i` is a recorded op (not a differentiated input). */
   isOp(i: number): boolean {
-    return this.meta[4 * i]! >= 0
+    return this.at(i, 0) >= 0
   }
 
   /** The op of entry `i` ('input' for a differentiated input). */
@@ -257,14 +300,14 @@ export class Tape implements TapeRecord {
     if (!this.isOp(i)) return 0
     const more = this.extras?.get(i)?.parents
     if (more !== null && more !== undefined) return more.length
-    return this.meta[4 * i + 2] === -2 ? 1 : 2
+    return this.at(i, 2) === -2 ? 1 : 2
   }
 
   /** The tape position of input `j` of entry `i`, -1 for a constant. */
   parentIndex(i: number, j: number): number {
     const more = this.extras?.get(i)?.parents
     if (more !== null && more !== undefined) return more[j]!
-    return this.meta[4 * i + 1 + j]!
+    return this.at(i, 1 + j)
   }
 
   /** The elements of every entry's output: what the tape holds. */
@@ -282,12 +325,7 @@ export class Tape implements TapeRecord {
     let n = 0
     for (let i = 0; i < this.length; i++) {
       const t = this.slot(i, 1) as Tensor | undefined
-      n +=
-        t === undefined
-          ? (this.meta[4 * i + 3]! & 3) === F64
-            ? 8
-            : 4
-          : t.size * (t.dtype === 'float64' ? 8 : 4)
+      n += t === undefined ? ((this.at(i, 3) & 3) === F64 ? 8 : 4) : t.size * (t.dtype === 'float64' ? 8 : 4)
     }
     return n
   }
@@ -305,8 +343,8 @@ export class Tape implements TapeRecord {
     const y = this.primal(i)
     let x: readonly Tensor[]
     let wants: readonly boolean[]
-    const p0 = this.meta[4 * i + 1]!
-    const p1 = this.meta[4 * i + 2]!
+    const p0 = this.at(i, 1)
+    const p1 = this.at(i, 2)
     if (more !== null) {
       x = ex!.inputs ?? more.map((p) => this.primal(p))
       wants = more.map((p) => p >= 0)
@@ -317,7 +355,7 @@ export class Tape implements TapeRecord {
       x = [p0 >= 0 ? this.primal(p0) : this.constant(i), p1 >= 0 ? this.primal(p1) : this.constant(i)]
       wants = wantsOf[2 + (p0 >= 0 ? 1 : 0) + (p1 >= 0 ? 2 : 0)]!
     }
-    const gs: unknown = def.vjp({ ct, x, y, params: this.slot(i, 0), wants })
+    const gs: unknown = def.vjp({ ct, x, y, params: this.params(i), wants })
     checkCotangents(def.name, gs, x, wants)
     for (let j = 0; j < gs.length; j++) {
       const g = gs[j]
@@ -349,23 +387,22 @@ export class Tape implements TapeRecord {
    */
   sweepEntry(i: number, acc: Cotangents): void {
     const def = this.def(i)!
-    const m = this.meta
     const d = def.derivative
     const number = this.scalarBackend?.derivMulNumber
     if (
       d !== undefined &&
       number !== undefined &&
       this.plainHandles &&
-      (m[4 * i + 3]! & 3) === F64 &&
-      m[4 * i + 2] === -2 &&
+      (this.at(i, 3) & 3) === F64 &&
+      this.at(i, 2) === -2 &&
       !watchingOps()
     ) {
       const c = acc.isNumber(i) ? acc.number(i) : this.plainNumber(acc.tensor(i)!)
-      const p0 = m[4 * i + 1]!
+      const p0 = this.at(i, 1)
       const x = this.numberAt(p0)
       if (c !== undefined && x !== undefined) {
         acc.clear(i)
-        this.accumulateNumber(acc, p0, number(d.name, x, this.vals[2 * i]!, c, d.p(this.slot(i, 0))))
+        this.accumulateNumber(acc, p0, number(d.name, x, this.value(i, 0), c, d.p(this.params(i))))
         return
       }
     }
@@ -418,7 +455,7 @@ export class Tape implements TapeRecord {
   private numberAt(p: number): number | undefined {
     const t = this.slot(p, 1) as Tensor | undefined
     if (t !== undefined) return this.plainNumber(t)
-    return (this.meta[4 * p + 3]! & 3) === F64 ? this.vals[2 * p] : undefined
+    return (this.at(p, 3) & 3) === F64 ? this.value(p, 0) : undefined
   }
 
   /** Entry `i`'s map from its output cotangent to its inputs' (null where not wanted or zero). */
@@ -457,13 +494,21 @@ export class Tape implements TapeRecord {
  * has gone below it.
  */
 export class Cotangents {
-  private readonly chunks: ((Tensor | undefined)[] | undefined)[]
-  /** Cotangents held as numbers (zero-dimensional float64 values), where `isNum` is 1. */
-  private nums: Float64Array | null = null
-  private isNum: Uint8Array | null = null
+  private readonly tensors: ((Tensor | undefined)[] | undefined)[]
+  /** Cotangents held as numbers (zero-dimensional float64 values), where `flags` is 1. */
+  private readonly nums: (number[] | undefined)[]
+  private readonly flags: (number[] | undefined)[]
 
   constructor(readonly length: number) {
-    this.chunks = new Array<(Tensor | undefined)[] | undefined>((length + CHUNK - 1) >> CHUNK_BITS)
+    const chunks = (length + CHUNK - 1) >> CHUNK_BITS
+    this.tensors = new Array<(Tensor | undefined)[] | undefined>(chunks)
+    this.nums = new Array<number[] | undefined>(chunks)
+    this.flags = new Array<number[] | undefined>(chunks)
+  }
+
+  /** The length of chunk `c`: the last one only as long as the tape. */
+  private chunkLength(c: number): number {
+    return Math.min(CHUNK, this.length - c * CHUNK)
   }
 
   /** Whether slot `i` holds a cotangent. */
@@ -473,43 +518,51 @@ export class Cotangents {
 
   /** Whether slot `i` holds its cotangent as a number. */
   isNumber(i: number): boolean {
-    return this.isNum !== null && this.isNum[i] === 1
+    const f = this.flags[i >> CHUNK_BITS]
+    return f !== undefined && f[i & CHUNK_MASK] === 1
   }
 
   /** The number slot `i` holds (when `isNumber(i)`). */
   number(i: number): number {
-    return this.nums![i]!
+    return this.nums[i >> CHUNK_BITS]![i & CHUNK_MASK]!
   }
 
   /** The tensor slot `i` holds, if it holds one. */
   tensor(i: number): Tensor | undefined {
-    const chunk = this.chunks[i >> CHUNK_BITS]
+    const chunk = this.tensors[i >> CHUNK_BITS]
     return chunk === undefined ? undefined : chunk[i & CHUNK_MASK]
   }
 
   setNumber(i: number, v: number): void {
-    if (this.nums === null) {
-      this.nums = new Float64Array(this.length)
-      this.isNum = new Uint8Array(this.length)
+    const c = i >> CHUNK_BITS
+    let nums = this.nums[c]
+    let flags = this.flags[c]
+    if (nums === undefined || flags === undefined) {
+      this.nums[c] = nums = doubleZeros(this.chunkLength(c))
+      this.flags[c] = flags = new Array<number>(this.chunkLength(c)).fill(0)
     }
-    this.nums[i] = v
-    this.isNum![i] = 1
-    const chunk = this.chunks[i >> CHUNK_BITS]
+    nums[i & CHUNK_MASK] = v
+    flags[i & CHUNK_MASK] = 1
+    const chunk = this.tensors[c]
     if (chunk !== undefined) chunk[i & CHUNK_MASK] = undefined
   }
 
   setTensor(i: number, t: Tensor): void {
-    let chunk = this.chunks[i >> CHUNK_BITS]
-    if (chunk === undefined) this.chunks[i >> CHUNK_BITS] = chunk = new Array<Tensor | undefined>(CHUNK)
+    const c = i >> CHUNK_BITS
+    let chunk = this.tensors[c]
+    if (chunk === undefined) this.tensors[c] = chunk = new Array<Tensor | undefined>(this.chunkLength(c))
     chunk[i & CHUNK_MASK] = t
-    if (this.isNum !== null) this.isNum[i] = 0
+    const flags = this.flags[c]
+    if (flags !== undefined) flags[i & CHUNK_MASK] = 0
   }
 
   /** Empties slot `i`. */
   clear(i: number): void {
-    const chunk = this.chunks[i >> CHUNK_BITS]
+    const c = i >> CHUNK_BITS
+    const chunk = this.tensors[c]
     if (chunk !== undefined) chunk[i & CHUNK_MASK] = undefined
-    if (this.isNum !== null) this.isNum[i] = 0
+    const flags = this.flags[c]
+    if (flags !== undefined) flags[i & CHUNK_MASK] = 0
   }
 
   /**
@@ -517,7 +570,10 @@ export class Cotangents {
    * is done with them (an entry's cotangent flows only to earlier entries).
    */
   release(i: number): void {
-    this.chunks[i >> CHUNK_BITS] = undefined
+    const c = i >> CHUNK_BITS
+    this.tensors[c] = undefined
+    this.nums[c] = undefined
+    this.flags[c] = undefined
   }
 }
 

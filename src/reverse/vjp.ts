@@ -69,10 +69,14 @@ const tapeIndex = (t: Tensor, level: Level): number => {
   return impl.kind === 'tape' && impl.level === level ? impl.index : -1
 }
 
-/** A level, its tape and a tracer's implementation that are never used: see `VjpLevel.keepClasses`. */
+/** A level, its tape, a tracer's implementation and a sweep's cotangents that are never used: see `VjpLevel.keepClasses`. */
 function keepClasses(Level: new () => VjpLevel): readonly object[] {
   const level = new Level()
-  return [level, level.tape, new TapeVar(level, null as unknown as Tensor, 0)]
+  // a sweep's cotangents with a number and a tensor slot filled: the shapes a sweep gives them
+  const acc = new Cotangents(2)
+  acc.setNumber(0, 0)
+  acc.setTensor(1, null as unknown as Tensor)
+  return [level, level.tape, new TapeVar(level, null as unknown as Tensor, 0), acc]
 }
 
 /**
