@@ -83,6 +83,8 @@ export class Tape implements TapeRecord {
   length = 0
   /** The distinct ops of the tape; `ops[i]` is entry i's index into it (-1 for an input). */
   private readonly opList: OpDef<unknown>[] = []
+  /** The positions in `opList`, once it is too long to search. */
+  private opIds: Map<OpDef<unknown>, number> | null = null
   private lastOp: OpDef<unknown> | null = null
   private lastOpIndex = -1
   /**
@@ -179,8 +181,16 @@ export class Tape implements TapeRecord {
   /** The index of `def` in the tape's list of ops (added if new). */
   private opIndex(def: OpDef<unknown>): number {
     if (def === this.lastOp) return this.lastOpIndex
-    let k = this.opList.indexOf(def)
-    if (k < 0) k = this.opList.push(def) - 1
+    let k: number
+    if (this.opIds === null) {
+      k = this.opList.indexOf(def)
+      if (k < 0) k = this.opList.push(def) - 1
+      // many distinct ops (a checkpointed or custom op made per call): looked up in a map
+      if (this.opList.length > 16) this.opIds = new Map(this.opList.map((d, j) => [d, j]))
+    } else {
+      k = this.opIds.get(def) ?? -1
+      if (k < 0) this.opIds.set(def, (k = this.opList.push(def) - 1))
+    }
     this.lastOp = def
     this.lastOpIndex = k
     return k

@@ -182,4 +182,19 @@ describe('the tape', () => {
     }
     expect(seen).toEqual(['sin', 'tanh', 'tanh′', 'sin′'])
   })
+
+  test('a tape of many distinct ops: more than it searches for, looked up by map', () => {
+    // every table op twice over, each applied to a value inside every op's domain
+    const f = (x: Tensor) => {
+      let h = x
+      for (let round = 0; round < 2; round++)
+        for (const [, op] of tableOps) h = add(mul(op(add(mul(h, 0.05), 0.5)), 0.01), h)
+      return h
+    }
+    expect(tableOps.length).toBeGreaterThan(16)
+    const g = (grad(f)(tensor(0.3)) as Tensor).item()
+    const [, t] = jvp(f, [tensor(0.3)], [tensor(1)])
+    expect(Number.isFinite(g)).toBe(true)
+    expect(Math.abs(g - (t as Tensor).item())).toBeLessThan(1e-14 * Math.abs(g))
+  })
 })
