@@ -9,6 +9,7 @@ import { registry } from '../ops/registry.js'
 import { reshape } from '../ops/shape.js'
 import { vjp } from '../reverse/vjp.js'
 import { linearize } from '../linearize/linearize.js'
+import { vmap } from '../vmap/vmap.js'
 import { jacobian } from '../jacobian/builders.js'
 import { chainFromFactors, type JacobianChain } from './chain/bracketing.js'
 import { chainFromOperators, type JacobianOperator, type OperatorChain } from './chain/matrixFree.js'
@@ -228,11 +229,20 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
       a.set(u)
       return fromData(a, y.shape, y.backend)
     }
+    // a batch of vectors, one after another, as a tensor with a leading batch axis
+    const batchOf = (vs: Float64Array, count: number, like: Tensor): Tensor => {
+      const a = allocArray(like.dtype, vs.length)
+      a.set(vs)
+      return fromData(a, [count, ...like.shape], like.backend)
+    }
     const op: JacobianOperator = {
       rows: y.size,
       cols: at.size,
       matvec: (v) => flat(jvpFn(asInput(v))),
       vecmat: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
+      // every column in one batched tangent sweep, every row in one batched pullback
+      matvecs: (vs, count) => flat(vmap(jvpFn)(batchOf(vs, count, at)) as Tensor),
+      vecmats: (us, count) => flat(vmap((u: Tensor) => pullback(u)[0]!)(batchOf(us, count, y)) as Tensor),
       matvecCost: countFlops(() => jvpFn(onesLike(at))),
       vecmatCost: countFlops(() => pullback(onesLike(y))),
     }

@@ -306,6 +306,15 @@ describe('matrix-free chains', () => {
     expect(() => accumulate(c, 'tangent')).toThrow(/J1.matvec returned a vector of length 3, expected 2/)
     expect(() => planFromTree(c, { kind: 'dense', index: 1 })).toThrow(/J1 has no dense evaluation/)
     expect(() => planFromTree(c, { kind: 'tangent', lo: 1, hi: 2, seed: null })).toThrow(/not within J1..J1/)
+    // the batched products are checked the same way
+    const batchLiar: JacobianOperator = {
+      ...operatorFromForm(denseJacobian(matrix(2, 2, [1, 2, 3, 4]))),
+      matvecs: (_vs, count) => new Float64Array(2 * count + 1),
+      vecmats: (_us, count) => new Float64Array(2 * count - 1),
+    }
+    const b = chainFromOperators([batchLiar])
+    expect(() => accumulate(b, 'tangent')).toThrow(/J1.matvecs returned a vector of length 5, expected 4/)
+    expect(() => accumulate(b, 'adjoint')).toThrow(/J1.vecmats returned a vector of length 3, expected 4/)
   })
 })
 

@@ -95,6 +95,29 @@ describe('chains traced through layers', () => {
     const chain = operatorChain(layers, x)
     expect(chain.widths).toEqual([80, 30, 30, 4, 4])
     expect(maxDiff(accumulate(chain, 'optimal').toDense().data, J)).toBeLessThan(1e-12)
+    // every column pushed through (tangent) and every row pulled back (adjoint) in batches
+    for (const s of ['tangent', 'adjoint'] as const) {
+      expect(maxDiff(accumulate(chain, s).toDense().data, J)).toBeLessThan(1e-12)
+    }
+  })
+
+  test('an operator’s batched products are its products, one after another', () => {
+    const chain = operatorChain(layers, x)
+    for (const op of chain.operators) {
+      const count = 3
+      const vs = Float64Array.from({ length: count * op.cols }, (_, i) => Math.sin(i + 1))
+      const us = Float64Array.from({ length: count * op.rows }, (_, i) => Math.cos(i + 1))
+      const mv = op.matvecs!(vs, count)
+      const vm = op.vecmats!(us, count)
+      expect(mv.length).toBe(count * op.rows)
+      expect(vm.length).toBe(count * op.cols)
+      for (let c = 0; c < count; c++) {
+        const one = op.matvec(vs.slice(c * op.cols, (c + 1) * op.cols))
+        expect(maxDiff(mv.subarray(c * op.rows, (c + 1) * op.rows), one)).toBeLessThan(1e-14)
+        const back = op.vecmat(us.slice(c * op.rows, (c + 1) * op.rows))
+        expect(maxDiff(vm.subarray(c * op.cols, (c + 1) * op.cols), back)).toBeLessThan(1e-14)
+      }
+    }
   })
 })
 

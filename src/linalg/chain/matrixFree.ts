@@ -76,6 +76,18 @@ import {
 export interface JacobianOperator extends LinearMap {
   /** Evaluates J as a matrix at the stated cost, when it can be. */
   readonly dense?: { readonly cost: number; readonly evaluate: () => Matrix }
+  /**
+   * J·v for `count` vectors at once: `vs` holds them one after another (each of length `cols`),
+   * the result the products (each of length `rows`). Where every operator of a tangent sweep has
+   * it, the sweep pushes all its columns through in one call (`operatorChain`'s: one batched JVP).
+   */
+  readonly matvecs?: (vs: Float64Array, count: number) => Float64Array
+  /**
+   * uᵀ·J for `count` vectors at once: `us` holds them one after another (each of length `rows`),
+   * the result the products (each of length `cols`). Where every operator of an adjoint sweep has
+   * it, the sweep pulls all its rows back in one call (`operatorChain`'s: one batched pullback).
+   */
+  readonly vecmats?: (us: Float64Array, count: number) => Float64Array
 }
 
 /**
@@ -587,23 +599,44 @@ export function runSweeps(chain: OperatorChain, p: SweepPlan): DenseJacobian {
         break
       }
       case 'tangent': {
-        // column c of J_hi ⋯ J_lo S: push column c of S through the tangent models
+        // column c of J_hi ⋯ J_lo S: push column c of S through the tangent models, all columns
+        // at once where every operator of the span takes a batch
         const s = t.seed === null ? identityMatrix(n[t.lo - 1]!) : take(t.seed)
         const rows = n[t.hi]!
         const data = new Float64Array(rows * s.cols)
-        for (let c = 0; c < s.cols; c++) {
-          let v: Float64Array = new Float64Array(s.rows)
-          for (let r = 0; r < s.rows; r++) v[r] = s.data[r * s.cols + c]!
-          for (let l = t.lo; l <= t.hi; l++) v = applied(ops[l - 1]!.matvec(v), n[l]!, `J${l}.matvec`)
-          for (let r = 0; r < rows; r++) data[r * s.cols + c] = v[r]!
+        if (s.cols > 1 && ops.slice(t.lo - 1, t.hi).every((o) => o.matvecs !== undefined)) {
+          // the columns of S, one after another
+          let vs: Float64Array = new Float64Array(s.rows * s.cols)
+          for (let c = 0; c < s.cols; c++)
+            for (let r = 0; r < s.rows; r++) vs[c * s.rows + r] = s.data[r * s.cols + c]!
+          for (let l = t.lo; l <= t.hi; l++)
+            vs = applied(ops[l - 1]!.matvecs!(vs, s.cols), n[l]! * s.cols, `J${l}.matvecs`)
+          for (let c = 0; c < s.cols; c++)
+            for (let r = 0; r < rows; r++) data[r * s.cols + c] = vs[c * rows + r]!
+        } else {
+          for (let c = 0; c < s.cols; c++) {
+            let v: Float64Array = new Float64Array(s.rows)
+            for (let r = 0; r < s.rows; r++) v[r] = s.data[r * s.cols + c]!
+            for (let l = t.lo; l <= t.hi; l++) v = applied(ops[l - 1]!.matvec(v), n[l]!, `J${l}.matvec`)
+            for (let r = 0; r < rows; r++) data[r * s.cols + c] = v[r]!
+          }
         }
         out = { rows, cols: s.cols, data }
         break
       }
       case 'adjoint': {
-        // row r of S J_hi ⋯ J_lo: pull row r of S back through the adjoint models
+        // row r of S J_hi ⋯ J_lo: pull row r of S back through the adjoint models, all rows at
+        // once where every operator of the span takes a batch
         const s = t.seed === null ? identityMatrix(n[t.hi]!) : take(t.seed)
         const cols = n[t.lo - 1]!
+        if (s.rows > 1 && ops.slice(t.lo - 1, t.hi).every((o) => o.vecmats !== undefined)) {
+          // the rows of S are one after another already
+          let us: Float64Array = new Float64Array(s.data)
+          for (let l = t.hi; l >= t.lo; l--)
+            us = applied(ops[l - 1]!.vecmats!(us, s.rows), n[l - 1]! * s.rows, `J${l}.vecmats`)
+          out = { rows: s.rows, cols, data: us }
+          break
+        }
         const data = new Float64Array(s.rows * cols)
         for (let r = 0; r < s.rows; r++) {
           let u: Float64Array = s.data.slice(r * s.cols, (r + 1) * s.cols)
