@@ -20,8 +20,9 @@
  *
  * The second table is jacrev, whose rows are batched pullbacks (vmap of the pullback), against
  * jacfwd (vector mode) and against one pullback per row, on the networks n → 100 → 100 → m of the
- * modes suite, in paired rounds; a call shorter than 20 ms is timed as the mean of as many calls as
- * make 20 ms.
+ * modes suite: jacfwd and jacrev in paired rounds, after a second of warm-up each, the per-row
+ * pullbacks in rounds of their own after them; a call shorter than 20 ms is timed as the mean of as
+ * many calls as make 20 ms.
  *
  * Run as a script: `npx tsx bench/vmap.ts [--quick] [--examples N] [--width W] [--no-jacobians]`.
  * It sets glibc's mmap threshold as `npm run bench` does (re-running itself), so that the large
@@ -92,6 +93,17 @@ function timeCall(fn: () => unknown, reps = 1): [number, number] {
   const t1 = performance.now()
   const c = process.cpuUsage(c0)
   return [(t1 - t0) / reps, (c.user + c.system) / 1000 / reps]
+}
+
+/** Runs `fn` until it has had a second of CPU time (and at least three calls): its warm-up. */
+function warm(fn: () => unknown): void {
+  const c0 = process.cpuUsage()
+  let used = 0
+  for (let i = 0; i < 3 || used < 1e6; i++) {
+    fn()
+    const c = process.cpuUsage(c0)
+    used = c.user + c.system
+  }
 }
 
 /** How many calls of `fn` make a sample of at least 20 ms (from one timed call). */
@@ -327,27 +339,30 @@ export function benchJacobians(
     const b = jr.dataSync()
     let maxDiff = 0
     for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(b[i]! - a[i]!))
-    for (let i = 0; i < 3; i++) {
-      fwd()
-      rev()
-      perRow()
-    }
+    // jacfwd and jacrev in paired rounds, alternating their order; the per-row pullbacks after
+    // them, in rounds of their own, so that the garbage they make is not collected in the others'
+    // time (it slowed jacrev on 1000 → 10 by about a third)
     const tf: number[] = []
     const tr: number[] = []
     const tp: number[] = []
     const ratio: number[] = []
-    const subjects: [() => unknown, number[], number][] = [
-      [fwd, tf, repsFor(fwd)],
-      [rev, tr, repsFor(rev)],
-      [perRow, tp, repsFor(perRow)],
+    const paired: [() => unknown, number[]][] = [
+      [fwd, tf],
+      [rev, tr],
     ]
+    for (const [fn] of paired) warm(fn)
+    const reps = paired.map(([fn]) => repsFor(fn))
     for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < 3; k++) {
-        const [fn, out, reps] = subjects[(r + k) % 3]!
-        out.push(timeCall(fn, reps)[1])
+      for (let k = 0; k < 2; k++) {
+        const j = (r + k) % 2
+        const [fn, out] = paired[j]!
+        out.push(timeCall(fn, reps[j])[1])
       }
       ratio.push(tr[r]! / tf[r]!)
     }
+    warm(perRow)
+    const rowReps = repsFor(perRow)
+    for (let r = 0; r < rounds; r++) tp.push(timeCall(perRow, rowReps)[1])
     return {
       n,
       m,
