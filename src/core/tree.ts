@@ -83,8 +83,23 @@ export type TreeDef =
 /** The deepest nesting of arrays and objects in a tree. */
 const maxDepth = 1000
 
+/** Whether every element of `a` is a tensor (a hole is not: `every` would skip it). */
+function allTensors(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (!isTensor(a[i])) return false
+  return true
+}
+
+/** The structure of a leaf: one object, shared (structures are never changed). */
+const leafDef: TreeDef = Object.freeze({ kind: 'leaf' })
+
 /** The tensors of a tree in a fixed order (arrays by index, objects by sorted key), and its structure. */
 export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[], TreeDef] {
+  // the common trees, a tensor and an array of tensors (the arguments of most calls), without the
+  // walk's set and closures
+  if (isTensor(tree)) return [[tree], leafDef]
+  if (Array.isArray(tree) && tree.length <= 16 && allTensors(tree)) {
+    return [[...(tree as Tensor[])], { kind: 'array', children: tree.map(() => leafDef) }]
+  }
   const leaves: Tensor[] = []
   // the arrays and objects on the path from the root: a tree that contains itself is no tree
   const ancestors = new Set<object>()
@@ -101,7 +116,7 @@ export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[],
   const go = (t: unknown, p: string): TreeDef => {
     if (isTensor(t)) {
       leaves.push(t)
-      return { kind: 'leaf' }
+      return leafDef
     }
     if (t === null || t === undefined) return { kind: 'none', value: t }
     if (Array.isArray(t)) {
@@ -123,6 +138,15 @@ export function flatten(where: string, tree: unknown, path = 'args'): [Tensor[],
 
 /** Rebuilds a tree of the structure `def` from its leaves (in flatten's order). */
 export function unflatten<T = Tree>(def: TreeDef, leaves: readonly unknown[]): T {
+  // the common structures, as flatten's fast path makes them
+  if (def === leafDef) return leaves[0] as T
+  if (
+    def.kind === 'array' &&
+    leaves.length >= def.children.length &&
+    def.children.every((c) => c === leafDef)
+  ) {
+    return leaves.slice(0, def.children.length) as T
+  }
   let k = 0
   const go = (d: TreeDef): unknown => {
     switch (d.kind) {
