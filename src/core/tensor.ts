@@ -6,7 +6,7 @@ import type { Level } from './levels.js'
 import { track } from './scope.js'
 
 /** The one shape of every scalar. */
-const scalarShape: Shape = Object.freeze([])
+export const scalarShape: Shape = Object.freeze([])
 
 /** Data held by a backend. */
 export interface Concrete {

@@ -6,7 +6,6 @@ import { describe, type OpStructure } from '../core/op.js'
 import { type Tensor, isTensor, readConcrete } from '../core/tensor.js'
 import { jvp } from '../forward/jvp.js'
 import { registry } from '../ops/registry.js'
-import { reshape } from '../ops/shape.js'
 import { vjp } from '../reverse/vjp.js'
 import { linearize } from '../linearize/linearize.js'
 import { vmap } from '../vmap/vmap.js'
@@ -219,27 +218,18 @@ export function operatorChain(layers: readonly Layer[], x: Tensor): OperatorChai
     const [y, pullback] = vjp(layer, at) as [Tensor, (ct: Tensor) => Tensor[]]
     if (!isTensor(y)) throw new ValueError(`operatorChain: layer ${i} returned ${describe(y)}, not a Tensor`)
     const [, jvpFn] = linearize(layer, at) as [Tensor, (v: Tensor) => Tensor]
-    const asInput = (v: Float64Array): Tensor => {
-      const a = allocArray(at.dtype, at.size)
-      a.set(v)
-      return fromData(a, at.shape, at.backend)
-    }
-    const asOutput = (u: Float64Array): Tensor => {
-      const a = allocArray(y.dtype, y.size)
-      a.set(u)
-      return fromData(a, y.shape, y.backend)
-    }
-    // a batch of vectors, one after another, as a tensor with a leading batch axis
-    const batchOf = (vs: Float64Array, count: number, like: Tensor): Tensor => {
+    // `count` vectors, one after another, as a tensor shaped like `like` (with a leading batch
+    // axis when count is not null)
+    const batchOf = (vs: Float64Array, count: number | null, like: Tensor): Tensor => {
       const a = allocArray(like.dtype, vs.length)
       a.set(vs)
-      return fromData(a, [count, ...like.shape], like.backend)
+      return fromData(a, count === null ? like.shape : [count, ...like.shape], like.backend)
     }
     const op: JacobianOperator = {
       rows: y.size,
       cols: at.size,
-      matvec: (v) => flat(jvpFn(asInput(v))),
-      vecmat: (u) => flat(reshape(pullback(asOutput(u))[0]!, [at.size])),
+      matvec: (v) => flat(jvpFn(batchOf(v, null, at))),
+      vecmat: (u) => flat(pullback(batchOf(u, null, y))[0]!),
       // every column in one batched tangent sweep, every row in one batched pullback
       matvecs: (vs, count) => flat(vmap(jvpFn)(batchOf(vs, count, at)) as Tensor),
       vecmats: (us, count) => flat(vmap((u: Tensor) => pullback(u)[0]!)(batchOf(us, count, y)) as Tensor),

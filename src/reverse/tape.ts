@@ -3,7 +3,7 @@ import { BackendError, DTypeError, ShapeError, ValueError, fmtShape } from '../c
 import { watchingOps } from '../core/debug.js'
 import { describe, type OpDef } from '../core/op.js'
 import { shapesEqual } from '../core/shape.js'
-import { Tensor, type TapeEntry, type TapeRecord } from '../core/tensor.js'
+import { Tensor, scalarShape, type TapeEntry, type TapeRecord } from '../core/tensor.js'
 import { add } from '../ops/binary.js'
 import { sumToShape } from '../ops/reduce.js'
 
@@ -18,7 +18,7 @@ export interface EntryExtra {
 }
 
 /** Which inputs want a cotangent, for ops of one or two inputs: shared, so no op allocates its own. */
-export const wantsOf: readonly (readonly boolean[])[] = [
+const wantsOf: readonly (readonly boolean[])[] = [
   Object.freeze([false]),
   Object.freeze([true]),
   Object.freeze([false, false]),
@@ -38,9 +38,6 @@ const UNDEFINED_PARAMS = 16
 const CHUNK_BITS = 8
 export const CHUNK = 1 << CHUNK_BITS
 const CHUNK_MASK = CHUNK - 1
-
-/** The one shape of every scalar. */
-const scalarShape = Object.freeze([]) as readonly number[]
 
 /** An empty array whose elements V8 keeps as unboxed doubles (an array begun with integers is not). */
 function doubles(): number[] {
