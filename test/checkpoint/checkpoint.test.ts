@@ -22,16 +22,10 @@ import {
   type Tensor,
 } from '../../src/index.js'
 import { traceVjp } from '../../src/reverse/vjp.js'
+import { close } from '../support/close.js'
 
 // checkpoint(f) against f: the same values and derivatives in every mode and nesting, one node
 // on the tape where f's ops were, and f run once more per pullback.
-
-const close = (a: Tensor, b: Tensor, tol = 1e-12) => {
-  const x = a.dataSync()
-  const y = b.dataSync()
-  expect(a.shape).toEqual(b.shape)
-  x.forEach((v, i) => expect(Math.abs(v - y[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(y[i]!))))
-}
 
 const layer = (x: Tensor, w: Tensor) => tanh(matmul(x, w))
 const w0 = tensor([

@@ -22,17 +22,11 @@ import {
   type Tensor,
 } from '../../src/index.js'
 import { traceVjp } from '../../src/reverse/vjp.js'
+import { close } from '../support/close.js'
 
 // checkpointLoop against the plain loop it replaces: the same values and derivatives (first and
 // second order, both modes), with the step evaluations counted by the step itself and the tapes
 // it ran on inspected as it ran.
-
-const close = (a: Tensor, b: Tensor, tol = 1e-12) => {
-  const x = a.dataSync()
-  const y = b.dataSync()
-  expect(a.shape).toEqual(b.shape)
-  x.forEach((v, i) => expect(Math.abs(v - y[i]!)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(y[i]!))))
-}
 
 const step = (x: Tensor, a: Tensor) => sin(mul(x, a))
 const plainLoop = <X>(f: (x: X, p: any) => X, x0: X, n: number, p?: unknown): X => {

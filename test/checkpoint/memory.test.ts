@@ -1,7 +1,7 @@
 import v8 from 'node:v8'
-import vm from 'node:vm'
 import { expect, test } from 'vitest'
 import { checkpointLoop, grad, mul, sin, sum, tensor, type Tensor } from '../../src/index.js'
+import { fullGc } from '../../bench/memory.js'
 
 // The memory a gradient through checkpointLoop holds, measured from the heap rather than from
 // its own counts: each step's state is a megabyte of float64 data, and at every recorded step
@@ -11,14 +11,7 @@ import { checkpointLoop, grad, mul, sin, sum, tensor, type Tensor } from '../../
 
 // array buffers freed by a collection are counted out at once, not by a sweeper thread later
 v8.setFlagsFromString('--no-concurrent-array-buffer-sweeping')
-const exposed = (globalThis as { gc?: () => void }).gc
-const gc: () => void =
-  typeof exposed === 'function'
-    ? exposed
-    : (() => {
-        v8.setFlagsFromString('--expose-gc')
-        return vm.runInNewContext('gc') as () => void
-      })()
+const gc = fullGc()
 
 const SIZE = 1 << 17 // elements of the state: 1 MiB of float64
 const MB = 8 * SIZE

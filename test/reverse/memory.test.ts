@@ -1,21 +1,13 @@
-import v8 from 'node:v8'
-import vm from 'node:vm'
 import { afterAll, describe, expect, test } from 'vitest'
 import { type Pullback, type Tensor, grad, mul, randn, sin, sum, tanh, tensor, vjp } from '../../src/index.js'
 import type { TapeNode } from '../../src/core/tensor.js'
+import { fullGc } from '../../bench/memory.js'
 
 // Nothing the reverse mode records outlives the pullback that needs it: the heap stays flat over
 // many grad calls, and a tape is garbage once its pullback is dropped. Heap figures are taken
 // after full collections (the collector is exposed at run time).
 
-const exposed = (globalThis as { gc?: () => void }).gc
-const gc: () => void =
-  typeof exposed === 'function'
-    ? exposed
-    : (() => {
-        v8.setFlagsFromString('--expose-gc')
-        return vm.runInNewContext('gc') as () => void
-      })()
+const gc = fullGc()
 
 /** The heap in use once everything collectable is collected. */
 function settledHeap(): number {
